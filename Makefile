@@ -1,0 +1,32 @@
+# Every target bootstraps .venv and the colcon build idempotently (scripts/bootstrap.sh).
+SHELL := /bin/bash
+RUN := . scripts/env.sh &&
+# A private DDS domain per run keeps parallel runs (and other users) apart.
+export ROS_DOMAIN_ID ?= $(shell echo $$(( ($$$$ % 100) + 101 )))
+export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
+
+.PHONY: setup demo test test-unit test-graph test-scenario bench lint clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+demo: setup
+	@$(RUN) python -m brainbody.cli demo "make coffee"
+
+test: setup
+	@$(RUN) python -m pytest test -q
+
+test-unit: setup
+	@$(RUN) python -m pytest test/unit -q
+
+test-graph: setup
+	@$(RUN) python -m pytest test/graph -q
+
+test-scenario: setup
+	@$(RUN) python -m pytest test/scenario -q
+
+bench: setup
+	@$(RUN) python bench/run.py
+
+clean:
+	rm -rf build install log

@@ -1,0 +1,14 @@
+# Source me: the environment every make target runs in. Needs scripts/bootstrap.sh first.
+# Sets up the venv's ROS 2 wheels, the colcon-built interfaces, the source tree on
+# PYTHONPATH, and keeps DDS traffic on this machine.
+_bb_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
+. "$_bb_root/.venv/bin/activate"
+export AMENT_PREFIX_PATH="$_bb_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+export CMAKE_PREFIX_PATH="$_bb_root/.venv${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+COLCON_CURRENT_PREFIX="$_bb_root/install" . "$_bb_root/install/setup.sh"
+export PYTHONPATH="$_bb_root/src/brainbody${PYTHONPATH:+:$PYTHONPATH}"
+export BRAINBODY_CONFIG_DIR="${BRAINBODY_CONFIG_DIR:-$_bb_root/config}"
+export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
+export MUJOCO_GL="${MUJOCO_GL:-osmesa}" PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-osmesa}"
+unset _bb_root

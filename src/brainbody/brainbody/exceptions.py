@@ -1,0 +1,134 @@
+"""Typed errors of the brainbody core, each with a stable numeric code.
+
+The codes are the same numbers as the ``ERROR_*`` constants declared in
+``brainbody_interfaces/action/ExecutePrimitive.action`` and ``ExecuteIntent.action``
+(a unit test checks they agree). Adapters turn an exception into
+``error_code`` + ``message``; nothing in the core fails silently.
+
+Ranges follow nav2's convention of saying *whose* fault a failure is:
+  1xx  request errors: the intent or primitive was refused before any motion
+  2xx  run-time errors: the motion started and then failed
+  3xx  system errors: something below the request is broken
+"""
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.IntEnum):
+    NONE = 0
+    # -- request errors: refused before motion, nothing moved
+    UNKNOWN_INTENT = 101
+    INVALID_PRIMITIVE = 102
+    OUT_OF_RANGE = 103
+    UNKNOWN_OBJECT = 104
+    UNREACHABLE = 105
+    FORCE_LIMIT = 106
+    UNSUPPORTED = 107
+    BUSY = 108
+    ESTOP_ACTIVE = 109
+    PRECONDITION_FAILED = 110
+    UNSAFE_REQUEST = 111
+    # -- run-time errors: motion started, then failed; the body holds safely
+    TIMEOUT = 201
+    GRASP_FAILED = 202
+    OBJECT_DROPPED = 203
+    CANCELED = 204
+    TRACKING_ERROR = 205
+    OVER_TEMPERATURE = 206
+    # -- system errors
+    BODY_UNAVAILABLE = 301
+    INTERNAL = 399
+
+
+class BrainBodyError(Exception):
+    """Base of every error the core raises; carries a stable :class:`ErrorCode`."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class RequestError(BrainBodyError):
+    """The request was refused before any motion (1xx codes)."""
+
+    code = ErrorCode.INVALID_PRIMITIVE
+
+
+class UnknownIntentError(RequestError):
+    """The intent text matches nothing in the skill catalogue."""
+
+    code = ErrorCode.UNKNOWN_INTENT
+
+
+class UnsafeRequestError(RequestError):
+    """The intent asks for something outside the safety contracts (crush, throw, excess force)."""
+
+    code = ErrorCode.UNSAFE_REQUEST
+
+
+class InvalidPrimitiveError(RequestError):
+    """A primitive field is missing, malformed, NaN or of the wrong kind."""
+
+    code = ErrorCode.INVALID_PRIMITIVE
+
+
+class OutOfRangeError(RequestError):
+    """A primitive field is finite but outside the body's envelope."""
+
+    code = ErrorCode.OUT_OF_RANGE
+
+
+class UnknownObjectError(RequestError):
+    """The primitive names an object or place the world model does not know."""
+
+    code = ErrorCode.UNKNOWN_OBJECT
+
+
+class UnreachableError(RequestError):
+    """No joint configuration inside the limits reaches the requested pose."""
+
+    code = ErrorCode.UNREACHABLE
+
+
+class ForceLimitError(RequestError):
+    """The requested grip force exceeds the object's or the gripper's limit."""
+
+    code = ErrorCode.FORCE_LIMIT
+
+
+class UnsupportedError(RequestError):
+    """The primitive kind is declared in the interface but this body cannot execute it."""
+
+    code = ErrorCode.UNSUPPORTED
+
+
+class BusyError(RequestError):
+    """The body is already executing a primitive."""
+
+    code = ErrorCode.BUSY
+
+
+class EstopActiveError(RequestError):
+    """The latched emergency stop is active; reset it before commanding motion."""
+
+    code = ErrorCode.ESTOP_ACTIVE
+
+
+class PreconditionError(RequestError):
+    """The world state does not allow the primitive (e.g. grasp with a full gripper)."""
+
+    code = ErrorCode.PRECONDITION_FAILED
+
+
+class ExecutionError(BrainBodyError):
+    """The motion started and failed (2xx codes)."""
+
+    code = ErrorCode.INTERNAL
