@@ -1,0 +1,299 @@
+"""The offline, deterministic intent parser: text in, :class:`IntentMatch` out.
+
+Pipeline (all vocabulary comes from the skill catalogue, none is hard-coded here):
+
+1. reject non-strings, empty and over-long text;
+2. lower-case, tokenise; refuse at once if any unsafe word occurs (``crush``, ``throw``...);
+3. take out an explicit grip force ("with 2 N", "2.5 newtons") and bound it;
+4. split into steps at separators ("and then", "then", commas);
+5. in each step drop filler words and articles, take out modifier words ("gently"), map
+   synonyms; the rest must *equal* a catalogue phrase treated the same way.
+
+Exact equality (rather than keyword spotting) is deliberate: "press the cup", "bring me
+the button" and "put the tray on the cup" must be refused, not guessed at.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import re
+import unicodedata
+from typing import Iterable, Optional, Sequence
+
+from brainbody.brain.skills import SkillCatalogue, SkillCatalogueError
+from brainbody.exceptions import (ForceLimitError, OutOfRangeError, UnknownIntentError,
+                                  UnsafeRequestError)
+
+log = logging.getLogger(__name__)
+
+MAX_INTENT_CHARS = 500
+"""Longest accepted intent text; longer input is refused rather than parsed."""
+
+# "with 2 N", "at 2.5 newtons", "using a force of 2 N", "2n". The look-behind keeps a
+# minus sign or a digit group ("1,5 N") from being read as a smaller positive force.
+_FORCE = re.compile(
+    r"(?:\b(?:with|at|using|applying)\s+)?(?:(?:a\s+)?(?:grip\s+)?force\s+of\s+)?"
+    r"(?<![\w.,\-])(\d+(?:\.\d*)?|\.\d+)\s*(?:n|newtons?)\b(?:\s+of\s+(?:grip\s+)?force)?")
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|[,;.!?:]")
+_PUNCTUATION = frozenset(",;.!?:")
+_SPLIT = ("|",)  # marker token standing for a step boundary
+
+
+@dataclasses.dataclass(frozen=True)
+class IntentMatch:
+    """What a request asks for.
+
+    Attributes:
+        text: the request as received (stripped).
+        skills: catalogue skill names in execution order.
+        modifiers: catalogue modifier names that were asked for, e.g. ``("gentle",)``.
+        grip_force_n: explicit grip force in newtons, or None for the catalogue's.
+    """
+
+    text: str
+    skills: tuple[str, ...]
+    modifiers: tuple[str, ...] = ()
+    grip_force_n: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skills", tuple(self.skills))
+        object.__setattr__(self, "modifiers", tuple(self.modifiers))
+        if not self.skills or not all(isinstance(s, str) and s for s in self.skills):
+            raise ValueError(f"an IntentMatch needs at least one skill name, got {self.skills!r}")
+        force_n = self.grip_force_n
+        if force_n is not None and not (
+                isinstance(force_n, (int, float)) and not isinstance(force_n, bool)
+                and math.isfinite(force_n) and force_n > 0):
+            raise ValueError(f"grip_force_n must be a finite number > 0 N, got {force_n!r}")
+
+    @property
+    def gentle(self) -> bool:
+        """True when the request asked for the ``gentle`` modifier."""
+        return "gentle" in self.modifiers
+
+
+class IntentParser:
+    """Parses intent text against one catalogue; build once, call :meth:`parse` often.
+
+    Raises:
+        SkillCatalogueError: two skills share a phrase, or a phrase can never match
+            (it is empty, contains a separator, a modifier or an unsafe word).
+    """
+
+    def __init__(self, catalogue: SkillCatalogue):
+        if not isinstance(catalogue, SkillCatalogue):
+            raise TypeError(f"catalogue must be a SkillCatalogue, got {type(catalogue).__name__}")
+        self.catalogue = catalogue
+        lang = catalogue.language
+        self._filler = _sequences(lang.filler)
+        self._separators = _sequences(lang.separators)
+        self._synonyms = dict(lang.synonyms)
+        self._modifiers = sorted(((_words(w), name) for name, m in catalogue.modifiers.items()
+                                  for w in m.words), key=lambda item: -len(item[0]))
+        self._unsafe_words: dict[str, str] = {}
+        self._unsafe_phrases: list[tuple[tuple[str, ...], str]] = []
+        for rule in lang.unsafe:
+            for word in rule.words:
+                tokens = _words(word)
+                if len(tokens) == 1:
+                    self._unsafe_words.update(dict.fromkeys(_inflections(tokens[0]), rule.reason))
+                else:
+                    self._unsafe_phrases.append((tokens, rule.reason))
+        # Largest force any grasp may use: an explicit force above it is refused even
+        # when the rest of the sentence is not understood ("grip the cup with 50 N").
+        self._force_ceiling_n = max((o.max_grip_force_n for o in catalogue.objects.values()),
+                                    default=0.0)
+        self._phrases = self._index_phrases()
+
+    def _index_phrases(self) -> dict[tuple[str, ...], str]:
+        index: dict[tuple[str, ...], str] = {}
+        for skill in self.catalogue.skills.values():
+            for phrase in skill.phrases:
+                where = f"{self.catalogue.source}: skills.{skill.name}.phrases: {phrase!r}"
+                tokens = _tokens(phrase)
+                if self._unsafe_reason(tokens):
+                    raise SkillCatalogueError(f"{where} contains an unsafe word")
+                segments = self._segments(tokens)
+                if len(segments) != 1:
+                    raise SkillCatalogueError(f"{where} is empty or contains a separator")
+                key, modifiers = self._content(segments[0])
+                if modifiers or not key:
+                    raise SkillCatalogueError(f"{where} is empty or contains a modifier word")
+                if index.get(key, skill.name) != skill.name:
+                    raise SkillCatalogueError(f"{where} also matches skill {index[key]!r}")
+                index[key] = skill.name
+        return index
+
+    def parse(self, text: object) -> IntentMatch:
+        """Parse ``text`` into an :class:`IntentMatch`.
+
+        Raises:
+            UnknownIntentError: text is not a string, empty, longer than
+                :data:`MAX_INTENT_CHARS`, or (part of it) matches no skill; the message
+                lists what the brain can do.
+            UnsafeRequestError: the text asks to crush, throw, drop, spill... (the
+                message gives the word and the reason).
+            ForceLimitError: an explicit grip force exceeds the limit of an object the
+                plan would grasp.
+            OutOfRangeError: an explicit grip force is zero.
+        """
+        can = f"I can: {self.catalogue.capabilities()}"
+        if not isinstance(text, str):
+            raise UnknownIntentError(f"intent must be text, got {type(text).__name__}; {can}")
+        if len(text) > MAX_INTENT_CHARS:  # checked before any work on the text
+            raise UnknownIntentError(f"intent text is {len(text)} characters long; the limit is "
+                                     f"{MAX_INTENT_CHARS}")
+        text = text.strip()
+        if not text:
+            raise UnknownIntentError(f"intent text is empty; {can}")
+        normal = _normalise(text)
+        unsafe = self._unsafe_reason(_tokens(normal))
+        if unsafe:
+            word, reason = unsafe
+            raise UnsafeRequestError(f"refusing {text!r}: {word!r} is not allowed because {reason}")
+        grip_force_n = self._explicit_force(normal, text)
+
+        skills: list[str] = []
+        modifiers: set[str] = set()
+        for segment in self._segments(_tokens(_FORCE.sub(" ", normal))):
+            key, found = self._content(segment)
+            modifiers |= found
+            if not key:
+                continue  # only politeness or a modifier: "please", "gently"
+            if key not in self._phrases:
+                part = " ".join(segment)
+                where = "" if part == " ".join(_words(text)) else f" in {text!r}"
+                raise UnknownIntentError(f"I do not understand {part!r}{where}; {can}")
+            skills.append(self._phrases[key])
+        if not skills:
+            raise UnknownIntentError(f"{text!r} asks for nothing I can do; {can}")
+        if grip_force_n is not None:
+            self._check_force(grip_force_n, skills, text)
+        match = IntentMatch(text=text, skills=tuple(skills),
+                            modifiers=tuple(sorted(modifiers)), grip_force_n=grip_force_n)
+        log.debug("parsed %r -> %s", text, match)
+        return match
+
+    # -- steps of the pipeline
+
+    def _unsafe_reason(self, tokens: Sequence[str]) -> Optional[tuple[str, str]]:
+        for token in tokens:
+            if token in self._unsafe_words:
+                return token, self._unsafe_words[token]
+        for phrase, reason in self._unsafe_phrases:
+            if _find(tokens, phrase) >= 0:
+                return " ".join(phrase), reason
+        return None
+
+    def _explicit_force(self, normal: str, text: str) -> Optional[float]:
+        forces = {float(m.group(1)) for m in _FORCE.finditer(normal)}
+        if not forces:
+            return None
+        if len(forces) > 1:
+            raise UnknownIntentError(
+                f"{text!r} states {len(forces)} different grip forces; give one")
+        force_n = forces.pop()
+        if force_n <= 0.0:
+            raise OutOfRangeError(f"refusing {text!r}: a grip force of {force_n:g} N would not "
+                                  f"hold anything; give a force above 0 N")
+        if force_n > self._force_ceiling_n:
+            raise ForceLimitError(f"refusing {text!r}: {force_n:g} N exceeds the largest grip "
+                                  f"force any object allows ({self._force_ceiling_n:g} N)")
+        return force_n
+
+    def _check_force(self, force_n: float, skills: Iterable[str], text: str) -> None:
+        grasped = {oid for name in skills for oid in self.catalogue.skill(name).grasped_objects}
+        if not grasped:
+            raise UnknownIntentError(f"{text!r} gives a grip force but grasps nothing")
+        for oid in sorted(grasped):
+            limit = self.catalogue.grip_limit_n(oid)
+            if force_n > limit:
+                raise ForceLimitError(f"refusing {text!r}: {force_n:g} N exceeds the "
+                                      f"{limit:g} N limit of {oid!r}")
+
+    def _segments(self, tokens: Sequence[str]) -> list[list[str]]:
+        """Split at punctuation and separators; empty steps are dropped."""
+        marked = [_SPLIT[0] if t in _PUNCTUATION else t for t in tokens]
+        marked = _replace(marked, self._separators, _SPLIT)
+        segments, current = [], []
+        for token in marked + [_SPLIT[0]]:
+            if token == _SPLIT[0]:
+                if current:
+                    segments.append(current)
+                current = []
+            else:
+                current.append(token)
+        return segments
+
+    def _content(self, segment: Sequence[str]) -> tuple[tuple[str, ...], set[str]]:
+        """Return the segment's content words (fillers dropped, synonyms mapped) and modifiers."""
+        tokens, modifiers = list(segment), set()
+        for words, name in self._modifiers:
+            while (at := _find(tokens, words)) >= 0:
+                del tokens[at:at + len(words)]
+                modifiers.add(name)
+        tokens = _replace(tokens, self._filler, ())
+        return tuple(self._synonyms.get(t, t) for t in tokens), modifiers
+
+
+def parse(text: object, catalogue: SkillCatalogue) -> IntentMatch:
+    """Parse ``text`` against ``catalogue``; see :meth:`IntentParser.parse` for what it raises."""
+    return IntentParser(catalogue).parse(text)
+
+
+# ---------------------------------------------------------------------------- text helpers
+
+def _normalise(text: str) -> str:
+    # NFKC folds full-width letters and digits; apostrophes vanish so "I'd" == "id".
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text.replace("'", "").replace("\u2019", "").replace("_", " ")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_normalise(text))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(t for t in _tokens(text) if t not in _PUNCTUATION)
+
+
+def _sequences(phrases: Iterable[str]) -> list[tuple[str, ...]]:
+    """Token sequences, longest first so "and then" wins over "and"."""
+    return sorted({w for w in map(_words, phrases) if w}, key=lambda w: -len(w))
+
+
+def _find(tokens: Sequence[str], words: tuple[str, ...]) -> int:
+    n = len(words)
+    for i in range(len(tokens) - n + 1):
+        if tuple(tokens[i:i + n]) == words:
+            return i
+    return -1
+
+
+def _replace(tokens: Sequence[str], sequences: list[tuple[str, ...]],
+             replacement: tuple[str, ...]) -> list[str]:
+    """Replace every occurrence of any of ``sequences`` (longest first) by ``replacement``."""
+    out, i = [], 0
+    while i < len(tokens):
+        for words in sequences:
+            if tuple(tokens[i:i + len(words)]) == words:
+                out.extend(replacement)
+                i += len(words)
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _inflections(word: str) -> set[str]:
+    """Regular English forms of ``word``: crush -> crushes, crushed, crushing, drop -> dropped."""
+    forms = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing", word + "er",
+             word + "est"}
+    if word.endswith("e"):
+        forms.add(word[:-1] + "ing")
+    if len(word) >= 3 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou" \
+            and word[-3] not in "aeiou":
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing", word + word[-1] + "er"}
+    return forms
