@@ -63,3 +63,35 @@ class WorldModel:
 
     def objects(self) -> Mapping[str, WorldObject]:
         return dict(self._objects)
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectProperties:
+    """What the body knows of an object that perception does not report."""
+
+    graspable: bool = False
+    max_grip_force_n: float = 0.0
+    mass_kg: float = 0.0
+
+    def __post_init__(self):
+        if not (0.0 <= self.max_grip_force_n < 1000.0) or not (0.0 <= self.mass_kg < 100.0):
+            raise ValueError(f"object properties out of range: {self}")
+
+
+def load_object_database(path) -> dict[str, ObjectProperties]:
+    """Read ``config/objects.yaml``: ``objects: {id: {graspable, max_grip_force_n, mass_kg}}``."""
+    import yaml
+    from brainbody.config import dataclass_from_mapping
+    with open(path, encoding="utf-8") as stream:
+        document = yaml.safe_load(stream) or {}
+    return {name: dataclass_from_mapping(ObjectProperties, values or {}, source=f"{path}: objects.{name}")
+            for name, values in (document.get("objects") or {}).items()}
+
+
+def merge_observation(object_id: str, kind: str, pose: Pose, size_m, database: Mapping[str, ObjectProperties]
+                      ) -> WorldObject:
+    """A perceived object plus its database properties; unknown objects are never graspable."""
+    props = database.get(object_id, ObjectProperties())
+    return WorldObject(id=object_id, kind=kind, pose=pose, size_m=tuple(float(v) for v in size_m),
+                       mass_kg=props.mass_kg, max_grip_force_n=props.max_grip_force_n,
+                       graspable=props.graspable)

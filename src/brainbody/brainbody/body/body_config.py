@@ -1,0 +1,77 @@
+"""Parameters of the body: servo gains, motion envelope, grip loop. Declared once here;
+``config/body.yaml`` sets them for the ``body_node`` and ``ros/parameters.py`` turns the
+metadata into rclpy descriptors."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from brainbody.params import param, validate
+
+_READY = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.pi / 4)
+
+
+@dataclasses.dataclass(frozen=True)
+class BodyConfig:
+    # -- joint servo
+    joint_stiffness_nm_per_rad: tuple = param((600.0, 600.0, 600.0, 600.0, 250.0, 150.0, 50.0),
+                                              "PD stiffness per arm joint", lo=0.0, hi=5000.0)
+    joint_damping_nms_per_rad: tuple = param((60.0, 60.0, 60.0, 60.0, 15.0, 10.0, 5.0),
+                                             "PD damping per arm joint", lo=0.0, hi=500.0)
+    gravity_feedforward: bool = param(True, "add model gravity torques (pinocchio RNEA) to the servo")
+    tracking_error_limit_rad: float = param(0.25, "abort a motion when any joint lags its set-point by more",
+                                            lo=0.01, hi=1.0)
+    # -- motion envelope
+    home_q_rad: tuple = param(_READY, "home configuration of the 7 arm joints", lo=-3.1, hi=3.8)
+    joint_speed_scale: float = param(0.5, "fraction of the URDF velocity limits used by planned motions",
+                                     lo=0.05, hi=1.0)
+    default_tool_speed_mps: float = param(0.25, "tool speed when a primitive gives none", lo=0.01, hi=1.0)
+    max_tool_speed_mps: float = param(0.5, "largest tool speed a primitive may ask for", lo=0.01, hi=1.5)
+    transit_height_m: float = param(0.42, "tool height for moves between places (clears the machine)",
+                                    lo=0.1, hi=0.8)
+    approach_height_m: float = param(0.10, "pre-grasp height of the tool above the grasp pose", lo=0.02, hi=0.3)
+    grasp_below_top_m: float = param(0.03, "grasp this far below an object's top", lo=0.0, hi=0.2)
+    place_clearance_m: float = param(0.003, "release an object this far above the surface", lo=0.0, hi=0.02)
+    default_lift_height_m: float = param(0.10, "lift height when a primitive gives none", lo=0.01, hi=0.3)
+    max_lift_height_m: float = param(0.30, "largest lift a primitive may ask for", lo=0.01, hi=0.5)
+    fingertip_below_tcp_m: float = param(0.01, "fingertips reach this far below the tool centre point",
+                                         lo=0.0, hi=0.1)
+    press_depth_m: float = param(0.010, "how far past a button's top the fingertips push", lo=0.0, hi=0.03)
+    press_dwell_s: float = param(0.3, "hold a button down this long", lo=0.0, hi=5.0)
+    workspace_min_m: tuple = param((0.15, -0.70, -0.005), "lower corner of the tool workspace box",
+                                   lo=-2.0, hi=2.0)
+    workspace_max_m: tuple = param((0.80, 0.70, 0.70), "upper corner of the tool workspace box", lo=-2.0, hi=2.0)
+    max_wait_s: float = param(120.0, "longest wait primitive accepted", lo=0.0, hi=3600.0)
+    max_timeout_s: float = param(300.0, "longest primitive timeout accepted", lo=1.0, hi=3600.0)
+    default_timeout_s: float = param(30.0, "primitive timeout when none is given", lo=1.0, hi=3600.0)
+    max_command_age_s: float = param(0.5, "refuse joint trajectories stamped longer ago than this", lo=0.0, hi=10.0)
+    # -- gripper and grip-force loop
+    gripper_max_force_n: float = param(70.0, "largest grip force the hand can exert", lo=1.0, hi=200.0)
+    finger_open_m: float = param(0.04, "opening of each finger when fully open", lo=0.0, hi=0.04)
+    finger_position_gain_npm: float = param(600.0, "finger position loop stiffness", lo=0.0, hi=5000.0)
+    finger_damping_nspm: float = param(15.0, "finger position loop damping", lo=0.0, hi=500.0)
+    finger_position_force_limit_n: float = param(20.0, "force cap while positioning fingers (no object)",
+                                                 lo=0.0, hi=100.0)
+    approach_speed_mps: float = param(0.03, "finger closing speed before contact", lo=0.001, hi=0.2)
+    approach_force_fraction: float = param(0.5, "force cap before contact, as a fraction of the target",
+                                           lo=0.05, hi=1.0)
+    contact_threshold_n: float = param(0.25, "pad force that counts as contact", lo=0.01, hi=5.0)
+    force_ramp_s: float = param(0.10, "time to ramp from contact to the target force", lo=0.0, hi=2.0)
+    force_integral_gain_per_s: float = param(15.0, "integral gain of the grip-force loop", lo=0.0, hi=200.0)
+    finger_friction_allowance_n: float = param(1.2, "how far the force command may exceed the set-point "
+                                               "to overcome finger friction", lo=0.0, hi=10.0)
+    force_tolerance_n: float = param(0.25, "grip force is settled within this of the target", lo=0.01, hi=5.0)
+    grip_settle_s: float = param(0.15, "force must stay within tolerance this long", lo=0.0, hi=2.0)
+    grip_timeout_s: float = param(3.0, "give up closing after this long", lo=0.1, hi=30.0)
+    hold_lost_force_n: float = param(0.3, "below this pad force a held object is lost", lo=0.0, hi=5.0)
+
+    def __post_init__(self):
+        for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad"):
+            if len(getattr(self, name)) != 7:
+                raise ValueError(f"{name} needs 7 values, got {len(getattr(self, name))}")
+        for name in ("workspace_min_m", "workspace_max_m"):
+            if len(getattr(self, name)) != 3:
+                raise ValueError(f"{name} needs 3 values")
+        if self.default_tool_speed_mps > self.max_tool_speed_mps:
+            raise ValueError("default_tool_speed_mps exceeds max_tool_speed_mps")
+        validate(self)

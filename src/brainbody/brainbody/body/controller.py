@@ -1,0 +1,186 @@
+"""The body's control loop: one :meth:`BodyController.tick` per hardware period.
+
+Reads the hardware, advances the executing primitive (or a streamed joint
+trajectory), runs the joint servo and the grip-force loop, and writes torques and
+finger forces. With nothing to do it holds its last set-point. Thread-safe entry
+points (:meth:`execute`, :meth:`cancel`, :meth:`follow_trajectory`, :meth:`set_estop`)
+let a ROS adapter command it from another thread.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from typing import Optional, Sequence
+
+import numpy as np
+
+from brainbody.body.body_config import BodyConfig
+from brainbody.body.grip_force import GripForceController
+from brainbody.body.hardware import Hardware, HardwareState
+from brainbody.body.primitive_executor import PrimitiveExecution
+from brainbody.body.robot_model import RobotModel
+from brainbody.body.safety_supervisor import SafetySupervisor
+from brainbody.body.trajectory import SplineTrajectory
+from brainbody.exceptions import BusyError, EstopActiveError, OutOfRangeError
+from brainbody.lifecycle import Status
+from brainbody.primitives import TaskPrimitive
+from brainbody.world import WorldModel, WorldObject
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrimitiveReport:
+    """What the body reports when a primitive ends."""
+
+    status: Status
+    error_code: int
+    message: str
+    duration_s: float
+    peak_grip_force_n: float
+    final_grip_force_n: float
+    tool_position_m: tuple[float, float, float]
+
+
+class BodyController:
+    def __init__(self, config: BodyConfig, model: RobotModel, hardware: Hardware):
+        from brainbody.body.joint_servo import JointServo
+
+        self.config = config
+        self.model = model
+        self.hardware = hardware
+        self.servo = JointServo(config, model)
+        self.grip = GripForceController(config)
+        self.supervisor = SafetySupervisor(config)
+        self.world = WorldModel()
+        self.lock = threading.RLock()
+        self.state: HardwareState = hardware.read()
+        self.q_cmd_rad = self.state.q_rad.copy()
+        self.qd_cmd_radps = np.zeros(7)
+        self._trajectory = None
+        self.execution: Optional[PrimitiveExecution] = None
+        self.holding: Optional[str] = None
+        self.held_offset_m = 0.0
+        self.lost_since_s: Optional[float] = None
+        self.tcp_position_m, _ = model.tcp_pose(self.state.q_rad)
+        self.ticks = 0
+
+    # -- convenient views for the executor -----------------------------------------
+    @property
+    def time_s(self) -> float:
+        return self.state.time_s
+
+    @property
+    def q_rad(self) -> np.ndarray:
+        return self.state.q_rad
+
+    @property
+    def finger_opening_m(self) -> float:
+        return float(np.mean(self.state.finger_pos_m))
+
+    def grasp_height_above_base_m(self, obj: WorldObject) -> float:
+        height = obj.size_m[2]
+        return max(height - self.config.grasp_below_top_m, 0.5 * height)
+
+    def set_trajectory(self, trajectory) -> None:
+        self._trajectory = trajectory
+
+    # -- commands (any thread) ---------------------------------------------------------
+    def update_world(self, objects: Sequence[WorldObject]) -> None:
+        with self.lock:
+            self.world.update(objects)
+
+    def execute(self, primitive: TaskPrimitive) -> PrimitiveExecution:
+        """Check and start a primitive.
+
+        Raises:
+            RequestError subclasses when refused; nothing moves then.
+        """
+        with self.lock:
+            if self.execution is not None and not self.execution.status.done:
+                raise BusyError(f"busy executing {self.execution.primitive.id!r}")
+            checked = self.supervisor.check(primitive, self.world, holding=self.holding)
+            self._trajectory = None
+            self.q_cmd_rad = self.state.q_rad.copy() if self._tracking_lost() else self.q_cmd_rad
+            self.execution = PrimitiveExecution(self, checked)
+            log.info("executing %s", primitive.describe())
+            return self.execution
+
+    def cancel(self) -> None:
+        with self.lock:
+            if self.execution is not None:
+                self.execution.cancel()
+            self._hold_here()
+
+    def set_estop(self, active: bool) -> None:
+        """Latched stop: cancel everything and hold; a held object stays gripped."""
+        with self.lock:
+            self.supervisor.estop_active = bool(active)
+            if active:
+                self.cancel()
+
+    def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
+        """Stream a joint trajectory (``/body/joint_trajectory``) for the arm.
+
+        Raises:
+            RequestError subclasses for malformed, out-of-limit or too-fast input, when
+            busy with a primitive, or under e-stop.
+        """
+        with self.lock:
+            if self.supervisor.estop_active:
+                raise EstopActiveError("emergency stop is latched")
+            if self.execution is not None and not self.execution.status.done:
+                raise BusyError(f"busy executing {self.execution.primitive.id!r}")
+            trajectory = SplineTrajectory(
+                times_s, positions_rad, velocities_radps, self.q_cmd_rad, self.time_s,
+                lower_rad=self.model.lower_rad, upper_rad=self.model.upper_rad,
+                max_velocity_radps=self.model.velocity_limit_radps)
+            for q in (trajectory.goal_rad,):
+                pos, _ = self.model.tcp_pose(q)
+                if np.any(pos < self.config.workspace_min_m) or np.any(pos > self.config.workspace_max_m):
+                    raise OutOfRangeError(f"trajectory ends with the tool at {np.round(pos, 3).tolist()} m, "
+                                          "outside the workspace")
+            self._trajectory = trajectory
+
+    def report(self, execution: PrimitiveExecution) -> PrimitiveReport:
+        error = execution.error
+        return PrimitiveReport(
+            status=execution.status, error_code=int(error.code) if error else 0,
+            message=error.message if error else f"{execution.primitive.describe()}: done",
+            duration_s=self.time_s - execution.start_time_s, peak_grip_force_n=self.grip.peak_force_n,
+            final_grip_force_n=self.grip.measured_force_n,
+            tool_position_m=tuple(float(v) for v in self.tcp_position_m))
+
+    # -- the loop ------------------------------------------------------------------------
+    def tick(self) -> None:
+        """One control period: read, decide, write, step the hardware."""
+        with self.lock:
+            state = self.hardware.read()
+            self.state = state
+            self.tcp_position_m, _ = self.model.tcp_pose(state.q_rad)
+            if self.execution is not None and not self.execution.status.done:
+                status = self.execution.step()
+                if status.done and status is not Status.SUCCEEDED:
+                    self._hold_here()
+            if self._trajectory is not None:
+                q_des, qd_des = self._trajectory.sample(state.time_s)
+                self.q_cmd_rad, self.qd_cmd_radps = q_des, qd_des
+                if self._trajectory.done(state.time_s):
+                    self._trajectory = None
+                    self.qd_cmd_radps = np.zeros(7)
+            tau = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps)
+            finger = self.grip.update(state.time_s, self.hardware.period_s, state.finger_pos_m,
+                                      state.finger_vel_mps, state.pad_force_n)
+            self.hardware.write(tau, np.array([finger, finger]) if np.ndim(finger) == 0 else finger)
+            self.ticks += 1
+        self.hardware.step()
+
+    def _tracking_lost(self) -> bool:
+        return bool(np.max(np.abs(self.q_cmd_rad - self.state.q_rad)) > self.config.tracking_error_limit_rad)
+
+    def _hold_here(self) -> None:
+        """Stop the arm where it is (the grip loop keeps holding any object)."""
+        self._trajectory = None
+        self.q_cmd_rad = self.state.q_rad.copy()
+        self.qd_cmd_radps = np.zeros(7)

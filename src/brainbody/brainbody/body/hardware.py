@@ -1,0 +1,46 @@
+"""What the body needs from hardware, real or simulated.
+
+The control loop only sees :class:`HardwareState` (what sensors report) and writes
+joint torques and finger forces. ``sim/simulator.py`` implements this with MuJoCo;
+a ros2_control topic plugin would implement it for a real arm.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class HardwareState:
+    """One sensor sample.
+
+    Attributes:
+        time_s: hardware clock (sim time in simulation).
+        q_rad, qd_radps: arm joint positions and velocities (7,).
+        finger_pos_m, finger_vel_mps: finger joint positions (opening per finger) (2,).
+        pad_force_n: normal force measured on the left and right finger pad (2,).
+    """
+
+    time_s: float
+    q_rad: np.ndarray
+    qd_radps: np.ndarray
+    finger_pos_m: np.ndarray
+    finger_vel_mps: np.ndarray
+    pad_force_n: np.ndarray
+
+
+class Hardware(Protocol):
+    """The hardware interface of the control loop (one period per :meth:`step`)."""
+
+    period_s: float
+
+    def read(self) -> HardwareState:
+        """Latest sensor sample."""
+
+    def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
+        """Command joint torques (7,) and finger forces (2,); positive finger force opens."""
+
+    def step(self) -> None:
+        """Advance one control period (simulation steps physics; hardware waits)."""

@@ -1,0 +1,278 @@
+"""How the body executes each primitive: a sequence of motions and grip actions.
+
+Each kind is a generator that yields ``(phase, progress)`` once per control tick and
+returns when done; it raises :class:`ExecutionError` on a run-time failure. Key poses
+are solved by IK in :meth:`PrimitiveExecution.__init__`, so an unreachable goal is
+refused before anything moves.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, Optional
+
+import numpy as np
+
+from brainbody.body.grip_force import GripMode
+from brainbody.body.inverse_kinematics import solve_ik
+from brainbody.body.safety_supervisor import CheckedPrimitive
+from brainbody.body.trajectory import PathTrajectory, duration_for
+from brainbody.exceptions import ErrorCode, ExecutionError, UnreachableError
+from brainbody.lifecycle import Status
+from brainbody.primitives import PrimitiveKind
+
+if TYPE_CHECKING:
+    from brainbody.body.controller import BodyController
+
+# Tool pointing down, fingers closing along the world y axis (the home pose's wrist).
+R_TOOL_DOWN = np.diag([1.0, -1.0, -1.0])
+_CARTESIAN_STEP_M = 0.01          # IK waypoint spacing along straight tool lines
+_SETTLE_TOLERANCE_RAD = 0.01
+_SETTLE_TIMEOUT_S = 0.5
+_LOST_OBJECT_S = 0.05             # pad force below the hold threshold this long = dropped
+
+Steps = Iterator[tuple[str, float]]
+
+
+class PrimitiveExecution:
+    """One primitive in progress, driven by :class:`BodyController` (start/step/cancel)."""
+
+    def __init__(self, body: "BodyController", checked: CheckedPrimitive):
+        self.body = body
+        self.checked = checked
+        self.primitive = checked.primitive
+        self.start_time_s = body.time_s
+        self.phase = "start"
+        self.progress = 0.0
+        self.status = Status.RUNNING
+        self.error: Optional[ExecutionError] = None
+        self._keyframes = self._plan()      # raises UnreachableError before motion
+        self._steps = self._run()
+        body.grip.reset_peak()
+
+    # -- lifecycle -------------------------------------------------------------
+    def step(self) -> Status:
+        if self.status.done:
+            return self.status
+        if self.body.time_s - self.start_time_s > self.checked.timeout_s:
+            return self._fail(ExecutionError(
+                f"{self.primitive.describe()} timed out after {self.checked.timeout_s:.1f} s",
+                code=ErrorCode.TIMEOUT))
+        try:
+            self.phase, self.progress = next(self._steps)
+        except StopIteration:
+            self.status, self.progress = Status.SUCCEEDED, 1.0
+        except ExecutionError as exc:
+            return self._fail(exc)
+        return self.status
+
+    def cancel(self) -> None:
+        if not self.status.done:
+            self._steps.close()
+            self.status = Status.CANCELED
+            self.error = ExecutionError("canceled on request; holding position", code=ErrorCode.CANCELED)
+
+    def _fail(self, exc: ExecutionError) -> Status:
+        self._steps.close()
+        self.status, self.error = Status.FAILED, exc
+        return self.status
+
+    # -- planning ----------------------------------------------------------------
+    def _plan(self) -> dict[str, np.ndarray]:
+        """Solve the key poses; a failure here is a request error (nothing moved)."""
+        b, c, kind = self.body, self.body.config, self.checked.kind
+        frames: dict[str, np.ndarray] = {}
+        seed = b.q_rad
+        if kind is PrimitiveKind.HOME:
+            return {"home": np.asarray(c.home_q_rad)}
+        if kind in (PrimitiveKind.WAIT, PrimitiveKind.LIFT):
+            if kind is PrimitiveKind.LIFT:
+                pos, _ = b.model.tcp_pose(seed)
+                frames["lifted"] = self._ik(pos + [0, 0, self.checked.lift_height_m], seed, "lift goal")
+            return frames
+        goal_xy, final_z = self._goal()
+        frames["transit"] = self._ik(np.r_[goal_xy, c.transit_height_m], np.asarray(c.home_q_rad), "transit pose")
+        frames["final"] = self._ik(np.r_[goal_xy, final_z], frames["transit"], "goal pose")
+        return frames
+
+    def _goal(self) -> tuple[np.ndarray, float]:
+        """Tool x, y and final height for reach / grasp / place / press."""
+        c, ch = self.body.config, self.checked
+        if ch.primitive.pose is not None:
+            p = np.asarray(ch.primitive.pose.position_m, dtype=float)
+            return p[:2], float(p[2])
+        ref = ch.target if ch.kind is PrimitiveKind.PLACE else ch.obj
+        base = np.asarray(ref.pose.position_m, dtype=float)
+        if ch.kind is PrimitiveKind.PLACE:
+            return base[:2], base[2] + self.body.held_offset_m + c.place_clearance_m
+        if ch.kind is PrimitiveKind.PRESS:
+            return base[:2], base[2] + c.fingertip_below_tcp_m - c.press_depth_m
+        grasp_z = base[2] + self.body.grasp_height_above_base_m(ref)
+        if ch.kind is PrimitiveKind.REACH:
+            return base[:2], grasp_z + c.approach_height_m
+        return base[:2], grasp_z
+
+    def _ik(self, position_m: np.ndarray, seed: np.ndarray, what: str) -> np.ndarray:
+        try:
+            return solve_ik(self.body.model, position_m, R_TOOL_DOWN, seed,
+                            q_posture_rad=np.asarray(self.body.config.home_q_rad))
+        except UnreachableError as exc:
+            raise UnreachableError(f"{self.primitive.describe()}: {what} unreachable: {exc}") from None
+
+    # -- the primitives -----------------------------------------------------------
+    def _run(self) -> Steps:
+        kind = self.checked.kind
+        if kind is PrimitiveKind.HOME:
+            yield from self._retreat_to_transit()
+            yield from self._joint_move(self._keyframes["home"], "home")
+            if not self.body.holding:
+                yield from self._open_gripper()
+        elif kind is PrimitiveKind.WAIT:
+            end = self.body.time_s + self.primitive.duration_s
+            while self.body.time_s < end:
+                self._check_hold()
+                yield "wait", 1.0 - (end - self.body.time_s) / self.primitive.duration_s
+        elif kind is PrimitiveKind.REACH:
+            yield from self._open_gripper()
+            yield from self._travel_to_final()
+        elif kind is PrimitiveKind.GRASP:
+            yield from self._grasp()
+        elif kind is PrimitiveKind.LIFT:
+            yield from self._cartesian_to(self.body.tcp_position_m + [0, 0, self.checked.lift_height_m], "lift")
+            self._check_hold()
+        elif kind is PrimitiveKind.PLACE:
+            yield from self._travel_to_final()
+            yield from self._release()
+        elif kind is PrimitiveKind.PRESS:
+            yield from self._close_gripper_empty()
+            yield from self._travel_to_final()
+            end = self.body.time_s + self.body.config.press_dwell_s
+            while self.body.time_s < end:
+                yield "press", 0.8
+            yield from self._cartesian_to(self.body.tcp_position_m + [0, 0, self.body.config.approach_height_m],
+                                          "retreat")
+
+    def _grasp(self) -> Steps:
+        b, c, obj = self.body, self.body.config, self.checked.obj
+        half_width = 0.5 * max(obj.size_m[0], obj.size_m[1])
+        final = self._keyframes["final"]
+        tcp, _ = b.model.tcp_pose(b.q_rad)
+        goal, _ = b.model.tcp_pose(final)
+        if np.linalg.norm(tcp[:2] - goal[:2]) > 0.01 or tcp[2] - goal[2] > c.approach_height_m + 0.02:
+            # Not above the object yet (no reach before): go there first.
+            yield from self._open_gripper()
+            yield from self._travel_to(goal[:2], goal[2] + c.approach_height_m, final_phase="approach")
+        b.grip.set_opening(min(half_width + 0.015, c.finger_open_m))
+        yield from self._wait_fingers(lambda: abs(b.finger_opening_m - b.grip.opening_target_m) < 0.003, "open")
+        yield from self._cartesian_to(goal, "descend")
+        b.grip.grasp(self.checked.grip_force_n, self.checked.grip_limit_n)
+        t0 = b.time_s
+        while b.grip.settled_for_s(b.time_s) < c.grip_settle_s:
+            if b.time_s - t0 > c.grip_timeout_s:
+                b.grip.set_opening(min(half_width + 0.015, c.finger_open_m))
+                raise ExecutionError(
+                    f"grasp of {obj.id!r} did not reach {self.checked.grip_force_n:.1f} N "
+                    f"(measured {b.grip.measured_force_n:.2f} N)", code=ErrorCode.GRASP_FAILED)
+            yield ("close" if b.grip.mode is GripMode.APPROACH else "regulate"), 0.7
+        if b.finger_opening_m < 0.3 * half_width:
+            b.grip.set_opening(c.finger_open_m)
+            raise ExecutionError(f"grasp of {obj.id!r} missed: the fingers closed on nothing",
+                                 code=ErrorCode.GRASP_FAILED)
+        b.holding = obj.id
+        b.held_offset_m = float(b.tcp_position_m[2] - obj.pose.position_m[2])
+
+    def _release(self) -> Steps:
+        b, c = self.body, self.body.config
+        obj = b.world.get(b.holding) if b.holding in b.world else None
+        half_width = 0.5 * max(obj.size_m[:2]) if obj else c.finger_open_m - 0.015
+        b.grip.set_opening(min(half_width + 0.015, c.finger_open_m))
+        yield from self._wait_fingers(lambda: b.finger_opening_m > half_width + 0.008, "release")
+        b.holding = None
+        yield from self._cartesian_to(b.tcp_position_m + [0, 0, c.approach_height_m], "retreat")
+
+    # -- building blocks ------------------------------------------------------------
+    def _travel_to_final(self) -> Steps:
+        final = self._keyframes["final"]
+        goal, _ = self.body.model.tcp_pose(final)
+        yield from self._travel_to(goal[:2], goal[2])
+
+    def _travel_to(self, xy: np.ndarray, z: float, final_phase: str = "descend") -> Steps:
+        """Up to transit height, across, then straight down to ``z``."""
+        yield from self._retreat_to_transit()
+        transit = self._keyframes.get("transit")
+        if transit is None or np.linalg.norm(self.body.model.tcp_pose(transit)[0][:2] - xy) > 1e-3:
+            transit = self._ik(np.r_[xy, self.body.config.transit_height_m], self.body.q_rad, "transit pose")
+        yield from self._joint_move(transit, "transit")
+        yield from self._cartesian_to(np.r_[xy, z], final_phase)
+
+    def _retreat_to_transit(self) -> Steps:
+        tcp = self.body.tcp_position_m
+        if tcp[2] < self.body.config.transit_height_m - 0.02:
+            yield from self._cartesian_to(np.r_[tcp[:2], self.body.config.transit_height_m], "retreat")
+
+    def _joint_move(self, q_goal: np.ndarray, phase: str) -> Steps:
+        b = self.body
+        path = np.vstack([b.q_cmd_rad, q_goal])
+        tcp_len = float(np.linalg.norm(b.model.tcp_pose(q_goal)[0] - b.tcp_position_m))
+        duration = duration_for(path, b.model.velocity_limit_radps * b.config.joint_speed_scale,
+                                cartesian_length_m=tcp_len, max_speed_mps=self.checked.speed_mps)
+        yield from self._follow(PathTrajectory(path, duration, b.time_s), phase)
+
+    def _cartesian_to(self, goal_m: np.ndarray, phase: str) -> Steps:
+        """Straight tool line from the commanded pose to ``goal_m``, IK every centimetre."""
+        b = self.body
+        start, _ = b.model.tcp_pose(b.q_cmd_rad)
+        length = float(np.linalg.norm(goal_m - start))
+        n = max(int(np.ceil(length / _CARTESIAN_STEP_M)), 1)
+        q = b.q_cmd_rad.copy()
+        waypoints = [q]
+        for i in range(1, n + 1):
+            q = self._ik(start + (goal_m - start) * i / n, q, f"{phase} waypoint")
+            waypoints.append(q)
+        path = np.vstack(waypoints)
+        duration = duration_for(path, b.model.velocity_limit_radps * b.config.joint_speed_scale,
+                                cartesian_length_m=length, max_speed_mps=self.checked.speed_mps)
+        yield from self._follow(PathTrajectory(path, duration, b.time_s), phase)
+
+    def _follow(self, trajectory: PathTrajectory, phase: str) -> Steps:
+        b = self.body
+        b.set_trajectory(trajectory)
+        while not trajectory.done(b.time_s):
+            self._check_hold()
+            lag = float(np.max(np.abs(b.q_cmd_rad - b.q_rad)))
+            if lag > b.config.tracking_error_limit_rad:
+                raise ExecutionError(f"{phase}: a joint lags its set-point by {lag:.2f} rad "
+                                     "(collision or overload); holding", code=ErrorCode.TRACKING_ERROR)
+            yield phase, (b.time_s - trajectory.start_time_s) / trajectory.duration_s
+        settle_end = b.time_s + _SETTLE_TIMEOUT_S
+        while np.max(np.abs(b.q_rad - trajectory.goal_rad)) > _SETTLE_TOLERANCE_RAD and b.time_s < settle_end:
+            yield phase, 1.0
+
+    def _open_gripper(self) -> Steps:
+        b = self.body
+        b.grip.set_opening(b.config.finger_open_m)
+        yield from self._wait_fingers(lambda: b.finger_opening_m > b.config.finger_open_m - 0.004, "open")
+
+    def _close_gripper_empty(self) -> Steps:
+        b = self.body
+        b.grip.set_opening(0.0)
+        yield from self._wait_fingers(lambda: b.finger_opening_m < 0.004, "close")
+
+    def _wait_fingers(self, done, phase: str) -> Steps:
+        end = self.body.time_s + 1.0
+        while not done() and self.body.time_s < end:
+            yield phase, 0.5
+
+    def _check_hold(self) -> None:
+        """A held object whose pad force vanished has been lost."""
+        b = self.body
+        if not b.holding:
+            return
+        if b.grip.measured_force_n < b.config.hold_lost_force_n:
+            if b.lost_since_s is None:
+                b.lost_since_s = b.time_s
+            elif b.time_s - b.lost_since_s > _LOST_OBJECT_S:
+                lost, b.holding = b.holding, None
+                b.grip.set_opening(b.finger_opening_m)
+                raise ExecutionError(f"lost {lost!r}: grip force fell to {b.grip.measured_force_n:.2f} N",
+                                     code=ErrorCode.OBJECT_DROPPED)
+        else:
+            b.lost_since_s = None

@@ -1,0 +1,60 @@
+"""The controller's kinematic and dynamic model of the arm, built by pinocchio from the URDF.
+
+This is the body's *own* model: it knows the published link parameters but nothing of
+the simulated drivetrain (armature, friction) or of held objects.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+
+ARM_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8))
+TCP_FRAME = "panda_tcp"
+
+
+class RobotModel:
+    """Forward kinematics, Jacobian and gravity torques of the 7 arm joints.
+
+    The fingers are part of the URDF; they are held at a fixed opening in the model
+    (their effect on arm gravity is a few grams).
+    """
+
+    def __init__(self, urdf_path: Path):
+        self.model = pin.buildModelFromUrdf(str(urdf_path))
+        self.data = self.model.createData()
+        self._tcp = self.model.getFrameId(TCP_FRAME)
+        idx = [self.model.getJointId(n) for n in ARM_JOINTS]
+        self._arm_q = np.array([self.model.joints[i].idx_q for i in idx])
+        self._arm_v = np.array([self.model.joints[i].idx_v for i in idx])
+        self.lower_rad = self.model.lowerPositionLimit[self._arm_q].copy()
+        self.upper_rad = self.model.upperPositionLimit[self._arm_q].copy()
+        self.velocity_limit_radps = self.model.velocityLimit[self._arm_v].copy()
+        self.effort_limit_nm = self.model.effortLimit[self._arm_v].copy()
+        self._q = pin.neutral(self.model)
+        self._q[:] = 0.0
+        fingers = [i for i in range(self.model.nq) if i not in set(self._arm_q)]
+        self._q[fingers] = 0.02
+
+    def _full(self, q_rad: np.ndarray) -> np.ndarray:
+        self._q[self._arm_q] = q_rad
+        return self._q
+
+    def tcp_pose(self, q_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """TCP position (3,) in metres and rotation matrix (3, 3) in the world frame."""
+        pin.framesForwardKinematics(self.model, self.data, self._full(q_rad))
+        placement = self.data.oMf[self._tcp]
+        return placement.translation.copy(), placement.rotation.copy()
+
+    def tcp_jacobian(self, q_rad: np.ndarray) -> np.ndarray:
+        """6x7 Jacobian of the TCP, world-aligned (linear rows first)."""
+        q = self._full(q_rad)
+        pin.computeJointJacobians(self.model, self.data, q)
+        pin.updateFramePlacements(self.model, self.data)
+        jac = pin.getFrameJacobian(self.model, self.data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
+        return jac[:, self._arm_v]
+
+    def gravity_nm(self, q_rad: np.ndarray) -> np.ndarray:
+        """Joint torques (7,) that hold the arm still against gravity."""
+        return pin.computeGeneralizedGravity(self.model, self.data, self._full(q_rad))[self._arm_v]

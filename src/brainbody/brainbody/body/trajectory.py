@@ -1,0 +1,132 @@
+"""Smooth joint-space trajectories.
+
+:class:`PathTrajectory` follows a joint-space path (straight for a joint move, or IK
+waypoints of a Cartesian line) with a quintic time scaling: zero velocity and
+acceleration at both ends. :class:`SplineTrajectory` follows timed points as they come
+in a ``trajectory_msgs/JointTrajectory`` (cubic Hermite between points).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from brainbody.exceptions import InvalidPrimitiveError, OutOfRangeError
+
+# Peak of ds/dt for the quintic 10t^3 - 15t^4 + 6t^5 on a unit interval.
+QUINTIC_PEAK_VELOCITY = 1.875
+
+
+def _quintic(tau: float) -> tuple[float, float]:
+    """s(tau) and ds/dtau of the rest-to-rest quintic, tau in [0, 1]."""
+    t2 = tau * tau
+    s = t2 * tau * (10.0 - 15.0 * tau + 6.0 * t2)
+    ds = 30.0 * t2 * (1.0 - 2.0 * tau + t2)
+    return s, ds
+
+
+class PathTrajectory:
+    """Waypoints (N, 7) traversed in ``duration_s`` with quintic timing along arc length."""
+
+    def __init__(self, waypoints_rad: np.ndarray, duration_s: float, start_time_s: float):
+        points = np.atleast_2d(np.asarray(waypoints_rad, dtype=float))
+        if len(points) == 1:
+            points = np.vstack([points, points])
+        seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        self._s = cum / cum[-1] if cum[-1] > 0 else np.linspace(0.0, 1.0, len(points))
+        self._points = points
+        self.duration_s = max(float(duration_s), 1e-3)
+        self.start_time_s = float(start_time_s)
+        self.end_time_s = self.start_time_s + self.duration_s
+        self.goal_rad = points[-1]
+
+    def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Desired position (7,) and velocity (7,) at ``time_s``."""
+        tau = min(max((time_s - self.start_time_s) / self.duration_s, 0.0), 1.0)
+        s, ds = _quintic(tau)
+        i = int(np.searchsorted(self._s, s, side="right") - 1)
+        i = min(max(i, 0), len(self._points) - 2)
+        span = self._s[i + 1] - self._s[i]
+        direction = (self._points[i + 1] - self._points[i]) / span if span > 0 else np.zeros(7)
+        q = self._points[i] + direction * (s - self._s[i])
+        return q, direction * ds / self.duration_s
+
+    def done(self, time_s: float) -> bool:
+        return time_s >= self.end_time_s
+
+
+def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
+                 cartesian_length_m: float = 0.0, max_speed_mps: float = 0.0,
+                 minimum_s: float = 0.3) -> float:
+    """Shortest quintic duration that respects joint and tool speed limits."""
+    path = np.atleast_2d(path_rad)
+    joint_len = np.sum(np.abs(np.diff(path, axis=0)), axis=0) if len(path) > 1 else np.zeros(7)
+    t_joint = float(np.max(QUINTIC_PEAK_VELOCITY * joint_len / max_joint_velocity_radps))
+    t_tool = QUINTIC_PEAK_VELOCITY * cartesian_length_m / max_speed_mps if max_speed_mps > 0 else 0.0
+    return max(t_joint, t_tool, minimum_s)
+
+
+class SplineTrajectory:
+    """Timed points (``trajectory_msgs/JointTrajectory`` semantics), cubic Hermite in between.
+
+    Args:
+        times_s: time from start of each point, strictly increasing, first > 0 allowed.
+        positions_rad: (N, 7). velocities_radps: (N, 7) or None (then zero at the ends
+        and finite differences inside).
+        start_q_rad: where the arm is now; the trajectory starts there at t = 0.
+
+    Raises:
+        InvalidPrimitiveError: malformed, non-finite or non-increasing input.
+        OutOfRangeError: a point outside the joint limits or too fast for them.
+    """
+
+    def __init__(self, times_s: Sequence[float], positions_rad: np.ndarray,
+                 velocities_radps: np.ndarray | None, start_q_rad: np.ndarray, start_time_s: float,
+                 *, lower_rad: np.ndarray, upper_rad: np.ndarray, max_velocity_radps: np.ndarray):
+        t = np.asarray(times_s, dtype=float)
+        q = np.asarray(positions_rad, dtype=float)
+        if t.ndim != 1 or len(t) == 0 or q.shape != (len(t), 7):
+            raise InvalidPrimitiveError(
+                f"trajectory needs N times and N x 7 positions, got {t.shape} and {q.shape}")
+        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(q))):
+            raise InvalidPrimitiveError("trajectory contains NaN or infinite values")
+        if t[0] < 0 or np.any(np.diff(t) <= 0) or t[-1] <= 0:
+            raise InvalidPrimitiveError("trajectory times must be non-negative, strictly increasing, last > 0")
+        if np.any(q < lower_rad) or np.any(q > upper_rad):
+            raise OutOfRangeError("trajectory point outside the joint limits")
+        if velocities_radps is not None and len(velocities_radps):
+            v = np.asarray(velocities_radps, dtype=float)
+            if v.shape != q.shape or not np.all(np.isfinite(v)):
+                raise InvalidPrimitiveError("trajectory velocities must match positions and be finite")
+        else:
+            v = np.zeros_like(q)
+            if len(t) > 2:
+                v[1:-1] = (q[2:] - q[:-2]) / (t[2:] - t[:-2])[:, None]
+        if t[0] > 0:
+            t = np.concatenate([[0.0], t])
+            q = np.vstack([start_q_rad, q])
+            v = np.vstack([np.zeros(7), v])
+        avg = np.abs(np.diff(q, axis=0)) / np.diff(t)[:, None]
+        if np.any(avg > max_velocity_radps):
+            raise OutOfRangeError("trajectory is faster than the joint velocity limits")
+        self._t, self._q, self._v = t, q, v
+        self.start_time_s = float(start_time_s)
+        self.end_time_s = self.start_time_s + float(t[-1])
+        self.goal_rad = q[-1]
+
+    def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        rel = min(max(time_s - self.start_time_s, 0.0), self._t[-1])
+        i = int(min(np.searchsorted(self._t, rel, side="right") - 1, len(self._t) - 2))
+        h = self._t[i + 1] - self._t[i]
+        s = (rel - self._t[i]) / h
+        s2, s3 = s * s, s * s * s
+        h00, h10, h01, h11 = 2 * s3 - 3 * s2 + 1, s3 - 2 * s2 + s, -2 * s3 + 3 * s2, s3 - s2
+        d00, d10, d01, d11 = 6 * s2 - 6 * s, 3 * s2 - 4 * s + 1, -6 * s2 + 6 * s, 3 * s2 - 2 * s
+        q0, q1, v0, v1 = self._q[i], self._q[i + 1], self._v[i], self._v[i + 1]
+        pos = h00 * q0 + h10 * h * v0 + h01 * q1 + h11 * h * v1
+        vel = (d00 * q0 + d10 * h * v0 + d01 * q1 + d11 * h * v1) / h
+        return pos, vel
+
+    def done(self, time_s: float) -> bool:
+        return time_s >= self.end_time_s

@@ -1,0 +1,53 @@
+"""Declaring a parameter once: type, default, range, unit and description.
+
+A config dataclass declares each field with :func:`param`. The metadata is the single
+source for validation here, for the rclpy ``ParameterDescriptor`` ranges in ``ros/``,
+and for the README's parameter table (``python -m brainbody.params``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+
+def param(default: Any, description: str, *, lo: float | None = None, hi: float | None = None,
+          read_only: bool = False) -> Any:
+    """A dataclass field with a description and an inclusive range (applies element-wise to tuples)."""
+    meta = {"description": description, "lo": lo, "hi": hi, "read_only": read_only}
+    if isinstance(default, (list, tuple)):
+        return dataclasses.field(default_factory=lambda: tuple(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def validate(config: Any) -> None:
+    """Check every field against its declared range and type.
+
+    Raises:
+        ValueError: quoting the field, the bad value and the allowed range.
+    """
+    for field in dataclasses.fields(config):
+        meta = field.metadata
+        if "description" not in meta:
+            continue
+        value = getattr(config, field.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if isinstance(v, bool) or isinstance(v, str):
+                continue
+            if not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{field.name}: {v!r} is not a finite number")
+            if meta["lo"] is not None and v < meta["lo"] or meta["hi"] is not None and v > meta["hi"]:
+                raise ValueError(f"{field.name}: {v!r} is outside [{meta['lo']}, {meta['hi']}]")
+
+
+def table(config_cls: Any) -> str:
+    """Markdown table of a config class's parameters."""
+    rows = ["| name | default | range | description |", "|---|---|---|---|"]
+    for f in dataclasses.fields(config_cls):
+        if "description" not in f.metadata:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        rng = f"[{f.metadata['lo']}, {f.metadata['hi']}]"
+        rows.append(f"| `{f.name}` | `{default}` | {rng} | {f.metadata['description']} |")
+    return "\n".join(rows)

@@ -1,0 +1,110 @@
+"""The simulated hardware: MuJoCo stepped in lock-step with the control loop.
+
+Implements :class:`brainbody.body.hardware.Hardware`. Besides the sensors a real arm
+has, it offers what a perception node would publish (object poses) and, for tests and
+the demo only, the ground-truth judge of the cup.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import mujoco
+import numpy as np
+
+from brainbody.body.hardware import HardwareState
+from brainbody.sim.coffee_machine import CoffeeMachine
+from brainbody.sim.ground_truth import CupJudge, CupVerdict
+from brainbody.sim.scene import (ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, build_model)
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservedObject:
+    """What a perception system would report: identity, kind, pose and extents."""
+
+    id: str
+    kind: str
+    position_m: tuple[float, float, float]   # bottom centre (places: surface centre)
+    quat_wxyz: tuple[float, float, float, float]
+    size_m: tuple[float, float, float]
+
+
+class Simulator:
+    """MuJoCo plant with the coffee scene.
+
+    Args:
+        config: plant properties; ``config.seed`` places the cup.
+        home_q_rad: arm configuration to start in (7,).
+    """
+
+    def __init__(self, config: SceneConfig, *, home_q_rad: Optional[np.ndarray] = None,
+                 urdf_path=None):
+        self.config = config
+        self.model = build_model(config, urdf_path)
+        self.data = mujoco.MjData(self.model)
+        self.period_s = float(self.model.opt.timestep)
+        m = self.model
+        self._arm_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in ARM_JOINTS])
+        self._arm_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in ARM_JOINTS])
+        self._finger_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in FINGER_JOINTS])
+        self._finger_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in FINGER_JOINTS])
+        self._pad_sensor = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
+        self._finger_open_m = float(m.jnt_range[m.joint(FINGER_JOINTS[0]).id][1])
+        if home_q_rad is not None:
+            self.data.qpos[self._arm_qpos] = np.asarray(home_q_rad, dtype=float)
+        self.data.qpos[self._finger_qpos] = self._finger_open_m
+        mujoco.mj_forward(self.model, self.data)
+        self.coffee_machine = CoffeeMachine(self.model, self.data, config)
+        self.judge = CupJudge(self.model, self.data, config)
+        self._cup_body = m.body("cup").id
+        self._button_body = m.body("coffee_button").id
+        self.warnings_seen = 0
+
+    # -- Hardware interface -------------------------------------------------
+    def read(self) -> HardwareState:
+        d = self.data
+        return HardwareState(
+            time_s=float(d.time),
+            q_rad=d.qpos[self._arm_qpos].copy(),
+            qd_radps=d.qvel[self._arm_dof].copy(),
+            finger_pos_m=d.qpos[self._finger_qpos].copy(),
+            finger_vel_mps=d.qvel[self._finger_dof].copy(),
+            pad_force_n=d.sensordata[self._pad_sensor].copy(),
+        )
+
+    def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
+        self.data.ctrl[:7] = arm_torque_nm
+        self.data.ctrl[7:9] = finger_force_n
+
+    def step(self) -> None:
+        mujoco.mj_step(self.model, self.data)
+        self.coffee_machine.update()
+        self.judge.update()
+
+    # -- what a perception node would publish --------------------------------
+    def observed_objects(self) -> list[ObservedObject]:
+        d, c = self.data, self.config
+        cup_pos = d.xpos[self._cup_body].copy()
+        cup_pos[2] -= c.cup_height_m / 2
+        button_top = d.xpos[self._button_body] + [0.0, 0.0, 0.01]
+        tx, ty = c.tray_center_xy_m
+        up = (1.0, 0.0, 0.0, 0.0)
+        diameter = 2 * c.cup_radius_m
+        return [
+            ObservedObject("cup", "container", tuple(cup_pos), tuple(d.xquat[self._cup_body]),
+                           (diameter, diameter, c.cup_height_m)),
+            ObservedObject("coffee_button", "button", tuple(button_top), up,
+                           (2 * c.button_radius_m, 2 * c.button_radius_m, 0.02)),
+            ObservedObject("dispense_spot", "place", (*c.dispense_xy_m, 0.0), up, (0.07, 0.07, 0.0)),
+            ObservedObject("tray", "place", (tx, ty, 2 * c.tray_half_size_m[2]), up,
+                           tuple(2 * v for v in c.tray_half_size_m)),
+            ObservedObject("handover", "place", (*c.handover_xy_m, 0.0), up, (0.08, 0.08, 0.0)),
+        ]
+
+    # -- ground truth (tests and the demo report only) -----------------------
+    def verdict(self) -> CupVerdict:
+        return self.judge.verdict(self.coffee_machine.fill_fraction)
+
+    def mujoco_warnings(self) -> int:
+        """Total count of MuJoCo warnings raised so far (instability, contact overflow...)."""
+        return int(sum(w.number for w in self.data.warning))

@@ -1,0 +1,53 @@
+"""Everything for one simulated run in one place: MuJoCo plant, robot model, body
+controller and the world model fed from the simulator's observations.
+
+Used by the body node in ``sim`` mode, the demo, the scenario tests and the benchmarks.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from brainbody.body.body_config import BodyConfig
+from brainbody.body.controller import BodyController
+from brainbody.body.robot_model import RobotModel
+from brainbody.config import find_share_file
+from brainbody.primitives import Pose
+from brainbody.sim.scene import SceneConfig, default_urdf_path
+from brainbody.sim.simulator import Simulator
+from brainbody.world import load_object_database, merge_observation
+
+
+class SimSession:
+    """A body controller driving the simulated coffee scene in lock-step."""
+
+    def __init__(self, *, seed: int = 0, body_config: Optional[BodyConfig] = None,
+                 scene_config: Optional[SceneConfig] = None):
+        self.body_config = body_config or BodyConfig()
+        scene = scene_config or SceneConfig()
+        self.scene_config = dataclasses.replace(scene, seed=seed)
+        urdf = default_urdf_path()
+        self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf)
+        self.robot = RobotModel(urdf)
+        self.body = BodyController(self.body_config, self.robot, self.sim)
+        self.objects_db = load_object_database(find_share_file("config", "objects.yaml"))
+        self.refresh_world()
+
+    def world_objects(self):
+        return [merge_observation(o.id, o.kind, Pose(o.position_m, o.quat_wxyz), o.size_m, self.objects_db)
+                for o in self.sim.observed_objects()]
+
+    def refresh_world(self) -> None:
+        self.body.update_world(self.world_objects())
+
+    def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05) -> None:
+        """Tick until ``execution`` ends (used without ROS: tests, benchmarks)."""
+        next_world = self.body.time_s
+        end = self.body.time_s + max_time_s
+        while not execution.status.done and self.body.time_s < end:
+            if self.body.time_s >= next_world:
+                self.refresh_world()
+                next_world += world_period_s
+            self.body.tick()
