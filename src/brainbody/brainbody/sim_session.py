@@ -28,12 +28,15 @@ class SimSession:
         self.body_config = body_config or BodyConfig()
         scene = scene_config or SceneConfig()
         self.scene_config = dataclasses.replace(scene, seed=seed)
-        urdf = default_urdf_path()
+        urdf = self.urdf_path = default_urdf_path()
         self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf)
         self.robot = RobotModel(urdf)
         self.body = BodyController(self.body_config, self.robot, self.sim)
         self.objects_db = load_object_database(find_share_file("config", "objects.yaml"))
         self.refresh_world()
+
+    def urdf_text(self) -> str:
+        return self.urdf_path.read_text(encoding="utf-8")
 
     def world_objects(self):
         return [merge_observation(o.id, o.kind, Pose(o.position_m, o.quat_wxyz), o.size_m, self.objects_db)

@@ -117,8 +117,9 @@ class CupJudge:
             reasons.append(f"cup crushed ({self.peak_squeeze_n:.2f} N > {config.cup_crush_force_n:.1f} N)")
         if dropped:
             reasons.append("cup was dropped or tipped over")
-        return CupVerdict(success=not reasons, on_tray=on_tray, upright=upright, filled=filled,
-                          crushed=self.crushed, dropped=dropped, peak_squeeze_n=self.peak_squeeze_n,
-                          crush_force_n=config.cup_crush_force_n,
+        return CupVerdict(success=not reasons, on_tray=bool(on_tray), upright=bool(upright), filled=bool(filled),
+                          crushed=bool(self.crushed), dropped=bool(dropped),
+                          peak_squeeze_n=float(self.peak_squeeze_n),
+                          crush_force_n=float(config.cup_crush_force_n),
                           final_position_m=tuple(float(v) for v in pos), fill_fraction=fill_fraction,
                           reasons=tuple(reasons))

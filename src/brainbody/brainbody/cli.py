@@ -1,0 +1,168 @@
+"""The ``brainbody`` command.
+
+``brainbody demo "make coffee"`` starts brain and body (one process, or two with
+``--separate``), sends the intent over ``/brain/execute_intent``, prints progress per
+primitive and a final report judged from simulator ground truth. Exit 0 on success.
+
+``brainbody plan "<text>"`` prints the plan without moving anything (``--json`` for
+scripts); it exits non-zero with the reason when the brain refuses.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+EXIT_OK, EXIT_TASK_FAILED, EXIT_REFUSED, EXIT_NO_ROS = 0, 1, 2, 3
+
+
+def _cmd_plan(args) -> int:
+    from brainbody.brain.planner import Planner
+    from brainbody.brain.skills import load_catalogue
+    from brainbody.exceptions import BrainBodyError
+    try:
+        plan = Planner(load_catalogue()).plan(args.text)
+    except BrainBodyError as exc:
+        print(f"refused [{int(exc.code)} {exc.code.name}]: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps({"plan_id": plan.plan_id, "intent": plan.intent, "primitives": [
+            {"id": p.id, "kind": p.kind.name.lower(), "object_id": p.object_id, "target_id": p.target_id,
+             "grip_force_n": p.grip_force_n, "lift_height_m": p.lift_height_m, "max_speed_mps": p.max_speed_mps,
+             "duration_s": p.duration_s, "timeout_s": p.timeout_s} for p in plan.primitives]}, indent=2))
+    else:
+        print(plan.describe())
+    return EXIT_OK
+
+
+def _cmd_demo(args) -> int:
+    import rclpy
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.parameter import Parameter
+    from std_msgs.msg import String
+
+    from brainbody_interfaces.action import ExecuteIntent
+    from brainbody.ros.action_client import BlockingActionClient, TaskResult
+
+    children: list[subprocess.Popen] = []
+    rclpy.init()
+    executor = MultiThreadedExecutor(num_threads=6)
+    client_node = rclpy.create_node("brainbody_demo")
+    executor.add_node(client_node)
+    body_params = [Parameter("seed", value=args.seed), Parameter("realtime_factor", value=args.realtime_factor)]
+    if args.separate:
+        ros_args = ["--ros-args", "-p", f"seed:={args.seed}", "-p", f"realtime_factor:={args.realtime_factor}"]
+        for module, extra in (("brainbody.ros.body_node", ros_args), ("brainbody.ros.intent_node", [])):
+            children.append(subprocess.Popen([sys.executable, "-m", module, *extra], env=os.environ.copy()))
+        print(f"started body_node and intent_node as processes {[c.pid for c in children]}")
+    else:
+        from brainbody.ros.body_node import BodyNode
+        from brainbody.ros.intent_node import IntentNode
+        executor.add_node(BodyNode(parameter_overrides=body_params))
+        executor.add_node(IntentNode())
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+
+    truth: dict = {}
+    truth_count = [0]
+
+    def on_truth(msg: String) -> None:
+        truth.clear()
+        truth.update(json.loads(msg.data))
+        truth_count[0] += 1
+
+    from brainbody.ros.body_node import LATCHED
+    client_node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
+    client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")
+    try:
+        if not client.wait_for_server(30.0):
+            print("error: /brain/execute_intent did not come up", file=sys.stderr)
+            return EXIT_NO_ROS
+        last_step = [0]
+
+        def on_feedback(fb) -> None:
+            if fb.step != last_step[0]:
+                last_step[0] = fb.step
+                p = fb.primitive
+                print(f"[{fb.step:2d}/{fb.total}] {_describe(p)}", flush=True)
+
+        wall0 = time.monotonic()
+        sim0 = truth.get("sim_time_s", 0.0)
+        print(f"intent: {args.intent!r} (seed {args.seed})")
+        outcome, result = client.run(ExecuteIntent.Goal(intent=args.intent, dry_run=False),
+                                     timeout_s=args.timeout, on_feedback=on_feedback)
+        wall = time.monotonic() - wall0
+        seen = truth_count[0]
+        deadline = time.monotonic() + 3.0
+        while truth_count[0] < seen + 2 and time.monotonic() < deadline:
+            time.sleep(0.01)   # two fresh ground-truth samples after the end
+        if result is None:
+            print(f"FAILURE: no result from the brain ({outcome.value})")
+            return EXIT_TASK_FAILED
+        sim_time = truth.get("sim_time_s", 0.0) - sim0
+        print("-" * 72)
+        print(f"brain result: {'success' if result.success else 'failure'} "
+              f"[{result.error_code}] {result.message}")
+        if not truth:
+            print("FAILURE: no ground truth from the simulator")
+            return EXIT_TASK_FAILED
+        print(f"sim time {sim_time:.1f} s | wall time {wall:.1f} s | real-time factor {sim_time / wall:.1f}x")
+        print(f"peak grip force {truth['peak_squeeze_n']:.2f} N vs crush force {truth['crush_force_n']:.1f} N "
+              "(ground truth, MuJoCo contact forces)")
+        coffee = args.intent.strip().lower() in ("make coffee", "make me a coffee")
+        task_ok = outcome is TaskResult.SUCCEEDED and result.success
+        truth_ok = truth["success"] if coffee else not (truth["crushed"] or truth["dropped"])
+        x, y, z = truth["final_position_m"]
+        print(f"cup: at ({x:.3f}, {y:.3f}, {z:.3f}) m, on tray {truth['on_tray']}, upright {truth['upright']}, "
+              f"filled {truth['fill_fraction']:.0%}, crushed {truth['crushed']}, dropped {truth['dropped']}")
+        if task_ok and truth_ok:
+            print("SUCCESS")
+            return EXIT_OK
+        reasons = ([] if task_ok else [result.message]) + ([] if truth_ok else list(truth["reasons"]))
+        print("FAILURE: " + "; ".join(reasons))
+        return EXIT_REFUSED if result.error_code and 100 <= result.error_code < 200 else EXIT_TASK_FAILED
+    finally:
+        executor.shutdown(timeout_sec=2.0)
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        rclpy.try_shutdown()
+
+
+def _describe(p) -> str:
+    from brainbody.ros.conversions import primitive_from_msg
+    try:
+        return primitive_from_msg(p).describe()
+    except Exception:  # a feedback message is informative only
+        return p.id
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="brainbody", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run an intent end to end in simulation")
+    demo.add_argument("intent", nargs="?", default="make coffee")
+    demo.add_argument("--seed", type=int, default=0, help="places the cup (+/- 3 cm)")
+    demo.add_argument("--separate", action="store_true", help="brain and body as separate processes")
+    demo.add_argument("--realtime-factor", type=float, default=0.0,
+                      help="0: as fast as possible; 1: paced to the wall clock")
+    demo.add_argument("--timeout", type=float, default=600.0, help="wall-time limit in seconds")
+    plan = sub.add_parser("plan", help="print the plan for an intent without moving")
+    plan.add_argument("text")
+    plan.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        return _cmd_plan(args)
+    return _cmd_demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The one send / wait / cancel / result loop for ROS actions, written once.
+
+:class:`BlockingActionClient` is handed a node owned by the caller (pymoveit2 style). It
+must be used from a thread other than the one spinning that node (an action execute
+callback in a MultiThreadedExecutor, or a script spinning in the background): futures
+complete through callbacks that only set events.
+"""
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from action_msgs.msg import GoalStatus
+from rclpy.action import ActionClient
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.node import Node
+
+
+class TaskResult(enum.Enum):
+    """How an action ended (nav2_simple_commander's vocabulary)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"        # aborted by the server, or rejected
+    CANCELED = "canceled"
+    UNAVAILABLE = "unavailable"   # no server, or no answer in time
+
+
+class BlockingActionClient:
+    def __init__(self, node: Node, action_type: Any, name: str):
+        self._node = node
+        self._client = ActionClient(node, action_type, name, callback_group=ReentrantCallbackGroup())
+        self.name = name
+
+    def wait_for_server(self, timeout_s: float) -> bool:
+        return self._client.wait_for_server(timeout_sec=timeout_s)
+
+    def run(self, goal: Any, *, timeout_s: float, on_feedback: Optional[Callable[[Any], None]] = None,
+            should_cancel: Callable[[], bool] = lambda: False, poll_s: float = 0.01
+            ) -> tuple[TaskResult, Optional[Any]]:
+        """Send ``goal`` and block until it ends; returns (TaskResult, result message or None).
+
+        Cancels the goal when ``should_cancel()`` turns true or ``timeout_s`` (wall) passes.
+        """
+        accepted = threading.Event()
+        holder: dict[str, Any] = {}
+
+        def on_goal(future):
+            holder["handle"] = future.result()
+            accepted.set()
+
+        send = self._client.send_goal_async(
+            goal, feedback_callback=(lambda fb: on_feedback(fb.feedback)) if on_feedback else None)
+        send.add_done_callback(on_goal)
+        if not accepted.wait(timeout=min(timeout_s, 10.0)):
+            return TaskResult.UNAVAILABLE, None
+        handle = holder["handle"]
+        if not handle.accepted:
+            return TaskResult.FAILED, None
+        done = threading.Event()
+        result_future = handle.get_result_async()
+        result_future.add_done_callback(lambda _: done.set())
+        deadline = time.monotonic() + timeout_s
+        canceled = False
+        while not done.wait(timeout=poll_s):
+            if not canceled and (should_cancel() or time.monotonic() > deadline):
+                handle.cancel_goal_async()
+                canceled = True
+                deadline = time.monotonic() + 5.0   # allow the server to wind down
+            elif canceled and time.monotonic() > deadline:
+                return TaskResult.UNAVAILABLE, None
+        response = result_future.result()
+        status = response.status
+        if status == GoalStatus.STATUS_SUCCEEDED:
+            return TaskResult.SUCCEEDED, response.result
+        if status == GoalStatus.STATUS_CANCELED:
+            return TaskResult.CANCELED, response.result
+        return TaskResult.FAILED, response.result

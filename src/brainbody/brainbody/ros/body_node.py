@@ -1,0 +1,261 @@
+"""body_node: the body's control loop on ROS 2.
+
+In ``sim`` mode MuJoCo runs in-process as the hardware, stepped in lock-step with the
+1 kHz controller on a thread of its own; ``/clock`` carries the sim time. ROS callbacks
+only convert messages and call the thread-safe :class:`BodyController` API.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from typing import Optional
+
+import numpy as np
+import rclpy
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import WrenchStamped
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool, String
+from trajectory_msgs.msg import JointTrajectory
+
+from brainbody_interfaces.action import ExecutePrimitive
+from brainbody_interfaces.msg import ObjectArray
+from brainbody.body.body_config import BodyConfig
+from brainbody.body.robot_model import ARM_JOINTS
+from brainbody.exceptions import BrainBodyError, ErrorCode
+from brainbody.lifecycle import Status
+from brainbody.params import param
+from brainbody.primitives import Pose
+from brainbody.ros.conversions import pose_to_msg, primitive_from_msg, time_msg, world_to_msg
+from brainbody.ros.parameters import declare_config
+from brainbody.sim.scene import FINGER_JOINTS
+from brainbody.sim_session import SimSession
+
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+_FEEDBACK_PERIOD_S = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class BodyNodeConfig:
+    mode: str = param("sim", "sim (MuJoCo in-process) or hardware (no plugin yet)", read_only=True)
+    seed: int = param(0, "sim: seed that places the cup", lo=0, hi=1_000_000, read_only=True)
+    realtime_factor: float = param(0.0, "sim: 0 runs as fast as possible, 1 paces to the wall clock",
+                                   lo=0.0, hi=100.0)
+    joint_states_rate_hz: float = param(100.0, "rate of /joint_states and /clock in sim time", lo=1.0, hi=1000.0)
+    world_objects_rate_hz: float = param(10.0, "rate of /world/objects in sim time", lo=0.1, hi=100.0)
+    diagnostics_rate_hz: float = param(1.0, "rate of /diagnostics in sim time", lo=0.1, hi=10.0)
+
+    def __post_init__(self):
+        if self.mode not in ("sim", "hardware"):
+            raise ValueError(f"mode must be 'sim' or 'hardware', got {self.mode!r}")
+
+
+class BodyNode(Node):
+    def __init__(self, *, session: Optional[SimSession] = None, **kwargs):
+        super().__init__("body_node", **kwargs)
+        self.node_config = declare_config(self, BodyNodeConfig)
+        body_config = declare_config(self, BodyConfig)
+        if self.node_config.mode != "sim":
+            raise BrainBodyError("mode 'hardware' needs a hardware plugin, which this release does not ship; "
+                                 "use mode:=sim", code=ErrorCode.UNSUPPORTED)
+        self.session = session or SimSession(seed=self.node_config.seed, body_config=body_config)
+        self.body = self.session.body
+        group = ReentrantCallbackGroup()
+
+        self._joint_pub = self.create_publisher(JointState, "/joint_states", qos_profile_sensor_data)
+        self._wrench_pub = self.create_publisher(WrenchStamped, "/body/gripper/wrench", 10)
+        self._world_pub = self.create_publisher(ObjectArray, "/world/objects", 10)
+        self._clock_pub = self.create_publisher(Clock, "/clock", 10)
+        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._truth_pub = self.create_publisher(String, "/sim/ground_truth", LATCHED)
+        description = self.create_publisher(String, "/robot_description", LATCHED)
+        description.publish(String(data=self.session.urdf_text()))
+        self.create_subscription(JointTrajectory, "/body/joint_trajectory", self._on_trajectory, 10,
+                                 callback_group=group)
+        self.create_subscription(Bool, "/body/estop", self._on_estop, LATCHED, callback_group=group)
+        self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
+                                    execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
+                                    cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
+        self._stop = threading.Event()
+        self._tick_times = np.zeros(1000)
+        self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
+        self._loop.start()
+        self.get_logger().info(f"body ready (sim, seed {self.node_config.seed}, "
+                               f"realtime_factor {self.node_config.realtime_factor})")
+
+    # -- the control loop thread ------------------------------------------------------
+    def _run_loop(self) -> None:
+        try:
+            self._loop_body()
+        except Exception as exc:  # a dead control loop must be loud, not silent
+            self.get_logger().fatal(f"control loop stopped: {exc!r}")
+            raise
+
+    def _loop_body(self) -> None:
+        cfg = self.node_config
+        period = self.body.hardware.period_s
+        every_js = max(int(round(1.0 / (cfg.joint_states_rate_hz * period))), 1)
+        every_world = max(int(round(1.0 / (cfg.world_objects_rate_hz * period))), 1)
+        every_diag = max(int(round(1.0 / (cfg.diagnostics_rate_hz * period))), 1)
+        wall0, sim0 = time.monotonic(), self.body.time_s
+        tick = 0
+        while not self._stop.is_set() and rclpy.ok():
+            if tick % every_world == 0:
+                self.session.refresh_world()
+                self._publish_world()
+            t0 = time.perf_counter()
+            self.body.tick()
+            self._tick_times[tick % len(self._tick_times)] = time.perf_counter() - t0
+            tick += 1
+            if tick % every_js == 0:
+                self._publish_state()
+            if tick % every_diag == 0:
+                self._publish_diagnostics()
+            if cfg.realtime_factor > 0.0:
+                ahead = (self.body.time_s - sim0) / cfg.realtime_factor - (time.monotonic() - wall0)
+                if ahead > 0.002:
+                    time.sleep(ahead)
+
+    def _stamp(self) -> Time:
+        return time_msg(self.body.time_s)
+
+    def _publish_state(self) -> None:
+        state, stamp = self.body.state, self._stamp()
+        self._clock_pub.publish(Clock(clock=stamp))
+        msg = JointState(name=list(ARM_JOINTS) + list(FINGER_JOINTS),
+                         position=[*map(float, state.q_rad), *map(float, state.finger_pos_m)],
+                         velocity=[*map(float, state.qd_radps), *map(float, state.finger_vel_mps)])
+        msg.header.stamp = stamp
+        self._joint_pub.publish(msg)
+        wrench = WrenchStamped()
+        wrench.header.stamp, wrench.header.frame_id = stamp, "panda_tcp"
+        # Squeeze between the jaws, along the finger axis (tool y).
+        wrench.wrench.force.y = float(self.body.grip.measured_force_n)
+        self._wrench_pub.publish(wrench)
+
+    def _publish_world(self) -> None:
+        self._world_pub.publish(world_to_msg(self.body.world.objects().values(), self._stamp()))
+        truth = dataclasses.asdict(self.session.sim.verdict())
+        truth["sim_time_s"] = self.body.time_s
+        self._truth_pub.publish(String(data=json.dumps(truth)))
+
+    def _publish_diagnostics(self) -> None:
+        body, stamp = self.body, self._stamp()
+        msg = DiagnosticArray()
+        msg.header.stamp = stamp
+        lag = body.q_cmd_rad - body.state.q_rad
+        for i, name in enumerate(ARM_JOINTS):
+            msg.status.append(DiagnosticStatus(
+                level=DiagnosticStatus.OK if abs(lag[i]) < body.config.tracking_error_limit_rad / 2
+                else DiagnosticStatus.WARN,
+                name=f"body/{name}", hardware_id=name, message="tracking",
+                values=[KeyValue(key="tracking_error_rad", value=f"{lag[i]:.5f}"),
+                        KeyValue(key="velocity_radps", value=f"{body.state.qd_radps[i]:.4f}")]))
+        ticks = self._tick_times[self._tick_times > 0]
+        msg.status.append(DiagnosticStatus(
+            level=DiagnosticStatus.OK, name="body/gripper", hardware_id="panda_hand", message=body.grip.mode.value,
+            values=[KeyValue(key="grip_force_n", value=f"{body.grip.measured_force_n:.3f}"),
+                    KeyValue(key="holding", value=body.holding or "")]))
+        msg.status.append(DiagnosticStatus(
+            level=DiagnosticStatus.OK, name="body/control_loop", hardware_id="body",
+            message="running", values=[KeyValue(key="median_step_us",
+                                                value=f"{np.median(ticks) * 1e6 if len(ticks) else 0:.1f}")]))
+        self._diag_pub.publish(msg)
+
+    # -- ROS inputs ---------------------------------------------------------------------
+    def _on_estop(self, msg: Bool) -> None:
+        self.body.set_estop(msg.data)
+        (self.get_logger().error if msg.data else self.get_logger().info)(
+            "emergency stop " + ("LATCHED: holding, refusing motion" if msg.data else "reset"))
+
+    def _on_trajectory(self, msg: JointTrajectory) -> None:
+        try:
+            if sorted(msg.joint_names) != sorted(ARM_JOINTS):
+                raise BrainBodyError(f"joint_names must be the 7 arm joints {list(ARM_JOINTS)}, got "
+                                     f"{list(msg.joint_names)}", code=ErrorCode.INVALID_PRIMITIVE)
+            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            age = self.body.time_s - stamp
+            if stamp > 0 and age > self.body.config.max_command_age_s:
+                raise BrainBodyError(f"stale trajectory: stamped {age:.2f} s ago (limit "
+                                     f"{self.body.config.max_command_age_s} s)", code=ErrorCode.OUT_OF_RANGE)
+            order = [list(msg.joint_names).index(n) for n in ARM_JOINTS]
+            if any(len(p.positions) != 7 for p in msg.points) or not msg.points:
+                raise BrainBodyError("every trajectory point needs 7 positions", code=ErrorCode.INVALID_PRIMITIVE)
+            times = [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in msg.points]
+            positions = np.array([[p.positions[i] for i in order] for p in msg.points])
+            velocities = None
+            if all(len(p.velocities) == 7 for p in msg.points):
+                velocities = np.array([[p.velocities[i] for i in order] for p in msg.points])
+            self.body.follow_trajectory(times, positions, velocities)
+            self.get_logger().info(f"following a joint trajectory of {len(times)} points")
+        except BrainBodyError as exc:
+            self.get_logger().error(f"/body/joint_trajectory refused [{int(exc.code)}]: {exc}")
+
+    def _execute(self, goal_handle) -> ExecutePrimitive.Result:
+        result = ExecutePrimitive.Result()
+        try:
+            primitive = primitive_from_msg(goal_handle.request.primitive)
+            execution = self.body.execute(primitive)
+        except BrainBodyError as exc:
+            self.get_logger().error(f"refused primitive {goal_handle.request.primitive.id!r} "
+                                    f"[{int(exc.code)}]: {exc}")
+            goal_handle.abort()
+            result.success, result.error_code, result.message = False, int(exc.code), str(exc)
+            return result
+        feedback = ExecutePrimitive.Feedback()
+        while not execution.status.done:
+            if goal_handle.is_cancel_requested:
+                self.body.cancel()
+                break
+            feedback.phase, feedback.progress = execution.phase, float(execution.progress)
+            feedback.grip_force_n = float(self.body.grip.measured_force_n)
+            goal_handle.publish_feedback(feedback)
+            time.sleep(_FEEDBACK_PERIOD_S / 5)
+        report = self.body.report(execution)
+        result.success = report.status is Status.SUCCEEDED
+        result.error_code, result.message = report.error_code, report.message
+        result.duration_s, result.peak_grip_force_n = report.duration_s, report.peak_grip_force_n
+        result.final_grip_force_n = report.final_grip_force_n
+        result.tool_pose = pose_to_msg(Pose(report.tool_position_m))
+        if report.status is Status.SUCCEEDED:
+            goal_handle.succeed()
+        elif report.status is Status.CANCELED:
+            goal_handle.canceled()
+        else:
+            self.get_logger().error(f"primitive {primitive.id!r} failed [{report.error_code}]: {report.message}")
+            goal_handle.abort()
+        return result
+
+    def destroy_node(self):
+        self._stop.set()
+        if self._loop.is_alive():
+            self._loop.join(timeout=2.0)
+        super().destroy_node()
+
+
+def main(args=None) -> None:
+    try:
+        with rclpy.init(args=args):
+            node = BodyNode()
+            executor = MultiThreadedExecutor(num_threads=4)
+            executor.add_node(node)
+            try:
+                executor.spin()
+            finally:
+                node.destroy_node()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Message <-> core dataclass conversions. Malformed messages raise typed core errors."""
+from __future__ import annotations
+
+import math
+
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Point, Pose as PoseMsg, Quaternion, Vector3
+
+from brainbody_interfaces.msg import ObjectArray, TaskPlan as TaskPlanMsg, TaskPrimitive as TaskPrimitiveMsg
+from brainbody_interfaces.msg import WorldObject as WorldObjectMsg
+from brainbody.primitives import Pose, PrimitiveKind, TaskPlan, TaskPrimitive
+from brainbody.world import WorldObject
+
+
+def time_msg(seconds: float) -> Time:
+    sec = int(math.floor(seconds))
+    return Time(sec=sec, nanosec=int((seconds - sec) * 1e9))
+
+
+def pose_to_msg(pose: Pose) -> PoseMsg:
+    w, x, y, z = pose.quat_wxyz
+    return PoseMsg(position=Point(x=float(pose.position_m[0]), y=float(pose.position_m[1]),
+                                  z=float(pose.position_m[2])),
+                   orientation=Quaternion(w=float(w), x=float(x), y=float(y), z=float(z)))
+
+
+def pose_from_msg(msg: PoseMsg) -> Pose:
+    o = msg.orientation
+    return Pose((msg.position.x, msg.position.y, msg.position.z), (o.w, o.x, o.y, o.z))
+
+
+def primitive_to_msg(p: TaskPrimitive) -> TaskPrimitiveMsg:
+    msg = TaskPrimitiveMsg(id=p.id, kind=int(PrimitiveKind.parse(p.kind)), object_id=p.object_id,
+                           target_id=p.target_id, use_pose=p.pose is not None,
+                           grip_force_n=float(p.grip_force_n), lift_height_m=float(p.lift_height_m),
+                           max_speed_mps=float(p.max_speed_mps), duration_s=float(p.duration_s),
+                           timeout_s=float(p.timeout_s))
+    if p.pose is not None:
+        msg.pose = pose_to_msg(p.pose)
+    return msg
+
+
+def primitive_from_msg(msg: TaskPrimitiveMsg) -> TaskPrimitive:
+    """Build and structurally check a primitive.
+
+    Raises:
+        InvalidPrimitiveError: unknown kind, NaN, negative values, missing references.
+    """
+    return TaskPrimitive(id=msg.id, kind=PrimitiveKind.parse(int(msg.kind)), object_id=msg.object_id,
+                         target_id=msg.target_id, pose=pose_from_msg(msg.pose) if msg.use_pose else None,
+                         grip_force_n=msg.grip_force_n, lift_height_m=msg.lift_height_m,
+                         max_speed_mps=msg.max_speed_mps, duration_s=msg.duration_s,
+                         timeout_s=msg.timeout_s).check()
+
+
+def plan_to_msg(plan: TaskPlan, stamp: Time | None = None) -> TaskPlanMsg:
+    msg = TaskPlanMsg(plan_id=plan.plan_id, intent=plan.intent,
+                      primitives=[primitive_to_msg(p) for p in plan.primitives])
+    msg.header.frame_id = "world"
+    if stamp is not None:
+        msg.header.stamp = stamp
+    return msg
+
+
+def world_to_msg(objects, stamp: Time) -> ObjectArray:
+    msg = ObjectArray()
+    msg.header.stamp, msg.header.frame_id = stamp, "world"
+    for o in objects:
+        msg.objects.append(WorldObjectMsg(
+            id=o.id, kind=o.kind, pose=pose_to_msg(o.pose),
+            size_m=Vector3(x=float(o.size_m[0]), y=float(o.size_m[1]), z=float(o.size_m[2])),
+            mass_kg=float(o.mass_kg), max_grip_force_n=float(o.max_grip_force_n), graspable=bool(o.graspable)))
+    return msg
+
+
+def world_from_msg(msg: ObjectArray) -> list[WorldObject]:
+    return [WorldObject(id=o.id, kind=o.kind, pose=pose_from_msg(o.pose),
+                        size_m=(o.size_m.x, o.size_m.y, o.size_m.z), mass_kg=o.mass_kg,
+                        max_grip_force_n=o.max_grip_force_n, graspable=o.graspable) for o in msg.objects]
