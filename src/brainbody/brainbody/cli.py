@@ -49,6 +49,7 @@ def _cmd_demo(args) -> int:
     from brainbody.ros.action_client import BlockingActionClient, TaskResult
 
     children: list[subprocess.Popen] = []
+    local_nodes = []
     rclpy.init()
     executor = MultiThreadedExecutor(num_threads=6)
     client_node = rclpy.create_node("brainbody_demo")
@@ -62,8 +63,9 @@ def _cmd_demo(args) -> int:
     else:
         from brainbody.ros.body_node import BodyNode
         from brainbody.ros.intent_node import IntentNode
-        executor.add_node(BodyNode(parameter_overrides=body_params))
-        executor.add_node(IntentNode())
+        local_nodes = [BodyNode(parameter_overrides=body_params), IntentNode()]
+        for node in local_nodes:
+            executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
 
@@ -126,6 +128,9 @@ def _cmd_demo(args) -> int:
         print("FAILURE: " + "; ".join(reasons))
         return EXIT_REFUSED if result.error_code and 100 <= result.error_code < 200 else EXIT_TASK_FAILED
     finally:
+        # Stop the body's control loop before the context goes away: it publishes.
+        for node in local_nodes:
+            node.destroy_node()
         executor.shutdown(timeout_sec=2.0)
         for child in children:
             child.terminate()

@@ -59,12 +59,48 @@ class PathTrajectory:
 def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
                  cartesian_length_m: float = 0.0, max_speed_mps: float = 0.0,
                  minimum_s: float = 0.3) -> float:
-    """Shortest quintic duration that respects joint and tool speed limits."""
-    path = np.atleast_2d(path_rad)
-    joint_len = np.sum(np.abs(np.diff(path, axis=0)), axis=0) if len(path) > 1 else np.zeros(7)
-    t_joint = float(np.max(QUINTIC_PEAK_VELOCITY * joint_len / max_joint_velocity_radps))
+    """Shortest quintic duration (s) for which :class:`PathTrajectory` respects joint and tool
+    speed limits.
+
+    :class:`PathTrajectory` spreads the time scaling over the Euclidean joint-space arc
+    length ``L``, so in segment ``i`` joint ``j`` moves at ``|dq_ij| / len_i * L * ds/dt``;
+    the bound is taken over every segment, not over each joint's summed travel (which
+    let a joint that moves in only one segment of a long path run up to several times
+    its limit).
+    """
+    path = np.atleast_2d(np.asarray(path_rad, dtype=float))
+    t_joint = 0.0
+    if len(path) > 1:
+        steps = np.diff(path, axis=0)
+        seg = np.linalg.norm(steps, axis=1)
+        moving = seg > 0.0
+        if np.any(moving):
+            rate = np.abs(steps[moving]) / seg[moving, None]      # joint travel per unit arc length
+            t_joint = float(QUINTIC_PEAK_VELOCITY * np.sum(seg)
+                            * np.max(rate / np.asarray(max_joint_velocity_radps, dtype=float)))
     t_tool = QUINTIC_PEAK_VELOCITY * cartesian_length_m / max_speed_mps if max_speed_mps > 0 else 0.0
     return max(t_joint, t_tool, minimum_s)
+
+
+START_TOLERANCE_RAD = 0.05   # a point at time 0 must be this close to where the arm is
+
+
+def _hermite_peak_speed(t: np.ndarray, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Largest |velocity| (N-1, 7) of each cubic Hermite segment, not just its average.
+
+    The velocity on a segment is a quadratic a s^2 + b s + c in s in [0, 1]; its extreme
+    is at an end or at the vertex s = -b / 2a.
+    """
+    h = np.diff(t)[:, None]
+    q0, q1, v0, v1 = q[:-1], q[1:], v[:-1], v[1:]
+    a = 6.0 * (q0 - q1) / h + 3.0 * (v0 + v1)
+    b = 6.0 * (q1 - q0) / h - 4.0 * v0 - 2.0 * v1
+    peak = np.maximum(np.abs(v0), np.abs(v1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_star = np.where(a != 0.0, -b / (2.0 * a), -1.0)
+        inside = (s_star > 0.0) & (s_star < 1.0)
+        vertex = np.where(inside, np.abs(v0 - b * b / (4.0 * np.where(a != 0.0, a, 1.0))), 0.0)
+    return np.maximum(peak, vertex)
 
 
 class SplineTrajectory:
@@ -78,7 +114,9 @@ class SplineTrajectory:
 
     Raises:
         InvalidPrimitiveError: malformed, non-finite or non-increasing input.
-        OutOfRangeError: a point outside the joint limits or too fast for them.
+        OutOfRangeError: a point outside the joint limits, a segment whose interpolated
+            velocity exceeds the limits anywhere, or a point at time 0 more than
+            ``START_TOLERANCE_RAD`` from ``start_q_rad``.
     """
 
     def __init__(self, times_s: Sequence[float], positions_rad: np.ndarray,
@@ -107,9 +145,18 @@ class SplineTrajectory:
             t = np.concatenate([[0.0], t])
             q = np.vstack([start_q_rad, q])
             v = np.vstack([np.zeros(7), v])
-        avg = np.abs(np.diff(q, axis=0)) / np.diff(t)[:, None]
-        if np.any(avg > max_velocity_radps):
-            raise OutOfRangeError("trajectory is faster than the joint velocity limits")
+        else:
+            jump = float(np.max(np.abs(q[0] - np.asarray(start_q_rad, dtype=float))))
+            if jump > START_TOLERANCE_RAD:
+                raise OutOfRangeError(
+                    f"trajectory point at time 0 is {jump:.3f} rad from the current position "
+                    f"(more than {START_TOLERANCE_RAD} rad); give it a time > 0 to move there")
+        peak = _hermite_peak_speed(t, q, v)
+        if np.any(peak > max_velocity_radps):
+            j = int(np.argmax(np.max(peak / max_velocity_radps, axis=0)))
+            raise OutOfRangeError(
+                f"trajectory is faster than the joint velocity limits (joint {j + 1} reaches "
+                f"{float(np.max(peak[:, j])):.2f} rad/s, limit {float(max_velocity_radps[j]):.2f} rad/s)")
         self._t, self._q, self._v = t, q, v
         self.start_time_s = float(start_time_s)
         self.end_time_s = self.start_time_s + float(t[-1])

@@ -238,8 +238,8 @@ class BodyNode(Node):
 
     def destroy_node(self):
         self._stop.set()
-        if self._loop.is_alive():
-            self._loop.join(timeout=2.0)
+        if self._loop.is_alive() and self._loop is not threading.current_thread():
+            self._loop.join(timeout=5.0)
         super().destroy_node()
 
 

@@ -1,0 +1,154 @@
+"""Brain and body as separate processes over DDS: intent -> plan -> primitives -> result,
+cancel mid-task, refusals that move nothing."""
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from sensor_msgs.msg import JointState  # noqa: E402
+
+from brainbody_interfaces.action import ExecuteIntent, ExecutePrimitive  # noqa: E402
+from brainbody_interfaces.msg import TaskPlan, TaskPrimitive  # noqa: E402
+from brainbody.exceptions import ErrorCode  # noqa: E402
+from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
+from brainbody.ros.body_node import LATCHED  # noqa: E402
+
+pytestmark = pytest.mark.graph
+
+
+class Graph:
+    """The test's own node: clients for both actions and the topics it watches."""
+
+    def __init__(self):
+        self.node = rclpy.create_node("graph_test")
+        self.executor = MultiThreadedExecutor(num_threads=4)
+        self.executor.add_node(self.node)
+        self.plans: list[tuple[float, TaskPlan]] = []
+        self.joint_states: list[JointState] = []
+        self.node.create_subscription(TaskPlan, "/brain/plan", lambda m: self.plans.append((time.monotonic(), m)),
+                                      LATCHED)
+        self.node.create_subscription(JointState, "/joint_states", self.joint_states.append, qos_profile_sensor_data)
+        self.intent = BlockingActionClient(self.node, ExecuteIntent, "/brain/execute_intent")
+        self.body = BlockingActionClient(self.node, ExecutePrimitive, "/body/execute_primitive")
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+
+    def positions(self) -> np.ndarray:
+        deadline = time.monotonic() + 5.0
+        n = len(self.joint_states)
+        while len(self.joint_states) <= n + 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return np.array(self.joint_states[-1].position)
+
+    def still(self, seconds: float = 0.3) -> float:
+        """Largest joint motion (rad) over ``seconds`` of wall time."""
+        before = self.positions()
+        time.sleep(seconds)
+        return float(np.max(np.abs(self.positions() - before)))
+
+
+@pytest.fixture(scope="module")
+def graph():
+    env = os.environ.copy()
+    procs = [subprocess.Popen([sys.executable, "-m", "brainbody.ros.body_node", "--ros-args",
+                               "-p", "seed:=3", "-p", "realtime_factor:=0.0"], env=env),
+             subprocess.Popen([sys.executable, "-m", "brainbody.ros.intent_node"], env=env)]
+    rclpy.init()
+    g = Graph()
+    try:
+        assert g.intent.wait_for_server(30.0), "intent_node did not come up"
+        assert g.body.wait_for_server(30.0), "body_node did not come up"
+        yield g
+    finally:
+        g.executor.shutdown(timeout_sec=2.0)
+        rclpy.try_shutdown()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        assert all(p.returncode is not None for p in procs)
+
+
+def test_intent_runs_plan_published_before_motion(graph):
+    phases = []
+    start = time.monotonic()
+    outcome, result = graph.intent.run(ExecuteIntent.Goal(intent="press the button"), timeout_s=120,
+                                       on_feedback=lambda fb: phases.append((fb.step, fb.total, fb.phase)))
+    assert outcome is TaskResult.SUCCEEDED, result.message if result else outcome
+    assert result.success and result.error_code == 0
+    kinds = [p.kind for p in result.plan.primitives]
+    assert kinds == [TaskPrimitive.KIND_PRESS, TaskPrimitive.KIND_HOME]
+    # The plan reached /brain/plan before the first primitive reported progress.
+    assert any(p.intent == "press the button" for _, p in graph.plans)
+    first_plan = min(t for t, p in graph.plans if p.intent == "press the button")
+    assert first_plan >= start
+    assert {s for s, _, _ in phases} >= {1, 2} and all(t == 2 for _, t, _ in phases)
+    assert "descend" in {ph for _, _, ph in phases}
+
+
+def test_dry_run_and_unknown_intent_move_nothing(graph):
+    before = graph.positions()
+    outcome, result = graph.intent.run(ExecuteIntent.Goal(intent="make coffee", dry_run=True), timeout_s=30)
+    assert outcome is TaskResult.SUCCEEDED and len(result.plan.primitives) == 12
+    outcome, result = graph.intent.run(ExecuteIntent.Goal(intent="make tea"), timeout_s=30)
+    assert outcome is TaskResult.FAILED
+    assert result.error_code == ErrorCode.UNKNOWN_INTENT and "make coffee" in result.message
+    outcome, result = graph.intent.run(ExecuteIntent.Goal(intent="crush the cup"), timeout_s=30)
+    assert outcome is TaskResult.FAILED and result.error_code == ErrorCode.UNSAFE_REQUEST
+    assert np.max(np.abs(graph.positions() - before)) < 1e-3
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("max_speed_mps", math.nan, ErrorCode.INVALID_PRIMITIVE),
+    ("grip_force_n", 50.0, ErrorCode.FORCE_LIMIT),
+    ("grip_force_n", -1.0, ErrorCode.INVALID_PRIMITIVE),
+    ("timeout_s", math.inf, ErrorCode.INVALID_PRIMITIVE),
+])
+def test_body_refuses_bad_primitives(graph, field, value, code):
+    before = graph.positions()
+    primitive = TaskPrimitive(id="bad", kind=TaskPrimitive.KIND_GRASP, object_id="cup", grip_force_n=3.0)
+    setattr(primitive, field, value)
+    outcome, result = graph.body.run(ExecutePrimitive.Goal(primitive=primitive), timeout_s=30)
+    assert outcome is TaskResult.FAILED
+    assert result.error_code == code, result.message
+    assert result.message
+    assert np.max(np.abs(graph.positions() - before)) < 1e-3
+
+
+def test_body_refuses_unknown_kind_and_object(graph):
+    for primitive, code in ((TaskPrimitive(id="k", kind=99), ErrorCode.INVALID_PRIMITIVE),
+                            (TaskPrimitive(id="o", kind=TaskPrimitive.KIND_REACH, object_id="teapot"),
+                             ErrorCode.UNKNOWN_OBJECT)):
+        outcome, result = graph.body.run(ExecutePrimitive.Goal(primitive=primitive), timeout_s=30)
+        assert outcome is TaskResult.FAILED and result.error_code == code, result.message
+
+
+def test_cancel_mid_task_leaves_body_holding(graph):
+    state = {"cancel": False}
+
+    def on_feedback(fb):
+        if fb.step >= 2 and fb.phase in ("transit", "descend"):
+            state["cancel"] = True
+
+    outcome, result = graph.intent.run(ExecuteIntent.Goal(intent="make coffee"), timeout_s=120,
+                                       on_feedback=on_feedback, should_cancel=lambda: state["cancel"])
+    assert state["cancel"], "never reached the reach step"
+    assert outcome is TaskResult.CANCELED
+    assert result.error_code == ErrorCode.CANCELED and "holding" in result.message
+    assert graph.still() < 2e-3
+    # The body accepts new work after a cancel.
+    outcome, result = graph.intent.run(ExecuteIntent.Goal(intent="go home"), timeout_s=60)
+    assert outcome is TaskResult.SUCCEEDED, result.message
