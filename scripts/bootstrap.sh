@@ -59,7 +59,7 @@ fi
 # The stamp covers the interfaces and the package metadata; Python sources are used from
 # src/ directly (scripts/env.sh puts src/brainbody first on PYTHONPATH), so editing them
 # needs no rebuild.
-build_sum="$(cd "$root" && { find src/brainbody_interfaces config launch urdf -type f -print0;
+build_sum="$(cd "$root" && { find src/brainbody_interfaces config launch urdf -type f -print0 2>/dev/null;
   printf '%s\0' src/brainbody/setup.py src/brainbody/setup.cfg src/brainbody/package.xml; } \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$root/install/.stamp-build" 2>/dev/null)" != "$build_sum" ]; then

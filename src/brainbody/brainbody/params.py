@@ -31,11 +31,20 @@ def validate(config: Any) -> None:
         if "description" not in meta:
             continue
         value = getattr(config, field.name)
-        values = value if isinstance(value, tuple) else (value,)
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        if isinstance(default, tuple) != isinstance(value, (tuple, list)):
+            raise ValueError(f"{field.name}: {value!r} must be "
+                             f"{'a list of values' if isinstance(default, tuple) else 'a single value'}")
+        values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+        example = default[0] if isinstance(default, tuple) and default else default
         for v in values:
-            if isinstance(v, bool) or isinstance(v, str):
+            # The declared default gives the type: a bool or str field takes only that type,
+            # a numeric field never takes a bool or a str (which used to pass unchecked).
+            if isinstance(example, (bool, str)):
+                if not isinstance(v, type(example)):
+                    raise ValueError(f"{field.name}: {v!r} is not a {type(example).__name__}")
                 continue
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ValueError(f"{field.name}: {v!r} is not a finite number")
             if meta["lo"] is not None and v < meta["lo"] or meta["hi"] is not None and v > meta["hi"]:
                 raise ValueError(f"{field.name}: {v!r} is outside [{meta['lo']}, {meta['hi']}]")

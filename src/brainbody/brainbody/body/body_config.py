@@ -66,6 +66,7 @@ class BodyConfig:
     hold_lost_force_n: float = param(0.3, "below this pad force a held object is lost", lo=0.0, hi=5.0)
 
     def __post_init__(self):
+        validate(self)      # first: types and ranges (a scalar where a list belongs is a ValueError)
         for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad"):
             if len(getattr(self, name)) != 7:
                 raise ValueError(f"{name} needs 7 values, got {len(getattr(self, name))}")
@@ -74,4 +75,3 @@ class BodyConfig:
                 raise ValueError(f"{name} needs 3 values")
         if self.default_tool_speed_mps > self.max_tool_speed_mps:
             raise ValueError("default_tool_speed_mps exceeds max_tool_speed_mps")
-        validate(self)

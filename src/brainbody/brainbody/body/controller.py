@@ -63,13 +63,21 @@ class BodyController:
         self.holding: Optional[str] = None
         self.held_offset_m = 0.0
         self.lost_since_s: Optional[float] = None
-        self.tcp_position_m, _ = model.tcp_pose(self.state.q_rad)
+        self._tcp_tick = -1
         self.ticks = 0
 
     # -- convenient views for the executor -----------------------------------------
     @property
     def time_s(self) -> float:
         return self.state.time_s
+
+    @property
+    def tcp_position_m(self) -> np.ndarray:
+        """Measured tool position, computed at most once per tick (only when asked)."""
+        if self._tcp_tick != self.ticks:
+            self._tcp_position_m, _ = self.model.tcp_pose(self.state.q_rad)
+            self._tcp_tick = self.ticks
+        return self._tcp_position_m
 
     @property
     def q_rad(self) -> np.ndarray:
@@ -158,7 +166,6 @@ class BodyController:
         with self.lock:
             state = self.hardware.read()
             self.state = state
-            self.tcp_position_m, _ = self.model.tcp_pose(state.q_rad)
             if self.execution is not None and not self.execution.status.done:
                 status = self.execution.step()
                 if status.done and status is not Status.SUCCEEDED:

@@ -77,7 +77,10 @@ class GripForceController:
             return np.clip(force, -c.finger_position_force_limit_n, c.finger_position_force_limit_n)
 
         if self.mode is GripMode.APPROACH:
-            cap = c.approach_force_fraction * self.target_force_n
+            # Capped to a fraction of the target, plus the same finger-friction allowance the
+            # force loop gets: without it a light grasp (fraction x target below the finger
+            # friction) never moves the fingers and always times out.
+            cap = c.approach_force_fraction * self.target_force_n + c.finger_friction_allowance_n
             force = c.finger_damping_nspm * 4.0 * (-c.approach_speed_mps - finger_vel_mps)
             force = np.clip(force, -cap, cap)
             # Contact on both pads, or one pad pushing a light object into the other.

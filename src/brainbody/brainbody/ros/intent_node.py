@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 import rclpy
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
@@ -109,7 +110,14 @@ class IntentNode(Node):
         for index, primitive in enumerate(plan.primitives):
             feedback.step, feedback.primitive = index + 1, primitive_to_msg(primitive)
 
+            last_relay = [0.0]
+
             def relay(fb, step=index):
+                # Relay every phase change, otherwise at most 10 Hz (wall).
+                now = time.monotonic()
+                if fb.phase == feedback.phase and now - last_relay[0] < 0.1:
+                    return
+                last_relay[0] = now
                 feedback.phase = fb.phase
                 feedback.progress = float((step + min(max(fb.progress, 0.0), 1.0)) / total)
                 goal_handle.publish_feedback(feedback)

@@ -60,35 +60,39 @@ class CupJudge:
         self.dropped = False
         self.tipped = False
         self._free_since: float | None = None
+        self._cos_tipped = float(np.cos(_TIPPED_RAD))
 
     def update(self) -> None:
         model, data = self._model, self._data
-        left = right = 0.0
+        ncon = data.ncon
         touching = False
-        for i in range(data.ncon):
-            contact = data.contact[i]
-            g1, g2 = contact.geom1, contact.geom2
-            if g1 != self._cup_geom and g2 != self._cup_geom:
-                continue
-            touching = True
-            other = model.geom_bodyid[g2 if g1 == self._cup_geom else g1]
-            if other in self._finger_bodies:
-                mujoco.mj_contactForce(model, data, i, self._force)
-                normal = abs(self._force[0])
-                if other in self._left:
-                    left += normal
-                else:
-                    right += normal
-        # The squeeze is what both jaws press with; take the larger side so a
-        # one-sided shove also counts.
-        self.peak_squeeze_n = max(self.peak_squeeze_n, left, right)
+        if ncon:
+            # Vectorised over the contact list: only cup contacts reach Python.
+            geoms = data.contact.geom[:ncon]
+            involved = np.flatnonzero((geoms[:, 0] == self._cup_geom) | (geoms[:, 1] == self._cup_geom))
+            touching = involved.size > 0
+            left = right = 0.0
+            for i in involved:
+                g1, g2 = geoms[i]
+                other = model.geom_bodyid[g2 if g1 == self._cup_geom else g1]
+                if other in self._finger_bodies:
+                    mujoco.mj_contactForce(model, data, int(i), self._force)
+                    if other in self._left:
+                        left += abs(self._force[0])
+                    else:
+                        right += abs(self._force[0])
+            # The squeeze is what both jaws press with; take the larger side so a
+            # one-sided shove also counts.
+            if left > self.peak_squeeze_n or right > self.peak_squeeze_n:
+                self.peak_squeeze_n = max(left, right)
         if touching:
             self._free_since = None
         elif self._free_since is None:
             self._free_since = float(data.time)
         elif data.time - self._free_since > _FREE_FLIGHT_DROP_S:
             self.dropped = True
-        if tilt_rad(data.xquat[self._cup_body]) > _TIPPED_RAD:
+        quat = data.xquat[self._cup_body]
+        if 1.0 - 2.0 * (quat[1] * quat[1] + quat[2] * quat[2]) < self._cos_tipped:
             self.tipped = True
 
     @property

@@ -29,6 +29,12 @@ class ObservedObject:
     size_m: tuple[float, float, float]
 
 
+def _as_slice(index: np.ndarray):
+    if len(index) and np.all(np.diff(index) == 1):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
 class Simulator:
     """MuJoCo plant with the coffee scene.
 
@@ -49,6 +55,11 @@ class Simulator:
         self._finger_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._finger_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._pad_sensor = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
+        # Contiguous index ranges become slices: a copy by slicing is cheaper than by
+        # fancy indexing, and this runs every millisecond.
+        self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof, self._pad_sensor = (
+            _as_slice(a) for a in (self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof,
+                                   self._pad_sensor))
         self._finger_open_m = float(m.jnt_range[m.joint(FINGER_JOINTS[0]).id][1])
         if home_q_rad is not None:
             self.data.qpos[self._arm_qpos] = np.asarray(home_q_rad, dtype=float)
