@@ -1,7 +1,7 @@
 """Typed errors of the brainbody core, each with a stable numeric code.
 
 The codes are the same numbers as the ``ERROR_*`` constants declared in
-``brainbody_interfaces/action/ExecutePrimitive.action`` and ``ExecuteIntent.action``
+``brainbody_interfaces/action/ExecutePrimitive.action`` (``ExecuteIntent`` results use the same codes)
 (a unit test checks they agree). Adapters turn an exception into
 ``error_code`` + ``message``; nothing in the core fails silently.
 

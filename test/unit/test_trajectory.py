@@ -1,0 +1,218 @@
+"""Joint trajectories: rest-to-rest quintic paths within the speed limits, and validated splines."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brainbody.body.trajectory import QUINTIC_PEAK_VELOCITY, PathTrajectory, SplineTrajectory, duration_for
+from brainbody.exceptions import ErrorCode, InvalidPrimitiveError, OutOfRangeError, RequestError
+
+# The Panda's limits, written out here (not read from the model under test).
+LOWER = np.array([-2.8973, -1.7628, -2.8973, -3.0718, -2.8973, -0.0175, -2.8973])
+UPPER = np.array([2.8973, 1.7628, 2.8973, -0.0698, 2.8973, 3.7525, 2.8973])
+VMAX = np.array([2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61])
+HOME = np.array([0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785])
+LIMITS = dict(lower_rad=LOWER, upper_rad=UPPER, max_velocity_radps=VMAX)
+
+
+def samples(trajectory, n=2001):
+    times = np.linspace(trajectory.start_time_s, trajectory.end_time_s, n)
+    q, v = zip(*(trajectory.sample(t) for t in times))
+    return times, np.array(q), np.array(v)
+
+
+# -- PathTrajectory + duration_for ----------------------------------------------------
+
+def test_path_starts_and_ends_at_rest_at_the_waypoints():
+    path = np.vstack([HOME, HOME + 0.3, HOME + [0.5, -0.2, 0.1, 0.3, -0.4, 0.2, 0.1]])
+    traj = PathTrajectory(path, 2.0, start_time_s=5.0)
+    assert traj.end_time_s == pytest.approx(7.0)
+    for t in (4.0, 5.0):
+        q, v = traj.sample(t)
+        np.testing.assert_allclose(q, path[0], atol=1e-12)
+        np.testing.assert_allclose(v, 0.0, atol=1e-12)
+    for t in (7.0, 9.0):
+        q, v = traj.sample(t)
+        np.testing.assert_allclose(q, path[-1], atol=1e-12)
+        np.testing.assert_allclose(v, 0.0, atol=1e-12)
+    np.testing.assert_allclose(traj.goal_rad, path[-1])
+    assert not traj.done(6.99) and traj.done(7.0)
+
+
+def test_path_passes_through_its_waypoints_and_is_continuous():
+    path = np.vstack([HOME, HOME + [0.2, 0, 0, 0, 0, 0, 0], HOME + [0.2, 0.2, 0, 0, 0, 0, 0]])
+    _, q, v = samples(PathTrajectory(path, 1.0, 0.0))
+    assert np.min(np.linalg.norm(q - path[1], axis=1)) < 2e-3
+    assert np.max(np.abs(np.diff(q, axis=0))) < 2e-3
+    assert np.all(np.isfinite(v))
+
+
+def test_single_waypoint_holds_still():
+    traj = PathTrajectory(HOME, 0.5, 0.0)
+    _, q, v = samples(traj, 101)
+    np.testing.assert_allclose(q, np.broadcast_to(HOME, q.shape))
+    np.testing.assert_allclose(v, 0.0)
+
+
+def test_reported_velocity_is_the_derivative_of_position():
+    path = np.vstack([HOME, HOME + [0.4, -0.3, 0.2, 0.1, 0.5, -0.2, 0.3]])
+    times, q, v = samples(PathTrajectory(path, 1.5, 0.0), 3001)
+    dq = np.gradient(q, times, axis=0)
+    np.testing.assert_allclose(v[1:-1], dq[1:-1], atol=2e-3)
+
+
+@st.composite
+def joint_paths(draw):
+    n = draw(st.integers(2, 6))
+    steps = draw(st.lists(st.lists(st.floats(-0.6, 0.6), min_size=7, max_size=7), min_size=n - 1,
+                          max_size=n - 1))
+    mask = draw(st.lists(st.lists(st.booleans(), min_size=7, max_size=7), min_size=n - 1, max_size=n - 1))
+    steps = np.array(steps) * np.array(mask)       # joints that rest in some segments
+    return np.vstack([HOME, HOME + np.cumsum(steps, axis=0)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(path=joint_paths(), scale=st.sampled_from([0.1, 0.5, 1.0]))
+def test_duration_for_keeps_every_joint_within_its_speed_limit(path, scale):
+    vmax = VMAX * scale
+    duration = duration_for(path, vmax)
+    assert duration >= 0.3
+    traj = PathTrajectory(path, duration, 0.0)
+    times, q, v = samples(traj, 1001)
+    assert np.all(np.abs(v) <= vmax * (1 + 1e-6)), np.max(np.abs(v) / vmax)
+    dq = np.diff(q, axis=0) / np.diff(times)[:, None]
+    assert np.all(np.abs(dq) <= vmax * (1 + 1e-3))
+
+
+def test_duration_for_a_straight_move_is_the_quintic_minimum():
+    delta = np.array([1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    duration = duration_for(np.vstack([HOME, HOME + delta]), VMAX)
+    assert duration == pytest.approx(QUINTIC_PEAK_VELOCITY * 1.0 / VMAX[0])
+    _, _, v = samples(PathTrajectory(np.vstack([HOME, HOME + delta]), duration, 0.0))
+    assert np.max(np.abs(v[:, 0])) == pytest.approx(VMAX[0], rel=1e-3)    # uses the limit, not less
+
+
+def test_duration_for_respects_the_tool_speed_and_the_minimum():
+    path = np.vstack([HOME, HOME + 0.01])
+    assert duration_for(path, VMAX) == 0.3
+    assert duration_for(path, VMAX, minimum_s=0.0) < 0.3
+    assert duration_for(path, VMAX, cartesian_length_m=0.5, max_speed_mps=0.25) == \
+        pytest.approx(QUINTIC_PEAK_VELOCITY * 0.5 / 0.25)
+
+
+# -- SplineTrajectory ------------------------------------------------------------------
+
+def spline(times, points, velocities=None, start=HOME, start_time_s=0.0):
+    return SplineTrajectory(times, np.asarray(points, dtype=float), velocities, start, start_time_s, **LIMITS)
+
+
+def test_spline_interpolates_through_its_points():
+    points = [HOME + 0.1, HOME + [0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], HOME + 0.05]
+    traj = spline([1.0, 2.0, 3.5], points, start_time_s=10.0)
+    np.testing.assert_allclose(traj.sample(10.0)[0], HOME, atol=1e-12)      # starts where the arm is
+    for t, q in zip([1.0, 2.0, 3.5], points):
+        np.testing.assert_allclose(traj.sample(10.0 + t)[0], q, atol=1e-12)
+    np.testing.assert_allclose(traj.sample(13.5)[1], 0.0, atol=1e-12)       # ends at rest
+    np.testing.assert_allclose(traj.sample(20.0)[0], points[-1])            # and holds
+    assert traj.end_time_s == pytest.approx(13.5)
+    np.testing.assert_allclose(traj.goal_rad, points[-1])
+    times, q, _ = samples(traj)
+    assert np.max(np.abs(np.diff(q, axis=0))) < 1e-3                      # continuous
+
+
+def test_spline_uses_given_velocities():
+    points = [HOME + 0.1, HOME + 0.2]
+    velocities = [np.full(7, 0.1), np.zeros(7)]
+    traj = spline([1.0, 2.0], points, velocities)
+    np.testing.assert_allclose(traj.sample(1.0)[1], 0.1, atol=1e-12)
+
+
+def test_spline_starting_at_time_zero_from_the_current_position():
+    traj = spline([0.0, 1.0], [HOME, HOME + 0.1])
+    np.testing.assert_allclose(traj.sample(0.0)[0], HOME)
+    np.testing.assert_allclose(traj.sample(1.0)[0], HOME + 0.1)
+
+
+def refused(*args, **kwargs):
+    with pytest.raises(RequestError) as info:
+        spline(*args, **kwargs)
+    assert str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_spline_rejects_non_finite_values(bad):
+    point = HOME.copy()
+    point[3] = bad
+    assert isinstance(refused([1.0], [point]), InvalidPrimitiveError)
+    assert isinstance(refused([bad], [HOME]), InvalidPrimitiveError)
+    assert isinstance(refused([1.0, 2.0], [HOME, HOME], [np.zeros(7), np.full(7, bad)]), InvalidPrimitiveError)
+
+
+@pytest.mark.parametrize("times", [[1.0, 1.0], [2.0, 1.0], [-1.0, 1.0], [0.0], [1.0, 3.0, 2.0]])
+def test_spline_rejects_non_increasing_or_negative_times(times):
+    error = refused(times, [HOME] * len(times))
+    assert isinstance(error, InvalidPrimitiveError)
+    assert error.code is ErrorCode.INVALID_PRIMITIVE
+
+
+@pytest.mark.parametrize("times,points", [
+    ([], np.zeros((0, 7))),
+    ([1.0], [HOME[:6]]),
+    ([1.0, 2.0], [HOME]),
+])
+def test_spline_rejects_malformed_shapes(times, points):
+    assert isinstance(refused(times, points), InvalidPrimitiveError)
+
+
+def test_spline_rejects_mismatched_velocities():
+    assert isinstance(refused([1.0, 2.0], [HOME, HOME], [np.zeros(7)]), InvalidPrimitiveError)
+
+
+@pytest.mark.parametrize("joint,value", [(0, 3.0), (1, -1.8), (3, 0.0), (5, -0.1), (6, 2.9)])
+def test_spline_rejects_points_outside_the_joint_limits(joint, value):
+    point = HOME.copy()
+    point[joint] = value
+    error = refused([5.0], [point])
+    assert isinstance(error, OutOfRangeError) and error.code is ErrorCode.OUT_OF_RANGE
+
+
+def test_spline_rejects_too_fast_segments():
+    fast = HOME + [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]     # 1 rad in 0.1 s on a 2.61 rad/s joint
+    assert isinstance(refused([0.1], [fast]), OutOfRangeError)
+    assert isinstance(refused([1.0, 1.1], [HOME, fast]), OutOfRangeError)
+    spline([1.0], [fast])                                   # the same move slowly is fine
+
+
+def test_spline_checks_the_interpolated_peak_not_the_average_speed():
+    # Rest to rest, the cubic peaks at 1.5 x the segment's average speed.
+    too_fast = HOME + [0.9 * VMAX[0], 0, 0, 0, 0, 0, 0]      # average 90 % of the limit over 1 s
+    assert isinstance(refused([1.0], [too_fast]), OutOfRangeError)
+    ok = HOME + [0.6 * VMAX[0], 0, 0, 0, 0, 0, 0]            # peak 90 % of the limit
+    _, _, v = samples(spline([1.0], [ok]))
+    assert 0.85 * VMAX[0] < np.max(np.abs(v[:, 0])) <= VMAX[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.05, 1.0), st.lists(st.floats(-0.5, 0.5), min_size=7, max_size=7)),
+                min_size=1, max_size=4),
+       st.booleans())
+def test_an_accepted_spline_never_samples_above_the_limits(segments, with_velocities):
+    times = np.cumsum([dt for dt, _ in segments])
+    points = np.clip(HOME + np.cumsum([dq for _, dq in segments], axis=0), LOWER, UPPER)
+    velocities = None
+    if with_velocities:
+        velocities = np.gradient(points, times, axis=0) if len(points) > 1 else np.zeros((1, 7))
+    try:
+        traj = spline(times, points, velocities)
+    except OutOfRangeError:
+        return
+    _, _, v = samples(traj, 1001)
+    assert np.all(np.abs(v) <= VMAX * (1 + 1e-9))
+
+
+def test_spline_rejects_a_first_point_at_time_zero_away_from_the_arm():
+    far = HOME + [0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert isinstance(refused([0.0, 2.0], [far, far]), OutOfRangeError)
+    near = HOME + 0.01                                       # measured vs commanded: accepted
+    np.testing.assert_allclose(spline([0.0, 2.0], [near, far]).sample(0.0)[0], near)
