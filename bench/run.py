@@ -24,7 +24,6 @@ import numpy as np
 
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
-from brainbody.lifecycle import Status
 from brainbody.sim_session import SimSession
 
 HERE = Path(__file__).resolve().parent
@@ -44,22 +43,10 @@ def bare_physics_step_s(seed: int, steps: int = 20000) -> float:
 def coffee_core(seed: int) -> dict:
     session = SimSession(seed=seed)
     plan = Planner(load_catalogue(), session.body.world).plan("make coffee")
-    step_times = []
+    step_times: list[float] = []
     body = session.body
     t_wall0 = time.perf_counter()
-    for primitive in plan.primitives:
-        session.refresh_world()
-        execution = body.execute(primitive)
-        next_world = body.time_s
-        while not execution.status.done:
-            if body.time_s >= next_world:
-                session.refresh_world()
-                next_world += 0.05
-            t0 = time.perf_counter()
-            body.tick()
-            step_times.append(time.perf_counter() - t0)
-        if execution.status is not Status.SUCCEEDED:
-            break
+    session.run_plan(plan, step_times_s=step_times)
     wall = time.perf_counter() - t_wall0
     verdict = session.sim.verdict()
     return {"seed": seed, "success": verdict.success, "sim_time_s": body.time_s, "wall_time_s": wall,

@@ -18,16 +18,7 @@ pytestmark = pytest.mark.scenario
 
 
 def run_plan(session: SimSession, text: str) -> list:
-    plan = Planner(load_catalogue(), session.body.world).plan(text)
-    reports = []
-    for primitive in plan.primitives:
-        session.refresh_world()
-        execution = session.body.execute(primitive)
-        session.run_until_done(execution)
-        reports.append(session.body.report(execution))
-        if execution.status is not Status.SUCCEEDED:
-            break
-    return reports
+    return session.run_plan(Planner(load_catalogue(), session.body.world).plan(text))
 
 
 @pytest.mark.parametrize("seed", [0, 5, 11])

@@ -10,15 +10,15 @@ import brainbody
 
 PACKAGE = pathlib.Path(brainbody.__file__).resolve().parent
 CORE_PACKAGES = ("brain", "body", "sim")
-CORE_MODULES = ("__init__.py", "primitives.py", "world.py", "exceptions.py", "config.py", "params.py",
-                "lifecycle.py", "sim_session.py")
+# Every top-level module is core except the adapters: ros/ and the command line (cli.py).
+ADAPTER_MODULES = ("cli.py",)
 FORBIDDEN = {"rclpy", "rclpy_message_converter", "launch", "launch_ros", "brainbody_interfaces",
              "std_msgs", "sensor_msgs", "geometry_msgs", "trajectory_msgs", "diagnostic_msgs",
              "rosgraph_msgs", "builtin_interfaces", "brainbody.ros"}
 
 
 def core_files():
-    files = [PACKAGE / name for name in CORE_MODULES]
+    files = sorted(p for p in PACKAGE.glob("*.py") if p.name not in ADAPTER_MODULES)
     for package in CORE_PACKAGES:
         files += sorted((PACKAGE / package).rglob("*.py"))
     return files

@@ -6,6 +6,7 @@ small stand-ins that record what it builds. The Docker image cannot be built on 
 development machines (no Docker engine); its COPY sources and launch target are checked.
 """
 import ast
+import dataclasses
 import fnmatch
 import importlib.util
 import os
@@ -18,11 +19,13 @@ import pathlib
 import pytest
 import yaml
 
+from brainbody.body.body_config import BodyConfig
+from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LAUNCH = ROOT / "launch" / "brainbody_sim.launch.py"
 SETUP = ROOT / "src" / "brainbody" / "setup.py"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-ROS_DIR = ROOT / "src" / "brainbody" / "brainbody" / "ros"
 
 
 # -- setup.py, read statically ---------------------------------------------------------------
@@ -56,24 +59,14 @@ def installed(relative):
     return any(fnmatch.fnmatch(filename, p) for p in setup_info()[2].get(folder, []))
 
 
-def declared_fields(path, class_name):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == class_name:
-            return {s.target.id for s in node.body if isinstance(s, ast.AnnAssign)}
-    raise AssertionError(f"{class_name} not in {path}")
-
-
-NODE_CONFIGS = {"body_node": [(ROS_DIR / "body_node.py", "BodyNodeConfig")],
-                "intent_node": [(ROS_DIR / "intent_node.py", "IntentNodeConfig")]}
+# What each node declares: its node config plus, for the body, the core BodyConfig.
+NODE_CONFIGS = {"body_node": (BodyNodeConfig, BodyConfig), "intent_node": (IntentNodeConfig,)}
 
 
 def node_parameters(node_name):
     names = {"use_sim_time"}
-    for path, cls in NODE_CONFIGS[node_name]:
-        names |= declared_fields(path, cls)
-    if node_name == "body_node":
-        names |= declared_fields(ROOT / "src/brainbody/brainbody/body/body_config.py", "BodyConfig")
+    for cls in NODE_CONFIGS[node_name]:
+        names |= {f.name for f in dataclasses.fields(cls)}
     return names
 
 

@@ -1,6 +1,5 @@
 """Parameters: BodyConfig validates on construction and config/body.yaml matches what the
 nodes declare (no unknown keys, values in range)."""
-import ast
 import dataclasses
 import math
 import pathlib
@@ -10,10 +9,10 @@ import pytest
 from brainbody.body.body_config import BodyConfig
 from brainbody.config import dataclass_from_mapping, load_ros_parameters
 from brainbody.exceptions import BrainBodyError
+from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
 from brainbody.params import param, table, validate
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-ROS_DIR = ROOT / "src" / "brainbody" / "brainbody" / "ros"
 FIELDS = {f.name: f for f in dataclasses.fields(BodyConfig)}
 DEFAULTS = BodyConfig()
 
@@ -122,14 +121,8 @@ def test_dataclass_from_mapping_refuses_unknown_keys_and_names_the_source():
 
 # -- config/*.yaml against what the nodes declare ------------------------------------------
 
-def declared_fields(path, class_name):
-    """Field names of a config dataclass in a ros/ module, read statically (no rclpy import)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == class_name:
-            return {stmt.target.id for stmt in node.body
-                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)}
-    raise AssertionError(f"{class_name} not found in {path}")
+def declared_fields(config_cls):
+    return {f.name for f in dataclasses.fields(config_cls)}
 
 
 BODY_YAML = ROOT / "config" / "body.yaml"
@@ -139,7 +132,7 @@ BRAIN_YAML = ROOT / "config" / "brain.yaml"
 @pytest.mark.skipif(not BODY_YAML.is_file(), reason="config/body.yaml not written yet")
 def test_body_yaml_parses_into_body_config():
     params = load_ros_parameters(BODY_YAML, "body_node")
-    node_keys = declared_fields(ROS_DIR / "body_node.py", "BodyNodeConfig")
+    node_keys = declared_fields(BodyNodeConfig)
     assert not node_keys & set(FIELDS), "a key is declared twice"
     unknown = sorted(set(params) - set(FIELDS) - node_keys)
     assert not unknown, f"config/body.yaml has keys no node declares: {unknown}"
@@ -154,7 +147,7 @@ def test_body_yaml_parses_into_body_config():
 @pytest.mark.skipif(not BRAIN_YAML.is_file(), reason="config/brain.yaml not written yet")
 def test_brain_yaml_has_only_declared_keys():
     params = load_ros_parameters(BRAIN_YAML, "intent_node")
-    unknown = sorted(set(params) - declared_fields(ROS_DIR / "intent_node.py", "IntentNodeConfig"))
+    unknown = sorted(set(params) - declared_fields(IntentNodeConfig))
     assert not unknown, f"config/brain.yaml has keys intent_node does not declare: {unknown}"
 
 
@@ -163,3 +156,20 @@ def test_load_ros_parameters_refuses_a_file_without_the_node(tmp_path):
     path.write_text("other_node:\n  ros__parameters: {a: 1}\n")
     with pytest.raises(BrainBodyError, match="body_node"):
         load_ros_parameters(path, "body_node")
+
+
+def test_readme_parameter_tables_are_generated_from_the_declarations():
+    from brainbody.params import readme_tables
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- parameters:begin -->\n", "\n<!-- parameters:end -->"
+    assert begin in readme and end in readme
+    current = readme.split(begin, 1)[1].split(end, 1)[0]
+    assert current == readme_tables(), "README parameter tables are stale: paste `python -m brainbody.params`"
+
+
+@pytest.mark.parametrize("cls, field, bad", [(BodyNodeConfig, "realtime_factor", -1.0),
+                                              (BodyNodeConfig, "seed", -3),
+                                              (IntentNodeConfig, "body_server_timeout_s", 1e9)])
+def test_node_configs_enforce_their_ranges_without_ros(cls, field, bad):
+    with pytest.raises(ValueError, match=field):
+        cls(**{field: bad})

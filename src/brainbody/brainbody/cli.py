@@ -115,9 +115,10 @@ def _cmd_demo(args) -> int:
         print(f"sim time {sim_time:.1f} s | wall time {wall:.1f} s | real-time factor {sim_time / wall:.1f}x")
         print(f"peak grip force {truth['peak_squeeze_n']:.2f} N vs crush force {truth['crush_force_n']:.1f} N "
               "(ground truth, MuJoCo contact forces)")
-        coffee = args.intent.strip().lower() in ("make coffee", "make me a coffee")
         task_ok = outcome is TaskResult.SUCCEEDED and result.success
-        truth_ok = truth["success"] if coffee else not (truth["crushed"] or truth["dropped"])
+        # A plan that brews and ends with the cup on the tray is held to the whole coffee
+        # criterion; any other plan must at least never crush or drop the cup.
+        truth_ok = truth["success"] if _brews_to_tray(result.plan) else not (truth["crushed"] or truth["dropped"])
         x, y, z = truth["final_position_m"]
         print(f"cup: at ({x:.3f}, {y:.3f}, {z:.3f}) m, on tray {truth['on_tray']}, upright {truth['upright']}, "
               f"filled {truth['fill_fraction']:.0%}, crushed {truth['crushed']}, dropped {truth['dropped']}")
@@ -140,6 +141,14 @@ def _cmd_demo(args) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         rclpy.try_shutdown()
+
+
+def _brews_to_tray(plan_msg) -> bool:
+    from brainbody_interfaces.msg import TaskPrimitive
+    kinds = [(p.kind, p.object_id, p.target_id) for p in plan_msg.primitives]
+    places = [target for kind, _, target in kinds if kind == TaskPrimitive.KIND_PLACE]
+    pressed = any(kind == TaskPrimitive.KIND_PRESS and obj == "coffee_button" for kind, obj, _ in kinds)
+    return pressed and bool(places) and places[-1] == "tray"
 
 
 def _describe(p) -> str:

@@ -2,7 +2,8 @@
 
 A config dataclass declares each field with :func:`param`. The metadata is the single
 source for validation here, for the rclpy ``ParameterDescriptor`` ranges in ``ros/``,
-and for the README's parameter table (``python -m brainbody.params``).
+and for the README's parameter tables (``python -m brainbody.params`` prints them; a unit
+test fails when the README's copy is out of date).
 """
 from __future__ import annotations
 
@@ -57,6 +58,22 @@ def table(config_cls: Any) -> str:
         if "description" not in f.metadata:
             continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        rng = f"[{f.metadata['lo']}, {f.metadata['hi']}]"
+        lo, hi = f.metadata["lo"], f.metadata["hi"]
+        rng = "—" if lo is None and hi is None else f"[{lo}, {hi}]"
         rows.append(f"| `{f.name}` | `{default}` | {rng} | {f.metadata['description']} |")
     return "\n".join(rows)
+
+
+def readme_tables() -> str:
+    """The parameter tables of README.md, generated from the declarations."""
+    from brainbody.body.body_config import BodyConfig
+    from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
+    parts = []
+    for title, cls in (("body_node (node)", BodyNodeConfig), ("body_node (BodyConfig)", BodyConfig),
+                       ("intent_node", IntentNodeConfig)):
+        parts.append(f"#### {title}\n\n{table(cls)}")
+    return "\n\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(readme_tables())

@@ -6,15 +6,17 @@ Used by the body node in ``sim`` mode, the demo, the scenario tests and the benc
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Optional
 
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.controller import BodyController
+from brainbody.body.controller import BodyController, PrimitiveReport
 from brainbody.body.robot_model import RobotModel
 from brainbody.config import find_share_file
-from brainbody.primitives import Pose
+from brainbody.lifecycle import Status
+from brainbody.primitives import Pose, TaskPlan
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observation
@@ -45,12 +47,34 @@ class SimSession:
     def refresh_world(self) -> None:
         self.body.update_world(self.world_objects())
 
-    def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05) -> None:
-        """Tick until ``execution`` ends (used without ROS: tests, benchmarks)."""
+    def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05,
+                       step_times_s: Optional[list] = None) -> None:
+        """Tick until ``execution`` ends (used without ROS: tests, benchmarks).
+
+        ``step_times_s``, when given, receives the wall time of every control step.
+        """
         next_world = self.body.time_s
         end = self.body.time_s + max_time_s
+        clock = time.perf_counter
         while not execution.status.done and self.body.time_s < end:
             if self.body.time_s >= next_world:
                 self.refresh_world()
                 next_world += world_period_s
-            self.body.tick()
+            if step_times_s is None:
+                self.body.tick()
+            else:
+                t0 = clock()
+                self.body.tick()
+                step_times_s.append(clock() - t0)
+
+    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None) -> list[PrimitiveReport]:
+        """Execute a plan primitive by primitive, stopping at the first one that does not succeed."""
+        reports = []
+        for primitive in plan.primitives:
+            self.refresh_world()
+            execution = self.body.execute(primitive)
+            self.run_until_done(execution, step_times_s=step_times_s)
+            reports.append(self.body.report(execution))
+            if execution.status is not Status.SUCCEEDED:
+                break
+        return reports

@@ -18,6 +18,7 @@ import numpy as np
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.grip_force import GripForceController
 from brainbody.body.hardware import Hardware, HardwareState
+from brainbody.body.joint_servo import JointServo
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
@@ -45,8 +46,6 @@ class PrimitiveReport:
 
 class BodyController:
     def __init__(self, config: BodyConfig, model: RobotModel, hardware: Hardware):
-        from brainbody.body.joint_servo import JointServo
-
         self.config = config
         self.model = model
         self.hardware = hardware
@@ -110,7 +109,9 @@ class BodyController:
                 raise BusyError(f"busy executing {self.execution.primitive.id!r}")
             checked = self.supervisor.check(primitive, self.world, holding=self.holding)
             self._trajectory = None
-            self.q_cmd_rad = self.state.q_rad.copy() if self._tracking_lost() else self.q_cmd_rad
+            if self._tracking_lost():
+                # After a collision or a stop the old set-point is stale: start from here.
+                self.q_cmd_rad = self.state.q_rad.copy()
             self.execution = PrimitiveExecution(self, checked)
             log.info("executing %s", primitive.describe())
             return self.execution
@@ -179,7 +180,7 @@ class BodyController:
             tau = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps)
             finger = self.grip.update(state.time_s, self.hardware.period_s, state.finger_pos_m,
                                       state.finger_vel_mps, state.pad_force_n)
-            self.hardware.write(tau, np.array([finger, finger]) if np.ndim(finger) == 0 else finger)
+            self.hardware.write(tau, finger)
             self.ticks += 1
         self.hardware.step()
 

@@ -16,7 +16,6 @@ import numpy as np
 import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
@@ -34,30 +33,16 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.robot_model import ARM_JOINTS
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.lifecycle import Status
-from brainbody.params import param
+from brainbody.node_config import BodyNodeConfig
 from brainbody.primitives import Pose
 from brainbody.ros.conversions import pose_to_msg, primitive_from_msg, time_msg, world_to_msg
+from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import FINGER_JOINTS
 from brainbody.sim_session import SimSession
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
-
-
-@dataclasses.dataclass(frozen=True)
-class BodyNodeConfig:
-    mode: str = param("sim", "sim (MuJoCo in-process) or hardware (no plugin yet)", read_only=True)
-    seed: int = param(0, "sim: seed that places the cup", lo=0, hi=1_000_000, read_only=True)
-    realtime_factor: float = param(0.0, "sim: 0 runs as fast as possible, 1 paces to the wall clock",
-                                   lo=0.0, hi=100.0)
-    joint_states_rate_hz: float = param(100.0, "rate of /joint_states and /clock in sim time", lo=1.0, hi=1000.0)
-    world_objects_rate_hz: float = param(10.0, "rate of /world/objects in sim time", lo=0.1, hi=100.0)
-    diagnostics_rate_hz: float = param(1.0, "rate of /diagnostics in sim time", lo=0.1, hi=10.0)
-
-    def __post_init__(self):
-        if self.mode not in ("sim", "hardware"):
-            raise ValueError(f"mode must be 'sim' or 'hardware', got {self.mode!r}")
 
 
 class BodyNode(Node):
@@ -245,17 +230,7 @@ class BodyNode(Node):
 
 
 def main(args=None) -> None:
-    try:
-        with rclpy.init(args=args):
-            node = BodyNode()
-            executor = MultiThreadedExecutor(num_threads=4)
-            executor.add_node(node)
-            try:
-                executor.spin()
-            finally:
-                node.destroy_node()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    run_node(BodyNode, args)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,8 @@ import dataclasses
 import threading
 import time
 
-import rclpy
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -24,21 +22,14 @@ from brainbody_interfaces.msg import ObjectArray, TaskPlan
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import BrainBodyError, ErrorCode
-from brainbody.params import param
+from brainbody.node_config import IntentNodeConfig
 from brainbody.ros.action_client import BlockingActionClient, TaskResult
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
+from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.world import WorldModel
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
-
-@dataclasses.dataclass(frozen=True)
-class IntentNodeConfig:
-    skills_file: str = param("", "skill catalogue YAML; empty: config/skills.yaml of the package")
-    body_server_timeout_s: float = param(10.0, "wait this long for /body/execute_primitive", lo=0.0, hi=600.0)
-    primitive_result_margin_s: float = param(10.0, "wall time allowed beyond a primitive's timeout",
-                                             lo=0.0, hi=600.0)
 
 
 class IntentNode(Node):
@@ -151,14 +142,7 @@ class IntentNode(Node):
 
 
 def main(args=None) -> None:
-    try:
-        with rclpy.init(args=args):
-            node = IntentNode()
-            executor = MultiThreadedExecutor(num_threads=4)
-            executor.add_node(node)
-            executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    run_node(IntentNode, args)
 
 
 if __name__ == "__main__":

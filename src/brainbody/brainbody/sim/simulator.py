@@ -69,7 +69,6 @@ class Simulator:
         self.judge = CupJudge(self.model, self.data, config)
         self._cup_body = m.body("cup").id
         self._button_body = m.body("coffee_button").id
-        self.warnings_seen = 0
 
     # -- Hardware interface -------------------------------------------------
     def read(self) -> HardwareState:
