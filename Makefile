@@ -25,8 +25,9 @@ test-graph: setup
 test-scenario: setup
 	@$(RUN) python -m pytest test/scenario -q
 
+# `make bench BENCH="backlash grip"` runs some of them.
 bench: setup
-	@$(RUN) python bench/run.py
+	@$(RUN) python bench/run.py $(BENCH)
 
 clean:
 	rm -rf build install log

@@ -1,125 +1,77 @@
-"""Benchmarks of the vertical slice (run with `make bench`).
+"""Benchmarks (run with `make bench`, or `python bench/run.py [name ...]` for some of them).
 
-coffee_rtf: the full "make coffee" task headless, judged by ground truth, measured
-  (a) through the core control loop with no ROS, and (b) through the ROS nodes in one
-  process (`brainbody demo`), with the median control-step time. The baseline measured in
-  the same run is bare MuJoCo stepping of the same scene with no controller: the printed
-  ratio says what the controller costs on top of physics.
-
-Writes bench/results/<name>.json and rewrites bench/RESULTS.md.
+Each benchmark is a module here with ``NAME``, ``TITLE``, ``run() -> dict`` and
+``markdown(result) -> str``. A result carries its baseline, measured in the same run,
+and a ``targets_met`` flag. This script writes ``bench/results/<name>.json`` and rebuilds
+``bench/RESULTS.md`` from every result file present, so running one benchmark keeps the
+others' last recorded results.
 """
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import os
 import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import mujoco
-import numpy as np
-
-from brainbody.brain.planner import Planner
-from brainbody.brain.skills import load_catalogue
-from brainbody.sim_session import SimSession
-
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-COMMAND = "make bench   # = python bench/run.py inside scripts/env.sh"
+sys.path.insert(0, str(HERE))
+
+# Order of sections in RESULTS.md.
+BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "slip", "cost", "intent")
 
 
-def bare_physics_step_s(seed: int, steps: int = 20000) -> float:
-    session = SimSession(seed=seed)
-    model, data = session.sim.model, session.sim.data
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        mujoco.mj_step(model, data)
-    return (time.perf_counter() - t0) / steps
+def machine() -> str:
+    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def coffee_core(seed: int) -> dict:
-    session = SimSession(seed=seed)
-    plan = Planner(load_catalogue(), session.body.world).plan("make coffee")
-    step_times: list[float] = []
-    body = session.body
-    t_wall0 = time.perf_counter()
-    session.run_plan(plan, step_times_s=step_times)
-    wall = time.perf_counter() - t_wall0
-    verdict = session.sim.verdict()
-    return {"seed": seed, "success": verdict.success, "sim_time_s": body.time_s, "wall_time_s": wall,
-            "real_time_factor": body.time_s / wall, "median_step_us": float(np.median(step_times) * 1e6),
-            "p99_step_us": float(np.percentile(step_times, 99) * 1e6),
-            "peak_squeeze_n": verdict.peak_squeeze_n}
+def available() -> list[str]:
+    return [name for name in BENCHMARKS if (HERE / f"{name}.py").is_file()]
 
 
-def coffee_ros(seed: int) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "brainbody.cli", "demo", "make coffee", "--seed", str(seed)],
-                          capture_output=True, text=True, timeout=900, env=os.environ.copy())
-    match = re.search(r"sim time ([\d.]+) s \| wall time ([\d.]+) s \| real-time factor ([\d.]+)x", proc.stdout)
-    return {"seed": seed, "success": proc.returncode == 0 and "SUCCESS" in proc.stdout,
-            "sim_time_s": float(match.group(1)) if match else None,
-            "wall_time_s": float(match.group(2)) if match else None,
-            "real_time_factor": float(match.group(3)) if match else None}
-
-
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {available()})")
+    args = parser.parse_args(argv)
+    names = args.names or available()
+    unknown = sorted(set(names) - set(available()))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; available: {available()}")
     RESULTS.mkdir(exist_ok=True)
-    seeds = (0, 1, 2)
-    baseline = bare_physics_step_s(0)
-    core = [coffee_core(s) for s in seeds]
-    ros = [coffee_ros(s) for s in seeds]
-    median_step = float(np.median([r["median_step_us"] for r in core]))
-    result = {
-        "name": "coffee_rtf",
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
-        "baseline_bare_physics_step_us": baseline * 1e6,
-        "core": core, "ros_in_process": ros,
-        "core_rtf_median": float(np.median([r["real_time_factor"] for r in core])),
-        "ros_rtf_median": float(np.median([r["real_time_factor"] or 0.0 for r in ros])),
-        "median_control_step_us": median_step,
-        "control_step_over_bare_physics": median_step / (baseline * 1e6),
-        "all_succeeded": all(r["success"] for r in core + ros),
-    }
-    (RESULTS / "coffee_rtf.json").write_text(json.dumps(result, indent=2))
-    lines = [
-        f"coffee_rtf  bare physics step {result['baseline_bare_physics_step_us']:.1f} us (baseline)",
-        f"            control step (servo+grip+executor+physics) median {median_step:.1f} us "
-        f"= {result['control_step_over_bare_physics']:.2f}x baseline",
-        f"            real-time factor, core loop: {result['core_rtf_median']:.1f}x  "
-        f"(target >= 10x); through ROS nodes: {result['ros_rtf_median']:.1f}x",
-        f"            ground-truth success: {result['all_succeeded']} over seeds {list(seeds)}",
-    ]
-    print("\n".join(lines))
-    write_results_md(result)
-    return 0 if result["all_succeeded"] else 1
+    all_met = True
+    for name in names:
+        module = importlib.import_module(name)
+        print(f"== {name}: {module.TITLE}", flush=True)
+        t0 = time.perf_counter()
+        result = module.run()
+        result.update(name=name, machine=machine(), bench_wall_time_s=time.perf_counter() - t0,
+                      command=f"make bench BENCH={name}")
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        all_met &= bool(result.get("targets_met", True))
+    write_results_md()
+    return 0 if all_met else 1
 
 
-def write_results_md(r: dict) -> None:
-    text = f"""# Benchmark results
-
-Produced by `{COMMAND}` on {r['machine']} (the 2-core development machine).
-Raw numbers: `bench/results/coffee_rtf.json`.
-
-## coffee_rtf — the coffee task headless, 1 kHz lock-step control + MuJoCo physics
-
-| measure | value | target |
-|---|---|---|
-| baseline: bare MuJoCo step of the scene (no controller) | {r['baseline_bare_physics_step_us']:.1f} µs | — |
-| median control step (read, executor, servo, grip loop, write, physics step) | {r['median_control_step_us']:.1f} µs ({r['control_step_over_bare_physics']:.2f}× baseline) | — |
-| real-time factor, core loop (no ROS), median of 3 seeds | {r['core_rtf_median']:.1f}× | ≥ 10× |
-| real-time factor through the ROS nodes in one process (`brainbody demo`) | {r['ros_rtf_median']:.1f}× | ≥ 10× |
-| ground-truth success on every run | {r['all_succeeded']} | True |
-
-The core loop meets the ≥ 10× target; through the ROS nodes it does not yet. Measured
-on the way there: the body node holding still with all its publishers runs at ~13×, and
-driving primitives directly while the executor spins at ~9×, so the remaining gap is
-action feedback and world-model traffic competing with the 1 kHz loop for the GIL
-(feedback is already throttled to 20 Hz). Next steps: run the control loop in its own
-process or move the per-tick work off Python.
-"""
+def write_results_md() -> None:
+    sections = []
+    for name in available():
+        path = RESULTS / f"{name}.json"
+        if not path.is_file():
+            continue
+        result = json.loads(path.read_text())
+        module = importlib.import_module(name)
+        sections.append(f"## {name} — {module.TITLE}\n\n"
+                        f"Command: `{result.get('command', 'make bench')}` on {result.get('machine', '?')}. "
+                        f"Raw numbers: `bench/results/{name}.json`.\n\n"
+                        f"{module.markdown(result).strip()}\n")
+    text = ("# Benchmark results\n\n"
+            "Produced by `make bench` (= `python bench/run.py` inside `scripts/env.sh`) on the 2-core "
+            "development machine. Every ratio is against a baseline measured in the same run.\n\n"
+            + "\n".join(sections))
     (HERE / "RESULTS.md").write_text(text)
 
 
