@@ -36,6 +36,7 @@ class ErrorCode(enum.IntEnum):
     CANCELED = 204
     TRACKING_ERROR = 205
     OVER_TEMPERATURE = 206
+    OBJECT_SLIPPING = 207       # held object slips and more force would crush it: set down
     # -- system errors
     BODY_UNAVAILABLE = 301
     INTERNAL = 399
