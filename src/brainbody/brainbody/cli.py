@@ -129,10 +129,16 @@ def _cmd_demo(args) -> int:
         print("FAILURE: " + "; ".join(reasons))
         return EXIT_REFUSED if result.error_code and 100 <= result.error_code < 200 else EXIT_TASK_FAILED
     finally:
-        # Stop the body's control loop before the context goes away: it publishes.
+        # Stop the body's control loop first (it publishes), then the executor, and only
+        # then destroy the nodes: destroying a node the executor still spins aborts in rcl.
+        for node in local_nodes:
+            if hasattr(node, "stop_loop"):
+                node.stop_loop()
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=5.0)   # a thread left in rcl's wait set aborts the process at exit
         for node in local_nodes:
             node.destroy_node()
-        executor.shutdown(timeout_sec=2.0)
+        client_node.destroy_node()
         for child in children:
             child.terminate()
         for child in children:

@@ -75,5 +75,19 @@ def readme_tables() -> str:
     return "\n\n".join(parts)
 
 
+def write_readme(path) -> None:
+    """Replace the tables between the README's ``parameters:begin/end`` markers."""
+    from pathlib import Path
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    begin, end = "<!-- parameters:begin -->\n", "\n<!-- parameters:end -->"
+    head, rest = text.split(begin, 1)
+    path.write_text(head + begin + readme_tables() + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(readme_tables())
+    import sys
+    if sys.argv[1:2] == ["--write"]:     # python -m brainbody.params --write README.md
+        write_readme(sys.argv[2])
+    else:
+        print(readme_tables())

@@ -14,13 +14,37 @@ _READY = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.pi / 
 @dataclasses.dataclass(frozen=True)
 class BodyConfig:
     # -- joint servo
-    joint_stiffness_nm_per_rad: tuple = param((600.0, 600.0, 600.0, 600.0, 250.0, 150.0, 50.0),
+    joint_stiffness_nm_per_rad: tuple = param((1500.0, 1500.0, 1500.0, 1500.0, 500.0, 400.0, 250.0),
                                               "PD stiffness per arm joint", lo=0.0, hi=5000.0)
-    joint_damping_nms_per_rad: tuple = param((60.0, 60.0, 60.0, 60.0, 15.0, 10.0, 5.0),
+    joint_damping_nms_per_rad: tuple = param((80.0, 80.0, 80.0, 80.0, 20.0, 15.0, 10.0),
                                              "PD damping per arm joint", lo=0.0, hi=500.0)
-    gravity_feedforward: bool = param(True, "add model gravity torques (pinocchio RNEA) to the servo")
+    joint_integral_gain_nm_per_rad_s: tuple = param((7500.0, 7500.0, 7500.0, 7500.0, 2500.0, 2000.0, 1250.0),
+                                                    "PID integral gain per arm joint", lo=0.0, hi=50000.0)
+    joint_integral_limit_nm: tuple = param((5.0, 5.0, 5.0, 5.0, 2.0, 2.0, 1.0),
+                                           "anti-windup clamp of the integral torque per joint", lo=0.0, hi=100.0)
+    joint_integral_zone_rad: float = param(0.005, "integrate only while a joint's error is within this "
+                                           "(no windup while braking or blocked)", lo=0.0, hi=1.0)
+    joint_integral_deadband_rad: float = param(1e-4, "stop integrating once a joint is this close (a held "
+                                               "joint does not hunt through stiction)", lo=0.0, hi=0.01)
+    gravity_feedforward: bool = param(True, "add model gravity torques (pinocchio) to the servo")
+    inertia_feedforward: bool = param(True, "add link inertia/Coriolis (pinocchio RNEA on the desired motion) "
+                                      "and the estimated rotor inertia to the servo")
+    friction_compensation: bool = param(True, "feed forward the estimated motor and output-bearing friction")
+    backlash_compensation: bool = param(True, "shift the motor set-point across the estimated backlash gap")
+    compliance_compensation: bool = param(True, "add the estimated gear twist under load to the motor set-point")
+    drivetrain_estimates: tuple = param(("harmonic",) * 7, "per joint: the set of drivetrain estimates in "
+                                        "config/drivetrain_estimates.yaml the compensators use")
+    friction_smoothing_velocity_radps: float = param(0.005, "speed over which the friction feed-forward "
+                                                     "changes sign (smooth, no chatter)", lo=1e-5, hi=1.0)
+    backlash_reversal_torque_nm: float = param(0.05, "transmitted torque below which the backlash side is held",
+                                               lo=0.0, hi=10.0)
+    backlash_takeup_s: float = param(0.03, "time to take up the backlash gap at a reversal", lo=0.002, hi=0.5)
+    max_feedforward_accel_radps2: float = param(20.0, "clip on the desired acceleration used for feed-forward",
+                                                lo=0.0, hi=500.0)
     tracking_error_limit_rad: float = param(0.25, "abort a motion when any joint lags its set-point by more",
                                             lo=0.01, hi=1.0)
+    stop_deceleration_radps2: float = param(3.0, "joint deceleration of a controlled stop (cancel, e-stop)",
+                                            lo=0.1, hi=50.0)
     # -- motion envelope
     home_q_rad: tuple = param(_READY, "home configuration of the 7 arm joints", lo=-3.1, hi=3.8)
     joint_speed_scale: float = param(0.5, "fraction of the URDF velocity limits used by planned motions",
@@ -67,7 +91,8 @@ class BodyConfig:
 
     def __post_init__(self):
         validate(self)      # first: types and ranges (a scalar where a list belongs is a ValueError)
-        for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad"):
+        for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad",
+                     "joint_integral_gain_nm_per_rad_s", "joint_integral_limit_nm", "drivetrain_estimates"):
             if len(getattr(self, name)) != 7:
                 raise ValueError(f"{name} needs 7 values, got {len(getattr(self, name))}")
         for name in ("workspace_min_m", "workspace_max_m"):

@@ -22,7 +22,7 @@ from brainbody.body.joint_servo import JointServo
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
-from brainbody.body.trajectory import SplineTrajectory
+from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
 from brainbody.exceptions import BusyError, EstopActiveError, OutOfRangeError
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
@@ -49,13 +49,13 @@ class BodyController:
         self.config = config
         self.model = model
         self.hardware = hardware
-        self.servo = JointServo(config, model)
+        self.servo = JointServo(config, model, hardware.period_s)
         self.grip = GripForceController(config)
         self.supervisor = SafetySupervisor(config)
         self.world = WorldModel()
         self.lock = threading.RLock()
         self.state: HardwareState = hardware.read()
-        self.q_cmd_rad = self.state.q_rad.copy()
+        self.q_cmd_rad = self.servo.start(self.state.q_rad)
         self.qd_cmd_radps = np.zeros(7)
         self._trajectory = None
         self.execution: Optional[PrimitiveExecution] = None
@@ -111,7 +111,7 @@ class BodyController:
             self._trajectory = None
             if self._tracking_lost():
                 # After a collision or a stop the old set-point is stale: start from here.
-                self.q_cmd_rad = self.state.q_rad.copy()
+                self.q_cmd_rad = self.servo.link_estimate_rad(self.state.q_rad)
             self.execution = PrimitiveExecution(self, checked)
             log.info("executing %s", primitive.describe())
             return self.execution
@@ -188,7 +188,15 @@ class BodyController:
         return bool(np.max(np.abs(self.q_cmd_rad - self.state.q_rad)) > self.config.tracking_error_limit_rad)
 
     def _hold_here(self) -> None:
-        """Stop the arm where it is (the grip loop keeps holding any object)."""
-        self._trajectory = None
-        self.q_cmd_rad = self.state.q_rad.copy()
-        self.qd_cmd_radps = np.zeros(7)
+        """Stop the arm (the grip loop keeps holding any object).
+
+        Tracking well: brake along the commanded motion to rest and hold there. Tracking
+        lost (a collision, a stall): hold where the arm actually is.
+        """
+        if self._tracking_lost() or not np.any(self.qd_cmd_radps):
+            self._trajectory = None
+            self.q_cmd_rad = self.servo.link_estimate_rad(self.state.q_rad)
+            self.qd_cmd_radps = np.zeros(7)
+            return
+        self._trajectory = BrakingTrajectory(self.q_cmd_rad, self.qd_cmd_radps, self.state.time_s,
+                                             self.config.stop_deceleration_radps2)

@@ -7,7 +7,7 @@ a ros2_control topic plugin would implement it for a real arm.
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import Optional, Protocol
 
 import numpy as np
 
@@ -18,9 +18,11 @@ class HardwareState:
 
     Attributes:
         time_s: hardware clock (sim time in simulation).
-        q_rad, qd_radps: arm joint positions and velocities (7,).
+        q_rad, qd_radps: arm joint positions and velocities (7,) from the motor-side
+            encoders, in output units (the servo's feedback; blind to backlash and twist).
         finger_pos_m, finger_vel_mps: finger joint positions (opening per finger) (2,).
         pad_force_n: normal force measured on the left and right finger pad (2,).
+        q_link_rad: output-side encoder angles (7,), or None when the arm has none.
     """
 
     time_s: float
@@ -29,6 +31,7 @@ class HardwareState:
     finger_pos_m: np.ndarray
     finger_vel_mps: np.ndarray
     pad_force_n: np.ndarray
+    q_link_rad: Optional[np.ndarray] = None
 
 
 class Hardware(Protocol):

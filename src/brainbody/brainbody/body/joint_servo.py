@@ -1,26 +1,132 @@
-"""Per-joint servo: PD on position and velocity plus gravity feed-forward, all 7 joints
-vectorised. Backlash, friction and compliance compensation build on this (issue 3)."""
+"""Per-joint servo: PID on the motor-side encoder plus model feed-forward and drivetrain
+compensation, all 7 joints vectorised.
+
+The encoder sits on the motor, so the servo regulates the motor; the link follows
+through a gear with backlash and compliance. Each tick:
+
+1. ``tau_link``: the torque the gear must transmit to move the link as desired —
+   gravity (pinocchio), plus the link's inertia and Coriolis terms (RNEA on the desired
+   velocity and acceleration) when ``inertia_feedforward`` is on, plus output-bearing
+   friction when ``friction_compensation`` is on.
+2. Motor set-point = link set-point + backlash offset (``backlash.py``, the flank
+   ``tau_link`` pushes on) + elastic twist under ``tau_link`` (``compliance.py``).
+3. Torque = PID on the motor set-point + ``tau_link`` + rotor inertia times the motor
+   set-point's acceleration + motor-side friction (``friction_compensation.py``).
+
+Every compensation has a switch in :class:`BodyConfig`; with all off (gravity on) this
+is the plain PID baseline the benchmarks compare against, through the same code.
+"""
 from __future__ import annotations
 
 import numpy as np
 
+from brainbody.body.backlash import BacklashCompensation
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.compliance import ComplianceCompensation
+from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estimates
+from brainbody.body.friction_compensation import FrictionCompensation
 from brainbody.body.robot_model import RobotModel
 
 
 class JointServo:
     """Torque command (7,) from set-points and measurements; clipped to the URDF effort limits."""
 
-    def __init__(self, config: BodyConfig, model: RobotModel):
+    def __init__(self, config: BodyConfig, model: RobotModel, period_s: float,
+                 estimates: DrivetrainEstimates | None = None):
+        self.config = config
+        self.estimates = estimates if estimates is not None else load_estimates(config.drivetrain_estimates)
         self._kp = np.asarray(config.joint_stiffness_nm_per_rad, dtype=float)
         self._kd = np.asarray(config.joint_damping_nms_per_rad, dtype=float)
-        self._gravity = config.gravity_feedforward
+        self._ki = np.asarray(config.joint_integral_gain_nm_per_rad_s, dtype=float)
+        self._i_limit = np.asarray(config.joint_integral_limit_nm, dtype=float)
+        self._i_zone = config.joint_integral_zone_rad
+        self._i_deadband = config.joint_integral_deadband_rad
+        self._dt = float(period_s)
         self._model = model
         self._limit = model.effort_limit_nm
+        self._amax = config.max_feedforward_accel_radps2
+        c = config
+        self.gravity, self.inertia = c.gravity_feedforward, c.inertia_feedforward
+        self.friction_on, self.backlash_on, self.compliance_on = (
+            c.friction_compensation, c.backlash_compensation, c.compliance_compensation)
+        self.friction = FrictionCompensation(self.estimates, c.friction_smoothing_velocity_radps)
+        self.compliance = ComplianceCompensation(self.estimates)
+        self.backlash = BacklashCompensation(self.estimates, reversal_torque_nm=c.backlash_reversal_torque_nm,
+                                             takeup_s=c.backlash_takeup_s, period_s=self._dt)
+        self._rotor = self.estimates.reflected_inertia_kgm2
+        self._integral = np.zeros(7)
+        self._qd_des_prev: np.ndarray | None = None
+        self._qdd_des = np.zeros(7)
+        self._zero = np.zeros(7)
+        # Last tick's figures, for diagnostics.
+        self.motor_setpoint_rad = np.zeros(7)
+        self.motor_error_rad = np.zeros(7)
+        self.transmitted_torque_nm = np.zeros(7)
+        self.backlash_offset_rad = np.zeros(7)
+        self.twist_offset_rad = np.zeros(7)
+
+    @property
+    def compensation_state(self) -> dict[str, bool]:
+        return {"gravity": self.gravity, "inertia": self.inertia, "friction": self.friction_on,
+                "backlash": self.backlash_on, "compliance": self.compliance_on}
+
+    def start(self, q_motor_rad: np.ndarray) -> np.ndarray:
+        """Prime the compensators for an arm at rest; returns the link set-point that
+        keeps the motors exactly where they are (nothing moves when the body starts)."""
+        still = np.zeros(7)
+        self.torque(q_motor_rad, still, q_motor_rad, still)
+        self.reset_integral()
+        return self.link_estimate_rad(q_motor_rad)
+
+    def link_estimate_rad(self, q_motor_rad: np.ndarray) -> np.ndarray:
+        """Where the links are, estimated from the motor encoders and the last offsets; a
+        hold set-point taken from this keeps the motors where they are."""
+        return q_motor_rad - self.backlash_offset_rad - self.twist_offset_rad
+
+    def reset_integral(self) -> None:
+        self._integral[:] = 0.0
 
     def torque(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray,
                q_rad: np.ndarray, qd_radps: np.ndarray) -> np.ndarray:
-        tau = self._kp * (q_des_rad - q_rad) + self._kd * (qd_des_radps - qd_radps)
-        if self._gravity:
-            tau += self._model.gravity_nm(q_rad)
+        dt = self._dt
+        # Desired acceleration by differencing the (smooth) desired velocity; clipped so a
+        # set-point jump (a stop) does not turn into a torque spike.
+        if self._qd_des_prev is None:
+            self._qd_des_prev = qd_des_radps.copy()
+        qdd = np.minimum(np.maximum((qd_des_radps - self._qd_des_prev) / dt, -self._amax), self._amax)
+        self._qd_des_prev = qd_des_radps.copy()
+
+        if self.inertia:
+            tau_link = self._model.inverse_dynamics_nm(q_rad, qd_des_radps, qdd)
+            if not self.gravity:
+                tau_link = tau_link - self._model.gravity_nm(q_rad)
+        elif self.gravity:
+            tau_link = self._model.gravity_nm(q_rad)
+        else:
+            tau_link = self._zero.copy()
+        if self.friction_on:
+            tau_link = tau_link + self.friction.output_side_nm(qd_des_radps)
+        self.transmitted_torque_nm = tau_link
+
+        q_m, qd_m, qdd_m = q_des_rad, qd_des_radps, qdd
+        if self.backlash_on:
+            offset, rate, accel = self.backlash.update(tau_link)
+            q_m, qd_m, qdd_m = q_m + offset, qd_m + rate, qdd_m + accel
+            self.backlash_offset_rad = offset
+        if self.compliance_on:
+            twist = self.compliance.deflection_rad(tau_link)
+            q_m = q_m + twist
+            self.twist_offset_rad = twist
+        self.motor_setpoint_rad = q_m
+
+        error = q_m - q_rad
+        self.motor_error_rad = error
+        integrate = (np.abs(error) < self._i_zone) & (np.abs(error) > self._i_deadband)
+        self._integral = np.minimum(np.maximum(self._integral + np.where(integrate, self._ki * error * dt, 0.0),
+                                               -self._i_limit), self._i_limit)
+        tau = self._kp * error + self._kd * (qd_m - qd_radps) + self._integral + tau_link
+        if self.inertia:
+            tau += self._rotor * qdd_m
+        if self.friction_on:
+            tau += self.friction.motor_side_nm(qd_m)
         return np.minimum(np.maximum(tau, -self._limit), self._limit)   # np.clip is slower on 7 values

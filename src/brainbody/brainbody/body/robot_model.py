@@ -36,6 +36,8 @@ class RobotModel:
         self._q[:] = 0.0
         fingers = [i for i in range(self.model.nq) if i not in set(self._arm_q)]
         self._q[fingers] = 0.02
+        self._v = np.zeros(self.model.nv)
+        self._a = np.zeros(self.model.nv)
 
     def _full(self, q_rad: np.ndarray) -> np.ndarray:
         self._q[self._arm_q] = q_rad
@@ -58,3 +60,9 @@ class RobotModel:
     def gravity_nm(self, q_rad: np.ndarray) -> np.ndarray:
         """Joint torques (7,) that hold the arm still against gravity."""
         return pin.computeGeneralizedGravity(self.model, self.data, self._full(q_rad))[self._arm_v]
+
+    def inverse_dynamics_nm(self, q_rad: np.ndarray, qd_radps: np.ndarray, qdd_radps2: np.ndarray) -> np.ndarray:
+        """Joint torques (7,) for a motion: inertia, Coriolis and gravity (RNEA)."""
+        self._v[self._arm_v] = qd_radps
+        self._a[self._arm_v] = qdd_radps2
+        return pin.rnea(self.model, self.data, self._full(q_rad), self._v, self._a)[self._arm_v]

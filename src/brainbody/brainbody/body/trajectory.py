@@ -177,3 +177,30 @@ class SplineTrajectory:
 
     def done(self, time_s: float) -> bool:
         return time_s >= self.end_time_s
+
+
+class BrakingTrajectory:
+    """A controlled stop: from the commanded position and velocity, every joint decelerates
+    uniformly so that all reach rest together (the tool keeps its path while stopping).
+
+    Snapping the set-point to the measured position instead makes the arm overshoot and
+    stick off its set-point in static friction, then creep as the integral breaks it free.
+    """
+
+    def __init__(self, q_rad: np.ndarray, qd_radps: np.ndarray, start_time_s: float, deceleration_radps2: float):
+        self._q0 = np.asarray(q_rad, dtype=float).copy()
+        self._v0 = np.asarray(qd_radps, dtype=float).copy()
+        self._t0 = float(start_time_s)
+        self.duration_s = float(np.max(np.abs(self._v0))) / float(deceleration_radps2)
+        self.goal_rad = self._q0 + 0.5 * self._v0 * self.duration_s
+
+    def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        tau = min(max(time_s - self._t0, 0.0), self.duration_s)
+        if self.duration_s <= 0.0:
+            return self._q0.copy(), np.zeros_like(self._q0)
+        fraction = 1.0 - tau / self.duration_s            # velocity falls linearly to zero
+        q = self._q0 + self._v0 * (tau - 0.5 * tau * tau / self.duration_s)
+        return q, self._v0 * fraction
+
+    def done(self, time_s: float) -> bool:
+        return time_s - self._t0 >= self.duration_s

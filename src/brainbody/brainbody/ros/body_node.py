@@ -222,10 +222,14 @@ class BodyNode(Node):
             goal_handle.abort()
         return result
 
-    def destroy_node(self):
+    def stop_loop(self) -> None:
+        """Stop the control loop thread (it publishes, so before the executor goes away)."""
         self._stop.set()
         if self._loop.is_alive() and self._loop is not threading.current_thread():
             self._loop.join(timeout=5.0)
+
+    def destroy_node(self):
+        self.stop_loop()
         super().destroy_node()
 
 

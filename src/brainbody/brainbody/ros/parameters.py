@@ -27,7 +27,9 @@ def declare_config(node: Node, cls: Type[T], **fixed: Any) -> T:
         descriptor = ParameterDescriptor(description=meta.get("description", ""),
                                          read_only=meta.get("read_only", False))
         lo, hi = meta.get("lo"), meta.get("hi")
-        if isinstance(default, tuple):
+        if isinstance(default, tuple) and default and isinstance(default[0], str):
+            default = list(default)     # a string array (e.g. a profile name per joint)
+        elif isinstance(default, tuple):
             default = [float(v) for v in default]
         elif isinstance(default, bool) or isinstance(default, str):
             pass

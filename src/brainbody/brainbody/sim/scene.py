@@ -19,6 +19,7 @@ import mujoco
 import numpy as np
 
 from brainbody.exceptions import BrainBodyError
+from brainbody.sim import drivetrain as drivetrain_plant
 
 ARM_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINTS = ("panda_finger_joint1", "panda_finger_joint2")
@@ -64,7 +65,11 @@ class SceneConfig:
     tray_center_xy_m: tuple[float, float] = (0.30, -0.45)
     tray_half_size_m: tuple[float, float, float] = (0.10, 0.08, 0.005)
     handover_xy_m: tuple[float, float] = (0.25, 0.45)
-    # Drivetrain as the plant sees it: reflected rotor inertia (armature) per arm joint.
+    # Drivetrain profile per arm joint, from config/sim_drivetrain.yaml (sim/drivetrain.py);
+    # "rigid" keeps the single URDF hinge with the armature below.
+    drivetrain: tuple[str, ...] = ("harmonic",) * 7
+    drivetrain_profiles_path: Optional[str] = None
+    # Reflected rotor inertia (armature) of "rigid" joints.
     arm_armature_kgm2: tuple[float, ...] = (0.3, 0.3, 0.3, 0.3, 0.1, 0.1, 0.1)
     arm_torque_limit_nm: tuple[float, ...] = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
     finger_force_limit_n: float = 70.0
@@ -77,6 +82,15 @@ class SceneConfig:
             raise ValueError("cup_crush_force_n and cup_empty_mass_kg must be positive")
         if len(self.arm_armature_kgm2) != 7 or len(self.arm_torque_limit_nm) != 7:
             raise ValueError("arm_armature_kgm2 and arm_torque_limit_nm need 7 values")
+        if len(self.drivetrain) != 7:
+            raise ValueError(f"drivetrain needs a profile name for each of 7 joints, got {self.drivetrain!r}")
+
+    def drivetrains(self) -> list:
+        """Per-joint plant drivetrains (None for rigid joints)."""
+        if all(name == drivetrain_plant.RIGID for name in self.drivetrain):
+            return [None] * 7
+        profiles = drivetrain_plant.load_profiles(self.drivetrain_profiles_path)
+        return drivetrain_plant.resolve(self.drivetrain, profiles)
 
     def cup_start_position(self) -> np.ndarray:
         """Cup start (bottom centre), jittered reproducibly by ``seed``."""
@@ -101,13 +115,17 @@ def build_model(config: SceneConfig, urdf_path: Optional[Path] = None) -> mujoco
     if not urdf_path.is_file():
         raise BrainBodyError(f"robot description not found: {urdf_path}")
     spec = mujoco.MjSpec.from_file(str(urdf_path))
+    drivetrains = config.drivetrains()
+    if any(d is not None for d in drivetrains):
+        xml = drivetrain_plant.insert_gear_stages(spec.to_xml(), ARM_JOINTS, drivetrains)
+        spec = mujoco.MjSpec.from_string(xml)
     spec.modelname = "brainbody_coffee"
     spec.option.timestep = config.timestep_s
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     spec.option.noslip_iterations = 3   # keeps a held cup from creeping in the pinch
 
-    _configure_robot(spec, config)
+    _configure_robot(spec, config, drivetrains)
     _add_scene(spec, config)
     try:
         return spec.compile()
@@ -115,7 +133,7 @@ def build_model(config: SceneConfig, urdf_path: Optional[Path] = None) -> mujoco
         raise BrainBodyError(f"MuJoCo could not compile the scene: {exc}") from exc
 
 
-def _configure_robot(spec: mujoco.MjSpec, config: SceneConfig) -> None:
+def _configure_robot(spec: mujoco.MjSpec, config: SceneConfig, drivetrains: list) -> None:
     for geom in spec.geoms:
         if "_visual" in geom.name:
             geom.contype, geom.conaffinity = 0, 0
@@ -123,8 +141,12 @@ def _configure_robot(spec: mujoco.MjSpec, config: SceneConfig) -> None:
         else:
             geom.contype, geom.conaffinity = _ARM_CONTYPE, _ARM_CONAFFINITY
             geom.group = 3
-    for name, armature, limit in zip(ARM_JOINTS, config.arm_armature_kgm2, config.arm_torque_limit_nm):
-        spec.joint(name).armature = armature
+    for name, armature, limit, drive in zip(ARM_JOINTS, config.arm_armature_kgm2, config.arm_torque_limit_nm,
+                                            drivetrains):
+        if drive is None:
+            spec.joint(name).armature = armature
+        else:
+            limit = drive.torque_limit_nm   # the gear stage's own armature is already in place
         spec.add_actuator(name=f"{name}_motor", target=name,
                           trntype=mujoco.mjtTrn.mjTRN_JOINT,
                           ctrllimited=True, ctrlrange=[-limit, limit])

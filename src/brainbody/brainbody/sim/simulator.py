@@ -14,6 +14,7 @@ import numpy as np
 
 from brainbody.body.hardware import HardwareState
 from brainbody.sim.coffee_machine import CoffeeMachine
+from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
 from brainbody.sim.scene import (ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, build_model)
 
@@ -48,6 +49,7 @@ class Simulator:
         self.config = config
         self.model = build_model(config, urdf_path)
         self.data = mujoco.MjData(self.model)
+        self.drivetrain = Drivetrain(self.model, ARM_JOINTS, config.drivetrains())
         self.period_s = float(self.model.opt.timestep)
         m = self.model
         self._arm_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in ARM_JOINTS])
@@ -63,6 +65,7 @@ class Simulator:
         self._finger_open_m = float(m.jnt_range[m.joint(FINGER_JOINTS[0]).id][1])
         if home_q_rad is not None:
             self.data.qpos[self._arm_qpos] = np.asarray(home_q_rad, dtype=float)
+            self._preload_gears()
         self.data.qpos[self._finger_qpos] = self._finger_open_m
         mujoco.mj_forward(self.model, self.data)
         self.coffee_machine = CoffeeMachine(self.model, self.data, config)
@@ -73,20 +76,36 @@ class Simulator:
     # -- Hardware interface -------------------------------------------------
     def read(self) -> HardwareState:
         d = self.data
+        drive = self.drivetrain
         return HardwareState(
             time_s=float(d.time),
-            q_rad=d.qpos[self._arm_qpos].copy(),
+            q_rad=drive.motor_encoder_rad(d),
             qd_radps=d.qvel[self._arm_dof].copy(),
             finger_pos_m=d.qpos[self._finger_qpos].copy(),
             finger_vel_mps=d.qvel[self._finger_dof].copy(),
             pad_force_n=d.sensordata[self._pad_sensor].copy(),
+            q_link_rad=drive.link_encoder_rad(d),
         )
+
+    def link_angle_rad(self) -> np.ndarray:
+        """Ground truth: the true output angle of each arm joint (motor angle + gear twist)."""
+        return self.drivetrain.link_angle_rad(self.data)
+
+    def _preload_gears(self) -> None:
+        """Start at rest: each gear stage already twisted under the static (gravity) load."""
+        if not self.drivetrain.any_geared:
+            return
+        m, d = self.model, self.data
+        for _ in range(3):
+            mujoco.mj_forward(m, d)
+            self.drivetrain.settle_twist(d, d.qfrc_bias)
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
         self.data.ctrl[:7] = arm_torque_nm
         self.data.ctrl[7:9] = finger_force_n
 
     def step(self) -> None:
+        self.drivetrain.apply(self.data)
         mujoco.mj_step(self.model, self.data)
         self.coffee_machine.update()
         self.judge.update()

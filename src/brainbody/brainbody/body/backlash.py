@@ -1,0 +1,49 @@
+"""Backlash compensation: a smooth backlash inverse driven by the transmitted torque.
+
+With the encoder on the motor, the servo cannot see the gap between motor and link. The
+link rests against the flank the transmitted torque pushes it onto, so the motor must
+stand half a gap *ahead* in the direction of that torque. When the estimated torque
+changes sign (a reversal, or gravity changing side), the motor set-point takes up the
+gap: the side variable ``s`` in [-1, 1] follows the torque's sign through a critically
+damped second-order filter, so the offset ``b/2 * s`` and its rate and acceleration are
+smooth and the take-up can be fed forward. Near zero torque the side is held, so a
+joint at rest does not hunt across the gap (no limit cycle).
+
+A mis-estimated width costs only the difference (the link lands ``(b_est - b)/2``
+off), never instability: the offset is a set-point shift, not a feedback term.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from brainbody.body.drivetrain_estimates import DrivetrainEstimates
+
+
+class BacklashCompensation:
+    """Motor set-point offset (7,) with its first two derivatives."""
+
+    def __init__(self, estimates: DrivetrainEstimates, *, reversal_torque_nm: float, takeup_s: float,
+                 period_s: float):
+        self._half = 0.5 * estimates.backlash_rad
+        self._threshold = float(reversal_torque_nm)
+        # Critically damped: settles to ~2% of a full swing in about takeup_s.
+        self._w = 5.8 / max(float(takeup_s), 1e-3)
+        self._dt = float(period_s)
+        self.side = np.zeros(7)
+        self._side_rate = np.zeros(7)
+        self._target = np.zeros(7)
+        self._started = False
+
+    def update(self, transmitted_torque_nm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Offset, offset rate and offset acceleration for this tick."""
+        loaded = np.abs(transmitted_torque_nm) > self._threshold
+        self._target = np.where(loaded, np.sign(transmitted_torque_nm), self._target)
+        if not self._started:
+            # Start already on the loaded flank (the arm rests on it), not in the middle.
+            self.side = self._target.copy()
+            self._started = True
+        w = self._w
+        accel = w * w * (self._target - self.side) - 2.0 * w * self._side_rate
+        self._side_rate = self._side_rate + accel * self._dt
+        self.side = self.side + self._side_rate * self._dt
+        return self._half * self.side, self._half * self._side_rate, self._half * accel
