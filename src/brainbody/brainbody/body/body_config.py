@@ -36,9 +36,13 @@ class BodyConfig:
                                         "config/drivetrain_estimates.yaml the compensators use")
     friction_smoothing_velocity_radps: float = param(0.005, "speed over which the friction feed-forward "
                                                      "changes sign (smooth, no chatter)", lo=1e-5, hi=1.0)
-    backlash_reversal_torque_nm: float = param(0.05, "transmitted torque below which the backlash side is held",
-                                               lo=0.0, hi=10.0)
-    backlash_takeup_s: float = param(0.03, "time to take up the backlash gap at a reversal", lo=0.002, hi=0.5)
+    backlash_reversal_torque_nm: float = param(0.02, "while moving, transmitted torque that sets the backlash "
+                                               "side", lo=0.0, hi=10.0)
+    backlash_static_torque_nm: float = param(1.0, "at rest, static load (gravity) that sets the backlash side",
+                                             lo=0.0, hi=50.0)
+    backlash_min_speed_radps: float = param(0.01, "below this desired speed a joint counts as at rest",
+                                            lo=0.0, hi=1.0)
+    backlash_takeup_s: float = param(0.1, "time to take up the backlash gap at a reversal", lo=0.002, hi=0.5)
     max_feedforward_accel_radps2: float = param(20.0, "clip on the desired acceleration used for feed-forward",
                                                 lo=0.0, hi=500.0)
     tracking_error_limit_rad: float = param(0.25, "abort a motion when any joint lags its set-point by more",

@@ -52,6 +52,8 @@ class JointServo:
         self.friction = FrictionCompensation(self.estimates, c.friction_smoothing_velocity_radps)
         self.compliance = ComplianceCompensation(self.estimates)
         self.backlash = BacklashCompensation(self.estimates, reversal_torque_nm=c.backlash_reversal_torque_nm,
+                                             static_torque_nm=c.backlash_static_torque_nm,
+                                             min_speed_radps=c.backlash_min_speed_radps,
                                              takeup_s=c.backlash_takeup_s, period_s=self._dt)
         self._rotor = self.estimates.reflected_inertia_kgm2
         self._integral = np.zeros(7)
@@ -110,7 +112,7 @@ class JointServo:
 
         q_m, qd_m, qdd_m = q_des_rad, qd_des_radps, qdd
         if self.backlash_on:
-            offset, rate, accel = self.backlash.update(tau_link)
+            offset, rate, accel = self.backlash.update(tau_link, qd_des_radps)
             q_m, qd_m, qdd_m = q_m + offset, qd_m + rate, qdd_m + accel
             self.backlash_offset_rad = offset
         if self.compliance_on:

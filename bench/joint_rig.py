@@ -1,0 +1,123 @@
+"""Shared harness of the joint benchmarks: the simulated Panda (MuJoCo, drivetrain plant)
+driven by the body's JointServo alone, one joint following a reference while the others
+hold. Error is judged on the plant's ground-truth link angle, never on the encoder the
+servo sees.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable, Optional
+
+import numpy as np
+
+from brainbody.body.body_config import BodyConfig
+from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estimates
+from brainbody.body.joint_servo import JointServo
+from brainbody.body.robot_model import RobotModel
+from brainbody.sim.scene import SceneConfig, default_urdf_path
+from brainbody.sim.simulator import Simulator
+
+ARCMIN = math.pi / (180 * 60)
+PLAIN = dict(inertia_feedforward=False, friction_compensation=False, backlash_compensation=False,
+             compliance_compensation=False)
+COMPENSATED = dict(inertia_feedforward=True, friction_compensation=True, backlash_compensation=True,
+                   compliance_compensation=True)
+
+_ROBOT: Optional[RobotModel] = None
+
+
+def robot() -> RobotModel:
+    global _ROBOT
+    if _ROBOT is None:
+        _ROBOT = RobotModel(default_urdf_path())
+    return _ROBOT
+
+
+@dataclasses.dataclass
+class Run:
+    time_s: np.ndarray
+    q_des_rad: np.ndarray          # (n, 7) link reference
+    q_link_rad: np.ndarray         # (n, 7) ground-truth link angle
+    q_motor_rad: np.ndarray        # (n, 7) motor encoder
+
+    def error(self, joint: int) -> np.ndarray:
+        return self.q_link_rad[:, joint] - self.q_des_rad[:, joint]
+
+    def rms(self, joint: int, mask: Optional[np.ndarray] = None) -> float:
+        e = self.error(joint) if mask is None else self.error(joint)[mask]
+        return float(np.sqrt(np.mean(e * e)))
+
+
+def run_joint(reference: Callable[[float], tuple[np.ndarray, np.ndarray]], duration_s: float, *,
+              drivetrain: tuple[str, ...], estimate_sets: tuple[str, ...], switches: dict,
+              estimates: Optional[DrivetrainEstimates] = None, warmup_s: float = 0.5) -> Run:
+    """Hold the start pose for ``warmup_s`` (settles the initial twist), then follow ``reference``."""
+    body = BodyConfig(drivetrain_estimates=estimate_sets, **switches)
+    sim = Simulator(SceneConfig(drivetrain=drivetrain), home_q_rad=np.asarray(body.home_q_rad))
+    est = estimates if estimates is not None else load_estimates(estimate_sets)
+    servo = JointServo(body, robot(), sim.period_s, est)
+    state = sim.read()
+    hold = servo.start(state.q_rad)
+    q0, _ = reference(0.0)
+    offset = hold - q0           # the reference is relative to where the arm starts
+    n = int(round(duration_s / sim.period_s))
+    w = int(round(warmup_s / sim.period_s))
+    t_log, qd_log, ql_log, qm_log = (np.zeros(n), np.zeros((n, 7)), np.zeros((n, 7)), np.zeros((n, 7)))
+    zero = np.zeros(7)
+    for k in range(w + n):
+        state = sim.read()
+        if k < w:
+            q_des, qd_des = hold, zero
+        else:
+            q_ref, qd_des = reference((k - w) * sim.period_s)
+            q_des = q_ref + offset
+        sim.write(servo.torque(q_des, qd_des, state.q_rad, state.qd_radps), np.array([5.0, 5.0]))
+        sim.step()
+        if k >= w:
+            i = k - w
+            t_log[i] = (k - w) * sim.period_s
+            qd_log[i] = q_des
+            ql_log[i] = sim.link_angle_rad()
+            qm_log[i] = state.q_rad
+    return Run(t_log, qd_log, ql_log, qm_log)
+
+
+def quintic_moves(joint: int, amplitudes_rad: list[float], move_s: float, hold_s: float):
+    """A reference: a sequence of quintic moves of one joint, each followed by a hold.
+
+    Returns (reference(t) -> (q (7,), qd (7,)), duration_s, hold masks builder).
+    """
+    segments = []
+    t, q = 0.0, 0.0
+    for a in amplitudes_rad:
+        segments.append((t, move_s, q, a))
+        t += move_s + hold_s
+        q += a
+    duration = t
+
+    def reference(time_s: float):
+        q_out, qd_out = np.zeros(7), np.zeros(7)
+        pos = 0.0
+        vel = 0.0
+        for start, length, q_start, amp in segments:
+            if time_s < start:
+                break
+            tau = min((time_s - start) / length, 1.0)
+            s = tau ** 3 * (10 - 15 * tau + 6 * tau ** 2)
+            ds = 30 * tau ** 2 * (1 - tau) ** 2 / length if tau < 1.0 else 0.0
+            pos = q_start + amp * s
+            vel = amp * ds
+        q_out[joint], qd_out[joint] = pos, vel
+        return q_out, qd_out
+
+    def hold_windows(time_s: np.ndarray, settle_fraction: float = 0.5) -> list[np.ndarray]:
+        """Masks of the second half of each hold (where a limit cycle would show)."""
+        masks = []
+        for start, length, _, _ in segments:
+            h0 = start + length + settle_fraction * hold_s
+            h1 = start + length + hold_s
+            masks.append((time_s >= h0) & (time_s < h1))
+        return masks
+
+    return reference, duration, hold_windows
