@@ -86,10 +86,12 @@ class GripperRig:
         self._force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3) for p in PAD_BODIES])
         self._object_body = m.body("object").id
         self._object_geom = m.geom("object_geom").id
+        self._table_geom = m.geom("table").id
         self._object_qpos = m.jnt_qposadr[m.joint("object_free").id]
         left = {m.body(_PREFIX + n).id for n in ("panda_leftfinger", "panda_leftpad")}
         right = {m.body(_PREFIX + n).id for n in ("panda_rightfinger", "panda_rightpad")}
         self._side = {b: 0 for b in left} | {b: 1 for b in right}
+        self._pad_bodies = [m.body(_PREFIX + p).id for p in PAD_BODIES]
         self._pad_geoms = [g for g in range(m.ngeom) if m.geom_bodyid[g] in
                            {m.body(_PREFIX + p).id for p in PAD_BODIES}]
         self._nominal = {
@@ -108,6 +110,8 @@ class GripperRig:
         m, d, nom = self.model, self.data, self._nominal
         self.plant = plant or RigPlant()
         p = self.plant
+        m.geom_contype[self._table_geom] = _SCENE_CONTYPE
+        m.geom_conaffinity[self._table_geom] = _SCENE_CONAFFINITY
         m.geom_friction[:] = nom["friction"]
         m.geom_friction[:, 0] *= p.friction_scale
         m.geom_solref[:] = nom["solref"]
@@ -124,6 +128,11 @@ class GripperRig:
         d.qpos[self._finger_qpos] = m.jnt_range[m.joint(_PREFIX + FINGER_JOINTS[0]).id][1]
         d.qpos[self._object_qpos + 1] = p.offset_m
         mujoco.mj_forward(m, d)
+
+    def remove_support(self) -> None:
+        """The table drops away: a grasped object now hangs in the fingers (until :meth:`reset`)."""
+        self.model.geom_contype[self._table_geom] = 0
+        self.model.geom_conaffinity[self._table_geom] = 0
 
     def set_object_mass(self, mass_kg: float) -> None:
         """Change the object's mass now (e.g. liquid poured in), keeping the state."""
@@ -159,9 +168,10 @@ class GripperRig:
                 out[side] += abs(self._force[0])
         return out
 
-    def object_height_m(self) -> float:
-        """Height of the object's centre above its start (positive up)."""
-        return float(self.data.xpos[self._object_body][2])
+    def object_below_pads_m(self) -> float:
+        """How far the object's centre is below the pads' mid point (grows when it slides down)."""
+        d = self.data
+        return float(np.mean(d.xpos[self._pad_bodies, 2]) - d.xpos[self._object_body][2])
 
     def friction_coefficient(self) -> float:
         """The plant's pad-object friction coefficient in this draw (MuJoCo takes the larger)."""
