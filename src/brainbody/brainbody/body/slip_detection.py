@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 
 import numpy as np
 
@@ -88,27 +89,26 @@ class SlipDetector:
         Raises:
             ValueError: wrong shape or a non-finite value.
         """
-        f = _as_pads(pad_force_xyz_n) - self._offset_n
-        normal = np.abs(f[:, 1])
-        tangential = np.hypot(f[:, 0], f[:, 2])
-        in_contact = normal > _MIN_NORMAL_N
+        # Plain floats: this runs every control tick and numpy is slow on six numbers.
+        (lx, ly, lz), (rx, ry, rz) = (_as_pads(pad_force_xyz_n) - self._offset_n).tolist()
+        normal = (abs(ly), abs(ry))
+        tangential = (math.hypot(lx, lz), math.hypot(rx, rz))
         mu = self.friction_estimate
-        if not np.any(in_contact):
-            self.estimate = SlipEstimate(normal_n=(float(normal[0]), float(normal[1])))
+        ratios = [t / (mu * n) for n, t in zip(normal, tangential) if n > _MIN_NORMAL_N]
+        if not ratios:
+            self.estimate = SlipEstimate(normal_n=normal)
             return self.estimate
-        ratio = np.where(in_contact, tangential / (mu * np.maximum(normal, _MIN_NORMAL_N)), 0.0)
-        utilisation = float(np.max(ratio))
-        load = float(np.max(tangential[in_contact]))
+        utilisation = max(ratios)
+        load = max(t for n, t in zip(normal, tangential) if n > _MIN_NORMAL_N)
         if utilisation >= 1.0:
             state = SlipState.SLIPPING
         elif utilisation * self.safety_margin >= 1.0:
             state = SlipState.INCIPIENT
         else:
             state = SlipState.NONE
-        self.estimate = SlipEstimate(state=state, utilisation=utilisation, tangential_n=load,
-                                     normal_n=(float(normal[0]), float(normal[1])),
+        self.estimate = SlipEstimate(state=state, utilisation=utilisation, tangential_n=load, normal_n=normal,
                                      required_force_n=self.safety_margin * load / mu, needed_force_n=load / mu,
-                                     load_xz_n=(float(f[0, 0] + f[1, 0]), float(f[0, 2] + f[1, 2])))
+                                     load_xz_n=(lx + rx, lz + rz))
         return self.estimate
 
 
@@ -116,6 +116,6 @@ def _as_pads(pad_force_xyz_n) -> np.ndarray:
     f = np.asarray(pad_force_xyz_n, dtype=float)
     if f.shape != (2, 3):
         raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {f.shape}")
-    if not np.all(np.isfinite(f)):
+    if not math.isfinite(f.sum()):
         raise ValueError(f"pad_force_xyz_n must be finite, got {f.tolist()}")
     return f
