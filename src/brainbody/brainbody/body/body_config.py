@@ -81,17 +81,34 @@ class BodyConfig:
     finger_position_force_limit_n: float = param(20.0, "force cap while positioning fingers (no object)",
                                                  lo=0.0, hi=100.0)
     approach_speed_mps: float = param(0.03, "finger closing speed before contact", lo=0.001, hi=0.2)
-    approach_force_fraction: float = param(0.5, "force cap before contact, as a fraction of the target",
-                                           lo=0.05, hi=1.0)
+    approach_speed_gain_nspm: float = param(60.0, "proportional gain of the finger speed loop before contact",
+                                            lo=0.0, hi=1000.0)
+    approach_integral_gain_npm: float = param(1000.0, "integral gain of the finger speed loop before contact "
+                                              "(it learns the force that moves each finger)", lo=0.0, hi=20000.0)
+    approach_force_fraction: float = param(0.1, "force cap before contact beyond the learned finger force, "
+                                           "as a fraction of the target", lo=0.05, hi=1.0)
     contact_threshold_n: float = param(0.25, "pad force that counts as contact", lo=0.01, hi=5.0)
     force_ramp_s: float = param(0.10, "time to ramp from contact to the target force", lo=0.0, hi=2.0)
-    force_integral_gain_per_s: float = param(15.0, "integral gain of the grip-force loop", lo=0.0, hi=200.0)
-    finger_friction_allowance_n: float = param(1.2, "how far the force command may exceed the set-point "
+    force_integral_gain_per_s: float = param(60.0, "integral gain of the grip-force loop", lo=0.0, hi=200.0)
+    finger_friction_allowance_n: float = param(2.0, "how far the force command may exceed the set-point "
                                                "to overcome finger friction", lo=0.0, hi=10.0)
     force_tolerance_n: float = param(0.25, "grip force is settled within this of the target", lo=0.01, hi=5.0)
     grip_settle_s: float = param(0.15, "force must stay within tolerance this long", lo=0.0, hi=2.0)
     grip_timeout_s: float = param(3.0, "give up closing after this long", lo=0.1, hi=30.0)
     hold_lost_force_n: float = param(0.3, "below this pad force a held object is lost", lo=0.0, hi=5.0)
+    # -- slip detection and reflex (body/slip_detection.py)
+    slip_reflex: bool = param(True, "raise the grip force when the pads' tangential load nears the friction cone")
+    pad_friction_estimate: float = param(0.8, "friction coefficient between pads and objects assumed by the slip "
+                                         "detector (keep it on the low side)", lo=0.05, hi=3.0)
+    grip_safety_margin: float = param(1.3, "hold with this multiple of the force the friction cone needs",
+                                      lo=1.0, hi=5.0)
+    slip_force_decay_n_per_s: float = param(1.0, "a force raised by the slip reflex returns to the target "
+                                            "at this rate once the load goes", lo=0.0, hi=100.0)
+    slip_confirm_s: float = param(0.02, "holding needs more than the object's limit this long: set it down",
+                                  lo=0.0, hi=1.0)
+    slip_speed_scale: float = param(0.3, "motions slow to this fraction while the hold has no margin left",
+                                    lo=0.05, hi=1.0)
+    set_down_speed_mps: float = param(0.05, "tool speed when setting down an object that slips", lo=0.005, hi=0.5)
 
     def __post_init__(self):
         validate(self)      # first: types and ranges (a scalar where a list belongs is a ValueError)

@@ -29,6 +29,7 @@ from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
 
 log = logging.getLogger(__name__)
+_SCALE_RATE_S = 0.1     # the motion speed scale changes by at most 1 in this time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,11 @@ class BodyController:
         self.q_cmd_rad = self.servo.start(self.state.q_rad)
         self.qd_cmd_radps = np.zeros(7)
         self._trajectory = None
+        # Trajectories run on their own clock so the executor can slow them down (slip):
+        # it advances by period x speed scale; the scale moves at most 1 per _SCALE_RATE_S.
+        self._trajectory_time_s = self.state.time_s
+        self.motion_speed_scale = 1.0
+        self._applied_speed_scale = 1.0
         self.execution: Optional[PrimitiveExecution] = None
         self.holding: Optional[str] = None
         self.held_offset_m = 0.0
@@ -90,8 +96,14 @@ class BodyController:
         height = obj.size_m[2]
         return max(height - self.config.grasp_below_top_m, 0.5 * height)
 
+    @property
+    def trajectory_time_s(self) -> float:
+        """Time on the trajectory clock (equals :attr:`time_s` unless motions were slowed)."""
+        return self._trajectory_time_s
+
     def set_trajectory(self, trajectory) -> None:
         self._trajectory = trajectory
+        self._trajectory_time_s = self.time_s
 
     # -- commands (any thread) ---------------------------------------------------------
     def update_world(self, objects: Sequence[WorldObject]) -> None:
@@ -151,6 +163,7 @@ class BodyController:
                     raise OutOfRangeError(f"trajectory ends with the tool at {np.round(pos, 3).tolist()} m, "
                                           "outside the workspace")
             self._trajectory = trajectory
+            self._trajectory_time_s = self.time_s
 
     def report(self, execution: PrimitiveExecution) -> PrimitiveReport:
         error = execution.error
@@ -172,16 +185,22 @@ class BodyController:
                 if status.done and status is not Status.SUCCEEDED:
                     self._hold_here()
             if self._trajectory is not None:
-                q_des, qd_des = self._trajectory.sample(state.time_s)
-                self.q_cmd_rad, self.qd_cmd_radps = q_des, qd_des
-                if self._trajectory.done(state.time_s):
+                q_des, qd_des = self._trajectory.sample(self._trajectory_time_s)
+                self.q_cmd_rad = q_des
+                self.qd_cmd_radps = qd_des if self._applied_speed_scale == 1.0 else qd_des * self._applied_speed_scale
+                if self._trajectory.done(self._trajectory_time_s):
                     self._trajectory = None
                     self.qd_cmd_radps = np.zeros(7)
             tau = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps)
             finger = self.grip.update(state.time_s, self.hardware.period_s, state.finger_pos_m,
-                                      state.finger_vel_mps, state.pad_force_n)
+                                      state.finger_vel_mps, state.pad_force_n, state.pad_force_xyz_n)
             self.hardware.write(tau, finger)
             self.ticks += 1
+            period = self.hardware.period_s
+            if self._applied_speed_scale != self.motion_speed_scale:
+                step = period / _SCALE_RATE_S
+                self._applied_speed_scale += min(max(self.motion_speed_scale - self._applied_speed_scale, -step), step)
+            self._trajectory_time_s += period * self._applied_speed_scale
         self.hardware.step()
 
     def _tracking_lost(self) -> bool:

@@ -1,18 +1,35 @@
-"""Closed-loop grip force: approach, detect contact, ramp, regulate, release.
+"""Closed-loop grip force: approach, detect contact, ramp, regulate, slip reflex, release.
 
-The parallel-jaw gripper is driven by a force per finger. Before contact the fingers
-close at a set speed with the force capped to a fraction of the target; after contact
-the target ramps up and an integral loop on the measured pad force regulates it. The
-command never exceeds the object's limit (a paper cup crushes at a few newtons), and
-if the measured force does, the command is cut at once.
+The parallel-jaw gripper is driven by a force per finger (positive opens).
+
+- APPROACH: the fingers close at ``approach_speed_mps`` under a speed loop whose integral
+  learns the force it takes to move each finger (its drivetrain friction). The closing
+  force is capped at that learned force plus ``approach_force_fraction`` of the target, so
+  the pads meet the object with little more than a fraction of the target whatever the
+  finger friction is.
+- Contact (both pads above ``contact_threshold_n``) starts REGULATE: the set-point ramps
+  from the measured force to the target in ``force_ramp_s``; the command is the set-point
+  plus an integral of the force error, which makes up for the finger friction. The ramp
+  approaches the target from below, so a finger held by friction never has to back off
+  against it.
+- Slip reflex (``body/slip_detection.py``): while regulating, the 3-axis pad forces give the
+  tangential load; the set-point rises at once to the normal force that holds that load
+  with a margin (grip-load coupling) and decays back to the primitive's target when the
+  load goes. It never exceeds the object's limit: when holding would need more,
+  :attr:`GripForceController.hold_failing` tells the executor to set the object down.
+- Whatever happens, a pad measuring more than the object's limit makes the fingers back off.
 """
 from __future__ import annotations
 
 import enum
+import math
+from typing import Optional
 
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.slip_detection import SlipDetector, SlipEstimate, SlipState
+from brainbody.exceptions import ForceLimitError, InvalidPrimitiveError
 
 
 class GripMode(enum.Enum):
@@ -26,89 +43,176 @@ class GripForceController:
 
     def __init__(self, config: BodyConfig):
         self._c = config
+        self.slip_detector = SlipDetector(config.pad_friction_estimate, config.grip_safety_margin)
         self.mode = GripMode.POSITION
         self.opening_target_m = config.finger_open_m
         self.target_force_n = 0.0
         self.limit_force_n = 0.0
+        self.setpoint_n = 0.0
         self._ramp_start_n = 0.0
         self._ramp_t0 = 0.0
         self._integral_n = 0.0
-        self._settled_since: float | None = None
-        self.contact_time_s: float | None = None
+        self._approach_integral_n = np.zeros(2)   # learned force to move each finger
+        self._reflex_n = 0.0
+        self._tared = False
+        self._failing_since: Optional[float] = None
+        self._settled_since: Optional[float] = None
+        self.contact_time_s: Optional[float] = None
         self.measured_force_n = 0.0
         self.peak_force_n = 0.0
+        self.slip = SlipEstimate()
+        self.slip_detected_s: Optional[float] = None
+        self.hold_failing = False
 
     # -- commands -------------------------------------------------------------
     def set_opening(self, opening_per_finger_m: float) -> None:
         self.mode = GripMode.POSITION
         self.opening_target_m = float(np.clip(opening_per_finger_m, 0.0, self._c.finger_open_m))
         self.target_force_n = 0.0
+        self.setpoint_n = 0.0
         self.contact_time_s = None
+        self._reset_slip()
 
     def grasp(self, target_force_n: float, limit_force_n: float) -> None:
-        """Start closing on an object; ``target_force_n`` is already capped by the caller."""
+        """Start closing on an object.
+
+        Args:
+            target_force_n: grip force per pad to regulate to (N).
+            limit_force_n: the most the object tolerates (N), from the world model; the
+                set-point never exceeds it, nor the gripper's own maximum.
+
+        Raises:
+            InvalidPrimitiveError: a force that is not a positive finite number.
+            ForceLimitError: the target exceeds the object's or the gripper's limit.
+        """
+        for name, value in (("target_force_n", target_force_n), ("limit_force_n", limit_force_n)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value <= 0.0:
+                raise InvalidPrimitiveError(f"grasp: {name} must be a positive number of newtons, got {value!r}")
+        limit = min(float(limit_force_n), self._c.gripper_max_force_n)
+        if target_force_n > limit:
+            raise ForceLimitError(f"grasp: target {target_force_n:.2f} N exceeds the limit {limit:.2f} N")
         self.mode = GripMode.APPROACH
         self.target_force_n = float(target_force_n)
-        self.limit_force_n = float(limit_force_n)
+        self.limit_force_n = limit
+        self.setpoint_n = 0.0
         self._integral_n = 0.0
+        self._approach_integral_n = np.zeros(2)
         self._settled_since = None
         self.contact_time_s = None
+        self._tared = False
+        self._reset_slip()
 
     def reset_peak(self) -> None:
         self.peak_force_n = 0.0
 
     def settled_for_s(self, time_s: float) -> float:
-        """How long the regulated force has stayed within tolerance of the target."""
+        """How long the regulated force has stayed within tolerance of the set-point."""
         if self.mode is not GripMode.REGULATE or self._settled_since is None:
             return 0.0
         return time_s - self._settled_since
 
+    @property
+    def reflex_active(self) -> bool:
+        """The slip reflex holds the set-point above the primitive's target."""
+        return self.mode is GripMode.REGULATE and self._reflex_n > self.target_force_n
+
+    @property
+    def hold_at_limit(self) -> bool:
+        """Holding the load with the safety margin would need more than the object's limit."""
+        return self.mode is GripMode.REGULATE and self.slip.required_force_n > self.limit_force_n
+
+    def _reset_slip(self) -> None:
+        self._reflex_n = 0.0
+        self._failing_since = None
+        self.slip = SlipEstimate()
+        self.slip_detector.reset()
+        self.slip_detected_s = None
+        self.hold_failing = False
+
     # -- control law ---------------------------------------------------------------
-    def update(self, time_s: float, dt_s: float, finger_pos_m: np.ndarray,
-               finger_vel_mps: np.ndarray, pad_force_n: np.ndarray) -> np.ndarray:
-        """Finger forces (2,), positive opens."""
+    def update(self, time_s: float, dt_s: float, finger_pos_m: np.ndarray, finger_vel_mps: np.ndarray,
+               pad_force_n: np.ndarray, pad_force_xyz_n: Optional[np.ndarray] = None) -> np.ndarray:
+        """Finger forces (2,), positive opens.
+
+        ``pad_force_xyz_n`` (2, 3), the pads' 3-axis forces, feeds the slip reflex; without
+        it the loop regulates the normal force only.
+        """
         c = self._c
-        measured = float(0.5 * (pad_force_n[0] + pad_force_n[1]))
+        left, right = float(pad_force_n[0]), float(pad_force_n[1])
+        measured = 0.5 * (left + right)
+        most = left if left > right else right
         self.measured_force_n = measured
-        self.peak_force_n = max(self.peak_force_n, float(np.max(pad_force_n)))
+        if most > self.peak_force_n:
+            self.peak_force_n = most
         if self.mode is GripMode.POSITION:
             force = (c.finger_position_gain_npm * (self.opening_target_m - finger_pos_m)
                      - c.finger_damping_nspm * finger_vel_mps)
             return np.clip(force, -c.finger_position_force_limit_n, c.finger_position_force_limit_n)
 
         if self.mode is GripMode.APPROACH:
-            # Capped to a fraction of the target, plus the same finger-friction allowance the
-            # force loop gets: without it a light grasp (fraction x target below the finger
-            # friction) never moves the fingers and always times out.
-            cap = c.approach_force_fraction * self.target_force_n + c.finger_friction_allowance_n
-            force = c.finger_damping_nspm * 4.0 * (-c.approach_speed_mps - finger_vel_mps)
-            force = np.clip(force, -cap, cap)
-            # Contact on both pads, or one pad pushing a light object into the other.
-            if np.min(pad_force_n) > c.contact_threshold_n:
-                self.mode = GripMode.REGULATE
-                self.contact_time_s = time_s
-                self._ramp_t0 = time_s
-                self._ramp_start_n = min(measured, self.target_force_n)
-                self._integral_n = 0.0
-            return force
+            return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured)
 
-        # REGULATE: ramp the set-point, feed it forward, integrate the error.
+        # REGULATE: ramp the set-point, raise it on slip, feed it forward, integrate the error.
         ramp = 1.0 if c.force_ramp_s <= 0 else min(1.0, (time_s - self._ramp_t0) / c.force_ramp_s)
         setpoint = self._ramp_start_n + (self.target_force_n - self._ramp_start_n) * ramp
+        if pad_force_xyz_n is not None:
+            setpoint = self._slip_reflex(time_s, dt_s, pad_force_xyz_n, setpoint)
+        self.setpoint_n = setpoint
         error = setpoint - measured
         self._integral_n += c.force_integral_gain_per_s * error * dt_s
-        # Anti-windup: the integral may make up for finger friction (the command can
-        # exceed the set-point by the friction allowance) and no more.
-        self._integral_n = float(np.clip(self._integral_n, -setpoint, c.finger_friction_allowance_n))
-        command = setpoint + self._integral_n
-        if np.max(pad_force_n) > self.limit_force_n:
-            # Reflex: a pad measures more than the object tolerates -> back off at once.
-            command = min(command, self.target_force_n * 0.8)
-            self._integral_n = min(self._integral_n, 0.0)
+        # Anti-windup: the integral may make up for finger friction and no more.
+        self._integral_n = min(max(self._integral_n, -setpoint - c.finger_friction_allowance_n),
+                               c.finger_friction_allowance_n)
+        closing = setpoint + self._integral_n
+        if most > self.limit_force_n:
+            # A pad measures more than the object tolerates: back off past the finger
+            # friction at once (a command just under the limit would not move a finger).
+            friction = float(np.mean(self._approach_integral_n))
+            self._integral_n = min(self._integral_n, -friction - (most - self.limit_force_n))
+            closing = setpoint + self._integral_n
         if ramp >= 1.0 and abs(error) <= c.force_tolerance_n:
             if self._settled_since is None:
                 self._settled_since = time_s
         else:
             self._settled_since = None
         # Closing force on both fingers; a little damping keeps the object centred.
-        return -command - 0.5 * c.finger_damping_nspm * finger_vel_mps
+        return -closing - 0.5 * c.finger_damping_nspm * finger_vel_mps
+
+    def _approach(self, time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured) -> np.ndarray:
+        c = self._c
+        if not self._tared and pad_force_xyz_n is not None:
+            self.slip_detector.tare(pad_force_xyz_n)     # pads still free: zero the sensors
+            self._tared = True
+        speed_error = c.approach_speed_mps + np.asarray(finger_vel_mps)    # closing is negative velocity
+        self._approach_integral_n = np.clip(
+            self._approach_integral_n + c.approach_integral_gain_npm * speed_error * dt_s,
+            0.0, c.finger_friction_allowance_n)
+        cap = self._approach_integral_n + c.approach_force_fraction * self.target_force_n
+        closing = np.clip(c.approach_speed_gain_nspm * speed_error + self._approach_integral_n, -cap, cap)
+        # Contact on both pads, or one pad pushing a light object into the other.
+        if min(float(pad_force_n[0]), float(pad_force_n[1])) > c.contact_threshold_n:
+            self.mode = GripMode.REGULATE
+            self.contact_time_s = time_s
+            self._ramp_t0 = time_s
+            self._ramp_start_n = min(measured, self.target_force_n)
+            self._integral_n = 0.0
+        return -closing
+
+    def _slip_reflex(self, time_s: float, dt_s: float, pad_force_xyz_n: np.ndarray, setpoint: float) -> float:
+        c = self._c
+        self.slip = estimate = self.slip_detector.update(pad_force_xyz_n)
+        if estimate.state is not SlipState.NONE and self.slip_detected_s is None:
+            self.slip_detected_s = time_s
+        if not c.slip_reflex:
+            return setpoint
+        # Grip-load coupling: jump up at once, come down slowly.
+        self._reflex_n = max(self._reflex_n - c.slip_force_decay_n_per_s * dt_s, estimate.required_force_n)
+        if estimate.needed_force_n > self.limit_force_n:
+            if self._failing_since is None:
+                self._failing_since = time_s
+            self.hold_failing = time_s - self._failing_since >= c.slip_confirm_s
+        else:
+            self._failing_since = None
+            self.hold_failing = False
+        return min(max(setpoint, self._reflex_n), self.limit_force_n)

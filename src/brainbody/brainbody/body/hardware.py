@@ -23,6 +23,8 @@ class HardwareState:
         finger_pos_m, finger_vel_mps: finger joint positions (opening per finger) (2,).
         pad_force_n: normal force measured on the left and right finger pad (2,).
         q_link_rad: output-side encoder angles (7,), or None when the arm has none.
+        pad_force_xyz_n: 3-axis fingertip force of each pad in its own frame (2, 3): y normal
+            to the pad face, x and z in its plane (zeros when the hand has no such sensor).
     """
 
     time_s: float
@@ -32,6 +34,7 @@ class HardwareState:
     finger_vel_mps: np.ndarray
     pad_force_n: np.ndarray
     q_link_rad: Optional[np.ndarray] = None
+    pad_force_xyz_n: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((2, 3)))
 
 
 class Hardware(Protocol):

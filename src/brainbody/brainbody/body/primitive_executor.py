@@ -28,6 +28,8 @@ _CARTESIAN_STEP_M = 0.01          # IK waypoint spacing along straight tool line
 _SETTLE_TOLERANCE_RAD = 0.01
 _SETTLE_TIMEOUT_S = 0.5
 _LOST_OBJECT_S = 0.05             # pad force below the hold threshold this long = dropped
+_SET_DOWN_TIME_S = 20.0           # time allowed beyond the primitive's timeout to set an object down
+_SUPPORTED_LOAD_FRACTION = 0.3    # setting down: the pads carry less than this of the load = supported
 
 Steps = Iterator[tuple[str, float]]
 
@@ -44,22 +46,31 @@ class PrimitiveExecution:
         self.progress = 0.0
         self.status = Status.RUNNING
         self.error: Optional[ExecutionError] = None
+        self.timeout_s = checked.timeout_s
+        self.setting_down = False
         self._keyframes = self._plan()      # raises UnreachableError before motion
         self._steps = self._run()
         body.grip.reset_peak()
+        body.motion_speed_scale = 1.0
 
     # -- lifecycle -------------------------------------------------------------
     def step(self) -> Status:
         if self.status.done:
             return self.status
-        if self.body.time_s - self.start_time_s > self.checked.timeout_s:
+        if self.body.time_s - self.start_time_s > self.timeout_s:
             return self._fail(ExecutionError(
-                f"{self.primitive.describe()} timed out after {self.checked.timeout_s:.1f} s",
+                f"{self.primitive.describe()} timed out after {self.timeout_s:.1f} s",
                 code=ErrorCode.TIMEOUT))
         try:
             self.phase, self.progress = next(self._steps)
         except StopIteration:
             self.status, self.progress = Status.SUCCEEDED, 1.0
+        except _ObjectSlipping as slip:
+            # The primitive is abandoned; setting the object down is the body's own motion.
+            self.setting_down = True
+            self.timeout_s = self.body.time_s - self.start_time_s + _SET_DOWN_TIME_S
+            self._steps = self._set_down(slip)
+            self.phase, self.progress = "set down", 0.0
         except ExecutionError as exc:
             return self._fail(exc)
         return self.status
@@ -67,11 +78,13 @@ class PrimitiveExecution:
     def cancel(self) -> None:
         if not self.status.done:
             self._steps.close()
+            self.body.motion_speed_scale = 1.0
             self.status = Status.CANCELED
             self.error = ExecutionError("canceled on request; holding position", code=ErrorCode.CANCELED)
 
     def _fail(self, exc: ExecutionError) -> Status:
         self._steps.close()
+        self.body.motion_speed_scale = 1.0
         self.status, self.error = Status.FAILED, exc
         return self.status
 
@@ -216,8 +229,12 @@ class PrimitiveExecution:
                                 cartesian_length_m=tcp_len, max_speed_mps=self.checked.speed_mps)
         yield from self._follow(PathTrajectory(path, duration, b.time_s), phase)
 
-    def _cartesian_to(self, goal_m: np.ndarray, phase: str) -> Steps:
-        """Straight tool line from the commanded pose to ``goal_m``, IK every centimetre."""
+    def _cartesian_to(self, goal_m: np.ndarray, phase: str, *, speed_mps: Optional[float] = None,
+                      stop=None) -> Steps:
+        """Straight tool line from the commanded pose to ``goal_m``, IK every centimetre.
+
+        ``stop()``, when given, ends the motion early where the arm is.
+        """
         b = self.body
         start, _ = b.model.tcp_pose(b.q_cmd_rad)
         length = float(np.linalg.norm(goal_m - start))
@@ -229,19 +246,23 @@ class PrimitiveExecution:
             waypoints.append(q)
         path = np.vstack(waypoints)
         duration = duration_for(path, b.model.velocity_limit_radps * b.config.joint_speed_scale,
-                                cartesian_length_m=length, max_speed_mps=self.checked.speed_mps)
-        yield from self._follow(PathTrajectory(path, duration, b.time_s), phase)
+                                cartesian_length_m=length, max_speed_mps=speed_mps or self.checked.speed_mps)
+        yield from self._follow(PathTrajectory(path, duration, b.time_s), phase, stop=stop)
 
-    def _follow(self, trajectory: PathTrajectory, phase: str) -> Steps:
+    def _follow(self, trajectory: PathTrajectory, phase: str, *, stop=None) -> Steps:
         b = self.body
         b.set_trajectory(trajectory)
-        while not trajectory.done(b.time_s):
+        while not trajectory.done(b.trajectory_time_s):
             self._check_hold()
+            if stop is not None and stop():
+                b.set_trajectory(None)
+                b.q_cmd_rad, b.qd_cmd_radps = b.q_rad.copy(), np.zeros(7)
+                return
             lag = float(np.max(np.abs(b.q_cmd_rad - b.q_rad)))
             if lag > b.config.tracking_error_limit_rad:
                 raise ExecutionError(f"{phase}: a joint lags its set-point by {lag:.2f} rad "
                                      "(collision or overload); holding", code=ErrorCode.TRACKING_ERROR)
-            yield phase, (b.time_s - trajectory.start_time_s) / trajectory.duration_s
+            yield phase, (b.trajectory_time_s - trajectory.start_time_s) / trajectory.duration_s
         settle_end = b.time_s + _SETTLE_TIMEOUT_S
         while np.max(np.abs(b.q_rad - trajectory.goal_rad)) > _SETTLE_TOLERANCE_RAD and b.time_s < settle_end:
             yield phase, 1.0
@@ -261,11 +282,49 @@ class PrimitiveExecution:
         while not done() and self.body.time_s < end:
             yield phase, 0.5
 
+    def _set_down(self, slip: "_ObjectSlipping") -> Steps:
+        """Lower the slipping object straight down until something supports it, let go, retreat.
+
+        The grip keeps holding at the object's limit meanwhile; the primitive then fails with
+        OBJECT_SLIPPING, saying why and where the object is.
+        """
+        b, c = self.body, self.body.config
+        b.motion_speed_scale = 1.0
+        held = b.holding
+        obj = b.world.get(held) if held in b.world else None
+        # The load the object puts on the pads now; it is supported once the pads carry
+        # little of it in that direction (pushing it onto the table reverses the load).
+        load0 = np.asarray(b.grip.slip.load_xz_n)
+        load0_sq = max(float(load0 @ load0), 1e-6)
+        # Lowest tool height: the object's base at the bottom of the workspace.
+        tcp = b.tcp_position_m.copy()
+        floor_z = max(b.held_offset_m + c.workspace_min_m[2], c.workspace_min_m[2])
+        supported = lambda: float(np.asarray(b.grip.slip.load_xz_n) @ load0) < _SUPPORTED_LOAD_FRACTION * load0_sq  # noqa: E731,E501
+        if tcp[2] > floor_z:
+            yield from self._cartesian_to(np.r_[tcp[:2], floor_z], "set down", speed_mps=c.set_down_speed_mps,
+                                          stop=supported)
+        half_width = 0.5 * max(obj.size_m[:2]) if obj else c.finger_open_m - 0.015
+        b.grip.set_opening(min(half_width + 0.015, c.finger_open_m))
+        yield from self._wait_fingers(lambda: b.finger_opening_m > half_width + 0.008, "release")
+        b.holding = None
+        where = np.round(b.tcp_position_m - [0.0, 0.0, b.held_offset_m], 3).tolist()
+        yield from self._cartesian_to(b.tcp_position_m + [0, 0, c.approach_height_m], "retreat")
+        raise ExecutionError(f"{held!r} slipped: holding it needs {slip.needed_n:.2f} N per finger, more than "
+                             f"its limit of {slip.limit_n:.2f} N; set it down at {where} m instead",
+                             code=ErrorCode.OBJECT_SLIPPING)
+
     def _check_hold(self) -> None:
-        """A held object whose pad force vanished has been lost."""
+        """A held object whose pad force vanished has been lost; one that slips beyond what its
+        force limit can hold is set down; while the hold has no margin left, motions slow down."""
         b = self.body
         if not b.holding:
+            b.motion_speed_scale = 1.0
             return
+        grip = b.grip
+        if not self.setting_down:
+            if grip.hold_failing:
+                raise _ObjectSlipping(grip.slip.needed_force_n, grip.limit_force_n)
+            b.motion_speed_scale = b.config.slip_speed_scale if grip.hold_at_limit else 1.0
         if b.grip.measured_force_n < b.config.hold_lost_force_n:
             if b.lost_since_s is None:
                 b.lost_since_s = b.time_s
@@ -276,3 +335,11 @@ class PrimitiveExecution:
                                      code=ErrorCode.OBJECT_DROPPED)
         else:
             b.lost_since_s = None
+
+
+class _ObjectSlipping(Exception):
+    """Internal: the held object slips and its limit cannot hold it; the executor sets it down."""
+
+    def __init__(self, needed_n: float, limit_n: float):
+        super().__init__(f"needs {needed_n:.2f} N, limit {limit_n:.2f} N")
+        self.needed_n, self.limit_n = needed_n, limit_n

@@ -147,9 +147,18 @@ class BodyNode(Node):
                 values=[KeyValue(key="tracking_error_rad", value=f"{lag[i]:.5f}"),
                         KeyValue(key="velocity_radps", value=f"{body.state.qd_radps[i]:.4f}")]))
         ticks = self._tick_times[self._tick_times > 0]
+        grip = body.grip
         msg.status.append(DiagnosticStatus(
-            level=DiagnosticStatus.OK, name="body/gripper", hardware_id="panda_hand", message=body.grip.mode.value,
-            values=[KeyValue(key="grip_force_n", value=f"{body.grip.measured_force_n:.3f}"),
+            level=DiagnosticStatus.WARN if grip.hold_at_limit else DiagnosticStatus.OK, name="body/gripper",
+            hardware_id="panda_hand", message=f"{grip.mode.value}, slip {grip.slip.state.value}",
+            values=[KeyValue(key="mode", value=grip.mode.value),
+                    KeyValue(key="grip_force_n", value=f"{grip.measured_force_n:.3f}"),
+                    KeyValue(key="target_force_n", value=f"{grip.target_force_n:.3f}"),
+                    KeyValue(key="setpoint_force_n", value=f"{grip.setpoint_n:.3f}"),
+                    KeyValue(key="limit_force_n", value=f"{grip.limit_force_n:.3f}"),
+                    KeyValue(key="slip_state", value=grip.slip.state.value),
+                    KeyValue(key="friction_cone_utilisation", value=f"{grip.slip.utilisation:.3f}"),
+                    KeyValue(key="slip_reflex_active", value=str(grip.reflex_active).lower()),
                     KeyValue(key="holding", value=body.holding or "")]))
         msg.status.append(DiagnosticStatus(
             level=DiagnosticStatus.OK, name="body/control_loop", hardware_id="body",

@@ -170,6 +170,10 @@ def _configure_robot(spec: mujoco.MjSpec, config: SceneConfig, drivetrains: list
                              size=half, pos=collision[0].pos, rgba=[0, 0, 0, 0])
         spec.add_sensor(name=f"{pad}_force", type=mujoco.mjtSensor.mjSENS_TOUCH,
                         objtype=mujoco.mjtObj.mjOBJ_SITE, objname=site.name)
+        # A 3-axis fingertip sensor: the force between pad and finger in the pad frame
+        # (y normal to the pad face, x and z in its plane); the pads are massless.
+        spec.add_sensor(name=f"{pad}_force3", type=mujoco.mjtSensor.mjSENS_FORCE,
+                        objtype=mujoco.mjtObj.mjOBJ_SITE, objname=site.name)
     spec.body(TCP_BODY).add_site(name="tcp", size=[0.005, 0, 0], rgba=[1, 0, 0, 0.5])
 
 

@@ -57,6 +57,7 @@ class Simulator:
         self._finger_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._finger_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._pad_sensor = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
+        self._pad_force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3) for p in PAD_BODIES])
         # Contiguous index ranges become slices: a copy by slicing is cheaper than by
         # fancy indexing, and this runs every millisecond.
         self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof, self._pad_sensor = (
@@ -85,6 +86,7 @@ class Simulator:
             finger_vel_mps=d.qvel[self._finger_dof].copy(),
             pad_force_n=d.sensordata[self._pad_sensor].copy(),
             q_link_rad=drive.link_encoder_rad(d),
+            pad_force_xyz_n=d.sensordata[self._pad_force3],
         )
 
     def link_angle_rad(self) -> np.ndarray:
