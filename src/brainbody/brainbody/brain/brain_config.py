@@ -46,8 +46,10 @@ class BrainConfig:
     # -- intent understanding
     semantic_enabled: bool = param(True, "use the offline sentence-embedding matcher when the "
                                    "parser does not understand a request")
-    semantic_threshold: float = param(0.72, "cosine similarity a request needs to the nearest "
+    semantic_threshold: float = param(0.62, "cosine similarity a request needs to the nearest "
                                       "catalogue phrase; below it the brain refuses", lo=0.0, hi=1.0)
+    semantic_unsafe_threshold: float = param(0.6, "a request nearest to an unsafe example is "
+                                             "refused as unsafe from this similarity on", lo=0.0, hi=1.0)
     semantic_margin: float = param(0.03, "the best skill must beat the best other skill or "
                                    "refusal example by this much cosine", lo=0.0, hi=1.0)
     llm_enabled: bool = param(False, "ask an OpenAI-compatible endpoint when the offline layers "

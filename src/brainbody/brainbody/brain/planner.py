@@ -75,8 +75,10 @@ class Planner:
         """
         return self.plan_match(self._parser.parse(text))
 
-    def plan_match(self, match: IntentMatch) -> TaskPlan:
-        """Expand an already parsed ``match`` into a validated plan; raises as :meth:`plan`."""
+    def plan_match(self, match: IntentMatch, *, world: Optional[WorldModel] = None) -> TaskPlan:
+        """Expand an already parsed ``match`` into a validated plan; raises as :meth:`plan`.
+
+        ``world`` replaces the planner's world model for this plan."""
         steps: list[Step] = []
         located: dict[str, str] = {}   # object -> place the plan so far leaves it on
         for name, bindings in zip(match.skills, match.bindings):
@@ -100,7 +102,7 @@ class Planner:
         primitives = [self._primitive(i, step, caps, match.grip_force_n, width)
                       for i, step in enumerate(steps, start=1)]
         plan = validate_plan(TaskPlan(plan_id=new_plan_id(), intent=match.text,
-                                      primitives=tuple(primitives)), self._world, config=self._config)
+                                      primitives=tuple(primitives)), world or self._world, config=self._config)
         log.info("planned %r as %s: %s", match.text, plan.plan_id,
                  ", ".join(p.describe() for p in plan.primitives))
         return plan

@@ -26,6 +26,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 from scipy.special import erf
+from threadpoolctl import ThreadpoolController
 
 from brainbody.exceptions import BrainBodyError, ErrorCode
 
@@ -238,13 +239,17 @@ class SentenceEncoder:
         except KeyError as exc:
             raise EmbeddingModelError(f"{weights}: missing tensor {exc}") from exc
         self.dimension = int(self._position.shape[1])
+        self._blas = ThreadpoolController()
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """Embed each text; returns an (n, 384) float32 array of unit-length rows."""
         texts = list(texts)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for i, text in enumerate(texts):  # one at a time: no padding, short sentences
-            out[i] = self._encode_ids(self.tokenizer.encode(text))
+        # The matrices are tiny (tokens x 384): BLAS threads only add hand-over cost, and
+        # on a busy 2-core machine (the 1 kHz control loop) they made encoding 10-30x slower.
+        with self._blas.limit(limits=1, user_api="blas"):
+            for i, text in enumerate(texts):  # one at a time: no padding, short sentences
+                out[i] = self._encode_ids(self.tokenizer.encode(text))
         return out
 
     def _encode_ids(self, ids: Sequence[int]) -> np.ndarray:

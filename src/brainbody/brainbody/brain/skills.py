@@ -83,12 +83,19 @@ class Skill:
     params: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     """Parameter name -> the object/place ids it may bind to. Phrases name a parameter as
     ``{place}``; steps as ``object``/``target`` ``"{place}"``."""
+    verbs: tuple[str, ...] = ()
+    """Words that, opening a request, commit the semantic layer to this skill's family."""
+    may_mention: tuple[str, ...] = ()
+    """Objects a request for this skill may name besides those its steps use ("press the
+    button on the coffee machine")."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ValueError(f"skill name must be lower_snake_case, got {self.name!r}")
         object.__setattr__(self, "phrases", tuple(self.phrases))
         object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "verbs", tuple(self.verbs))
+        object.__setattr__(self, "may_mention", tuple(self.may_mention))
         object.__setattr__(self, "params", types.MappingProxyType(
             {k: tuple(v) for k, v in dict(self.params).items()}))
         for step in self.steps if isinstance(self.steps, tuple) else ():
@@ -109,7 +116,8 @@ class Skill:
     def references(self) -> frozenset[str]:
         """Every object and place id the recipe may name, parameter values included."""
         refs = {r for s in self.steps for r in (s.object_id, s.target_id) if r and not is_placeholder(r)}
-        return frozenset(refs | {v for values in self.params.values() for v in values})
+        return frozenset(refs | {v for values in self.params.values() for v in values}
+                         | set(self.may_mention))
 
     def bound_steps(self, bindings: Mapping[str, str]) -> tuple[Step, ...]:
         """The steps with every ``{param}`` replaced by its binding.
@@ -225,6 +233,10 @@ class SkillCatalogue:
         if not self.skills:
             raise SkillCatalogueError(f"{self.source}: the catalogue defines no skills")
         for skill in self.skills.values():
+            for ref in skill.may_mention:
+                if ref not in self.objects:
+                    raise SkillCatalogueError(f"{self.source}: skills.{skill.name}.may_mention: "
+                                              f"unknown object {ref!r}")
             for name, values in skill.params.items():
                 for ref in values:
                     if ref not in self.objects:
@@ -465,7 +477,7 @@ class _Reader:
     def skill(self, name: str, data: Any, defaults: dict[str, float]) -> Skill:
         where = f"skills.{name}"
         spec = self.mapping(data, where, required=("phrases", "steps"),
-                            optional=("description", "params"))
+                            optional=("description", "params", "verbs", "may_mention"))
         if not isinstance(spec["steps"], list) or not spec["steps"]:
             self.fail(f"{where}.steps", "expected a non-empty list of steps")
         params = {self.name(k, f"{where}.params"): tuple(self.name(v, f"{where}.params.{k}")
@@ -481,7 +493,10 @@ class _Reader:
                                                   f"{', '.join(params) or 'none'}")
         try:
             return Skill(name=name, description=str(spec.get("description", name)),
-                         phrases=phrases, steps=steps, params=params)
+                         phrases=phrases, steps=steps, params=params,
+                         verbs=self.strings(spec["verbs"], f"{where}.verbs") if "verbs" in spec else (),
+                         may_mention=tuple(self.name(v, f"{where}.may_mention") for v in self.strings(
+                             spec["may_mention"], f"{where}.may_mention")) if "may_mention" in spec else ())
         except ValueError as exc:
             self.fail(where, str(exc))
 
