@@ -40,7 +40,7 @@ class Phase(str, enum.Enum):
     """What the executor is doing for the current step (feedback ``phase`` prefix)."""
 
     CHECK = "check"          # preconditions against the live world
-    EXECUTE = "execute"      # the body runs it (the body's own phase follows after a colon)
+    EXECUTE = "execute"      # the body runs it; feedback then carries the body's own phase
     VERIFY = "verify"        # postcondition against the world
     RECOVER = "recover"      # re-approach / regrasp after a recoverable failure
 
@@ -135,8 +135,8 @@ class PlanExecutor:
             except BrainBodyError as exc:
                 return self._failed(records, recoveries, step, total, primitive, int(exc.code),
                                     f"precondition: {exc}")
-            outcome = self._execute(primitive, lambda phase, fraction: feedback(
-                f"{Phase.EXECUTE.value}:{phase}", fraction), should_cancel)
+            # The body's own phases ("approach", "close", "descend"...) pass through unchanged.
+            outcome = self._execute(primitive, feedback, should_cancel)
             if outcome.canceled or (not outcome.success and should_cancel()):
                 records.append(StepRecord(primitive, False, int(ErrorCode.CANCELED), outcome.message, False))
                 return self._canceled(records, recoveries, step, total, primitive)
