@@ -296,6 +296,11 @@ class IntentParser:
                     mentions=self.mentions(segment), request=text))
                 name, bound, layer = hit.skill, dict(hit.bindings), hit.layer
                 confidence = min(confidence, hit.confidence)
+            if skills and skills[-1] == name and bindings[-1] == bound and "semantic" in (layer, layers[-1]):
+                # "I need caffeine, make a coffee": a loosely understood step restating its
+                # neighbour is one request, not two coffees.
+                layers[-1] = "parser" if "parser" in (layer, layers[-1]) else layer
+                continue
             skills.append(name)
             bindings.append(bound)
             layers.append(layer)

@@ -147,9 +147,9 @@ class SemanticMatcher:
         if not confident or scored.label == OUT_OF_SCOPE:
             why = (f"it is closest to {scored.example!r}, which I cannot do"
                    if scored.label == OUT_OF_SCOPE and confident else
-                   f"nearest is {scored.label} ({scored.example!r}, similarity {scored.score:.2f}; "
+                   f"nearest is {_label(scored.label)} ({scored.example!r}, similarity {scored.score:.2f}; "
                    f"needs {self.threshold:.2f} and a lead of {self.margin:.2f} over "
-                   f"{scored.runner_up} at {scored.runner_up_score:.2f})")
+                   f"{_label(scored.runner_up)} at {scored.runner_up_score:.2f})")
             raise UnknownIntentError(f"I do not understand {query.text!r}: {why}; {can}")
         skill = self.catalogue.skill(scored.label)
         bindings = self._bind(skill.name, query, can)
@@ -180,6 +180,11 @@ class SemanticMatcher:
                     f"({', '.join(allowed)}); I found {', '.join(named) or 'none'}")
             bindings[param] = named[0]
         return bindings
+
+
+def _label(label: str) -> str:
+    return "an unsafe request" if label.startswith(UNSAFE) else \
+        "a request I cannot do" if label == OUT_OF_SCOPE else label
 
 
 _CACHE: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
