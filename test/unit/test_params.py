@@ -146,9 +146,16 @@ def test_body_yaml_parses_into_body_config():
 
 @pytest.mark.skipif(not BRAIN_YAML.is_file(), reason="config/brain.yaml not written yet")
 def test_brain_yaml_has_only_declared_keys():
+    from brainbody.brain.brain_config import BrainConfig
     params = load_ros_parameters(BRAIN_YAML, "intent_node")
-    unknown = sorted(set(params) - declared_fields(IntentNodeConfig))
+    assert not declared_fields(IntentNodeConfig) & declared_fields(BrainConfig), "a key is declared twice"
+    unknown = sorted(set(params) - declared_fields(IntentNodeConfig) - declared_fields(BrainConfig))
     assert not unknown, f"config/brain.yaml has keys intent_node does not declare: {unknown}"
+    brain = {k: v for k, v in params.items() if k in declared_fields(BrainConfig)}
+    config = dataclass_from_mapping(BrainConfig, brain, source=str(BRAIN_YAML))
+    for name in brain:
+        assert getattr(config, name) == getattr(BrainConfig(), name), \
+            f"config/brain.yaml sets {name}; change the declared default in brain_config.py too"
 
 
 def test_load_ros_parameters_refuses_a_file_without_the_node(tmp_path):

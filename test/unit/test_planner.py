@@ -21,17 +21,18 @@ from brainbody.world import WorldModel, WorldObject
 CATALOGUE = load_catalogue()
 CUP_LIMIT_N = 3.4
 ORIGIN = Pose((0.0, 0.0, 0.0))
+TABLE = Pose((0.45, -0.2, 0.0))    # inside the reachable box
 
 
 def world(**changes):
     """The simulated kitchen; keyword arguments replace or (None) remove objects."""
     objects = {
-        "cup": WorldObject("cup", "container", ORIGIN, mass_kg=0.01,
+        "cup": WorldObject("cup", "container", TABLE, mass_kg=0.01,
                            max_grip_force_n=CUP_LIMIT_N, graspable=True),
-        "coffee_button": WorldObject("coffee_button", "button", ORIGIN),
-        "dispense_spot": WorldObject("dispense_spot", "place", ORIGIN),
-        "tray": WorldObject("tray", "place", ORIGIN),
-        "handover": WorldObject("handover", "place", ORIGIN),
+        "coffee_button": WorldObject("coffee_button", "button", TABLE),
+        "dispense_spot": WorldObject("dispense_spot", "place", TABLE),
+        "tray": WorldObject("tray", "place", TABLE),
+        "handover": WorldObject("handover", "place", TABLE),
     }
     objects.update(changes)
     return WorldModel(o for o in objects.values() if o is not None)

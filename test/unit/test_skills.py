@@ -45,7 +45,7 @@ def test_env_var_overrides_and_must_point_at_a_file(tmp_path, monkeypatch):
 
 
 def test_shipped_catalogue_has_the_five_skills_with_defaults_applied():
-    assert list(CATALOGUE.skills) == ["make_coffee", "bring_cup", "cup_to_tray", "press_button",
+    assert list(CATALOGUE.skills) == ["make_coffee", "bring_cup", "move_cup", "press_button",
                                       "go_home"]
     grasp = CATALOGUE.skills["bring_cup"].steps[1]
     assert (grasp.kind, grasp.object_id, grasp.grip_force_n) == (PrimitiveKind.GRASP, "cup", 3.0)

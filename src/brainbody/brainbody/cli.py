@@ -21,21 +21,31 @@ EXIT_OK, EXIT_TASK_FAILED, EXIT_REFUSED, EXIT_NO_ROS = 0, 1, 2, 3
 
 
 def _cmd_plan(args) -> int:
-    from brainbody.brain.planner import Planner
+    from brainbody.brain.brain_config import BrainConfig
+    from brainbody.brain.intent_pipeline import IntentPipeline
     from brainbody.brain.skills import load_catalogue
     from brainbody.exceptions import BrainBodyError
     try:
-        plan = Planner(load_catalogue()).plan(args.text)
+        config = BrainConfig(semantic_enabled=not args.parser_only)
+        planned = IntentPipeline(load_catalogue(), config).plan(args.text)
     except BrainBodyError as exc:
+        if args.json:
+            print(json.dumps({"refused": True, "error_code": int(exc.code), "error": exc.code.name,
+                              "message": str(exc)}, indent=2))
         print(f"refused [{int(exc.code)} {exc.code.name}]: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    plan = planned.plan
     if args.json:
-        print(json.dumps({"plan_id": plan.plan_id, "intent": plan.intent, "primitives": [
+        print(json.dumps({"plan_id": plan.plan_id, "intent": plan.intent,
+                          "understood_by": list(planned.layers), "confidence": round(planned.confidence, 3),
+                          "skills": list(planned.match.skills) if planned.match else [],
+                          "bindings": [dict(b) for b in planned.match.bindings] if planned.match else [],
+                          "primitives": [
             {"id": p.id, "kind": p.kind.name.lower(), "object_id": p.object_id, "target_id": p.target_id,
              "grip_force_n": p.grip_force_n, "lift_height_m": p.lift_height_m, "max_speed_mps": p.max_speed_mps,
              "duration_s": p.duration_s, "timeout_s": p.timeout_s} for p in plan.primitives]}, indent=2))
     else:
-        print(plan.describe())
+        print(planned.describe())
     return EXIT_OK
 
 
@@ -177,7 +187,9 @@ def main(argv=None) -> int:
     demo.add_argument("--timeout", type=float, default=600.0, help="wall-time limit in seconds")
     plan = sub.add_parser("plan", help="print the plan for an intent without moving")
     plan.add_argument("text")
-    plan.add_argument("--json", action="store_true")
+    plan.add_argument("--json", action="store_true", help="machine-readable plan or refusal")
+    plan.add_argument("--parser-only", action="store_true",
+                      help="only the deterministic parser (no semantic matcher)")
     args = parser.parse_args(argv)
     if args.command == "plan":
         return _cmd_plan(args)

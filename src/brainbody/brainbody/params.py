@@ -67,10 +67,11 @@ def table(config_cls: Any) -> str:
 def readme_tables() -> str:
     """The parameter tables of README.md, generated from the declarations."""
     from brainbody.body.body_config import BodyConfig
+    from brainbody.brain.brain_config import BrainConfig
     from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
     parts = []
     for title, cls in (("body_node (node)", BodyNodeConfig), ("body_node (BodyConfig)", BodyConfig),
-                       ("intent_node", IntentNodeConfig)):
+                       ("intent_node", IntentNodeConfig), ("intent_node (BrainConfig)", BrainConfig)):
         parts.append(f"#### {title}\n\n{table(cls)}")
     return "\n\n".join(parts)
 

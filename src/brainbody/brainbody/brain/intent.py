@@ -6,11 +6,16 @@ Pipeline (all vocabulary comes from the skill catalogue, none is hard-coded here
 2. lower-case, tokenise; refuse at once if any unsafe word occurs (``crush``, ``throw``...);
 3. take out an explicit grip force ("with 2 N", "2.5 newtons") and bound it;
 4. split into steps at separators ("and then", "then", commas);
-5. in each step drop filler words and articles, take out modifier words ("gently"), map
-   synonyms; the rest must *equal* a catalogue phrase treated the same way.
+5. in each step resolve "it" to the object of the previous step, drop filler words and
+   articles, take out modifier words ("gently"), map synonyms; the rest must *equal* a
+   catalogue phrase treated the same way, where ``{place}`` in a phrase stands for any
+   word naming one of the objects the skill's parameter allows (that is the binding);
+6. a step that equals no phrase goes to the ``fallback`` layer when one is given (the
+   offline semantic matcher, :mod:`brainbody.brain.semantic_matcher`), else it is refused.
 
 Exact equality (rather than keyword spotting) is deliberate: "press the cup", "bring me
-the button" and "put the tray on the cup" must be refused, not guessed at.
+the button" and "put the tray on the cup" must be refused, not guessed at; the fallback
+layer checks the objects a step mentions against the skill it picks for the same reason.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import logging
 import math
 import re
 import unicodedata
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from brainbody.brain.skills import SkillCatalogue, SkillCatalogueError
 from brainbody.exceptions import (ForceLimitError, OutOfRangeError, UnknownIntentError,
@@ -49,16 +54,30 @@ class IntentMatch:
         skills: catalogue skill names in execution order.
         modifiers: catalogue modifier names that were asked for, e.g. ``("gentle",)``.
         grip_force_n: explicit grip force in newtons, or None for the catalogue's.
+        bindings: per skill, its parameter bindings (e.g. ``{"place": "tray"}``); empty
+            mappings when not given.
+        layers: per skill, which layer understood it: ``parser``, ``semantic`` or ``llm``.
+        confidence: lowest confidence over the steps (1.0 for exact parser matches,
+            the cosine similarity for semantic ones).
     """
 
     text: str
     skills: tuple[str, ...]
     modifiers: tuple[str, ...] = ()
     grip_force_n: Optional[float] = None
+    bindings: tuple[Mapping[str, str], ...] = ()
+    layers: tuple[str, ...] = ()
+    confidence: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skills", tuple(self.skills))
         object.__setattr__(self, "modifiers", tuple(self.modifiers))
+        bindings = tuple(dict(b) for b in self.bindings) or tuple({} for _ in self.skills)
+        layers = tuple(self.layers) or tuple("parser" for _ in self.skills)
+        if len(bindings) != len(self.skills) or len(layers) != len(self.skills):
+            raise ValueError("bindings and layers need one entry per skill")
+        object.__setattr__(self, "bindings", bindings)
+        object.__setattr__(self, "layers", layers)
         if not self.skills or not all(isinstance(s, str) and s for s in self.skills):
             raise ValueError(f"an IntentMatch needs at least one skill name, got {self.skills!r}")
         force_n = self.grip_force_n
@@ -73,6 +92,51 @@ class IntentMatch:
         return "gentle" in self.modifiers
 
 
+@dataclasses.dataclass(frozen=True)
+class Mention:
+    """An object or place named in a step: its id, where, and whether a destination
+    preposition ("on", "to", "under"...) came right before it."""
+
+    object_id: str
+    index: int
+    after_preposition: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentQuery:
+    """One step the parser could not match exactly, handed to the fallback layer.
+
+    Attributes:
+        text: the step's words as said (pronouns resolved, modifiers and forces removed).
+        content: its content words after filler removal and synonym mapping.
+        mentions: objects and places it names, in order.
+        request: the whole request, for messages.
+    """
+
+    text: str
+    content: tuple[str, ...]
+    mentions: tuple[Mention, ...]
+    request: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentMatch:
+    """What a fallback layer understood one step as."""
+
+    skill: str
+    bindings: Mapping[str, str]
+    confidence: float
+    layer: str
+
+
+Fallback = Callable[[SegmentQuery], SegmentMatch]
+"""A layer asked about steps the parser cannot match; it returns a match or raises
+UnknownIntentError / UnsafeRequestError."""
+
+DESTINATION_WORDS = frozenset({"on", "to", "into", "in", "under", "at", "onto", "toward", "towards",
+                               "beside", "near"})
+
+
 class IntentParser:
     """Parses intent text against one catalogue; build once, call :meth:`parse` often.
 
@@ -81,10 +145,11 @@ class IntentParser:
             (it is empty, contains a separator, a modifier or an unsafe word).
     """
 
-    def __init__(self, catalogue: SkillCatalogue):
+    def __init__(self, catalogue: SkillCatalogue, *, fallback: Optional[Fallback] = None):
         if not isinstance(catalogue, SkillCatalogue):
             raise TypeError(f"catalogue must be a SkillCatalogue, got {type(catalogue).__name__}")
         self.catalogue = catalogue
+        self.fallback = fallback
         lang = catalogue.language
         self._filler = _sequences(lang.filler)
         self._separators = _sequences(lang.separators)
@@ -104,26 +169,78 @@ class IntentParser:
         # when the rest of the sentence is not understood ("grip the cup with 50 N").
         self._force_ceiling_n = max((o.max_grip_force_n for o in catalogue.objects.values()),
                                     default=0.0)
+        self._pronouns = frozenset(t for p in lang.pronouns for t in _words(p))
+        # Object words after the same treatment as a request, longest first.
+        self._object_words = sorted(
+            ((key, oid) for oid, obj in catalogue.objects.items() for w in obj.words
+             if (key := self._content(_words(w))[0])), key=lambda item: -len(item[0]))
+        graspable = [oid for oid, o in catalogue.objects.items() if o.max_grip_force_n > 0]
+        self._default_referent = graspable[0] if len(graspable) == 1 else ""
         self._phrases = self._index_phrases()
 
-    def _index_phrases(self) -> dict[tuple[str, ...], str]:
-        index: dict[tuple[str, ...], str] = {}
+    def _index_phrases(self) -> dict[tuple[str, ...], tuple[str, tuple[tuple[str, str], ...]]]:
+        """Content key -> (skill, bindings); ``{param}`` phrases expand over the words of
+        every object the parameter allows."""
+        index: dict[tuple[str, ...], tuple[str, tuple[tuple[str, str], ...]]] = {}
         for skill in self.catalogue.skills.values():
             for phrase in skill.phrases:
                 where = f"{self.catalogue.source}: skills.{skill.name}.phrases: {phrase!r}"
-                tokens = _tokens(phrase)
-                if self._unsafe_reason(tokens):
-                    raise SkillCatalogueError(f"{where} contains an unsafe word")
-                segments = self._segments(tokens)
-                if len(segments) != 1:
-                    raise SkillCatalogueError(f"{where} is empty or contains a separator")
-                key, modifiers = self._content(segments[0])
-                if modifiers or not key:
-                    raise SkillCatalogueError(f"{where} is empty or contains a modifier word")
-                if index.get(key, skill.name) != skill.name:
-                    raise SkillCatalogueError(f"{where} also matches skill {index[key]!r}")
-                index[key] = skill.name
+                for concrete, bindings in self._expand(phrase, skill.params):
+                    tokens = _tokens(concrete)
+                    if self._unsafe_reason(tokens):
+                        raise SkillCatalogueError(f"{where} contains an unsafe word")
+                    segments = self._segments(tokens)
+                    if len(segments) != 1:
+                        raise SkillCatalogueError(f"{where} is empty or contains a separator")
+                    key, modifiers = self._content(segments[0])
+                    if modifiers or not key:
+                        raise SkillCatalogueError(f"{where} is empty or contains a modifier word")
+                    entry = (skill.name, bindings)
+                    if index.get(key, entry) != entry:
+                        raise SkillCatalogueError(f"{where} also matches skill {index[key][0]!r}")
+                    index[key] = entry
         return index
+
+    def _expand(self, phrase: str, params: Mapping[str, Sequence[str]]):
+        slots = re.findall(r"\{(\w+)\}", phrase)
+        if not slots:
+            yield phrase, ()
+            return
+        slot, rest = slots[0], phrase
+        for oid in params[slot]:
+            for word in self.catalogue.objects[oid].words:
+                for concrete, bindings in self._expand(rest.replace(f"{{{slot}}}", word, 1), params):
+                    yield concrete, ((slot, oid),) + bindings
+
+    def phrase_examples(self) -> dict[str, list[tuple[str, dict[str, str]]]]:
+        """Skill -> its catalogue phrases with each ``{param}`` filled by the first word of
+        every allowed object (what the semantic matcher embeds)."""
+        out: dict[str, list[tuple[str, dict[str, str]]]] = {}
+        for skill in self.catalogue.skills.values():
+            for phrase in skill.phrases:
+                slots = re.findall(r"\{(\w+)\}", phrase)
+                if not slots:
+                    out.setdefault(skill.name, []).append((phrase, {}))
+                    continue
+                for oid in skill.params[slots[0]]:
+                    text = phrase.replace(f"{{{slots[0]}}}", "the " + self.catalogue.objects[oid].words[0])
+                    out.setdefault(skill.name, []).append((text, {slots[0]: oid}))
+        return out
+
+    def mentions(self, segment: Sequence[str]) -> tuple[Mention, ...]:
+        """Objects and places named in a step's words (synonyms mapped), in order."""
+        tokens = [self._synonyms.get(t, t) for t in segment]
+        found, i = [], 0
+        while i < len(tokens):
+            for words, oid in self._object_words:
+                if tuple(tokens[i:i + len(words)]) == words:
+                    before = [t for t in tokens[max(0, i - 2):i] if t not in ("the", "a", "an", "my")]
+                    found.append(Mention(oid, i, bool(before) and before[-1] in DESTINATION_WORDS))
+                    i += len(words)
+                    break
+            else:
+                i += 1
+        return tuple(found)
 
     def parse(self, text: object) -> IntentMatch:
         """Parse ``text`` into an :class:`IntentMatch`.
@@ -155,27 +272,68 @@ class IntentParser:
         grip_force_n = self._explicit_force(normal, text)
 
         skills: list[str] = []
+        bindings: list[dict[str, str]] = []
+        layers: list[str] = []
+        confidence = 1.0
         modifiers: set[str] = set()
+        referent = self._default_referent
         for segment in self._segments(_tokens(_FORCE.sub(" ", normal))):
+            segment = self._resolve_pronouns(segment, referent, text)
             key, found = self._content(segment)
             modifiers |= found
             if not key:
                 continue  # only politeness or a modifier: "please", "gently"
-            if key not in self._phrases:
+            if key in self._phrases:
+                name, bound = self._phrases[key]
+                bound, layer = dict(bound), "parser"
+            else:
                 part = " ".join(segment)
-                where = "" if part == " ".join(_words(text)) else f" in {text!r}"
-                raise UnknownIntentError(f"I do not understand {part!r}{where}; {can}")
-            skills.append(self._phrases[key])
+                if self.fallback is None:
+                    where = "" if part == " ".join(_words(text)) else f" in {text!r}"
+                    raise UnknownIntentError(f"I do not understand {part!r}{where}; {can}")
+                hit = self.fallback(SegmentQuery(
+                    text=" ".join(self._strip_modifiers(segment)), content=key,
+                    mentions=self.mentions(segment), request=text))
+                name, bound, layer = hit.skill, dict(hit.bindings), hit.layer
+                confidence = min(confidence, hit.confidence)
+            if skills and skills[-1] == name and bindings[-1] == bound and "semantic" in (layer, layers[-1]):
+                # "I need caffeine, make a coffee": a loosely understood step restating its
+                # neighbour is one request, not two coffees.
+                layers[-1] = "parser" if "parser" in (layer, layers[-1]) else layer
+                continue
+            skills.append(name)
+            bindings.append(bound)
+            layers.append(layer)
+            skill = self.catalogue.skill(name)
+            grasped = [bound.get(o[1:-1], o) if o.startswith("{") else o for o in skill.grasped_objects]
+            referent = grasped[-1] if grasped else referent
         if not skills:
             raise UnknownIntentError(f"{text!r} asks for nothing I can do; {can}")
         if grip_force_n is not None:
             self._check_force(grip_force_n, skills, text)
-        match = IntentMatch(text=text, skills=tuple(skills),
-                            modifiers=tuple(sorted(modifiers)), grip_force_n=grip_force_n)
+        match = IntentMatch(text=text, skills=tuple(skills), modifiers=tuple(sorted(modifiers)),
+                            grip_force_n=grip_force_n, bindings=tuple(bindings), layers=tuple(layers),
+                            confidence=confidence)
         log.debug("parsed %r -> %s", text, match)
         return match
 
     # -- steps of the pipeline
+
+    def _resolve_pronouns(self, segment: list[str], referent: str, text: str) -> list[str]:
+        if not any(t in self._pronouns for t in segment):
+            return segment
+        if not referent:
+            raise UnknownIntentError(f"in {text!r} I cannot tell what "
+                                     f"{next(t for t in segment if t in self._pronouns)!r} refers to")
+        word = _words(self.catalogue.objects[referent].words[0])
+        return [w for t in segment for w in (word if t in self._pronouns else (t,))]
+
+    def _strip_modifiers(self, segment: Sequence[str]) -> list[str]:
+        tokens = list(segment)
+        for words, _ in self._modifiers:
+            while (at := _find(tokens, words)) >= 0:
+                del tokens[at:at + len(words)]
+        return tokens
 
     def _unsafe_reason(self, tokens: Sequence[str]) -> Optional[tuple[str, str]]:
         for token in tokens:

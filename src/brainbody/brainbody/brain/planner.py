@@ -11,7 +11,8 @@ import logging
 import uuid
 from typing import Optional
 
-from brainbody.brain.intent import IntentMatch, IntentParser
+from brainbody.brain.brain_config import BrainConfig
+from brainbody.brain.intent import Fallback, IntentMatch, IntentParser
 from brainbody.brain.plan_validation import validate_plan
 from brainbody.brain.skills import SkillCatalogue, Step
 from brainbody.exceptions import ForceLimitError, UnknownIntentError
@@ -37,12 +38,14 @@ class Planner:
     SkillCatalogueError : the catalogue's phrases are ambiguous or can never match.
     """
 
-    def __init__(self, catalogue: SkillCatalogue, world: Optional[WorldModel] = None):
+    def __init__(self, catalogue: SkillCatalogue, world: Optional[WorldModel] = None, *,
+                 config: BrainConfig = BrainConfig(), fallback: Optional[Fallback] = None):
         if world is not None and not isinstance(world, WorldModel):
             raise TypeError(f"world must be a WorldModel or None, got {type(world).__name__}")
-        self._parser = IntentParser(catalogue)
+        self._parser = IntentParser(catalogue, fallback=fallback)
         self._catalogue = catalogue
         self._world = world
+        self._config = config
 
     @property
     def catalogue(self) -> SkillCatalogue:
@@ -51,6 +54,10 @@ class Planner:
     @property
     def world(self) -> Optional[WorldModel]:
         return self._world
+
+    @property
+    def parser(self) -> IntentParser:
+        return self._parser
 
     def parse(self, text: object) -> IntentMatch:
         """Parse without planning; raises as :meth:`IntentParser.parse`."""
@@ -68,10 +75,22 @@ class Planner:
         """
         return self.plan_match(self._parser.parse(text))
 
-    def plan_match(self, match: IntentMatch) -> TaskPlan:
-        """Expand an already parsed ``match`` into a validated plan; raises as :meth:`plan`."""
-        steps = _drop_repeated_home(
-            [step for name in match.skills for step in self._catalogue.skill(name).steps])
+    def plan_match(self, match: IntentMatch, *, world: Optional[WorldModel] = None) -> TaskPlan:
+        """Expand an already parsed ``match`` into a validated plan; raises as :meth:`plan`.
+
+        ``world`` replaces the planner's world model for this plan."""
+        steps: list[Step] = []
+        located: dict[str, str] = {}   # object -> place the plan so far leaves it on
+        for name, bindings in zip(match.skills, match.bindings):
+            recipe = self._catalogue.skill(name).bound_steps(bindings)
+            goal = _placement(recipe)
+            if goal is not None and located.get(goal[0]) == goal[1]:
+                # "make coffee and then bring it to the tray": the coffee already ends there.
+                log.info("skipping %s: %r is already on %r by then", name, *goal)
+                continue
+            steps.extend(recipe)
+            located.update(_placements(recipe))
+        steps = _drop_repeated_home(steps)
         caps: dict[str, float] = {}
         for name in match.modifiers:
             if name not in self._catalogue.modifiers:
@@ -83,7 +102,7 @@ class Planner:
         primitives = [self._primitive(i, step, caps, match.grip_force_n, width)
                       for i, step in enumerate(steps, start=1)]
         plan = validate_plan(TaskPlan(plan_id=new_plan_id(), intent=match.text,
-                                      primitives=tuple(primitives)), self._world)
+                                      primitives=tuple(primitives)), world or self._world, config=self._config)
         log.info("planned %r as %s: %s", match.text, plan.plan_id,
                  ", ".join(p.describe() for p in plan.primitives))
         return plan
@@ -115,6 +134,18 @@ def new_plan_id() -> str:
 def _primitive_id(index: int, step: Step, width: int) -> str:
     parts = [f"p{index:0{width}d}", step.kind.name.lower(), step.object_id, step.target_id]
     return "-".join(p for p in parts if p)
+
+
+def _placements(steps) -> dict[str, str]:
+    return {s.object_id: s.target_id for s in steps if s.kind is PrimitiveKind.PLACE and s.object_id}
+
+
+def _placement(steps) -> Optional[tuple[str, str]]:
+    """(object, place) when a recipe only carries one object to one final place."""
+    places = [(s.object_id, s.target_id) for s in steps if s.kind is PrimitiveKind.PLACE]
+    others = {s.kind for s in steps} - {PrimitiveKind.REACH, PrimitiveKind.GRASP, PrimitiveKind.LIFT,
+                                        PrimitiveKind.PLACE, PrimitiveKind.HOME}
+    return places[-1] if len(places) == 1 and not others else None
 
 
 def _drop_repeated_home(steps: list[Step]) -> list[Step]:

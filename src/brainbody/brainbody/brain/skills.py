@@ -80,12 +80,28 @@ class Skill:
     description: str
     phrases: tuple[str, ...]
     steps: tuple[Step, ...]
+    params: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    """Parameter name -> the object/place ids it may bind to. Phrases name a parameter as
+    ``{place}``; steps as ``object``/``target`` ``"{place}"``."""
+    verbs: tuple[str, ...] = ()
+    """Words that, opening a request, commit the semantic layer to this skill's family."""
+    may_mention: tuple[str, ...] = ()
+    """Objects a request for this skill may name besides those its steps use ("press the
+    button on the coffee machine")."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ValueError(f"skill name must be lower_snake_case, got {self.name!r}")
         object.__setattr__(self, "phrases", tuple(self.phrases))
         object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "verbs", tuple(self.verbs))
+        object.__setattr__(self, "may_mention", tuple(self.may_mention))
+        object.__setattr__(self, "params", types.MappingProxyType(
+            {k: tuple(v) for k, v in dict(self.params).items()}))
+        for step in self.steps if isinstance(self.steps, tuple) else ():
+            for ref in (getattr(step, "object_id", ""), getattr(step, "target_id", "")):
+                if is_placeholder(ref) and ref[1:-1] not in self.params:
+                    raise ValueError(f"skill {self.name!r} uses {ref} but declares no such parameter")
         if not self.phrases or not all(isinstance(p, str) and p.strip() for p in self.phrases):
             raise ValueError(f"skill {self.name!r} needs at least one non-empty phrase")
         if not self.steps or not all(isinstance(s, Step) for s in self.steps):
@@ -97,6 +113,33 @@ class Skill:
         return tuple(dict.fromkeys(
             s.object_id for s in self.steps if s.kind is PrimitiveKind.GRASP))
 
+    def references(self) -> frozenset[str]:
+        """Every object and place id the recipe may name, parameter values included."""
+        refs = {r for s in self.steps for r in (s.object_id, s.target_id) if r and not is_placeholder(r)}
+        return frozenset(refs | {v for values in self.params.values() for v in values}
+                         | set(self.may_mention))
+
+    def bound_steps(self, bindings: Mapping[str, str]) -> tuple[Step, ...]:
+        """The steps with every ``{param}`` replaced by its binding.
+
+        Raises:
+            UnknownIntentError: a parameter has no binding or one it does not allow.
+        """
+        for name, allowed in self.params.items():
+            if bindings.get(name) not in allowed:
+                raise UnknownIntentError(
+                    f"{self.name} needs {name} to be one of {', '.join(allowed)}; "
+                    f"got {bindings.get(name)!r}")
+        def bind(ref: str) -> str:
+            return bindings[ref[1:-1]] if is_placeholder(ref) else ref
+        return tuple(dataclasses.replace(s, object_id=bind(s.object_id), target_id=bind(s.target_id))
+                     for s in self.steps)
+
+
+def is_placeholder(ref: str) -> bool:
+    """``{place}``: a recipe parameter rather than an object id."""
+    return isinstance(ref, str) and len(ref) > 2 and ref[0] == "{" and ref[-1] == "}"
+
 
 @dataclasses.dataclass(frozen=True)
 class KnownObject:
@@ -105,11 +148,15 @@ class KnownObject:
     id: str
     description: str = ""
     max_grip_force_n: float = 0.0
+    words: tuple[str, ...] = ()
+    """What people call it ("coffee machine", "spout"); the id with spaces is always one."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _NAME.match(self.id):
             raise ValueError(f"object id must be lower_snake_case, got {self.id!r}")
         _check_number(self.max_grip_force_n, f"object {self.id!r} max_grip_force_n")
+        words = tuple(self.words) + (self.id.replace("_", " "),)
+        object.__setattr__(self, "words", tuple(dict.fromkeys(words)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +189,8 @@ class UnsafeRule:
 
     words: tuple[str, ...]
     reason: str
+    examples: tuple[str, ...] = ()
+    """Whole requests of this kind, for the semantic matcher's refusal classes."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +201,10 @@ class Language:
     separators: tuple[str, ...] = ()
     synonyms: Mapping[str, str] = dataclasses.field(default_factory=dict)
     unsafe: tuple[UnsafeRule, ...] = ()
+    pronouns: tuple[str, ...] = ()
+    """Words that refer back to the object of the previous step ("bring it to the tray")."""
+    out_of_scope: tuple[str, ...] = ()
+    """Example requests the robot cannot do; the semantic matcher refuses near them."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "synonyms", types.MappingProxyType(dict(self.synonyms)))
@@ -180,13 +233,23 @@ class SkillCatalogue:
         if not self.skills:
             raise SkillCatalogueError(f"{self.source}: the catalogue defines no skills")
         for skill in self.skills.values():
+            for ref in skill.may_mention:
+                if ref not in self.objects:
+                    raise SkillCatalogueError(f"{self.source}: skills.{skill.name}.may_mention: "
+                                              f"unknown object {ref!r}")
+            for name, values in skill.params.items():
+                for ref in values:
+                    if ref not in self.objects:
+                        raise SkillCatalogueError(
+                            f"{self.source}: skills.{skill.name}.params.{name}: unknown object "
+                            f"{ref!r}; declared: {', '.join(self.objects)}")
             for i, step in enumerate(skill.steps):
                 where = f"{self.source}: skills.{skill.name}.steps[{i}]"
                 for ref in (step.object_id, step.target_id):
-                    if ref and ref not in self.objects:
+                    if ref and not is_placeholder(ref) and ref not in self.objects:
                         raise SkillCatalogueError(
                             f"{where}: unknown object {ref!r}; declared: {', '.join(self.objects)}")
-                if step.kind is PrimitiveKind.GRASP:
+                if step.kind is PrimitiveKind.GRASP and not is_placeholder(step.object_id):
                     limit = self.objects[step.object_id].max_grip_force_n
                     if step.grip_force_n > limit:
                         raise SkillCatalogueError(
@@ -212,7 +275,13 @@ class SkillCatalogue:
 
     def capabilities(self) -> str:
         """One line listing every skill with an example phrase, for error messages."""
-        return ", ".join(f'{s.name} ("{s.phrases[0]}")' for s in self.skills.values())
+        return ", ".join(f'{s.name} ("{self.example(s.name)}")' for s in self.skills.values())
+
+    def example(self, name: str) -> str:
+        """The first phrase of skill ``name`` with each ``{param}`` filled by its first value."""
+        skill = self.skill(name)
+        return re.sub(r"\{(\w+)\}", lambda m: "the " + self.objects[skill.params[m.group(1)][0]].words[0],
+                      skill.phrases[0])
 
 
 def _check_number(value: Any, what: str, *, positive: bool = False) -> float:
@@ -350,9 +419,10 @@ class _Reader:
         objects = {}
         for oid, spec in self.mapping(doc["objects"], "objects", free=True).items():
             where = f"objects.{self.name(oid, 'objects')}"
-            spec = self.mapping(spec or {}, where, optional=("description", "max_grip_force_n"))
+            spec = self.mapping(spec or {}, where, optional=("description", "max_grip_force_n", "words"))
             objects[oid] = KnownObject(
                 id=oid, description=str(spec.get("description", "")),
+                words=self.strings(spec["words"], f"{where}.words") if "words" in spec else (),
                 max_grip_force_n=self.number(spec.get("max_grip_force_n", 0.0),
                                              f"{where}.max_grip_force_n"))
         modifiers = {}
@@ -373,7 +443,8 @@ class _Reader:
 
     def language(self, data: Any) -> Language:
         spec = self.mapping(data, "language",
-                            optional=("filler", "separators", "synonyms", "unsafe"))
+                            optional=("filler", "separators", "synonyms", "unsafe", "pronouns",
+                                      "out_of_scope"))
         synonyms: dict[str, str] = {}
         for canon, alts in self.mapping(spec.get("synonyms", {}), "language.synonyms",
                                         free=True).items():
@@ -385,29 +456,52 @@ class _Reader:
         unsafe = []
         for i, rule in enumerate(spec.get("unsafe", []) or []):
             where = f"language.unsafe[{i}]"
-            rule = self.mapping(rule, where, required=("words", "reason"))
+            rule = self.mapping(rule, where, required=("words", "reason"), optional=("examples",))
             unsafe.append(UnsafeRule(words=self.strings(rule["words"], f"{where}.words"),
-                                     reason=self.string(rule["reason"], f"{where}.reason")))
+                                     reason=self.string(rule["reason"], f"{where}.reason"),
+                                     examples=(self.strings(rule["examples"], f"{where}.examples")
+                                               if "examples" in rule else ())))
         filler = self.strings(spec["filler"], "language.filler") if "filler" in spec else ()
         separators = (self.strings(spec["separators"], "language.separators")
                       if "separators" in spec else ())
         try:
             return Language(filler=filler, separators=separators, synonyms=synonyms,
-                            unsafe=tuple(unsafe))
+                            unsafe=tuple(unsafe),
+                            pronouns=(self.strings(spec["pronouns"], "language.pronouns")
+                                      if "pronouns" in spec else ()),
+                            out_of_scope=(self.strings(spec["out_of_scope"], "language.out_of_scope")
+                                          if "out_of_scope" in spec else ()))
         except ValueError as exc:
             self.fail("language.synonyms", str(exc))
 
     def skill(self, name: str, data: Any, defaults: dict[str, float]) -> Skill:
         where = f"skills.{name}"
-        spec = self.mapping(data, where, required=("phrases", "steps"), optional=("description",))
+        spec = self.mapping(data, where, required=("phrases", "steps"),
+                            optional=("description", "params", "verbs", "may_mention"))
         if not isinstance(spec["steps"], list) or not spec["steps"]:
             self.fail(f"{where}.steps", "expected a non-empty list of steps")
-        steps = tuple(self.step(s, f"{where}.steps[{i}]", defaults)
+        params = {self.name(k, f"{where}.params"): tuple(self.name(v, f"{where}.params.{k}")
+                                                         for v in self.strings(vs, f"{where}.params.{k}"))
+                  for k, vs in self.mapping(spec.get("params", {}), f"{where}.params", free=True).items()}
+        steps = tuple(self.step(s, f"{where}.steps[{i}]", defaults, params)
                       for i, s in enumerate(spec["steps"]))
-        return Skill(name=name, description=str(spec.get("description", name)),
-                     phrases=self.strings(spec["phrases"], f"{where}.phrases"), steps=steps)
+        phrases = self.strings(spec["phrases"], f"{where}.phrases")
+        for phrase in phrases:
+            for slot in re.findall(r"\{(\w+)\}", phrase):
+                if slot not in params:
+                    self.fail(f"{where}.phrases", f"{phrase!r} names {{{slot}}} but params declares "
+                                                  f"{', '.join(params) or 'none'}")
+        try:
+            return Skill(name=name, description=str(spec.get("description", name)),
+                         phrases=phrases, steps=steps, params=params,
+                         verbs=self.strings(spec["verbs"], f"{where}.verbs") if "verbs" in spec else (),
+                         may_mention=tuple(self.name(v, f"{where}.may_mention") for v in self.strings(
+                             spec["may_mention"], f"{where}.may_mention")) if "may_mention" in spec else ())
+        except ValueError as exc:
+            self.fail(where, str(exc))
 
-    def step(self, data: Any, where: str, defaults: dict[str, float]) -> Step:
+    def step(self, data: Any, where: str, defaults: dict[str, float],
+             params: Mapping[str, Any] = {}) -> Step:
         if isinstance(data, str):  # shorthand: "- home"
             data = {"kind": data}
         raw = self.mapping(data, where, free=True)
@@ -427,10 +521,11 @@ class _Reader:
         if kind is PrimitiveKind.LIFT:
             fields["lift_height_m"] = defaults["lift_height_m"]
         for key, value in raw.items():
-            if key == "object":
-                fields["object_id"] = self.name(value, f"{where}.object")
-            elif key == "target":
-                fields["target_id"] = self.name(value, f"{where}.target")
+            if key in ("object", "target"):
+                if is_placeholder(value) and value[1:-1] in params:
+                    fields[f"{key}_id"] = value
+                else:
+                    fields[f"{key}_id"] = self.name(value, f"{where}.{key}")
             elif key != "kind":
                 fields[key] = self.number(value, f"{where}.{key}")
         try:

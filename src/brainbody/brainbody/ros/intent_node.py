@@ -1,15 +1,17 @@
-"""intent_node: the brain on ROS 2.
+"""intent_node: the brain on ROS 2 (a thin adapter around the core).
 
-Serves ``/brain/execute_intent``: plans with the offline planner, publishes the plan on
-``/brain/plan`` before any motion, then calls ``/body/execute_primitive`` primitive by
-primitive, relaying feedback. ``/brain/intent`` (std_msgs/String) is a fire-and-forget
-shortcut into the same action server.
+Serves ``/brain/execute_intent``: the layered :class:`IntentPipeline` makes a validated
+plan, which is published on ``/brain/plan`` before any motion (also for ``dry_run``,
+which stops there); then :class:`PlanExecutor` runs it, calling
+``/body/execute_primitive`` for each primitive and judging each postcondition from the
+next ``/world/objects`` message, with bounded recovery. Feedback carries step, total,
+primitive and phase. ``/brain/intent`` (std_msgs/String) is a fire-and-forget shortcut.
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
+from typing import Optional
 
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -19,7 +21,9 @@ from std_msgs.msg import String
 
 from brainbody_interfaces.action import ExecuteIntent, ExecutePrimitive
 from brainbody_interfaces.msg import ObjectArray, TaskPlan
-from brainbody.brain.planner import Planner
+from brainbody.brain.brain_config import BrainConfig
+from brainbody.brain.intent_pipeline import IntentPipeline
+from brainbody.brain.plan_executor import PlanExecutor, PrimitiveOutcome, StepFeedback
 from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.node_config import IntentNodeConfig
@@ -36,9 +40,14 @@ class IntentNode(Node):
     def __init__(self, **kwargs):
         super().__init__("intent_node", **kwargs)
         self.config = declare_config(self, IntentNodeConfig)
+        self.brain_config = declare_config(self, BrainConfig)
         self.world = WorldModel()
         self._world_seen = threading.Event()
+        self._world_cond = threading.Condition()
+        self._world_count = 0
         self.catalogue = load_catalogue(self.config.skills_file or None)
+        # The embedding model loads here, once, not per request.
+        self.pipeline = IntentPipeline(self.catalogue, self.brain_config, world=self.world)
         group = ReentrantCallbackGroup()
         self._plan_pub = self.create_publisher(TaskPlan, "/brain/plan", LATCHED)
         self.create_subscription(ObjectArray, "/world/objects", self._on_world, 10, callback_group=group)
@@ -49,11 +58,24 @@ class IntentNode(Node):
                                     goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
         self._self_client = ActionClient(self, ExecuteIntent, "/brain/execute_intent", callback_group=group)
-        self.get_logger().info("brain ready: " + self.catalogue.capabilities().splitlines()[0])
+        layers = ["parser"] + (["semantic"] if self.pipeline.semantic else []) + (["llm"] if self.pipeline.llm else [])
+        self.get_logger().info(f"brain ready ({' + '.join(layers)}): {self.catalogue.capabilities()}")
 
     def _on_world(self, msg: ObjectArray) -> None:
         self.world.update(world_from_msg(msg))
+        with self._world_cond:
+            self._world_count += 1
+            self._world_cond.notify_all()
         self._world_seen.set()
+
+    def _fresh_world(self) -> Optional[WorldModel]:
+        """A world snapshot from a message received after this call (None: none in time)."""
+        with self._world_cond:
+            seen = self._world_count
+            if not self._world_cond.wait_for(lambda: self._world_count > seen,
+                                             timeout=self.brain_config.world_wait_s):
+                return None
+            return WorldModel(self.world.objects().values())
 
     def _on_intent_text(self, msg: String) -> None:
         self.get_logger().info(f"intent on /brain/intent: {msg.data!r}")
@@ -61,13 +83,12 @@ class IntentNode(Node):
 
     def _execute(self, goal_handle) -> ExecuteIntent.Result:
         result = ExecuteIntent.Result()
-        text = goal_handle.request.intent
         if not self._busy.acquire(blocking=False):
             goal_handle.abort()
             result.error_code, result.message = int(ErrorCode.BUSY), "busy with another intent"
             return result
         try:
-            return self._run(goal_handle, text, result)
+            return self._run(goal_handle, goal_handle.request.intent, result)
         finally:
             self._busy.release()
 
@@ -77,18 +98,21 @@ class IntentNode(Node):
         if world is None:
             log.warn("no /world/objects yet: planning without the world-model check (the body still checks)")
         try:
-            plan = Planner(self.catalogue, world).plan(text)
+            planned = self.pipeline.plan(text, WorldModel(world.objects().values()) if world else None)
         except BrainBodyError as exc:
             log.error(f"refused {text!r} [{int(exc.code)}]: {exc}")
             goal_handle.abort()
             result.error_code, result.message = int(exc.code), str(exc)
             return result
+        plan = planned.plan
         result.plan = plan_to_msg(plan, self.get_clock().now().to_msg())
-        self._plan_pub.publish(result.plan)
-        log.info(plan.describe())
+        self._plan_pub.publish(result.plan)   # always before any motion
+        log.info(planned.describe())
         if goal_handle.request.dry_run:
             goal_handle.succeed()
-            result.success, result.message = True, f"dry run: {len(plan.primitives)} steps, nothing moved"
+            result.success = True
+            result.message = (f"dry run: {len(plan.primitives)} steps, nothing moved "
+                              f"(understood by {', '.join(dict.fromkeys(planned.layers))})")
             return result
         if not self._body.wait_for_server(self.config.body_server_timeout_s):
             goal_handle.abort()
@@ -96,49 +120,49 @@ class IntentNode(Node):
             result.message = "no body: /body/execute_primitive is not available"
             return result
 
-        total = len(plan.primitives)
-        feedback = ExecuteIntent.Feedback(total=total)
-        for index, primitive in enumerate(plan.primitives):
-            feedback.step, feedback.primitive = index + 1, primitive_to_msg(primitive)
+        feedback = ExecuteIntent.Feedback(total=len(plan.primitives))
+        last = [0.0, ""]
 
-            last_relay = [0.0]
-
-            def relay(fb, step=index):
-                # Relay every phase change, otherwise at most 10 Hz (wall).
-                now = time.monotonic()
-                if fb.phase == feedback.phase and now - last_relay[0] < 0.1:
-                    return
-                last_relay[0] = now
-                feedback.phase = fb.phase
-                feedback.progress = float((step + min(max(fb.progress, 0.0), 1.0)) / total)
-                goal_handle.publish_feedback(feedback)
-
-            feedback.phase, feedback.progress = "start", float(index / total)
+        def on_feedback(fb: StepFeedback) -> None:
+            # Every phase change goes out; repeats of one phase at most at 10 Hz (wall).
+            now = time.monotonic()
+            if fb.phase == last[1] and now - last[0] < 0.1:
+                return
+            last[0], last[1] = now, fb.phase
+            feedback.step, feedback.total, feedback.phase = fb.step, fb.total, fb.phase
+            feedback.primitive, feedback.progress = primitive_to_msg(fb.primitive), float(fb.progress)
             goal_handle.publish_feedback(feedback)
-            timeout = (primitive.timeout_s or 30.0) + self.config.primitive_result_margin_s
-            outcome, body_result = self._body.run(
-                ExecutePrimitive.Goal(primitive=feedback.primitive), timeout_s=timeout, on_feedback=relay,
-                should_cancel=lambda: goal_handle.is_cancel_requested)
-            if outcome is TaskResult.SUCCEEDED:
-                continue
-            if outcome is TaskResult.CANCELED or goal_handle.is_cancel_requested:
-                goal_handle.canceled()
-                result.error_code = int(ErrorCode.CANCELED)
-                result.message = f"canceled during step {index + 1}/{total} ({primitive.describe()}); body holding"
-                log.info(result.message)
-                return result
+
+        executor = PlanExecutor(self._execute_primitive, self._fresh_world if world is not None else lambda: None,
+                                self.brain_config)
+        outcome = executor.run(plan, on_feedback=on_feedback,
+                               should_cancel=lambda: goal_handle.is_cancel_requested)
+        result.error_code, result.message = int(outcome.error_code), outcome.message
+        if outcome.success:
+            goal_handle.succeed()
+            result.success = True
+        elif outcome.canceled or goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+            result.error_code = int(ErrorCode.CANCELED)
+        else:
             goal_handle.abort()
-            if body_result is None:
-                result.error_code = int(ErrorCode.BODY_UNAVAILABLE)
-                result.message = f"step {index + 1}/{total} ({primitive.describe()}): body did not answer"
-            else:
-                result.error_code = body_result.error_code
-                result.message = f"step {index + 1}/{total} ({primitive.describe()}) failed: {body_result.message}"
-            log.error(result.message)
-            return result
-        goal_handle.succeed()
-        result.success, result.message = True, f"{text!r} done: {total} steps"
+        (log.info if outcome.success or outcome.canceled else log.error)(result.message)
         return result
+
+    def _execute_primitive(self, primitive, on_phase, should_cancel) -> PrimitiveOutcome:
+        """One primitive over /body/execute_primitive (the executor's ``execute`` callable)."""
+        timeout = (primitive.timeout_s or self.brain_config.default_timeout_s) + self.config.primitive_result_margin_s
+        outcome, body_result = self._body.run(
+            ExecutePrimitive.Goal(primitive=primitive_to_msg(primitive)), timeout_s=timeout,
+            on_feedback=lambda fb: on_phase(fb.phase, fb.progress), should_cancel=should_cancel)
+        if body_result is None:
+            return PrimitiveOutcome(False, int(ErrorCode.BODY_UNAVAILABLE if outcome is not TaskResult.CANCELED
+                                               else ErrorCode.CANCELED),
+                                    f"body did not answer ({outcome.value})", canceled=outcome is TaskResult.CANCELED)
+        p = body_result.tool_pose.position
+        return PrimitiveOutcome(success=outcome is TaskResult.SUCCEEDED, error_code=int(body_result.error_code),
+                                message=body_result.message, canceled=outcome is TaskResult.CANCELED,
+                                tool_position_m=(p.x, p.y, p.z), peak_grip_force_n=body_result.peak_grip_force_n)
 
 
 def main(args=None) -> None:
