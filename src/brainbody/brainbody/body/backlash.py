@@ -34,6 +34,7 @@ class BacklashCompensation:
         self._min_speed = float(min_speed_radps)
         # Critically damped: settles to ~2% of a full swing in about takeup_s.
         self._w = 5.8 / max(float(takeup_s), 1e-3)
+        self._w2, self._2w = self._w ** 2, 2.0 * self._w
         self._dt = float(period_s)
         self.side = np.zeros(7)
         self._side_rate = np.zeros(7)
@@ -44,15 +45,14 @@ class BacklashCompensation:
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Offset, offset rate and offset acceleration for this tick."""
         magnitude = np.abs(transmitted_torque_nm)
-        moving = np.abs(desired_velocity_radps) > self._min_speed
-        loaded = (moving & (magnitude > self._threshold)) | (magnitude > self._static)
-        self._target = np.where(loaded, np.sign(transmitted_torque_nm), self._target)
+        threshold = np.where(np.abs(desired_velocity_radps) > self._min_speed, self._threshold, self._static)
+        self._target = np.where(magnitude > threshold, np.sign(transmitted_torque_nm), self._target)
         if not self._started:
             # Start already on the loaded flank (the arm rests on it), not in the middle.
             self.side = self._target.copy()
             self._started = True
-        w = self._w
-        accel = w * w * (self._target - self.side) - 2.0 * w * self._side_rate
+        accel = self._w2 * (self._target - self.side) - self._2w * self._side_rate
         self._side_rate = self._side_rate + accel * self._dt
         self.side = self.side + self._side_rate * self._dt
-        return self._half * self.side, self._half * self._side_rate, self._half * accel
+        half = self._half
+        return half * self.side, half * self._side_rate, half * accel

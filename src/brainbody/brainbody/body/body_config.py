@@ -34,13 +34,13 @@ class BodyConfig:
     compliance_compensation: bool = param(True, "add the estimated gear twist under load to the motor set-point")
     drivetrain_estimates: tuple = param(("harmonic",) * 7, "per joint: the set of drivetrain estimates in "
                                         "config/drivetrain_estimates.yaml the compensators use")
-    friction_smoothing_velocity_radps: float = param(0.005, "speed over which the friction feed-forward "
+    friction_smoothing_velocity_radps: float = param(0.001, "speed over which the friction feed-forward "
                                                      "changes sign (smooth, no chatter)", lo=1e-5, hi=1.0)
     backlash_reversal_torque_nm: float = param(0.02, "while moving, transmitted torque that sets the backlash "
                                                "side", lo=0.0, hi=10.0)
     backlash_static_torque_nm: float = param(1.0, "at rest, static load (gravity) that sets the backlash side",
                                              lo=0.0, hi=50.0)
-    backlash_min_speed_radps: float = param(0.01, "below this desired speed a joint counts as at rest",
+    backlash_min_speed_radps: float = param(0.002, "below this desired speed a joint counts as at rest",
                                             lo=0.0, hi=1.0)
     backlash_takeup_s: float = param(0.1, "time to take up the backlash gap at a reversal", lo=0.002, hi=0.5)
     max_feedforward_accel_radps2: float = param(20.0, "clip on the desired acceleration used for feed-forward",

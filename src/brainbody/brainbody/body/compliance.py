@@ -16,13 +16,14 @@ class ComplianceCompensation:
     def __init__(self, estimates: DrivetrainEstimates):
         self._k1, self._k2, self._k3 = estimates.stiffness_k_nm_per_rad
         self._t1, self._t2 = estimates.stiffness_t_nm
-        self._d1 = self._t1 / self._k1
-        self._d2 = self._d1 + (self._t2 - self._t1) / self._k2
+        # Compliance (1/K) drops at T1 and again at T2: a sum of ramps, cheaper than branches.
+        self._c1 = 1.0 / self._k1
+        self._drop1 = 1.0 / self._k1 - 1.0 / self._k2
+        self._drop2 = 1.0 / self._k2 - 1.0 / self._k3
 
     def deflection_rad(self, torque_nm: np.ndarray) -> np.ndarray:
         """Elastic twist (7,), signed like the torque, outside any backlash."""
         t = np.abs(torque_nm)
-        d = np.where(t <= self._t1, t / self._k1,
-                     np.where(t <= self._t2, self._d1 + (t - self._t1) / self._k2,
-                              self._d2 + (t - self._t2) / self._k3))
+        d = (self._c1 * t - self._drop1 * np.maximum(t - self._t1, 0.0)
+             - self._drop2 * np.maximum(t - self._t2, 0.0))
         return np.copysign(d, torque_nm)
