@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -48,10 +48,11 @@ class SimSession:
         self.body.update_world(self.world_objects())
 
     def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05,
-                       step_times_s: Optional[list] = None) -> None:
+                       step_times_s: Optional[list] = None, on_tick: Optional[Callable[[], None]] = None) -> None:
         """Tick until ``execution`` ends (used without ROS: tests, benchmarks).
 
-        ``step_times_s``, when given, receives the wall time of every control step.
+        ``step_times_s``, when given, receives the wall time of every control step;
+        ``on_tick`` is called after every step (benchmarks sample the plant there).
         """
         next_world = self.body.time_s
         end = self.body.time_s + max_time_s
@@ -66,14 +67,17 @@ class SimSession:
                 t0 = clock()
                 self.body.tick()
                 step_times_s.append(clock() - t0)
+            if on_tick is not None:
+                on_tick()
 
-    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None) -> list[PrimitiveReport]:
+    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None,
+                 on_tick: Optional[Callable[[], None]] = None) -> list[PrimitiveReport]:
         """Execute a plan primitive by primitive, stopping at the first one that does not succeed."""
         reports = []
         for primitive in plan.primitives:
             self.refresh_world()
             execution = self.body.execute(primitive)
-            self.run_until_done(execution, step_times_s=step_times_s)
+            self.run_until_done(execution, step_times_s=step_times_s, on_tick=on_tick)
             reports.append(self.body.report(execution))
             if execution.status is not Status.SUCCEEDED:
                 break

@@ -42,6 +42,8 @@ class JointServo:
         self._i_zone = config.joint_integral_zone_rad
         self._i_deadband = config.joint_integral_deadband_rad
         self._dt = float(period_s)
+        self._inv_dt = 1.0 / self._dt
+        self._ki_dt = self._ki * self._dt
         self._model = model
         self._limit = model.effort_limit_nm
         self._amax = config.max_feedforward_accel_radps2
@@ -90,24 +92,23 @@ class JointServo:
 
     def torque(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray,
                q_rad: np.ndarray, qd_radps: np.ndarray) -> np.ndarray:
-        dt = self._dt
         # Desired acceleration by differencing the (smooth) desired velocity; clipped so a
         # set-point jump (a stop) does not turn into a torque spike.
         if self._qd_des_prev is None:
-            self._qd_des_prev = qd_des_radps.copy()
-        qdd = np.minimum(np.maximum((qd_des_radps - self._qd_des_prev) / dt, -self._amax), self._amax)
+            self._qd_des_prev = qd_des_radps
+        qdd = np.minimum(np.maximum((qd_des_radps - self._qd_des_prev) * self._inv_dt, -self._amax), self._amax)
         self._qd_des_prev = qd_des_radps.copy()
 
         if self.inertia:
             tau_link = self._model.inverse_dynamics_nm(q_rad, qd_des_radps, qdd)
             if not self.gravity:
-                tau_link = tau_link - self._model.gravity_nm(q_rad)
+                tau_link -= self._model.gravity_nm(q_rad)
         elif self.gravity:
             tau_link = self._model.gravity_nm(q_rad)
         else:
             tau_link = self._zero.copy()
         if self.friction_on:
-            tau_link = tau_link + self.friction.output_side_nm(qd_des_radps)
+            tau_link += self.friction.output_side_nm(qd_des_radps)
         self.transmitted_torque_nm = tau_link
 
         q_m, qd_m, qdd_m = q_des_rad, qd_des_radps, qdd
@@ -123,10 +124,12 @@ class JointServo:
 
         error = q_m - q_rad
         self.motor_error_rad = error
-        integrate = (np.abs(error) < self._i_zone) & (np.abs(error) > self._i_deadband)
-        self._integral = np.minimum(np.maximum(self._integral + np.where(integrate, self._ki * error * dt, 0.0),
-                                               -self._i_limit), self._i_limit)
-        tau = self._kp * error + self._kd * (qd_m - qd_radps) + self._integral + tau_link
+        size = np.abs(error)
+        # Integrate only inside the zone and outside the deadband (booleans as 0/1 factors).
+        gate = (size < self._i_zone) & (size > self._i_deadband)
+        integral = np.minimum(np.maximum(self._integral + self._ki_dt * error * gate, -self._i_limit), self._i_limit)
+        self._integral = integral
+        tau = self._kp * error + self._kd * (qd_m - qd_radps) + integral + tau_link
         if self.inertia:
             tau += self._rotor * qdd_m
         if self.friction_on:

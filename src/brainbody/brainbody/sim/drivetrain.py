@@ -290,5 +290,8 @@ class Drivetrain:
 
 
 def _quantise(value: np.ndarray, quantum: np.ndarray) -> np.ndarray:
+    """Round to whole counts; a zero quantum (no drivetrain) leaves the value as it is."""
+    if quantum.all():
+        return np.floor(value / quantum + 0.5) * quantum
     safe = np.where(quantum > 0, quantum, 1.0)
     return np.where(quantum > 0, np.floor(value / safe + 0.5) * safe, value)

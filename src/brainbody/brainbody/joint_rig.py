@@ -1,7 +1,7 @@
-"""Shared harness of the joint benchmarks: the simulated Panda (MuJoCo, drivetrain plant)
-driven by the body's JointServo alone, one joint following a reference while the others
-hold. Error is judged on the plant's ground-truth link angle, never on the encoder the
-servo sees.
+"""A one-joint test rig on the full simulated arm, for the joint benchmarks and tests: the
+MuJoCo Panda with its drivetrain plant driven by the body's JointServo alone, one joint
+following a reference while the others hold. Error is judged on the plant's ground-truth
+link angle, never on the encoder the servo sees.
 """
 from __future__ import annotations
 

@@ -1,0 +1,80 @@
+"""arm: the whole "make coffee" motion on the 7-joint arm, comparing servos and drivetrains
+by end-effector path error: the distance between the ground-truth tool centre point
+(MuJoCo site) and the tool position the controller commands (forward kinematics of its
+link set-point), sampled every control tick over the whole task.
+
+Baseline (same run): plain PID + gravity on "budget planetary" joints (20 arcmin
+backlash, high friction). Compared: the compensated servo on the same joints, and the
+plain servo on "harmonic" joints (what better hardware buys). The task itself is judged
+by the simulator's ground truth for each run.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from brainbody.body.body_config import BodyConfig
+from brainbody.brain.planner import Planner
+from brainbody.brain.skills import load_catalogue
+from brainbody.sim.scene import SceneConfig
+from brainbody.sim_session import SimSession
+from brainbody.joint_rig import COMPENSATED, PLAIN
+
+TITLE = "end-effector path error over the coffee task: budget joints compensated vs plain, vs harmonic joints"
+SEED = 0
+
+
+def _coffee(drivetrain: str, switches: dict) -> dict:
+    names = (drivetrain,) * 7
+    session = SimSession(seed=SEED, body_config=BodyConfig(drivetrain_estimates=names, **switches),
+                         scene_config=SceneConfig(drivetrain=names))
+    body, data, robot = session.body, session.sim.data, session.robot
+    site = data.site("tcp")
+    errors: list[float] = []
+
+    def sample() -> None:
+        commanded, _ = robot.tcp_pose(body.q_cmd_rad)
+        errors.append(float(np.linalg.norm(site.xpos - commanded)))
+
+    plan = Planner(load_catalogue(), body.world).plan("make coffee")
+    reports = session.run_plan(plan, on_tick=sample)
+    verdict = session.sim.verdict()
+    e = np.asarray(errors) * 1000.0
+    return {"drivetrain": drivetrain, "servo": "compensated" if switches is COMPENSATED else "plain PID",
+            "rms_mm": float(np.sqrt(np.mean(e * e))), "p95_mm": float(np.percentile(e, 95)),
+            "max_mm": float(np.max(e)), "primitives_done": sum(r.status.name == "SUCCEEDED" for r in reports),
+            "primitives": len(plan.primitives), "task_success": bool(verdict.success),
+            "peak_squeeze_n": verdict.peak_squeeze_n, "sim_time_s": body.time_s}
+
+
+def run() -> dict:
+    runs = [_coffee("budget_planetary", PLAIN), _coffee("budget_planetary", COMPENSATED),
+            _coffee("harmonic", PLAIN), _coffee("harmonic", COMPENSATED)]
+    base = runs[0]["rms_mm"]
+    for r in runs:
+        r["ratio_to_budget_plain"] = r["rms_mm"] / base
+        print(f"  {r['drivetrain']:17s} {r['servo']:12s} RMS {r['rms_mm']:6.2f} mm  p95 {r['p95_mm']:6.2f}  "
+              f"max {r['max_mm']:6.2f}  ratio {r['ratio_to_budget_plain']:.3f}  task success {r['task_success']} "
+              f"({r['primitives_done']}/{r['primitives']} primitives)")
+    budget_comp, harmonic_plain = runs[1], runs[2]
+    return {"seed": SEED, "runs": runs,
+            "budget_compensated_over_budget_plain": budget_comp["rms_mm"] / base,
+            "budget_compensated_over_harmonic_plain": budget_comp["rms_mm"] / harmonic_plain["rms_mm"],
+            # The issue sets no number here; the compensated budget arm must at least beat
+            # its plain self and finish the task.
+            "targets_met": budget_comp["rms_mm"] < base and budget_comp["task_success"]}
+
+
+def markdown(r: dict) -> str:
+    rows = "\n".join(f"| {x['drivetrain']} | {x['servo']} | {x['rms_mm']:.2f} | {x['p95_mm']:.2f} | {x['max_mm']:.2f} | "
+                     f"{x['ratio_to_budget_plain']:.3f} | {x['task_success']} ({x['primitives_done']}/{x['primitives']}) |"
+                     for x in r["runs"])
+    return f"""Seed {r['seed']}; error = |ground-truth TCP − FK(commanded link set-point)| every tick of the whole task.
+
+| joints | servo | RMS (mm) | p95 (mm) | max (mm) | ratio to budget + plain | task success (primitives) |
+|---|---|---|---|---|---|---|
+{rows}
+
+Budget joints compensated / plain: **{r['budget_compensated_over_budget_plain']:.3f}**; compensated budget joints /
+plain harmonic joints: **{r['budget_compensated_over_harmonic_plain']:.3f}** (below 1: cheap gears with the body's
+compensation track better than precision gears without it).
+"""
