@@ -206,6 +206,11 @@ class Drivetrain:
         self._gear_dof = np.array([model.jnt_dofadr[model.joint(f"{joint_names[i]}_gear").id] for i in idx],
                                   dtype=int)
         self._geared_motor_dof = self._motor_dof[self._idx] if len(idx) else np.zeros(0, dtype=int)
+        # Motor and gear hinges alternate in qpos/qvel: evenly spaced indices become strided
+        # slices (views), much cheaper than fancy indexing every physics step.
+        self._motor_qpos, self._motor_dof, self._gear_qpos, self._gear_dof, self._geared_motor_dof = (
+            _strided(a) for a in (self._motor_qpos, self._motor_dof, self._gear_qpos, self._gear_dof,
+                                  self._geared_motor_dof))
         arr = lambda key: np.array([getattr(dt, key) for dt in d], dtype=float)  # noqa: E731
         self._half_gap = 0.5 * arr("lost_motion_rad")
         k1, k2, k3 = arr("stiffness_k1_nm_per_rad"), arr("stiffness_k2_nm_per_rad"), arr("stiffness_k3_nm_per_rad")
@@ -234,10 +239,9 @@ class Drivetrain:
         """Elastic torque across the gear stage for a twist (dead zone, then K1/K2/K3)."""
         d = np.maximum(np.abs(twist_rad) - self._half_gap, 0.0)
         k1, k2, k3 = self._k
-        t1, t2 = self._t
-        torque = np.where(d <= self._th1, k1 * d,
-                          np.where(d <= self._th2, t1 + k2 * (d - self._th1), t2 + k3 * (d - self._th2)))
-        return np.sign(twist_rad) * torque
+        # Stiffness rises at each breakpoint: a sum of ramps.
+        torque = k1 * d + (k2 - k1) * np.maximum(d - self._th1, 0.0) + (k3 - k2) * np.maximum(d - self._th2, 0.0)
+        return np.copysign(torque, twist_rad)
 
     def twist_for_torque(self, torque_nm: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`twist_torque` (the static twist that carries a torque)."""
@@ -257,8 +261,7 @@ class Drivetrain:
             return
         twist = data.qpos[self._gear_qpos]
         rate = data.qvel[self._gear_dof]
-        in_contact = np.abs(twist) > self._half_gap
-        torque = self.twist_torque(twist) + np.where(in_contact, self._c * rate, 0.0)
+        torque = self.twist_torque(twist) + (np.abs(twist) > self._half_gap) * self._c * rate
         self.gear_torque_nm = torque
         data.qfrc_applied[self._gear_dof] = -torque
         # Stribeck: frictionloss holds the static level; moving, friction falls towards Coulomb.
@@ -287,6 +290,14 @@ class Drivetrain:
 
     def motor_velocity_radps(self, data: mujoco.MjData) -> np.ndarray:
         return data.qvel[self._motor_dof]
+
+
+def _strided(index: np.ndarray):
+    if len(index) > 1:
+        step = int(index[1] - index[0])
+        if step > 0 and np.all(np.diff(index) == step):
+            return slice(int(index[0]), int(index[-1]) + 1, step)
+    return index
 
 
 def _quantise(value: np.ndarray, quantum: np.ndarray) -> np.ndarray:
