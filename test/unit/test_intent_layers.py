@@ -92,6 +92,20 @@ def test_semantic_layer_refuses_below_threshold_or_when_objects_do_not_fit(pipel
     assert 'make_coffee ("make coffee")' in info.value.message   # lists what it can do
 
 
+@pytest.mark.parametrize("text", ["wipe down the coffee machine", "switch off the machine",
+                                  "open the coffee machine"])
+def test_naming_only_the_machine_needs_a_verb_of_pressing_or_starting(pipeline, text):
+    with pytest.raises(UnknownIntentError, match="which press_button does not act on"):
+        pipeline.plan(text)
+    assert pipeline.plan("turn the coffee maker on").match.skills == ("press_button",)
+
+
+def test_a_verb_as_said_lets_its_skills_compete_besides_its_synonyms(pipeline):
+    # "get" is a synonym of "bring", yet make_coffee lists it: a coffee can be got too.
+    assert pipeline.plan("get a fresh coffee").match.skills == ("make_coffee",)
+    assert pipeline.plan("get my mug over here").match.skills == ("bring_cup",)
+
+
 def test_semantic_layer_refuses_unsafe_paraphrases_with_a_reason(pipeline):
     with pytest.raises(UnsafeRequestError, match="more grip force than the object tolerates"):
         pipeline.plan("squish the cup flat")
@@ -248,6 +262,8 @@ def test_unsafe_or_understood_requests_never_reach_the_llm(stub):
             pipeline.plan(text)
         assert info.value.code in (ErrorCode.UNSAFE_REQUEST, ErrorCode.FORCE_LIMIT)
     assert pipeline.plan("bring me the cup").layers == ("parser",)
+    with pytest.raises(UnknownIntentError, match="says what not to do"):
+        pipeline.plan("don't make coffee")
     assert stub.requests == []
 
 
