@@ -1,7 +1,7 @@
 """Intent parsing: phrases and paraphrases map to skills; everything else is refused."""
 import pytest
 
-from brainbody.brain.intent import MAX_INTENT_CHARS, IntentMatch, IntentParser, parse
+from brainbody.brain.intent import MAX_INTENT_CHARS, IntentMatch, IntentParser, NegatedIntentError, parse
 from brainbody.brain.skills import SkillCatalogueError, catalogue_from_mapping, load_catalogue
 from brainbody.exceptions import (ErrorCode, ForceLimitError, OutOfRangeError,
                                   UnknownIntentError, UnsafeRequestError)
@@ -95,6 +95,46 @@ def test_unsafe_requests_are_refused_with_a_reason(text, word):
     assert f"{word!r} is not allowed because" in info.value.message
 
 
+@pytest.mark.parametrize("text, skill, bindings", [
+    ("switch the coffee machine on", "press_button", {}),
+    ("power on the machine", "press_button", {}),
+    ("turn on the coffee machine and then go home", "press_button", {}),
+    ("drop off the mug on the tray", "move_cup", {"place": "tray"}),
+    ("drop my cup off on the tray", "move_cup", {"place": "tray"}),
+    ("drop it off on the serving tray", "move_cup", {"place": "tray"}),
+])
+def test_phrasal_verbs_read_as_the_word_they_mean(text, skill, bindings):
+    match = PARSER.parse(text)
+    assert match.skills[0] == skill and match.bindings[0] == bindings and match.layers[0] == "parser"
+
+
+@pytest.mark.parametrize("text", [
+    "drop the mug", "drop it on the tray", "drop my cup off the counter", "drop off the counter",
+    "drop off the cup on the tray, then drop it",
+])
+def test_drop_stays_unsafe_unless_it_is_the_phrasal_verb_for_delivering(text):
+    with pytest.raises(UnsafeRequestError):
+        PARSER.parse(text)
+
+
+@pytest.mark.parametrize("text", [
+    "park yourself", "reset your arm", "return to your rest pose", "go back to the resting position",
+    "move the arm back home", "home the robot arm",
+])
+def test_the_arm_and_its_rest_pose_mean_home(text):
+    assert PARSER.parse(text).skills == ("go_home",)
+
+
+@pytest.mark.parametrize("text", [
+    "don't go home", "do not bring me the cup", "never press the button", "stop making coffee",
+    "make coffee but don't bring it to me", "cancel",
+])
+def test_negated_requests_are_refused_not_read_past(text):
+    with pytest.raises(NegatedIntentError, match="says what not to do") as info:
+        PARSER.parse(text)
+    assert info.value.code is ErrorCode.UNKNOWN_INTENT
+
+
 @pytest.mark.parametrize("text", [
     "grip the cup with 50 N", "bring me the cup with 50 newtons", "make coffee with 3.5 N",
     "bring me the cup using a force of 4 N", "bring me the cup 1000000000000000000000n",
@@ -156,7 +196,8 @@ def _catalogue_with(**phrases):
             "defaults": {"grip_force_n": 3.0, "lift_height_m": 0.1, "max_speed_mps": 0.25,
                          "timeout_s": 30.0},
             "modifiers": {"gentle": {"words": ["gently"], "grip_force_n": 2.0}},
-            "language": {"separators": ["then"], "unsafe": [{"words": ["crush"], "reason": "r"}]},
+            "language": {"separators": ["then"], "unsafe": [{"words": ["crush"], "reason": "r"}],
+                         "negations": ["never"]},
             "skills": {name: {"phrases": p, "steps": ["home"]} for name, p in phrases.items()}}
     return catalogue_from_mapping(data, source="test.yaml")
 
@@ -166,7 +207,22 @@ def _catalogue_with(**phrases):
     ({"a": ["go then home"]}, "contains a separator"),
     ({"a": ["gently home"]}, "contains a modifier"),
     ({"a": ["crush home"]}, "unsafe word"),
+    ({"a": ["never go home"]}, "contains a negation"),
 ])
 def test_phrases_that_could_never_match_or_are_ambiguous_are_refused(phrases, message):
     with pytest.raises(SkillCatalogueError, match=message):
         IntentParser(_catalogue_with(**phrases))
+
+
+@pytest.mark.parametrize("phrasal, message", [
+    ({"drop": "put"}, "two words"), ({"drop off now": "put"}, "two words"),
+    ({"drop off": "put it"}, "mean one word"),
+])
+def test_malformed_phrasal_verbs_are_refused_on_load(phrasal, message):
+    data = {"version": 1, "defaults": {"grip_force_n": 3.0, "lift_height_m": 0.1, "max_speed_mps": 0.2,
+                                       "timeout_s": 10.0},
+            "objects": {"cup": {"max_grip_force_n": 3.4}},
+            "language": {"phrasal_verbs": phrasal},
+            "skills": {"go_home": {"phrases": ["go home"], "steps": ["home"]}}}
+    with pytest.raises(SkillCatalogueError, match=f"language.phrasal_verbs.*{message}"):
+        catalogue_from_mapping(data, source="test.yaml")

@@ -92,6 +92,20 @@ def test_semantic_layer_refuses_below_threshold_or_when_objects_do_not_fit(pipel
     assert 'make_coffee ("make coffee")' in info.value.message   # lists what it can do
 
 
+@pytest.mark.parametrize("text", ["wipe down the coffee machine", "switch off the machine",
+                                  "open the coffee machine"])
+def test_naming_only_the_machine_needs_a_verb_of_pressing_or_starting(pipeline, text):
+    with pytest.raises(UnknownIntentError, match="which press_button does not act on"):
+        pipeline.plan(text)
+    assert pipeline.plan("turn the coffee maker on").match.skills == ("press_button",)
+
+
+def test_a_verb_as_said_lets_its_skills_compete_besides_its_synonyms(pipeline):
+    # "get" is a synonym of "bring", yet make_coffee lists it: a coffee can be got too.
+    assert pipeline.plan("get a fresh coffee").match.skills == ("make_coffee",)
+    assert pipeline.plan("get my mug over here").match.skills == ("bring_cup",)
+
+
 def test_semantic_layer_refuses_unsafe_paraphrases_with_a_reason(pipeline):
     with pytest.raises(UnsafeRequestError, match="more grip force than the object tolerates"):
         pipeline.plan("squish the cup flat")
@@ -125,9 +139,13 @@ def test_dev_set_calibration_still_holds(pipeline):
     assert right >= 29, f"{right}/{len(data['accept']) + len(data['refuse'])} on the calibration set"
 
 
-def test_eval_set_is_held_out_from_the_catalogue_and_the_dev_set():
-    items = yaml.safe_load((ROOT / "bench/intent_set.yaml").read_text())
-    assert len(items) >= 80
+@pytest.mark.parametrize("name,minimum", [("intent_set.yaml", 80), ("intent_set_heldout2.yaml", 40)])
+def test_eval_set_is_held_out_from_the_catalogue_and_the_dev_set(name, minimum):
+    items = yaml.safe_load((ROOT / "bench" / name).read_text())
+    assert len(items) >= minimum
+    if name != "intent_set.yaml":  # a fresh batch repeats nothing of the original set
+        original = {i["text"].lower() for i in yaml.safe_load((ROOT / "bench/intent_set.yaml").read_text())}
+        assert not original & {i["text"].lower() for i in items}
     lang = CATALOGUE.language
     catalogue = {p.lower() for s in CATALOGUE.skills.values() for p in s.phrases} | \
         {e.lower() for r in lang.unsafe for e in r.examples} | {e.lower() for e in lang.out_of_scope}
@@ -244,6 +262,8 @@ def test_unsafe_or_understood_requests_never_reach_the_llm(stub):
             pipeline.plan(text)
         assert info.value.code in (ErrorCode.UNSAFE_REQUEST, ErrorCode.FORCE_LIMIT)
     assert pipeline.plan("bring me the cup").layers == ("parser",)
+    with pytest.raises(UnknownIntentError, match="says what not to do"):
+        pipeline.plan("don't make coffee")
     assert stub.requests == []
 
 

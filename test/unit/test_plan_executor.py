@@ -105,6 +105,23 @@ def test_grasp_reported_done_but_cup_not_between_fingers_counts_as_a_miss():
     assert "not between the fingers" in result.records[1].message
 
 
+def test_place_reported_done_but_off_target_fails_its_postcondition_with_208():
+    body = FakeBody()
+    original = body.execute
+
+    def place_that_goes_nowhere(primitive, on_phase, should_cancel):
+        if primitive.kind is K.PLACE:
+            body.calls.append(primitive.id)
+            return PrimitiveOutcome(True, tool_position_m=body.tool)   # says done; the cup stays put
+        return original(primitive, on_phase, should_cancel)
+    result = PlanExecutor(place_that_goes_nowhere, body.world).run(PLAN)
+    assert not result.success and result.error_code == ErrorCode.POSTCONDITION_FAILED == 208
+    assert result.recoveries == 0 and body.calls[-1] == "p04-place-cup-handover"   # home never ran
+    assert result.message.startswith("step 4/5 (place cup onto handover) failed: postcondition not met: ")
+    assert "from 'handover'" in result.message
+    assert result.records[-1].verified and result.records[-1].error_code == 208
+
+
 def test_non_recoverable_failure_ends_the_plan_with_the_body_code():
     body = FakeBody({2: PrimitiveOutcome(False, int(ErrorCode.TRACKING_ERROR), "joint 4 lags")})
     result = run(body)

@@ -37,6 +37,7 @@ class ErrorCode(enum.IntEnum):
     TRACKING_ERROR = 205
     OVER_TEMPERATURE = 206
     OBJECT_SLIPPING = 207       # held object slips and more force would crush it: set down
+    POSTCONDITION_FAILED = 208  # the body reported success, the world shows otherwise
     # -- system errors
     BODY_UNAVAILABLE = 301
     INTERNAL = 399
@@ -133,3 +134,10 @@ class ExecutionError(BrainBodyError):
     """The motion started and failed (2xx codes)."""
 
     code = ErrorCode.INTERNAL
+
+
+class PostconditionError(ExecutionError):
+    """A primitive the body reported done did not have its effect on the world (e.g. the
+    placed object is not within tolerance of its target)."""
+
+    code = ErrorCode.POSTCONDITION_FAILED

@@ -3,7 +3,10 @@
 Pipeline (all vocabulary comes from the skill catalogue, none is hard-coded here):
 
 1. reject non-strings, empty and over-long text;
-2. lower-case, tokenise; refuse at once if any unsafe word occurs (``crush``, ``throw``...);
+2. lower-case, tokenise; read phrasal verbs as the word they mean ("switch the machine on"
+   -> "start the machine", "drop off the cup" -> "put the cup", see :meth:`IntentParser.
+   _read_phrasal_verbs`); refuse at once if any unsafe word remains (``crush``, ``throw``,
+   ``drop``...) or a negation occurs ("don't", "never": the robot acts only on what to do);
 3. take out an explicit grip force ("with 2 N", "2.5 newtons") and bound it;
 4. split into steps at separators ("and then", "then", commas);
 5. in each step resolve "it" to the object of the previous step, drop filler words and
@@ -117,6 +120,9 @@ class SegmentQuery:
     content: tuple[str, ...]
     mentions: tuple[Mention, ...]
     request: str
+    verb: str = ""
+    """The step's first content word as said, before synonym mapping ("get" where
+    ``content`` has "bring")."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +138,11 @@ class SegmentMatch:
 Fallback = Callable[[SegmentQuery], SegmentMatch]
 """A layer asked about steps the parser cannot match; it returns a match or raises
 UnknownIntentError / UnsafeRequestError."""
+
+class NegatedIntentError(UnknownIntentError):
+    """The request says what not to do, or to stop ("don't press the button"): refused by
+    every layer, since dropping the negation would do the opposite of what was asked."""
+
 
 DESTINATION_WORDS = frozenset({"on", "to", "into", "in", "under", "at", "onto", "toward", "towards",
                                "beside", "near"})
@@ -176,6 +187,19 @@ class IntentParser:
              if (key := self._content(_words(w))[0])), key=lambda item: -len(item[0]))
         graspable = [oid for oid, o in catalogue.objects.items() if o.max_grip_force_n > 0]
         self._default_referent = graspable[0] if len(graspable) == 1 else ""
+        self._graspable_words = [words for words, oid in self._object_words if oid in graspable]
+        self._articles = frozenset(w[0] for w in self._filler if len(w) == 1)
+        self._negations = _sequences(lang.negations)
+        # (verb, particle, meaning, guarded): a phrasal verb whose verb is an unsafe word
+        # ("drop off") is only read as such when it acts on something the robot may carry.
+        self._phrasal: list[tuple[str, str, tuple[str, ...], bool]] = []
+        for phrase, meaning in lang.phrasal_verbs.items():
+            words = _words(phrase)
+            if len(words) != 2 or not _words(meaning):
+                raise SkillCatalogueError(f"{catalogue.source}: language.phrasal_verbs: {phrase!r} "
+                                          f"must be a verb and a particle meaning one word")
+            self._phrasal.append((words[0], words[1], _words(meaning), bool(
+                self._unsafe_reason(words[:1]))))
         self._phrases = self._index_phrases()
 
     def _index_phrases(self) -> dict[tuple[str, ...], tuple[str, tuple[tuple[str, str], ...]]]:
@@ -186,9 +210,11 @@ class IntentParser:
             for phrase in skill.phrases:
                 where = f"{self.catalogue.source}: skills.{skill.name}.phrases: {phrase!r}"
                 for concrete, bindings in self._expand(phrase, skill.params):
-                    tokens = _tokens(concrete)
+                    tokens = self._read_phrasal_verbs(_tokens(concrete))
                     if self._unsafe_reason(tokens):
                         raise SkillCatalogueError(f"{where} contains an unsafe word")
+                    if self._negation(tokens):
+                        raise SkillCatalogueError(f"{where} contains a negation")
                     segments = self._segments(tokens)
                     if len(segments) != 1:
                         raise SkillCatalogueError(f"{where} is empty or contains a separator")
@@ -265,10 +291,16 @@ class IntentParser:
         if not text:
             raise UnknownIntentError(f"intent text is empty; {can}")
         normal = _normalise(text)
-        unsafe = self._unsafe_reason(_tokens(normal))
+        tokens = self._read_phrasal_verbs(_tokens(normal))
+        unsafe = self._unsafe_reason(tokens)
         if unsafe:
             word, reason = unsafe
             raise UnsafeRequestError(f"refusing {text!r}: {word!r} is not allowed because {reason}")
+        negation = self._negation(tokens)
+        if negation:
+            raise NegatedIntentError(
+                f"refusing {text!r}: {negation!r} says what not to do or to stop, and I only act on "
+                f"what to do (a running task is stopped by cancelling it); {can}")
         grip_force_n = self._explicit_force(normal, text)
 
         skills: list[str] = []
@@ -277,7 +309,7 @@ class IntentParser:
         confidence = 1.0
         modifiers: set[str] = set()
         referent = self._default_referent
-        for segment in self._segments(_tokens(_FORCE.sub(" ", normal))):
+        for segment in self._segments(self._read_phrasal_verbs(_tokens(_FORCE.sub(" ", normal)))):
             segment = self._resolve_pronouns(segment, referent, text)
             key, found = self._content(segment)
             modifiers |= found
@@ -291,9 +323,10 @@ class IntentParser:
                 if self.fallback is None:
                     where = "" if part == " ".join(_words(text)) else f" in {text!r}"
                     raise UnknownIntentError(f"I do not understand {part!r}{where}; {can}")
+                said = _replace(self._strip_modifiers(segment), self._filler, ())
                 hit = self.fallback(SegmentQuery(
                     text=" ".join(self._strip_modifiers(segment)), content=key,
-                    mentions=self.mentions(segment), request=text))
+                    mentions=self.mentions(segment), request=text, verb=said[0] if said else ""))
                 name, bound, layer = hit.skill, dict(hit.bindings), hit.layer
                 confidence = min(confidence, hit.confidence)
             if skills and skills[-1] == name and bindings[-1] == bound and "semantic" in (layer, layers[-1]):
@@ -343,6 +376,62 @@ class IntentParser:
             if _find(tokens, phrase) >= 0:
                 return " ".join(phrase), reason
         return None
+
+    def _negation(self, tokens: Sequence[str]) -> str:
+        for words in self._negations:
+            if _find(tokens, words) >= 0:
+                return " ".join(words)
+        return ""
+
+    def _read_phrasal_verbs(self, tokens: Sequence[str]) -> list[str]:
+        """Replace each phrasal verb by the word it means, e.g. with ``"drop off": put``:
+
+        - "drop off the cup at the tray", "drop the cup off at the tray", "drop it off"
+          -> "put the cup at the tray", "put the cup at the tray", "put it";
+        - the particle may follow the verb or come after an object of up to four words,
+          and then must end the step or come before a destination word ("at", "on"...):
+          "switch the coffee machine on" -> "start the coffee machine";
+        - a verb that is an unsafe word is read as a phrasal verb only when its object is
+          something the robot carries (or "it"), or a destination follows the particle:
+          "drop the cup off the table" and "drop off the table" keep their "drop".
+        """
+        out, i = list(tokens), 0
+        while i < len(out):
+            for verb, particle, meaning, guarded in self._phrasal:
+                if out[i] != verb:
+                    continue
+                if i + 1 < len(out) and out[i + 1] == particle and (
+                        not guarded or self._carried_or_destination(out, i + 2)):
+                    out[i:i + 2] = meaning
+                    break
+                j = next((j for j in range(i + 2, min(i + 6, len(out)))
+                          if out[j] == particle or self._ends_step(out, j)), None)
+                if j is None or out[j] != particle or not (
+                        self._ends_step(out, j + 1) or out[j + 1] in DESTINATION_WORDS):
+                    continue
+                if guarded and not self._is_carried(out[i + 1:j]):
+                    continue
+                out[i:j + 1] = list(meaning) + out[i + 1:j]
+                break
+            i += 1
+        return out
+
+    def _ends_step(self, tokens: Sequence[str], at: int) -> bool:
+        return at >= len(tokens) or tokens[at] in _PUNCTUATION or any(
+            tuple(tokens[at:at + len(words)]) == words for words in self._separators)
+
+    def _is_carried(self, words: Sequence[str]) -> bool:
+        """``words`` are articles then something graspable or a pronoun: "my mug", "it"."""
+        rest = [self._synonyms.get(t, t) for t in words if t not in self._articles]
+        return (len(rest) == 1 and rest[0] in self._pronouns) or tuple(rest) in self._graspable_words
+
+    def _carried_or_destination(self, tokens: Sequence[str], at: int) -> bool:
+        while at < len(tokens) and tokens[at] in self._articles:
+            at += 1
+        if self._ends_step(tokens, at) or tokens[at] in DESTINATION_WORDS or tokens[at] in self._pronouns:
+            return True
+        mapped = [self._synonyms.get(t, t) for t in tokens[at:]]
+        return any(tuple(mapped[:len(words)]) == words for words in self._graspable_words)
 
     def _explicit_force(self, normal: str, text: str) -> Optional[float]:
         forces = {float(m.group(1)) for m in _FORCE.finditer(normal)}

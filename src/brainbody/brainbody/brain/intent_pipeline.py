@@ -7,7 +7,9 @@
    (:mod:`brainbody.brain.semantic_matcher`), which accepts above a confidence threshold
    and otherwise refuses, listing what the robot can do;
 3. only when both refuse as *not understood* (UNKNOWN_INTENT), and an endpoint is
-   configured, the request goes to the LLM layer (:mod:`brainbody.brain.llm_planner`).
+   configured, the request goes to the LLM layer (:mod:`brainbody.brain.llm_planner`);
+   a negated request ("don't press the button") is refused by the parser for good and
+   never forwarded.
 
 Every plan, whichever layer produced it, is validated against the skill contracts and
 the world model before it is returned.
@@ -19,7 +21,7 @@ import logging
 from typing import Optional
 
 from brainbody.brain.brain_config import BrainConfig
-from brainbody.brain.intent import IntentMatch
+from brainbody.brain.intent import IntentMatch, NegatedIntentError
 from brainbody.brain.planner import Planner, new_plan_id
 from brainbody.brain.skills import SkillCatalogue
 from brainbody.exceptions import UnknownIntentError
@@ -94,7 +96,8 @@ class IntentPipeline:
         try:
             match = self._planner.parse(text)
         except UnknownIntentError as offline:
-            if self.llm is None or not isinstance(text, str) or not text.strip():
+            if (self.llm is None or isinstance(offline, NegatedIntentError)
+                    or not isinstance(text, str) or not text.strip()):
                 raise
             log.info("offline layers do not understand %r (%s); asking the LLM layer", text, offline)
             plan = self.llm.plan(text.strip(), plan_id=new_plan_id(), world=world or self.world)

@@ -11,8 +11,10 @@ MuJoCo session, and in unit tests with fakes:
 
 For each primitive it re-checks the contract's preconditions against the live world,
 runs it, and judges the postcondition from the world (never the body's own word). A
-recoverable failure (grasp missed, object slipping or dropped, grasp postcondition not
-met) is retried by re-approaching and regrasping the object, at most
+grasp or lift whose postcondition fails counts as GRASP_FAILED (the object is not in the
+hand); any other step whose postcondition fails (a place off its target...) ends with
+POSTCONDITION_FAILED (208). A recoverable failure (grasp missed, object slipping or
+dropped, grasp postcondition not met) is retried by re-approaching and regrasping the object, at most
 ``max_recovery_attempts`` times per grasp; anything else ends the plan. A cancel is
 passed to the body, which stops and holds.
 """
@@ -150,7 +152,7 @@ class PlanExecutor:
                                                  tool_position_m=outcome.tool_position_m, config=self.config)
                     if reason is not None:
                         code = int(ErrorCode.GRASP_FAILED if primitive.kind in (
-                            PrimitiveKind.GRASP, PrimitiveKind.LIFT) else ErrorCode.PRECONDITION_FAILED)
+                            PrimitiveKind.GRASP, PrimitiveKind.LIFT) else ErrorCode.POSTCONDITION_FAILED)
                         message = f"postcondition not met: {reason}"
                         outcome = dataclasses.replace(outcome, success=False)
             records.append(StepRecord(primitive, outcome.success, 0 if outcome.success else int(code),

@@ -6,8 +6,8 @@ Decision rule, per step:
 
 1. embed the step; cosine similarity with every example (skill phrases with their
    ``{place}`` filled, the catalogue's unsafe examples and out-of-scope examples); when
-   the step opens with a verb some skills list (``verbs`` in skills.yaml), only those
-   skills compete (refusal examples always do);
+   the step opens with a verb some skills list (``verbs`` in skills.yaml; the word as said
+   or its canonical synonym), only those skills compete (refusal examples always do);
 2. the best example's class wins if its similarity is at least ``semantic_threshold``
    and beats the best example of any *other* class by ``semantic_margin``;
 3. a win by an unsafe class refuses with that rule's reason (UNSAFE_REQUEST); a win by
@@ -17,8 +17,10 @@ Decision rule, per step:
    every named object must be one the skill uses, a graspable object may not be named
    as a destination ("put the tray on the cup"), a skill whose every catalogue phrase
    names its object needs the request to name it too ("put the plate on the tray" is not
-   a request to move the cup), and a ``{place}`` parameter binds to the place named (or
-   the skill is refused if none or several are named).
+   a request to move the cup), a step naming only objects the skill merely ``may_mention``
+   must open with one of the skill's verbs ("start the coffee machine" presses its button;
+   "clean the coffee machine" and "turn off the coffee machine" do not), and a ``{place}``
+   parameter binds to the place named (or the skill is refused if none or several are named).
 
 Similarity alone never moves the robot: what it returns becomes a plan that goes through
 the same contracts and validation as every other plan.
@@ -111,9 +113,14 @@ class SemanticMatcher:
             elif all(n & skill.references() for n in named):
                 self._must_name[name] = skill.references()
 
-    def candidates(self, content: tuple[str, ...]) -> Optional[set[str]]:
-        """Skills allowed to compete for a step with these content words (None: all)."""
-        return self._verbs.get(content[0]) if content else None
+    def candidates(self, content: tuple[str, ...], verb: str = "") -> Optional[set[str]]:
+        """Skills allowed to compete for a step with these content words (None: all).
+
+        ``verb`` is the opening word as said, before synonym mapping: a skill listing it
+        competes too ("get" maps to "bring", yet "get a coffee going" is a coffee)."""
+        found = [self._verbs[w] for w in ((content[0],) if content else ()) + ((verb,) if verb else ())
+                 if w in self._verbs]
+        return set().union(*found) if found else None
 
     def score(self, text: str, allowed: Optional[set[str]] = None) -> Scored:
         """Nearest class of ``text`` and the nearest other class; ``allowed`` limits the skills."""
@@ -137,7 +144,7 @@ class SemanticMatcher:
             UnknownIntentError: not confident, out of scope, or the named objects do not fit.
         """
         can = f"I can: {self.catalogue.capabilities()}"
-        scored = self.score(query.text, self.candidates(query.content))
+        scored = self.score(query.text, self.candidates(query.content, query.verb))
         confident = scored.score >= self.threshold and scored.score - scored.runner_up_score >= self.margin
         log.debug("semantic %r -> %s", query.text, scored)
         if scored.label.startswith(UNSAFE) and scored.score >= self.unsafe_threshold:
@@ -167,6 +174,13 @@ class SemanticMatcher:
             if graspable and mention.after_preposition:
                 raise UnknownIntentError(f"{query.text!r}: {mention.object_id!r} is not a place to "
                                          f"put things on; {can}")
+        named = {m.object_id for m in query.mentions}
+        context = set(skill.may_mention) - _acted_on(skill)
+        verb = query.content[0] if query.content else ""
+        if named and named <= context and verb not in skill.verbs and query.verb not in skill.verbs:
+            raise UnknownIntentError(
+                f"{query.text!r} names only {', '.join(sorted(named))}, which {name} does not act "
+                f"on, and does not ask to {' or '.join(skill.verbs) or name}; {can}")
         must = self._must_name.get(name)
         if must and not any(m.object_id in must for m in query.mentions):
             raise UnknownIntentError(f"{query.text!r} looks like {name} but does not name "
@@ -180,6 +194,12 @@ class SemanticMatcher:
                     f"({', '.join(allowed)}); I found {', '.join(named) or 'none'}")
             bindings[param] = named[0]
         return bindings
+
+
+def _acted_on(skill) -> set[str]:
+    """Objects and places the skill's steps or parameters name (not its ``may_mention``)."""
+    return {r for s in skill.steps for r in (s.object_id, s.target_id) if r and not r.startswith("{")} | \
+        {v for values in skill.params.values() for v in values}
 
 
 def _label(label: str) -> str:

@@ -205,9 +205,20 @@ class Language:
     """Words that refer back to the object of the previous step ("bring it to the tray")."""
     out_of_scope: tuple[str, ...] = ()
     """Example requests the robot cannot do; the semantic matcher refuses near them."""
+    phrasal_verbs: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """"verb particle" -> the word it means here ("switch on" -> start, "drop off" -> put);
+    see :mod:`brainbody.brain.intent` for where the particle may stand."""
+    negations: tuple[str, ...] = ()
+    """Words that say what *not* to do ("don't", "never", "stop"): such requests are refused."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "synonyms", types.MappingProxyType(dict(self.synonyms)))
+        object.__setattr__(self, "phrasal_verbs", types.MappingProxyType(dict(self.phrasal_verbs)))
+        for phrase, meaning in self.phrasal_verbs.items():
+            if not isinstance(phrase, str) or len(phrase.split()) != 2:
+                raise ValueError(f"phrasal verb {phrase!r} must be two words, a verb and a particle")
+            if not isinstance(meaning, str) or len(meaning.split()) != 1:
+                raise ValueError(f"phrasal verb {phrase!r} must mean one word, got {meaning!r}")
         chained = sorted(set(self.synonyms) & set(self.synonyms.values()))
         if chained:
             raise ValueError(f"synonyms {chained} are both canonical words and alternatives")
@@ -444,7 +455,7 @@ class _Reader:
     def language(self, data: Any) -> Language:
         spec = self.mapping(data, "language",
                             optional=("filler", "separators", "synonyms", "unsafe", "pronouns",
-                                      "out_of_scope"))
+                                      "out_of_scope", "phrasal_verbs", "negations"))
         synonyms: dict[str, str] = {}
         for canon, alts in self.mapping(spec.get("synonyms", {}), "language.synonyms",
                                         free=True).items():
@@ -464,15 +475,21 @@ class _Reader:
         filler = self.strings(spec["filler"], "language.filler") if "filler" in spec else ()
         separators = (self.strings(spec["separators"], "language.separators")
                       if "separators" in spec else ())
+        phrasal = {self.string(k, "language.phrasal_verbs"): self.string(v, f"language.phrasal_verbs.{k}")
+                   for k, v in self.mapping(spec.get("phrasal_verbs", {}), "language.phrasal_verbs",
+                                            free=True).items()}
         try:
             return Language(filler=filler, separators=separators, synonyms=synonyms,
+                            phrasal_verbs=phrasal,
+                            negations=(self.strings(spec["negations"], "language.negations")
+                                       if "negations" in spec else ()),
                             unsafe=tuple(unsafe),
                             pronouns=(self.strings(spec["pronouns"], "language.pronouns")
                                       if "pronouns" in spec else ()),
                             out_of_scope=(self.strings(spec["out_of_scope"], "language.out_of_scope")
                                           if "out_of_scope" in spec else ()))
         except ValueError as exc:
-            self.fail("language.synonyms", str(exc))
+            self.fail("language.phrasal_verbs" if "phrasal" in str(exc) else "language.synonyms", str(exc))
 
     def skill(self, name: str, data: Any, defaults: dict[str, float]) -> Skill:
         where = f"skills.{name}"
