@@ -3,6 +3,9 @@ publishes /clock; the intent node serves /brain/execute_intent.
 
     ros2 launch brainbody brainbody_sim.launch.py
     ros2 launch brainbody brainbody_sim.launch.py seed:=3 realtime_factor:=0
+    ros2 launch brainbody brainbody_sim.launch.py \
+        sim_drivetrain:="[budget_planetary, budget_planetary, budget_planetary, budget_planetary,
+                          budget_planetary, budget_planetary, budget_planetary]"
     ros2 action send_goal /brain/execute_intent brainbody_interfaces/action/ExecuteIntent \
         "{intent: 'make coffee'}" --feedback
 
@@ -11,6 +14,7 @@ directory; the launch arguments below override them. The body node reads the rob
 from urdf/panda.urdf of the same share directory itself.
 """
 import os
+from typing import List
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
@@ -20,6 +24,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 PACKAGE = "brainbody"
+HARMONIC_X7 = "[" + ", ".join(["harmonic"] * 7) + "]"
 
 
 def generate_launch_description():
@@ -30,6 +35,8 @@ def generate_launch_description():
     use_sim_time = LaunchConfiguration("use_sim_time")
     seed = LaunchConfiguration("seed")
     realtime_factor = LaunchConfiguration("realtime_factor")
+    sim_drivetrain = LaunchConfiguration("sim_drivetrain")
+    drivetrain_estimates = LaunchConfiguration("drivetrain_estimates")
 
     arguments = [
         DeclareLaunchArgument("use_sim_time", default_value="true",
@@ -39,6 +46,13 @@ def generate_launch_description():
         DeclareLaunchArgument("realtime_factor", default_value="1.0",
                               description="1.0 paces the simulation to the wall clock, "
                                           "0 runs it as fast as possible"),
+        DeclareLaunchArgument("sim_drivetrain", default_value=HARMONIC_X7,
+                              description="the simulated plant's gearbox per arm joint, a YAML list of 7 "
+                                          "profiles of config/sim_drivetrain.yaml (harmonic, "
+                                          "budget_planetary, rigid)"),
+        DeclareLaunchArgument("drivetrain_estimates", default_value=HARMONIC_X7,
+                              description="the servo's drivetrain estimates per arm joint, a YAML list of 7 "
+                                          "sets of config/drivetrain_estimates.yaml"),
     ]
 
     body = Node(
@@ -53,6 +67,8 @@ def generate_launch_description():
                 "use_sim_time": ParameterValue(use_sim_time, value_type=bool),
                 "seed": ParameterValue(seed, value_type=int),
                 "realtime_factor": ParameterValue(realtime_factor, value_type=float),
+                "sim_drivetrain": ParameterValue(sim_drivetrain, value_type=List[str]),
+                "drivetrain_estimates": ParameterValue(drivetrain_estimates, value_type=List[str]),
             },
         ],
     )

@@ -61,6 +61,24 @@ def test_demo_command_exits_zero_and_reports(tmp_path):
     assert "real-time factor" in out and "crush force 4.0 N" in out
 
 
+def test_demo_with_budget_drivetrain_succeeds_and_prints_the_path_error():
+    """`brainbody demo --drivetrain budget`: budget planetary plant and estimates on every joint,
+    compensated; success judged by ground truth, and the tool path error printed."""
+    proc = subprocess.run([sys.executable, "-m", "brainbody.cli", "demo", "make coffee", "--drivetrain", "budget",
+                           "--seed", "3"], capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    out = proc.stdout
+    assert proc.returncode == 0, out[-2000:] + proc.stderr[-2000:]
+    assert "SUCCESS" in out
+    assert "drivetrain: budget_planetary on all 7 joints" in out
+    assert "servo: compensated (gravity, inertia, friction, backlash, compliance)" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("tool path error while moving"))
+    assert "plant budget_planetary x7" in line
+    rms_mm, max_mm = (float(line.split(word, 1)[1].split("mm")[0]) for word in ("RMS", "max"))
+    # Compensated, the budget arm's tool stays within a few millimetres of its command
+    # (plain PID: about 6 mm RMS, 13 mm max on this motion; README).
+    assert 0.0 < rms_mm <= max_mm < 8.0 and rms_mm < 2.0, line
+
+
 def test_demo_command_refuses_unknown_intent():
     proc = subprocess.run([sys.executable, "-m", "brainbody.cli", "demo", "make tea"],
                           capture_output=True, text=True, timeout=300, env=os.environ.copy())

@@ -205,6 +205,28 @@ def test_overrides_are_declared_by_the_nodes_and_wired_to_the_arguments(descript
     assert {"seed", "realtime_factor"} <= body_overrides
 
 
+def test_drivetrain_arguments_are_string_lists_of_known_names(description):
+    from typing import List
+
+    from brainbody.body.drivetrain_estimates import load_estimates
+    from brainbody.sim.drivetrain import profile_names
+    args = arguments(description)
+    body = next(n for n in nodes(description) if n.kwargs["name"] == "body_node")
+    overrides = {k: v for e in body.kwargs["parameters"] if isinstance(e, dict) for k, v in e.items()}
+    for name in ("sim_drivetrain", "drivetrain_estimates"):
+        value = overrides[name]
+        assert type(value).__name__ == "ParameterValue" and value.kwargs["value_type"] == List[str], name
+        assert value.args[0].args[0] == name
+        # launch_ros reads a List[str] argument as YAML: the default must be 7 known names.
+        default = yaml.safe_load(args[name]["default_value"])
+        assert isinstance(default, list) and len(default) == 7 and all(isinstance(v, str) for v in default)
+        if name == "sim_drivetrain":
+            assert set(default) <= set(profile_names())
+            BodyNodeConfig(sim_drivetrain=tuple(default))
+        else:
+            load_estimates(tuple(default))
+
+
 def test_every_file_the_launch_names_exists():
     for node in ast.walk(ast.parse(LAUNCH.read_text())):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) \

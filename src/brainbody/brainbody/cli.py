@@ -3,6 +3,9 @@
 ``brainbody demo "make coffee"`` starts brain and body (one process, or two with
 ``--separate``), sends the intent over ``/brain/execute_intent``, prints progress per
 primitive and a final report judged from simulator ground truth. Exit 0 on success.
+``--drivetrain budget`` gives every joint the budget planetary gearbox (the simulated
+plant and the servo's matching estimates); ``--plain`` switches every compensation off
+but gravity, so the tool path error printed at the end shows what compensation buys.
 
 ``brainbody plan "<text>"`` prints the plan without moving anything (``--json`` for
 scripts); it exits non-zero with the reason when the brain refuses.
@@ -18,6 +21,11 @@ import threading
 import time
 
 EXIT_OK, EXIT_TASK_FAILED, EXIT_REFUSED, EXIT_NO_ROS = 0, 1, 2, 3
+# --drivetrain choice -> profile of config/sim_drivetrain.yaml and set of
+# config/drivetrain_estimates.yaml (same name in both files).
+DRIVETRAINS = {"harmonic": "harmonic", "budget": "budget_planetary"}
+_PLAIN = {"gravity_feedforward": True, "inertia_feedforward": False, "friction_compensation": False,
+          "backlash_compensation": False, "compliance_compensation": False}
 
 
 def _cmd_plan(args) -> int:
@@ -64,9 +72,12 @@ def _cmd_demo(args) -> int:
     executor = MultiThreadedExecutor(num_threads=6)
     client_node = rclpy.create_node("brainbody_demo")
     executor.add_node(client_node)
-    body_params = [Parameter("seed", value=args.seed), Parameter("realtime_factor", value=args.realtime_factor)]
+    body_values = demo_body_parameters(args)
+    body_params = [Parameter(name, value=value) for name, value in body_values.items()]
     if args.separate:
-        ros_args = ["--ros-args", "-p", f"seed:={args.seed}", "-p", f"realtime_factor:={args.realtime_factor}"]
+        ros_args = ["--ros-args"]
+        for name, value in body_values.items():
+            ros_args += ["-p", f"{name}:={_ros_value(value)}"]
         for module, extra in (("brainbody.ros.body_node", ros_args), ("brainbody.ros.intent_node", [])):
             children.append(subprocess.Popen([sys.executable, "-m", module, *extra], env=os.environ.copy()))
         print(f"started body_node and intent_node as processes {[c.pid for c in children]}")
@@ -105,6 +116,10 @@ def _cmd_demo(args) -> int:
         wall0 = time.monotonic()
         sim0 = truth.get("sim_time_s", 0.0)
         print(f"intent: {args.intent!r} (seed {args.seed})")
+        profile = DRIVETRAINS[args.drivetrain]
+        print(f"drivetrain: {profile} on all 7 joints (simulated plant and the servo's estimates) | servo: "
+              + ("plain PID + gravity feed-forward (--plain)" if args.plain
+                 else "compensated (gravity, inertia, friction, backlash, compliance)"), flush=True)
         outcome, result = client.run(ExecuteIntent.Goal(intent=args.intent, dry_run=False),
                                      timeout_s=args.timeout, on_feedback=on_feedback)
         wall = time.monotonic() - wall0
@@ -132,6 +147,10 @@ def _cmd_demo(args) -> int:
         x, y, z = truth["final_position_m"]
         print(f"cup: at ({x:.3f}, {y:.3f}, {z:.3f}) m, on tray {truth['on_tray']}, upright {truth['upright']}, "
               f"filled {truth['fill_fraction']:.0%}, crushed {truth['crushed']}, dropped {truth['dropped']}")
+        if truth.get("path_error_samples"):
+            print(f"tool path error while moving: RMS {truth['path_error_rms_m'] * 1e3:.2f} mm, "
+                  f"max {truth['path_error_max_m'] * 1e3:.2f} mm over {truth['path_error_samples']} samples "
+                  f"(ground-truth TCP vs the commanded tool position; plant {_joined(truth['sim_drivetrain'])})")
         if task_ok and truth_ok:
             print("SUCCESS")
             return EXIT_OK
@@ -157,6 +176,30 @@ def _cmd_demo(args) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         rclpy.try_shutdown()
+
+
+def demo_body_parameters(args) -> dict:
+    """The body_node parameters the demo's options stand for (name -> value)."""
+    profile = DRIVETRAINS[args.drivetrain]
+    values = {"seed": args.seed, "realtime_factor": float(args.realtime_factor),
+              "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7}
+    if args.plain:
+        values.update(_PLAIN)
+    return values
+
+
+def _ros_value(value) -> str:
+    """A parameter value as ``--ros-args -p name:=value`` reads it (YAML)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_ros_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _joined(names) -> str:
+    names = list(names)
+    return f"{names[0]} x{len(names)}" if names and len(set(names)) == 1 else ", ".join(names)
 
 
 def _brews_to_tray(plan_msg) -> bool:
@@ -185,6 +228,12 @@ def main(argv=None) -> int:
     demo.add_argument("--realtime-factor", type=float, default=0.0,
                       help="0: as fast as possible; 1: paced to the wall clock")
     demo.add_argument("--timeout", type=float, default=600.0, help="wall-time limit in seconds")
+    demo.add_argument("--drivetrain", choices=sorted(DRIVETRAINS), default="harmonic",
+                      help="gearbox of every arm joint: harmonic (strain wave, ~1 arcmin) or budget "
+                           "(planetary, 20 arcmin backlash); sets the simulated plant and the servo's estimates")
+    demo.add_argument("--plain", action="store_true",
+                      help="plain PID with gravity feed-forward: inertia, friction, backlash and "
+                           "compliance compensation off")
     plan = sub.add_parser("plan", help="print the plan for an intent without moving")
     plan.add_argument("text")
     plan.add_argument("--json", action="store_true", help="machine-readable plan or refusal")

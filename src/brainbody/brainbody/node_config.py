@@ -17,11 +17,29 @@ class BodyNodeConfig:
     joint_states_rate_hz: float = param(100.0, "rate of /joint_states and /clock in sim time", lo=1.0, hi=1000.0)
     world_objects_rate_hz: float = param(10.0, "rate of /world/objects in sim time", lo=0.1, hi=100.0)
     diagnostics_rate_hz: float = param(1.0, "rate of /diagnostics in sim time", lo=0.1, hi=10.0)
+    joint_tracking_warn_rad: float = param(0.005, "a joint's /diagnostics status turns WARN when its link "
+                                           "tracking error (set-point vs estimate) exceeds this", lo=1e-5, hi=1.0)
+    sim_drivetrain: tuple = param(("harmonic",) * 7, "sim: the SIMULATED plant's drivetrain profile per arm "
+                                  "joint (config/sim_drivetrain.yaml: harmonic, budget_planetary; or rigid); "
+                                  "the controller's own belief is drivetrain_estimates", read_only=True)
 
     def __post_init__(self):
         if self.mode not in ("sim", "hardware"):
             raise ValueError(f"mode must be 'sim' or 'hardware', got {self.mode!r}")
         validate(self)
+        if len(self.sim_drivetrain) != 7:
+            raise ValueError(f"sim_drivetrain needs a profile name for each of the 7 arm joints, "
+                             f"got {len(self.sim_drivetrain)}: {list(self.sim_drivetrain)}")
+        if self.mode == "sim":
+            from brainbody.sim.drivetrain import profile_names   # the plant's file; sim mode only
+            known = profile_names()
+            unknown: dict[str, list[str]] = {}
+            for i, name in enumerate(self.sim_drivetrain):
+                if name not in known:
+                    unknown.setdefault(name, []).append(str(i + 1))
+            if unknown:
+                listed = "; ".join(f"{name!r} (joint {', '.join(joints)})" for name, joints in unknown.items())
+                raise ValueError(f"sim_drivetrain: unknown profile {listed}; known: {', '.join(known)}")
 
 
 

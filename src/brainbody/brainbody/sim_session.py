@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -16,25 +16,50 @@ from brainbody.body.controller import BodyController, PrimitiveReport
 from brainbody.body.robot_model import RobotModel
 from brainbody.config import find_share_file
 from brainbody.lifecycle import Status
+from brainbody.path_error import PathErrorStats
 from brainbody.primitives import Pose, TaskPlan
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observation
 
 
+# Sample the tool path error every this many control ticks (10 ms at 1 kHz).
+PATH_SAMPLE_TICKS = 10
+
+
 class SimSession:
-    """A body controller driving the simulated coffee scene in lock-step."""
+    """A body controller driving the simulated coffee scene in lock-step.
+
+    Args:
+        seed: places the cup.
+        body_config: the controller's parameters (its drivetrain estimates among them).
+        scene_config: the plant's parameters.
+        sim_drivetrain: the plant's drivetrain profile per arm joint (7 names from
+            ``config/sim_drivetrain.yaml`` or ``rigid``); overrides ``scene_config.drivetrain``.
+
+    Raises:
+        BrainBodyError: an unknown drivetrain profile, or a scene MuJoCo cannot compile.
+        ValueError: ``sim_drivetrain`` does not name 7 profiles.
+    """
 
     def __init__(self, *, seed: int = 0, body_config: Optional[BodyConfig] = None,
-                 scene_config: Optional[SceneConfig] = None):
+                 scene_config: Optional[SceneConfig] = None, sim_drivetrain: Optional[Sequence[str]] = None):
         self.body_config = body_config or BodyConfig()
         scene = scene_config or SceneConfig()
-        self.scene_config = dataclasses.replace(scene, seed=seed)
+        changes = {"seed": seed}
+        if sim_drivetrain is not None:
+            changes["drivetrain"] = tuple(sim_drivetrain)
+        self.scene_config = dataclasses.replace(scene, **changes)
         urdf = self.urdf_path = default_urdf_path()
         self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf)
         self.robot = RobotModel(urdf)
         self.body = BodyController(self.body_config, self.robot, self.sim)
         self.objects_db = load_object_database(find_share_file("config", "objects.yaml"))
+        # The path-error judge has its own kinematic model (its own pinocchio data), so it
+        # never races the controller's model used from ROS callback threads.
+        self._judge_robot = RobotModel(urdf)
+        self._tcp_site = self.sim.model.site("tcp").id
+        self.path_error = PathErrorStats()
         self.refresh_world()
 
     def urdf_text(self) -> str:
@@ -46,6 +71,15 @@ class SimSession:
 
     def refresh_world(self) -> None:
         self.body.update_world(self.world_objects())
+
+    def sample_path_error(self) -> None:
+        """Add one tool path error sample if a motion is commanded (call between ticks,
+        from the thread that ticks). About 5 us."""
+        body = self.body
+        if not body.qd_cmd_radps.any():
+            return
+        commanded_m, _ = self._judge_robot.tcp_pose(body.q_cmd_rad)
+        self.path_error.add(commanded_m, self.sim.data.site_xpos[self._tcp_site])
 
     def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05,
                        step_times_s: Optional[list] = None, on_tick: Optional[Callable[[], None]] = None) -> None:
@@ -69,6 +103,8 @@ class SimSession:
                 step_times_s.append(clock() - t0)
             if on_tick is not None:
                 on_tick()
+            if self.body.ticks % PATH_SAMPLE_TICKS == 0:
+                self.sample_path_error()
 
     def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None,
                  on_tick: Optional[Callable[[], None]] = None) -> list[PrimitiveReport]:

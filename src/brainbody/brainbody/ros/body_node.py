@@ -30,6 +30,7 @@ from trajectory_msgs.msg import JointTrajectory
 from brainbody_interfaces.action import ExecutePrimitive
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.drivetrain_estimates import ARCMIN_RAD
 from brainbody.body.robot_model import ARM_JOINTS
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.lifecycle import Status
@@ -39,7 +40,7 @@ from brainbody.ros.conversions import pose_to_msg, primitive_from_msg, time_msg,
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import FINGER_JOINTS
-from brainbody.sim_session import SimSession
+from brainbody.sim_session import PATH_SAMPLE_TICKS, SimSession
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
@@ -48,13 +49,18 @@ _FEEDBACK_PERIOD_S = 0.05
 class BodyNode(Node):
     def __init__(self, *, session: Optional[SimSession] = None, **kwargs):
         super().__init__("body_node", **kwargs)
+        # Set first: if a parameter is refused below, rclpy still destroys this half-built node.
+        self._stop = threading.Event()
+        self._loop: Optional[threading.Thread] = None
         self.node_config = declare_config(self, BodyNodeConfig)
         body_config = declare_config(self, BodyConfig)
         if self.node_config.mode != "sim":
             raise BrainBodyError("mode 'hardware' needs a hardware plugin, which this release does not ship; "
                                  "use mode:=sim", code=ErrorCode.UNSUPPORTED)
-        self.session = session or SimSession(seed=self.node_config.seed, body_config=body_config)
+        self.session = session or SimSession(seed=self.node_config.seed, body_config=body_config,
+                                             sim_drivetrain=self.node_config.sim_drivetrain)
         self.body = self.session.body
+        self._joint_diag_static = self._static_joint_values()
         group = ReentrantCallbackGroup()
 
         self._joint_pub = self.create_publisher(JointState, "/joint_states", qos_profile_sensor_data)
@@ -71,12 +77,14 @@ class BodyNode(Node):
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
-        self._stop = threading.Event()
         self._tick_times = np.zeros(1000)
         self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
         self._loop.start()
-        self.get_logger().info(f"body ready (sim, seed {self.node_config.seed}, "
-                               f"realtime_factor {self.node_config.realtime_factor})")
+        servo = self.body.servo
+        self.get_logger().info(
+            f"body ready (sim, seed {self.node_config.seed}, realtime_factor {self.node_config.realtime_factor}); "
+            f"simulated drivetrain {_names(self.session.scene_config.drivetrain)}, estimates "
+            f"{_names(servo.estimates.names)}, servo {_compensation_label(servo.compensation_state)}")
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:
@@ -104,6 +112,8 @@ class BodyNode(Node):
             tick += 1
             if tick % every_js == 0:
                 self._publish_state()
+            if tick % PATH_SAMPLE_TICKS == 0:
+                self.session.sample_path_error()
             if tick % every_diag == 0:
                 self._publish_diagnostics()
             if cfg.realtime_factor > 0.0:
@@ -132,20 +142,55 @@ class BodyNode(Node):
         self._world_pub.publish(world_to_msg(self.body.world.objects().values(), self._stamp()))
         truth = dataclasses.asdict(self.session.sim.verdict())
         truth["sim_time_s"] = self.body.time_s
+        # The plant's drivetrain and the tool path error judged against MuJoCo's TCP (sim only).
+        truth["sim_drivetrain"] = list(self.session.scene_config.drivetrain)
+        truth.update(self.session.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
+
+    def _static_joint_values(self) -> list[list[KeyValue]]:
+        """Per joint: the key/values that do not change while the node runs (switches, estimates)."""
+        servo = self.body.servo
+        switches = [KeyValue(key=f"compensation_{name}", value=str(on).lower())
+                    for name, on in servo.compensation_state.items()]
+        out = []
+        for i in range(len(ARM_JOINTS)):
+            estimates = [KeyValue(key=f"estimate_{key}", value=value if isinstance(value, str) else f"{value:.6g}")
+                         for key, value in servo.estimates.summary(i).items()]
+            out.append(switches + estimates)
+        return out
 
     def _publish_diagnostics(self) -> None:
         body, stamp = self.body, self._stamp()
+        servo, state = body.servo, body.state
         msg = DiagnosticArray()
         msg.header.stamp = stamp
-        lag = body.q_cmd_rad - body.state.q_rad
+        q_link_est = servo.link_estimate_rad(state.q_rad)
+        link_error = body.q_cmd_rad - q_link_est
+        encoder_error = None if state.q_link_rad is None else body.q_cmd_rad - state.q_link_rad
+        warn_rad = self.node_config.joint_tracking_warn_rad
+        label = _compensation_label(servo.compensation_state)
+        side = servo.backlash.side
         for i, name in enumerate(ARM_JOINTS):
+            error = float(link_error[i])
+            warn = abs(error) > warn_rad
+            values = [KeyValue(key="link_setpoint_rad", value=f"{body.q_cmd_rad[i]:.6f}"),
+                      KeyValue(key="link_estimate_rad", value=f"{q_link_est[i]:.6f}"),
+                      KeyValue(key="link_tracking_error_rad", value=f"{error:.6f}"),
+                      KeyValue(key="motor_setpoint_rad", value=f"{servo.motor_setpoint_rad[i]:.6f}"),
+                      KeyValue(key="motor_error_rad", value=f"{servo.motor_error_rad[i]:.6f}"),
+                      KeyValue(key="velocity_radps", value=f"{state.qd_radps[i]:.4f}"),
+                      KeyValue(key="transmitted_torque_estimate_nm", value=f"{servo.transmitted_torque_nm[i]:.3f}"),
+                      KeyValue(key="backlash_side", value=f"{side[i]:+.2f}"),
+                      KeyValue(key="backlash_offset_arcmin", value=f"{servo.backlash_offset_rad[i] / ARCMIN_RAD:.2f}"),
+                      KeyValue(key="twist_offset_arcmin", value=f"{servo.twist_offset_rad[i] / ARCMIN_RAD:.2f}")]
+            if encoder_error is not None:
+                values.append(KeyValue(key="link_encoder_error_rad", value=f"{encoder_error[i]:.6f}"))
             msg.status.append(DiagnosticStatus(
-                level=DiagnosticStatus.OK if abs(lag[i]) < body.config.tracking_error_limit_rad / 2
-                else DiagnosticStatus.WARN,
-                name=f"body/{name}", hardware_id=name, message="tracking",
-                values=[KeyValue(key="tracking_error_rad", value=f"{lag[i]:.5f}"),
-                        KeyValue(key="velocity_radps", value=f"{body.state.qd_radps[i]:.4f}")]))
+                level=DiagnosticStatus.WARN if warn else DiagnosticStatus.OK,
+                name=f"body/joint/{name}", hardware_id=name,
+                message=(f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
+                         f"{f' above {warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}"),
+                values=values + self._joint_diag_static[i]))
         ticks = self._tick_times[self._tick_times > 0]
         grip = body.grip
         msg.status.append(DiagnosticStatus(
@@ -234,12 +279,26 @@ class BodyNode(Node):
     def stop_loop(self) -> None:
         """Stop the control loop thread (it publishes, so before the executor goes away)."""
         self._stop.set()
-        if self._loop.is_alive() and self._loop is not threading.current_thread():
+        if self._loop is not None and self._loop.is_alive() and self._loop is not threading.current_thread():
             self._loop.join(timeout=5.0)
 
     def destroy_node(self):
         self.stop_loop()
         super().destroy_node()
+
+
+def _names(per_joint) -> str:
+    """``harmonic x7`` for seven equal names, else the list."""
+    names = list(per_joint)
+    return f"{names[0]} x{len(names)}" if len(set(names)) == 1 else ", ".join(names)
+
+
+def _compensation_label(state: dict) -> str:
+    """``compensated (gravity, inertia, ...)`` or ``plain PID + gravity``."""
+    extra = [name for name, on in state.items() if on and name != "gravity"]
+    if not extra:
+        return "plain PID" + (" + gravity" if state.get("gravity") else "")
+    return "compensated (" + ", ".join(name for name, on in state.items() if on) + ")"
 
 
 def main(args=None) -> None:

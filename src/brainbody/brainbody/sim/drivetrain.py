@@ -128,6 +128,20 @@ def load_profiles(path: Optional[Path] = None) -> dict[str, list[JointDrivetrain
     return profiles
 
 
+def profile_names(path: Optional[Path] = None) -> tuple[str, ...]:
+    """Every profile a joint may use: the names in the profiles file, plus ``rigid``.
+
+    Raises:
+        BrainBodyError: the file is missing or has no ``profiles`` mapping.
+    """
+    path = Path(path or default_profiles_path())
+    try:
+        names = sorted(yaml.safe_load(path.read_text(encoding="utf-8"))["profiles"])
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise BrainBodyError(f"cannot read drivetrain profiles from {path}: {exc}") from exc
+    return tuple(names) + (RIGID,)
+
+
 def resolve(names: Sequence[str], profiles: Mapping[str, list[JointDrivetrain]]) -> list[Optional[JointDrivetrain]]:
     """Per-joint drivetrains from per-joint profile names (``rigid``: none)."""
     if len(names) != 7:
