@@ -148,7 +148,8 @@ class GripForceController:
         if self.mode is GripMode.POSITION:
             force = (c.finger_position_gain_npm * (self.opening_target_m - finger_pos_m)
                      - c.finger_damping_nspm * finger_vel_mps)
-            return np.clip(force, -c.finger_position_force_limit_n, c.finger_position_force_limit_n)
+            limit = c.finger_position_force_limit_n
+            return np.minimum(np.maximum(force, -limit), limit)      # np.clip costs more on 2 values
 
         if self.mode is GripMode.APPROACH:
             return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured)
@@ -185,11 +186,12 @@ class GripForceController:
             self.slip_detector.tare(pad_force_xyz_n)     # pads still free: zero the sensors
             self._tared = True
         speed_error = c.approach_speed_mps + np.asarray(finger_vel_mps)    # closing is negative velocity
-        self._approach_integral_n = np.clip(
-            self._approach_integral_n + c.approach_integral_gain_npm * speed_error * dt_s,
-            0.0, c.finger_friction_allowance_n)
+        self._approach_integral_n = np.minimum(np.maximum(
+            self._approach_integral_n + c.approach_integral_gain_npm * speed_error * dt_s, 0.0),
+            c.finger_friction_allowance_n)
         cap = self._approach_integral_n + c.approach_force_fraction * self.target_force_n
-        closing = np.clip(c.approach_speed_gain_nspm * speed_error + self._approach_integral_n, -cap, cap)
+        closing = np.minimum(np.maximum(c.approach_speed_gain_nspm * speed_error + self._approach_integral_n, -cap),
+                             cap)
         # Contact on both pads, or one pad pushing a light object into the other.
         if min(float(pad_force_n[0]), float(pad_force_n[1])) > c.contact_threshold_n:
             self.mode = GripMode.REGULATE
