@@ -16,7 +16,7 @@ import numpy as np
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.slip_detection import SlipState
-from brainbody.primitives import PrimitiveKind, TaskPrimitive
+from brainbody.primitives import PrimitiveKind, TaskPlan, TaskPrimitive
 from brainbody.sim.disturbance import set_body_mass
 from brainbody.sim_session import SimSession
 
@@ -32,18 +32,22 @@ DIFF_S = 0.005               # relative speed from positions this far apart
 TARGETS = {"detected_s": 0.030, "arrested_s": 0.050, "displacement_m": 0.002}
 
 
+
+def hold_cup_plan(hold_n: float) -> TaskPlan:
+    """Reach, grasp with ``hold_n`` and lift the cup: the state every slip trial starts from."""
+    return TaskPlan("hold-cup", "hold the cup", (
+        TaskPrimitive("reach", PrimitiveKind.REACH, object_id="cup"),
+        TaskPrimitive("grasp", PrimitiveKind.GRASP, object_id="cup", grip_force_n=hold_n),
+        TaskPrimitive("lift", PrimitiveKind.LIFT, object_id="cup")))
+
+
 def trial(seed: int, hold_n: float, reflex: bool) -> dict:
     config = dataclasses.replace(BodyConfig(), slip_reflex=reflex)
     session = SimSession(seed=seed, body_config=config)
     body, sim = session.body, session.sim
-    for p in (TaskPrimitive("reach", PrimitiveKind.REACH, object_id="cup"),
-              TaskPrimitive("grasp", PrimitiveKind.GRASP, object_id="cup", grip_force_n=hold_n),
-              TaskPrimitive("lift", PrimitiveKind.LIFT, object_id="cup")):
-        session.refresh_world()
-        execution = body.execute(p)
-        session.run_until_done(execution)
-        if not execution.status.name == "SUCCEEDED":
-            raise RuntimeError(f"setup failed: {body.report(execution).message}")
+    reports = session.run_plan(hold_cup_plan(hold_n))
+    if reports[-1].status.name != "SUCCEEDED" or len(reports) < 3:
+        raise RuntimeError(f"setup failed: {reports[-1].message}")
     m, d = sim.model, sim.data
     cup = m.body("cup").id
     pads = [m.body(n).id for n in ("panda_leftpad", "panda_rightpad")]

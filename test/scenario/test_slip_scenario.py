@@ -5,7 +5,7 @@ import pytest
 
 from brainbody.exceptions import ErrorCode
 from brainbody.lifecycle import Status
-from brainbody.primitives import PrimitiveKind, TaskPrimitive
+from brainbody.primitives import PrimitiveKind, TaskPlan, TaskPrimitive
 from brainbody.sim.disturbance import set_body_mass
 from brainbody.sim_session import SimSession
 
@@ -15,13 +15,12 @@ pytestmark = pytest.mark.scenario
 def hold_and_add_mass(grip_n: float, new_mass_kg: float, wait_s: float = 1.5):
     session = SimSession(seed=3)
     body = session.body
-    for p in (TaskPrimitive("reach", PrimitiveKind.REACH, object_id="cup"),
-              TaskPrimitive("grasp", PrimitiveKind.GRASP, object_id="cup", grip_force_n=grip_n),
-              TaskPrimitive("lift", PrimitiveKind.LIFT, object_id="cup")):
-        session.refresh_world()
-        execution = body.execute(p)
-        session.run_until_done(execution)
-        assert execution.status is Status.SUCCEEDED, body.report(execution).message
+    setup = TaskPlan("hold-cup", "hold the cup", (
+        TaskPrimitive("reach", PrimitiveKind.REACH, object_id="cup"),
+        TaskPrimitive("grasp", PrimitiveKind.GRASP, object_id="cup", grip_force_n=grip_n),
+        TaskPrimitive("lift", PrimitiveKind.LIFT, object_id="cup")))
+    reports = session.run_plan(setup)
+    assert len(reports) == 3 and reports[-1].status is Status.SUCCEEDED, reports[-1].message
     m, d = session.sim.model, session.sim.data
     execution = body.execute(TaskPrimitive("hold", PrimitiveKind.WAIT, duration_s=wait_s))
     step_at, stepped = body.time_s + 0.2, False

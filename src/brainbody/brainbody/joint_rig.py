@@ -15,6 +15,7 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estimates
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.robot_model import RobotModel
+from brainbody.body.trajectory import _quintic
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
 
@@ -103,11 +104,9 @@ def quintic_moves(joint: int, amplitudes_rad: list[float], move_s: float, hold_s
         for start, length, q_start, amp in segments:
             if time_s < start:
                 break
-            tau = min((time_s - start) / length, 1.0)
-            s = tau ** 3 * (10 - 15 * tau + 6 * tau ** 2)
-            ds = 30 * tau ** 2 * (1 - tau) ** 2 / length if tau < 1.0 else 0.0
+            s, ds = _quintic(min((time_s - start) / length, 1.0))
             pos = q_start + amp * s
-            vel = amp * ds
+            vel = amp * ds / length
         q_out[joint], qd_out[joint] = pos, vel
         return q_out, qd_out
 

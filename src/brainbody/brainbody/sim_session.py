@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -82,11 +82,10 @@ class SimSession:
         self.path_error.add(commanded_m, self.sim.data.site_xpos[self._tcp_site])
 
     def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05,
-                       step_times_s: Optional[list] = None, on_tick: Optional[Callable[[], None]] = None) -> None:
+                       step_times_s: Optional[list] = None) -> None:
         """Tick until ``execution`` ends (used without ROS: tests, benchmarks).
 
-        ``step_times_s``, when given, receives the wall time of every control step;
-        ``on_tick`` is called after every step (benchmarks sample the plant there).
+        ``step_times_s``, when given, receives the wall time of every control step.
         """
         next_world = self.body.time_s
         end = self.body.time_s + max_time_s
@@ -101,19 +100,16 @@ class SimSession:
                 t0 = clock()
                 self.body.tick()
                 step_times_s.append(clock() - t0)
-            if on_tick is not None:
-                on_tick()
             if self.body.ticks % PATH_SAMPLE_TICKS == 0:
                 self.sample_path_error()
 
-    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None,
-                 on_tick: Optional[Callable[[], None]] = None) -> list[PrimitiveReport]:
+    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None) -> list[PrimitiveReport]:
         """Execute a plan primitive by primitive, stopping at the first one that does not succeed."""
         reports = []
         for primitive in plan.primitives:
             self.refresh_world()
             execution = self.body.execute(primitive)
-            self.run_until_done(execution, step_times_s=step_times_s, on_tick=on_tick)
+            self.run_until_done(execution, step_times_s=step_times_s)
             reports.append(self.body.report(execution))
             if execution.status is not Status.SUCCEEDED:
                 break

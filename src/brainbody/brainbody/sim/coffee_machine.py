@@ -6,6 +6,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from brainbody.sim.disturbance import set_body_mass
 from brainbody.sim.scene import SceneConfig, tilt_rad
 
 _UPRIGHT_RAD = 0.2
@@ -20,7 +21,6 @@ class CoffeeMachine:
         self._cup_body = model.body("cup").id
         self._cup_qpos = model.jnt_qposadr[model.joint("cup_free").id]
         self._empty_mass = float(model.body_mass[self._cup_body])
-        self._empty_inertia = model.body_inertia[self._cup_body].copy()
         self._was_pressed = False
         self.presses = 0
         self.brew_started_s: float | None = None
@@ -52,19 +52,8 @@ class CoffeeMachine:
             # constants (contact scaling uses the bodies' inverse weights).
             if fill - self.fill_fraction >= 0.1 or fill >= 1.0:
                 self.fill_fraction = fill
-                self._set_cup_mass(self._empty_mass + self._config.cup_fill_mass_kg * fill)
-
-    def _set_cup_mass(self, mass: float) -> None:
-        model, data = self._model, self._data
-        model.body_mass[self._cup_body] = mass
-        model.body_inertia[self._cup_body] = self._empty_inertia * (mass / self._empty_mass)
-        # mj_setConst evaluates the model at qpos0 in ``data``: save and restore the state.
-        state_spec = mujoco.mjtState.mjSTATE_INTEGRATION
-        state = np.empty(mujoco.mj_stateSize(model, state_spec))
-        mujoco.mj_getState(model, data, state, state_spec)
-        mujoco.mj_setConst(model, data)
-        mujoco.mj_setState(model, data, state, state_spec)
-        mujoco.mj_forward(model, data)
+                set_body_mass(self._model, self._data, self._cup_body,
+                              self._empty_mass + self._config.cup_fill_mass_kg * fill)
 
     @property
     def cup_mass_kg(self) -> float:

@@ -210,7 +210,6 @@ class Drivetrain:
                  drivetrains: Sequence[Optional[JointDrivetrain]]):
         self.drivetrains = list(drivetrains)
         d = [dt for dt in drivetrains if dt is not None]
-        self._geared = np.array([dt is not None for dt in drivetrains])
         idx = [i for i, dt in enumerate(drivetrains) if dt is not None]
         self._idx = np.array(idx, dtype=int)
         self._motor_qpos = np.array([model.jnt_qposadr[model.joint(n).id] for n in joint_names])
