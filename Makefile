@@ -1,5 +1,7 @@
-# Every target bootstraps .venv and the colcon build idempotently (scripts/bootstrap.sh).
+# Every target bootstraps .venv/<distro> and the colcon build idempotently (scripts/bootstrap.sh).
+# ROS_DISTRO=kilted|jazzy picks the ROS 2 distribution (default kilted), e.g. `ROS_DISTRO=jazzy make test`.
 SHELL := /bin/bash
+export ROS_DISTRO ?= kilted
 RUN := . scripts/env.sh &&
 # A private DDS domain per run keeps parallel runs (and other users) apart.
 export ROS_DOMAIN_ID ?= $(shell echo $$(( ($$$$ % 100) + 101 )))

