@@ -6,6 +6,7 @@ only convert messages and call the thread-safe :class:`BodyController` API.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -51,6 +52,8 @@ class BodyNode(Node):
         super().__init__("body_node", **kwargs)
         # Set first: if a parameter is refused below, rclpy still destroys this half-built node.
         self._stop = threading.Event()
+        self._winding_down = threading.Event()   # on shutdown: cancel the running primitive
+        self._executing, self._executing_lock = 0, threading.Lock()  # running execute callbacks
         self._loop: Optional[threading.Thread] = None
         self.node_config = declare_config(self, BodyNodeConfig)
         body_config = declare_config(self, BodyConfig)
@@ -241,6 +244,10 @@ class BodyNode(Node):
             self.get_logger().error(f"/body/joint_trajectory refused [{int(exc.code)}]: {exc}")
 
     def _execute(self, goal_handle) -> ExecutePrimitive.Result:
+        with self._executing_count():
+            return self._execute_one(goal_handle)
+
+    def _execute_one(self, goal_handle) -> ExecutePrimitive.Result:
         result = ExecutePrimitive.Result()
         try:
             primitive = primitive_from_msg(goal_handle.request.primitive)
@@ -253,7 +260,7 @@ class BodyNode(Node):
             return result
         feedback = ExecutePrimitive.Feedback()
         while not execution.status.done:
-            if goal_handle.is_cancel_requested:
+            if goal_handle.is_cancel_requested or self._winding_down.is_set():
                 self.body.cancel()
                 break
             feedback.phase, feedback.progress = execution.phase, float(execution.progress)
@@ -269,12 +276,31 @@ class BodyNode(Node):
         result.tool_pose = pose_to_msg(Pose(report.tool_position_m))
         if report.status is Status.SUCCEEDED:
             goal_handle.succeed()
-        elif report.status is Status.CANCELED:
+        elif report.status is Status.CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
+        elif report.status is Status.CANCELED:   # shutting down: no client asked, so the goal aborts
+            result.message = f"body shutting down: {result.message}"
+            goal_handle.abort()
         else:
             self.get_logger().error(f"primitive {primitive.id!r} failed [{report.error_code}]: {report.message}")
             goal_handle.abort()
         return result
+
+    @contextlib.contextmanager
+    def _executing_count(self):
+        with self._executing_lock:
+            self._executing += 1
+        try:
+            yield
+        finally:
+            with self._executing_lock:
+                self._executing -= 1
+
+    def wind_down(self) -> bool:
+        """On shutdown: cancel the running primitive (brake to a hold); True once none runs."""
+        self._winding_down.set()
+        with self._executing_lock:
+            return self._executing == 0
 
     def stop_loop(self) -> None:
         """Stop the control loop thread (it publishes, so before the executor goes away)."""

@@ -54,6 +54,7 @@ class IntentNode(Node):
         self.create_subscription(String, "/brain/intent", self._on_intent_text, 10, callback_group=group)
         self._body = BlockingActionClient(self, ExecutePrimitive, "/body/execute_primitive")
         self._busy = threading.Lock()
+        self._stopping = threading.Event()   # set on shutdown: a running plan cancels itself
         self._server = ActionServer(self, ExecuteIntent, "/brain/execute_intent", execute_callback=self._execute,
                                     goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
@@ -136,14 +137,18 @@ class IntentNode(Node):
         executor = PlanExecutor(self._execute_primitive, self._fresh_world if world is not None else lambda: None,
                                 self.brain_config)
         outcome = executor.run(plan, on_feedback=on_feedback,
-                               should_cancel=lambda: goal_handle.is_cancel_requested)
+                               should_cancel=lambda: goal_handle.is_cancel_requested or self._stopping.is_set())
         result.error_code, result.message = int(outcome.error_code), outcome.message
         if outcome.success:
             goal_handle.succeed()
             result.success = True
-        elif outcome.canceled or goal_handle.is_cancel_requested:
+        elif goal_handle.is_cancel_requested:
             goal_handle.canceled()
             result.error_code = int(ErrorCode.CANCELED)
+        elif outcome.canceled:   # the node is shutting down: no client asked, so the goal aborts
+            goal_handle.abort()
+            result.error_code = int(ErrorCode.CANCELED)
+            result.message = f"brain shutting down: {result.message}"
         else:
             goal_handle.abort()
         (log.info if outcome.success or outcome.canceled else log.error)(result.message)
@@ -163,6 +168,12 @@ class IntentNode(Node):
         return PrimitiveOutcome(success=outcome is TaskResult.SUCCEEDED, error_code=int(body_result.error_code),
                                 message=body_result.message, canceled=outcome is TaskResult.CANCELED,
                                 tool_position_m=(p.x, p.y, p.z), peak_grip_force_n=body_result.peak_grip_force_n)
+
+
+    def wind_down(self) -> bool:
+        """On shutdown: cancel a running plan (the body brakes to a hold); True once idle."""
+        self._stopping.set()
+        return not self._busy.locked()
 
 
 def main(args=None) -> None:
