@@ -54,20 +54,25 @@ def trial(seed: int, hold_n: float, reflex: bool) -> dict:
     session.refresh_world()
     execution = body.execute(TaskPrimitive("hold", PrimitiveKind.WAIT, duration_s=STEP_AFTER_S + OBSERVE_S))
     t_step = body.time_s + STEP_AFTER_S
-    stepped = False
-    rel, times, detected = [], [], None
-    squeeze_before = 0.0
-    while not execution.status.done:
-        if not stepped and body.time_s >= t_step:
-            squeeze_before = sim.judge.peak_squeeze_n
-            set_body_mass(m, d, cup, float(m.body_mass[cup]) + MASS_STEP_KG)
-            stepped, t_step = True, float(d.time)
-        body.tick()
-        if stepped:
-            times.append(float(d.time) - t_step)
-            rel.append(float(d.xpos[cup][2] - 0.5 * (d.xpos[pads[0]][2] + d.xpos[pads[1]][2])))
-            if detected is None and body.grip.slip.state is not SlipState.NONE:
-                detected = float(d.time) - t_step
+    trace = {"stepped": False, "t_step": t_step, "squeeze_before": 0.0, "detected": None}
+    rel, times = [], []
+
+    def observe() -> None:
+        """Between ticks: add the mass once it is time, then record the cup against the pads."""
+        if not trace["stepped"]:
+            if body.time_s >= trace["t_step"]:
+                trace["squeeze_before"] = sim.judge.peak_squeeze_n
+                set_body_mass(m, d, cup, float(m.body_mass[cup]) + MASS_STEP_KG)
+                trace["stepped"], trace["t_step"] = True, float(d.time)
+            return
+        times.append(float(d.time) - trace["t_step"])
+        rel.append(float(d.xpos[cup][2] - 0.5 * (d.xpos[pads[0]][2] + d.xpos[pads[1]][2])))
+        if trace["detected"] is None and body.grip.slip.state is not SlipState.NONE:
+            trace["detected"] = float(d.time) - trace["t_step"]
+
+    session.loop.every(0.0, observe)
+    session.loop.run_execution(execution, max_time_s=2.0 * (STEP_AFTER_S + OBSERVE_S))
+    detected, squeeze_before = trace["detected"], trace["squeeze_before"]
     times, rel = np.asarray(times), np.asarray(rel)
     rel0 = rel[0]
     displacement = float(np.max(np.abs(rel - rel0)))

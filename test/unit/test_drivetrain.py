@@ -141,9 +141,12 @@ def test_friction_feedforward_is_zero_at_rest_and_follows_the_model_when_moving(
     assert f.output_side_nm(np.full(7, 0.5)) == pytest.approx(est.output_coulomb_nm)
 
 
+DT = 0.001   # control period of the backlash tests (s)
+
+
 def _backlash(**kw):
     est = load_estimates(("budget_planetary",) * 7)
-    args = dict(reversal_torque_nm=0.02, static_torque_nm=1.0, min_speed_radps=0.002, takeup_s=0.1, period_s=0.001)
+    args = dict(reversal_torque_nm=0.02, static_torque_nm=1.0, min_speed_radps=0.002, takeup_s=0.1)
     args.update(kw)
     return est, BacklashCompensation(est, **args)
 
@@ -151,22 +154,37 @@ def _backlash(**kw):
 def test_backlash_offset_takes_up_the_gap_towards_the_transmitted_torque():
     est, comp = _backlash()
     moving = np.full(7, 0.1)
-    offset, _, _ = comp.update(np.full(7, 2.0), moving)
+    offset, _, _ = comp.update(np.full(7, 2.0), moving, DT)
     assert offset == pytest.approx(0.5 * est.backlash_rad)            # starts on the loaded flank
     for _ in range(150):                                               # torque reverses while moving
-        offset, rate, _ = comp.update(np.full(7, -2.0), -moving)
+        offset, rate, _ = comp.update(np.full(7, -2.0), -moving, DT)
     assert offset == pytest.approx(-0.5 * est.backlash_rad, rel=0.02)
     assert np.all(np.abs(rate) < 0.05 * est.backlash_rad / 0.1)       # and has come to rest there
 
 
+@pytest.mark.parametrize("dt_s", [0.0005, 0.002])
+def test_backlash_take_up_lasts_the_same_time_at_any_control_rate(dt_s):
+    """The take-up runs on the measured period: at 2 kHz or 500 Hz it follows the 1 kHz run."""
+    reference, fast = _backlash()[1], _backlash()[1]
+    moving = np.full(7, 0.1)
+    reference.update(np.full(7, 2.0), moving, DT)
+    fast.update(np.full(7, 2.0), moving, dt_s)
+    for _ in range(60):                  # 60 ms into a reversal
+        reference.update(np.full(7, -2.0), -moving, DT)
+    for _ in range(int(round(60 * DT / dt_s))):
+        fast.update(np.full(7, -2.0), -moving, dt_s)
+    assert fast.side == pytest.approx(reference.side, abs=0.03)
+    assert np.all(np.abs(reference.side) < 0.95)      # mid take-up: the comparison means something
+
+
 def test_backlash_side_is_held_at_rest_without_a_clear_load():
     est, comp = _backlash()
-    comp.update(np.full(7, 2.0), np.full(7, 0.1))
+    comp.update(np.full(7, 2.0), np.full(7, 0.1), DT)
     for _ in range(300):     # at rest, torque dithering around zero: no take-up, no hunting
-        offset, _, _ = comp.update(np.full(7, 0.3) * (-1) ** _, np.zeros(7))
+        offset, _, _ = comp.update(np.full(7, 0.3) * (-1) ** _, np.zeros(7), DT)
     assert offset == pytest.approx(0.5 * est.backlash_rad)
     for _ in range(300):     # a real static load on the other flank (gravity) does move it
-        offset, _, _ = comp.update(np.full(7, -3.0), np.zeros(7))
+        offset, _, _ = comp.update(np.full(7, -3.0), np.zeros(7), DT)
     assert offset == pytest.approx(-0.5 * est.backlash_rad, rel=0.02)
 
 

@@ -12,6 +12,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.control_loop import ControlLoop
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estimates
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.robot_model import RobotModel
@@ -50,6 +51,30 @@ class Run:
         return float(np.sqrt(np.mean(e * e)))
 
 
+class _RigServo:
+    """The rig's controller for the control loop: the joint servo alone on the motor encoders
+    (no executor, no grip loop; the fingers hold shut with a constant force)."""
+
+    _FINGER_FORCE_N = np.array([5.0, 5.0])
+
+    def __init__(self, sim: Simulator, servo: JointServo, set_point: Callable[[int], tuple[np.ndarray, np.ndarray]]):
+        self.sim, self.servo, self.set_point = sim, servo, set_point
+        self.state = sim.read()
+        self.q_des_rad = self.state.q_rad
+        self.ticks = 0
+
+    @property
+    def time_s(self) -> float:
+        return self.state.time_s
+
+    def tick(self) -> None:
+        self.state = state = self.sim.read()
+        self.q_des_rad, qd_des = self.set_point(self.ticks)
+        self.sim.write(self.servo.torque(self.q_des_rad, qd_des, state.q_rad, state.qd_radps), self._FINGER_FORCE_N)
+        self.sim.step()
+        self.ticks += 1
+
+
 def run_joint(reference: Callable[[float], tuple[np.ndarray, np.ndarray]], duration_s: float, *,
               drivetrain: tuple[str, ...], estimate_sets: tuple[str, ...], switches: dict,
               estimates: Optional[DrivetrainEstimates] = None, warmup_s: float = 0.5) -> Run:
@@ -58,29 +83,33 @@ def run_joint(reference: Callable[[float], tuple[np.ndarray, np.ndarray]], durat
     sim = Simulator(SceneConfig(drivetrain=drivetrain), home_q_rad=np.asarray(body.home_q_rad))
     est = estimates if estimates is not None else load_estimates(estimate_sets)
     servo = JointServo(body, robot(), sim.period_s, est)
-    state = sim.read()
-    hold = servo.start(state.q_rad)
+    hold = servo.start(sim.read().q_rad)
     q0, _ = reference(0.0)
     offset = hold - q0           # the reference is relative to where the arm starts
     n = int(round(duration_s / sim.period_s))
     w = int(round(warmup_s / sim.period_s))
-    t_log, qd_log, ql_log, qm_log = (np.zeros(n), np.zeros((n, 7)), np.zeros((n, 7)), np.zeros((n, 7)))
     zero = np.zeros(7)
-    for k in range(w + n):
-        state = sim.read()
+
+    def set_point(k: int) -> tuple[np.ndarray, np.ndarray]:
         if k < w:
-            q_des, qd_des = hold, zero
-        else:
-            q_ref, qd_des = reference((k - w) * sim.period_s)
-            q_des = q_ref + offset
-        sim.write(servo.torque(q_des, qd_des, state.q_rad, state.qd_radps), np.array([5.0, 5.0]))
-        sim.step()
-        if k >= w:
-            i = k - w
-            t_log[i] = (k - w) * sim.period_s
-            qd_log[i] = q_des
-            ql_log[i] = sim.link_angle_rad()
-            qm_log[i] = state.q_rad
+            return hold, zero
+        q_ref, qd_des = reference((k - w) * sim.period_s)
+        return q_ref + offset, qd_des
+
+    rig = _RigServo(sim, servo, set_point)
+    t_log, qd_log, ql_log, qm_log = (np.zeros(n), np.zeros((n, 7)), np.zeros((n, 7)), np.zeros((n, 7)))
+
+    def record() -> None:
+        """Between ticks: what the last tick commanded, read and did to the link."""
+        i = rig.ticks - 1 - w
+        if i >= 0:
+            t_log[i], qd_log[i] = i * sim.period_s, rig.q_des_rad
+            ql_log[i], qm_log[i] = sim.link_angle_rad(), rig.state.q_rad
+
+    loop = ControlLoop(rig)
+    loop.every(0.0, record)
+    loop.run_until(lambda: rig.ticks >= w + n)
+    record()
     return Run(t_log, qd_log, ql_log, qm_log)
 
 

@@ -33,6 +33,13 @@ class SimPlanRunner:
         self.session, self.config, self.on_tick = session, config, on_tick
         self.max_primitive_s = max_primitive_s
         self.executor = PlanExecutor(self.execute, self.observe, config)
+        self._running: Optional[TaskPrimitive] = None
+        if on_tick is not None:
+            session.loop.every(0.0, self._on_tick)
+
+    def _on_tick(self) -> None:
+        if self._running is not None:
+            self.on_tick(self._running)
 
     def observe(self) -> WorldModel:
         return WorldModel(self.session.world_objects())
@@ -41,20 +48,12 @@ class SimPlanRunner:
         session = self.session
         session.refresh_world()
         execution = session.body.execute(primitive)
-        limit_s = session.body.time_s + (primitive.timeout_s or self.max_primitive_s)
-        next_world = session.body.time_s
-        while not execution.status.done:
-            if should_cancel():
-                session.body.cancel()
-            if session.body.time_s >= limit_s:
-                session.body.cancel()
-                break
-            if session.body.time_s >= next_world:
-                session.refresh_world()
-                next_world += 0.05
-            if self.on_tick is not None:
-                self.on_tick(primitive)
-            session.body.tick()
+        self._running = primitive
+        try:
+            session.loop.run_execution(execution, max_time_s=primitive.timeout_s or self.max_primitive_s,
+                                       should_cancel=should_cancel)
+        finally:
+            self._running = None
         report = session.body.report(execution)
         return PrimitiveOutcome(success=report.status is Status.SUCCEEDED, error_code=report.error_code,
                                 message=report.message, canceled=report.status is Status.CANCELED,

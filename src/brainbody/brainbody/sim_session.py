@@ -6,12 +6,12 @@ Used by the body node in ``sim`` mode, the demo, the scenario tests and the benc
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Optional, Sequence
 
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.control_loop import ControlLoop
 from brainbody.body.controller import BodyController, PrimitiveReport
 from brainbody.body.robot_model import RobotModel
 from brainbody.config import find_share_file
@@ -23,8 +23,10 @@ from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observation
 
 
-# Sample the tool path error every this many control ticks (10 ms at 1 kHz).
-PATH_SAMPLE_TICKS = 10
+# Sample the tool path error this often (sim time): every 10th tick at 1 kHz.
+PATH_SAMPLE_PERIOD_S = 0.01
+# The body's world model is refreshed from the simulator's observations this often.
+WORLD_REFRESH_PERIOD_S = 0.05
 
 
 class SimSession:
@@ -36,6 +38,10 @@ class SimSession:
         scene_config: the plant's parameters.
         sim_drivetrain: the plant's drivetrain profile per arm joint (7 names from
             ``config/sim_drivetrain.yaml`` or ``rigid``); overrides ``scene_config.drivetrain``.
+        realtime_factor: 0 runs as fast as possible, r > 0 paces sim time to r x wall time.
+
+    ``loop`` is the :class:`ControlLoop` that drives the body; it refreshes the body's
+    world model and samples the tool path error. Runners add their own jobs to it.
 
     Raises:
         BrainBodyError: an unknown drivetrain profile, or a scene MuJoCo cannot compile.
@@ -43,7 +49,8 @@ class SimSession:
     """
 
     def __init__(self, *, seed: int = 0, body_config: Optional[BodyConfig] = None,
-                 scene_config: Optional[SceneConfig] = None, sim_drivetrain: Optional[Sequence[str]] = None):
+                 scene_config: Optional[SceneConfig] = None, sim_drivetrain: Optional[Sequence[str]] = None,
+                 realtime_factor: float = 0.0):
         self.body_config = body_config or BodyConfig()
         scene = scene_config or SceneConfig()
         changes = {"seed": seed}
@@ -61,6 +68,9 @@ class SimSession:
         self._tcp_site = self.sim.model.site("tcp").id
         self.path_error = PathErrorStats()
         self.refresh_world()
+        self.loop = ControlLoop(self.body, realtime_factor=realtime_factor)
+        self.loop.every(WORLD_REFRESH_PERIOD_S, self.refresh_world)
+        self.loop.every(PATH_SAMPLE_PERIOD_S, self.sample_path_error)
 
     def urdf_text(self) -> str:
         return self.urdf_path.read_text(encoding="utf-8")
@@ -81,27 +91,16 @@ class SimSession:
         commanded_m, _ = self._judge_robot.tcp_pose(body.q_cmd_rad)
         self.path_error.add(commanded_m, self.sim.data.site_xpos[self._tcp_site])
 
-    def run_until_done(self, execution, *, max_time_s: float = 120.0, world_period_s: float = 0.05,
+    def run_until_done(self, execution, *, max_time_s: float = 120.0,
                        step_times_s: Optional[list] = None) -> None:
-        """Tick until ``execution`` ends (used without ROS: tests, benchmarks).
-
-        ``step_times_s``, when given, receives the wall time of every control step.
-        """
-        next_world = self.body.time_s
-        end = self.body.time_s + max_time_s
-        clock = time.perf_counter
-        while not execution.status.done and self.body.time_s < end:
-            if self.body.time_s >= next_world:
-                self.refresh_world()
-                next_world += world_period_s
-            if step_times_s is None:
-                self.body.tick()
-            else:
-                t0 = clock()
-                self.body.tick()
-                step_times_s.append(clock() - t0)
-            if self.body.ticks % PATH_SAMPLE_TICKS == 0:
-                self.sample_path_error()
+        """Run the loop until ``execution`` ends (used without ROS: tests, benchmarks); past
+        ``max_time_s`` of sim time it is cancelled. ``step_times_s``, when given, receives
+        the wall time of every control step."""
+        self.loop.tick_costs_s = step_times_s
+        try:
+            self.loop.run_execution(execution, max_time_s=max_time_s)
+        finally:
+            self.loop.tick_costs_s = None
 
     def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None) -> list[PrimitiveReport]:
         """Execute a plan primitive by primitive, stopping at the first one that does not succeed."""

@@ -27,7 +27,7 @@ class BacklashCompensation:
     """Motor set-point offset (7,) with its first two derivatives."""
 
     def __init__(self, estimates: DrivetrainEstimates, *, reversal_torque_nm: float, static_torque_nm: float,
-                 min_speed_radps: float, takeup_s: float, period_s: float):
+                 min_speed_radps: float, takeup_s: float):
         self._half = 0.5 * estimates.backlash_rad
         self._threshold = float(reversal_torque_nm)
         self._static = float(static_torque_nm)
@@ -35,15 +35,14 @@ class BacklashCompensation:
         # Critically damped: settles to ~2% of a full swing in about takeup_s.
         self._w = 5.8 / max(float(takeup_s), 1e-3)
         self._w2, self._2w = self._w ** 2, 2.0 * self._w
-        self._dt = float(period_s)
         self.side = np.zeros(7)
         self._side_rate = np.zeros(7)
         self._target = np.zeros(7)
         self._started = False
 
-    def update(self, transmitted_torque_nm: np.ndarray, desired_velocity_radps: np.ndarray
+    def update(self, transmitted_torque_nm: np.ndarray, desired_velocity_radps: np.ndarray, dt_s: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Offset, offset rate and offset acceleration for this tick."""
+        """Offset, offset rate and offset acceleration for this tick of ``dt_s`` seconds."""
         magnitude = np.abs(transmitted_torque_nm)
         threshold = np.where(np.abs(desired_velocity_radps) > self._min_speed, self._threshold, self._static)
         self._target = np.where(magnitude > threshold, np.sign(transmitted_torque_nm), self._target)
@@ -52,7 +51,7 @@ class BacklashCompensation:
             self.side = self._target.copy()
             self._started = True
         accel = self._w2 * (self._target - self.side) - self._2w * self._side_rate
-        self._side_rate = self._side_rate + accel * self._dt
-        self.side = self.side + self._side_rate * self._dt
+        self._side_rate = self._side_rate + accel * dt_s
+        self.side = self.side + self._side_rate * dt_s
         half = self._half
         return half * self.side, half * self._side_rate, half * accel

@@ -30,6 +30,7 @@ from brainbody.world import WorldModel, WorldObject
 
 log = logging.getLogger(__name__)
 _SCALE_RATE_S = 0.1     # the motion speed scale changes by at most 1 in this time
+_MAX_PERIODS_PER_TICK = 4.0   # a longer gap between samples counts as this many periods
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +180,7 @@ class BodyController:
         """One control period: read, decide, write, step the hardware."""
         with self.lock:
             state = self.hardware.read()
+            dt = self._measured_period_s(state.time_s)
             self.state = state
             if self.execution is not None and not self.execution.status.done:
                 status = self.execution.step()
@@ -191,17 +193,26 @@ class BodyController:
                 if self._trajectory.done(self._trajectory_time_s):
                     self._trajectory = None
                     self.qd_cmd_radps = np.zeros(7)
-            tau = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps)
-            finger = self.grip.update(state.time_s, self.hardware.period_s, state.finger_pos_m,
+            tau = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
+            finger = self.grip.update(state.time_s, dt, state.finger_pos_m,
                                       state.finger_vel_mps, state.pad_force_n, state.pad_force_xyz_n)
             self.hardware.write(tau, finger)
             self.ticks += 1
-            period = self.hardware.period_s
             if self._applied_speed_scale != self.motion_speed_scale:
-                step = period / _SCALE_RATE_S
+                step = dt / _SCALE_RATE_S
                 self._applied_speed_scale += min(max(self.motion_speed_scale - self._applied_speed_scale, -step), step)
-            self._trajectory_time_s += period * self._applied_speed_scale
+            self._trajectory_time_s += dt * self._applied_speed_scale
         self.hardware.step()
+
+    def _measured_period_s(self, time_s: float) -> float:
+        """The period since the last sample, from the hardware clock. The nominal period when
+        there is none (the first tick) or the clock did not advance; at most a few nominal
+        periods, so a late sample cannot kick the integrators."""
+        nominal = self.hardware.period_s
+        dt = time_s - self.state.time_s
+        if not dt > 0.0:          # also NaN
+            return nominal
+        return min(dt, _MAX_PERIODS_PER_TICK * nominal)
 
     def _tracking_lost(self) -> bool:
         return bool(np.max(np.abs(self.q_cmd_rad - self.state.q_rad)) > self.config.tracking_error_limit_rad)

@@ -41,9 +41,7 @@ class JointServo:
         self._i_limit = np.asarray(config.joint_integral_limit_nm, dtype=float)
         self._i_zone = config.joint_integral_zone_rad
         self._i_deadband = config.joint_integral_deadband_rad
-        self._dt = float(period_s)
-        self._inv_dt = 1.0 / self._dt
-        self._ki_dt = self._ki * self._dt
+        self.period_s = float(period_s)   # nominal; each tick may pass the measured one
         self._model = model
         self._limit = model.effort_limit_nm
         self._amax = config.max_feedforward_accel_radps2
@@ -56,7 +54,7 @@ class JointServo:
         self.backlash = BacklashCompensation(self.estimates, reversal_torque_nm=c.backlash_reversal_torque_nm,
                                              static_torque_nm=c.backlash_static_torque_nm,
                                              min_speed_radps=c.backlash_min_speed_radps,
-                                             takeup_s=c.backlash_takeup_s, period_s=self._dt)
+                                             takeup_s=c.backlash_takeup_s)
         self._rotor = self.estimates.reflected_inertia_kgm2
         self._integral = np.zeros(7)
         self._qd_des_prev: np.ndarray | None = None
@@ -91,12 +89,14 @@ class JointServo:
         self._integral[:] = 0.0
 
     def torque(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray,
-               q_rad: np.ndarray, qd_radps: np.ndarray) -> np.ndarray:
+               q_rad: np.ndarray, qd_radps: np.ndarray, dt_s: float | None = None) -> np.ndarray:
+        """Joint torques (7,) in N m. ``dt_s``: the measured control period (default the nominal)."""
+        dt = self.period_s if dt_s is None else dt_s
         # Desired acceleration by differencing the (smooth) desired velocity; clipped so a
         # set-point jump (a stop) does not turn into a torque spike.
         if self._qd_des_prev is None:
             self._qd_des_prev = qd_des_radps
-        qdd = np.minimum(np.maximum((qd_des_radps - self._qd_des_prev) * self._inv_dt, -self._amax), self._amax)
+        qdd = np.minimum(np.maximum((qd_des_radps - self._qd_des_prev) / dt, -self._amax), self._amax)
         self._qd_des_prev = qd_des_radps.copy()
 
         if self.inertia:
@@ -113,7 +113,7 @@ class JointServo:
 
         q_m, qd_m, qdd_m = q_des_rad, qd_des_radps, qdd
         if self.backlash_on:
-            offset, rate, accel = self.backlash.update(tau_link, qd_des_radps)
+            offset, rate, accel = self.backlash.update(tau_link, qd_des_radps, dt)
             q_m, qd_m, qdd_m = q_m + offset, qd_m + rate, qdd_m + accel
             self.backlash_offset_rad = offset
         if self.compliance_on:
@@ -127,7 +127,7 @@ class JointServo:
         size = np.abs(error)
         # Integrate only inside the zone and outside the deadband (booleans as 0/1 factors).
         gate = (size < self._i_zone) & (size > self._i_deadband)
-        integral = np.minimum(np.maximum(self._integral + self._ki_dt * error * gate, -self._i_limit), self._i_limit)
+        integral = np.minimum(np.maximum(self._integral + (self._ki * dt) * error * gate, -self._i_limit), self._i_limit)
         self._integral = integral
         tau = self._kp * error + self._kd * (qd_m - qd_radps) + integral + tau_link
         if self.inertia:

@@ -41,7 +41,7 @@ from brainbody.ros.conversions import pose_to_msg, primitive_from_msg, time_msg,
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import FINGER_JOINTS
-from brainbody.sim_session import PATH_SAMPLE_TICKS, SimSession
+from brainbody.sim_session import SimSession
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
@@ -62,6 +62,7 @@ class BodyNode(Node):
                                  "use mode:=sim", code=ErrorCode.UNSUPPORTED)
         self.session = session or SimSession(seed=self.node_config.seed, body_config=body_config,
                                              sim_drivetrain=self.node_config.sim_drivetrain)
+        self.session.loop.realtime_factor = self.node_config.realtime_factor
         self.body = self.session.body
         self._joint_diag_static = self._static_joint_values()
         group = ReentrantCallbackGroup()
@@ -80,7 +81,6 @@ class BodyNode(Node):
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
-        self._tick_times = np.zeros(1000)
         self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
         self._loop.start()
         servo = self.body.servo
@@ -98,31 +98,11 @@ class BodyNode(Node):
             raise
 
     def _loop_body(self) -> None:
-        cfg = self.node_config
-        period = self.body.hardware.period_s
-        every_js = max(int(round(1.0 / (cfg.joint_states_rate_hz * period))), 1)
-        every_world = max(int(round(1.0 / (cfg.world_objects_rate_hz * period))), 1)
-        every_diag = max(int(round(1.0 / (cfg.diagnostics_rate_hz * period))), 1)
-        wall0, sim0 = time.monotonic(), self.body.time_s
-        tick = 0
-        while not self._stop.is_set() and rclpy.ok():
-            if tick % every_world == 0:
-                self.session.refresh_world()
-                self._publish_world()
-            t0 = time.perf_counter()
-            self.body.tick()
-            self._tick_times[tick % len(self._tick_times)] = time.perf_counter() - t0
-            tick += 1
-            if tick % every_js == 0:
-                self._publish_state()
-            if tick % PATH_SAMPLE_TICKS == 0:
-                self.session.sample_path_error()
-            if tick % every_diag == 0:
-                self._publish_diagnostics()
-            if cfg.realtime_factor > 0.0:
-                ahead = (self.body.time_s - sim0) / cfg.realtime_factor - (time.monotonic() - wall0)
-                if ahead > 0.002:
-                    time.sleep(ahead)
+        cfg, loop = self.node_config, self.session.loop
+        loop.every(1.0 / cfg.world_objects_rate_hz, self._publish_world)
+        loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_state)
+        loop.every(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics)
+        loop.run_until(lambda: not rclpy.ok(), stop=self._stop)
 
     def _stamp(self) -> Time:
         return time_msg(self.body.time_s)
@@ -194,7 +174,8 @@ class BodyNode(Node):
                 message=(f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                          f"{f' above {warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}"),
                 values=values + self._joint_diag_static[i]))
-        ticks = self._tick_times[self._tick_times > 0]
+        timing = self.session.loop.timing
+        p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
         grip = body.grip
         msg.status.append(DiagnosticStatus(
             level=DiagnosticStatus.WARN if grip.hold_at_limit else DiagnosticStatus.OK, name="body/gripper",
@@ -210,8 +191,11 @@ class BodyNode(Node):
                     KeyValue(key="holding", value=body.holding or "")]))
         msg.status.append(DiagnosticStatus(
             level=DiagnosticStatus.OK, name="body/control_loop", hardware_id="body",
-            message="running", values=[KeyValue(key="median_step_us",
-                                                value=f"{np.median(ticks) * 1e6 if len(ticks) else 0:.1f}")]))
+            message="running", values=[
+                KeyValue(key="median_step_us", value=f"{timing.median_tick_cost_s() * 1e6:.1f}"),
+                KeyValue(key="period_p50_ms", value=f"{p50 * 1e3:.3f}"),
+                KeyValue(key="period_p99_ms", value=f"{p99 * 1e3:.3f}"),
+                KeyValue(key="period_max_ms", value=f"{top * 1e3:.3f}")]))
         self._diag_pub.publish(msg)
 
     # -- ROS inputs ---------------------------------------------------------------------

@@ -1,0 +1,152 @@
+"""The body's one control loop, used by every runner.
+
+The embedded simulation, the ROS body node, the plan runner, the rigs and the benchmarks all
+drive a :class:`~brainbody.body.controller.BodyController` through :class:`ControlLoop`: it
+ticks the controller once per hardware period, runs the jobs that are due between ticks
+(world refresh, path-error samples, state and diagnostics publishing) on the hardware clock,
+paces the run to wall time when asked, and measures the control period and the cost of each
+tick. Runners differ only in the jobs they add and in when they stop.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from typing import Callable, Optional, Protocol
+
+import numpy as np
+
+from brainbody.body.controller import BodyController
+from brainbody.body.primitive_executor import PrimitiveExecution
+
+# Pacing only sleeps when the loop is this far ahead of wall time (a shorter sleep costs more
+# than it keeps in step).
+_MIN_SLEEP_S = 0.002
+# Ring buffers of the last this many periods and tick costs, for diagnostics.
+_HISTORY = 1000
+
+
+class Ticked(Protocol):
+    """What the loop drives: a controller that runs one period per :meth:`tick` on the
+    hardware clock :attr:`time_s` (a :class:`BodyController`, or a rig's servo alone)."""
+
+    @property
+    def time_s(self) -> float: ...
+
+    def tick(self) -> None: ...
+
+
+@dataclasses.dataclass
+class _Job:
+    period_s: float
+    callback: Callable[[], None]
+    next_s: float = -math.inf
+
+
+class LoopTiming:
+    """The last :data:`_HISTORY` control periods (hardware clock) and tick costs (wall clock)."""
+
+    def __init__(self, size: int = _HISTORY):
+        self.period_s = np.zeros(size)
+        self.tick_cost_s = np.zeros(size)
+        self.count = 0
+
+    def add(self, period_s: float, tick_cost_s: float) -> None:
+        i = self.count % len(self.period_s)
+        self.period_s[i], self.tick_cost_s[i] = period_s, tick_cost_s
+        self.count += 1
+
+    def _filled(self, values: np.ndarray) -> np.ndarray:
+        return values[:min(self.count, len(values))]
+
+    def median_tick_cost_s(self) -> float:
+        filled = self._filled(self.tick_cost_s)
+        return float(np.median(filled)) if len(filled) else 0.0
+
+    def period_percentiles_s(self, *quantiles: float) -> list[float]:
+        filled = self._filled(self.period_s)
+        return [float(np.percentile(filled, 100 * q)) if len(filled) else 0.0 for q in quantiles]
+
+
+class ControlLoop:
+    """Ticks ``body`` and runs the jobs due between ticks.
+
+    Args:
+        body: the controller; its hardware sets the clock and the period. Only
+            :meth:`run_execution` needs a full :class:`BodyController`.
+        realtime_factor: 0 runs as fast as possible; r > 0 paces hardware time to r x wall time.
+        tick_costs_s: when given, receives the wall time of every tick (benchmarks).
+    """
+
+    def __init__(self, body: Ticked | BodyController, *, realtime_factor: float = 0.0,
+                 tick_costs_s: Optional[list] = None):
+        if not (realtime_factor >= 0.0 and math.isfinite(realtime_factor)):
+            raise ValueError(f"realtime_factor must be finite and >= 0, got {realtime_factor!r}")
+        self.body = body
+        self.realtime_factor = float(realtime_factor)
+        self.tick_costs_s = tick_costs_s
+        self.timing = LoopTiming()
+        self._jobs: list[_Job] = []
+        self._pace_origin: Optional[tuple[float, float]] = None
+        self._last_time_s: Optional[float] = None
+
+    def every(self, period_s: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` between ticks, first before the next tick, then every ``period_s``
+        of hardware time (0: before every tick)."""
+        if not (period_s >= 0.0 and math.isfinite(period_s)):
+            raise ValueError(f"period_s must be finite and >= 0, got {period_s!r}")
+        self._jobs.append(_Job(float(period_s), callback))
+
+    def step(self) -> None:
+        """One control period: the due jobs, one tick, pacing."""
+        body = self.body
+        now = body.time_s
+        for job in self._jobs:
+            if now >= job.next_s:
+                job.callback()
+                # Catch up without bursts when the loop fell behind.
+                job.next_s = max(job.next_s + job.period_s, now) if job.next_s > -math.inf else now + job.period_s
+        t0 = time.perf_counter()
+        body.tick()
+        cost = time.perf_counter() - t0
+        if self.tick_costs_s is not None:
+            self.tick_costs_s.append(cost)
+        time_s = body.time_s
+        if self._last_time_s is not None:
+            self.timing.add(time_s - self._last_time_s, cost)
+        self._last_time_s = time_s
+        if self.realtime_factor > 0.0:
+            self._pace(time_s)
+
+    def _pace(self, time_s: float) -> None:
+        wall = time.monotonic()
+        if self._pace_origin is None:
+            self._pace_origin = (wall, time_s)
+            return
+        wall0, time0 = self._pace_origin
+        ahead = (time_s - time0) / self.realtime_factor - (wall - wall0)
+        if ahead > _MIN_SLEEP_S:
+            time.sleep(ahead)
+
+    def run_until(self, done: Callable[[], bool], *, max_time_s: float = math.inf,
+                  stop: Optional[threading.Event] = None) -> bool:
+        """Step until ``done()``; False when ``max_time_s`` of hardware time or ``stop`` came first."""
+        end = self.body.time_s + max_time_s
+        while not done():
+            if self.body.time_s >= end or (stop is not None and stop.is_set()):
+                return False
+            self.step()
+        return True
+
+    def run_execution(self, execution: PrimitiveExecution, *, max_time_s: float = 120.0,
+                      should_cancel: Callable[[], bool] = lambda: False) -> None:
+        """Step until ``execution`` ends. A cancel request, or ``max_time_s`` of hardware time
+        without an end, cancels it (the arm brakes to a hold)."""
+        end = self.body.time_s + max_time_s
+        while not execution.status.done:
+            if should_cancel() or self.body.time_s >= end:
+                self.body.cancel()
+                if self.body.time_s >= end:
+                    return
+            self.step()
