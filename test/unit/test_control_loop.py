@@ -1,0 +1,81 @@
+"""The one control loop: jobs between ticks on the hardware clock, pacing, timing, and the
+way it ends an execution."""
+import time
+
+import numpy as np
+import pytest
+
+from brainbody.body.control_loop import ControlLoop
+from brainbody.lifecycle import Status
+from brainbody.primitives import PrimitiveKind, TaskPrimitive
+from brainbody.sim_session import SimSession
+
+
+class Clocked:
+    """A controller whose hardware clock advances ``period_s`` per tick."""
+
+    def __init__(self, period_s=0.001):
+        self.period_s, self.time_s, self.ticks = period_s, 0.0, 0
+
+    def tick(self):
+        self.ticks += 1
+        self.time_s = self.ticks * self.period_s
+
+
+def test_jobs_run_between_ticks_at_their_period_of_hardware_time():
+    body = Clocked()
+    loop = ControlLoop(body)
+    seen = {"every": [], "10ms": []}
+    loop.every(0.0, lambda: seen["every"].append(body.ticks))
+    loop.every(0.01, lambda: seen["10ms"].append(body.ticks))
+    assert loop.run_until(lambda: body.ticks >= 50)
+    assert seen["every"] == list(range(50))               # before every tick
+    assert seen["10ms"] == [0, 10, 20, 30, 40]            # first before the first tick
+
+
+def test_run_until_stops_at_the_time_limit():
+    body = Clocked()
+    assert not ControlLoop(body).run_until(lambda: False, max_time_s=0.02)
+    assert body.ticks == pytest.approx(20, abs=1)
+
+
+def test_timing_measures_the_hardware_period():
+    body = Clocked(period_s=0.002)
+    loop = ControlLoop(body)
+    loop.run_until(lambda: body.ticks >= 100)
+    p50, p99 = loop.timing.period_percentiles_s(0.5, 0.99)
+    assert p50 == pytest.approx(0.002) and p99 == pytest.approx(0.002)
+    assert loop.timing.median_tick_cost_s() >= 0.0
+
+
+def test_pacing_keeps_hardware_time_behind_wall_time():
+    body = Clocked()
+    loop = ControlLoop(body, realtime_factor=2.0)
+    t0 = time.monotonic()
+    loop.run_until(lambda: body.time_s >= 0.2)            # 0.2 s of hardware time at 2x
+    assert time.monotonic() - t0 >= 0.09
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+def test_bad_rates_and_periods_are_refused(bad):
+    with pytest.raises(ValueError):
+        ControlLoop(Clocked(), realtime_factor=bad)
+    with pytest.raises(ValueError):
+        ControlLoop(Clocked()).every(bad, lambda: None)
+
+
+def test_an_execution_past_its_time_limit_is_cancelled_and_the_arm_holds():
+    session = SimSession(seed=0)
+    execution = session.body.execute(TaskPrimitive("w", PrimitiveKind.WAIT, duration_s=5.0))
+    session.loop.run_execution(execution, max_time_s=0.05)
+    assert execution.status is Status.CANCELED
+    assert not np.any(session.body.qd_cmd_radps)
+
+
+def test_a_cancel_request_ends_the_execution():
+    session = SimSession(seed=0)
+    execution = session.body.execute(TaskPrimitive("w", PrimitiveKind.WAIT, duration_s=5.0))
+    start = session.body.time_s
+    session.loop.run_execution(execution, should_cancel=lambda: session.body.time_s - start > 0.02)
+    assert execution.status is Status.CANCELED
+    assert session.body.time_s - start < 0.1
