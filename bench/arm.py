@@ -15,8 +15,8 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
 from brainbody.sim.scene import SceneConfig
-from brainbody.sim_session import SimSession
-from brainbody.joint_rig import COMPENSATED, PLAIN
+from brainbody.runtime.sim_session import SimSession
+from brainbody.runtime.joint_rig import COMPENSATED, PLAIN
 
 TITLE = "end-effector path error over the coffee task: budget joints compensated vs plain, vs harmonic joints"
 SEED = 0

@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from brainbody.body.drivetrain_estimates import load_estimates
-from brainbody.joint_rig import ARCMIN, COMPENSATED, PLAIN, quintic_moves, run_joint
+from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, PLAIN, quintic_moves, run_joint
 
 TITLE = "backlash compensation on a 20 arcmin joint, repeated reversals (ground-truth link error)"
 JOINT = 0

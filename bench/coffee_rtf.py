@@ -17,7 +17,7 @@ import numpy as np
 
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 
 def bare_physics_step_s(seed: int, steps: int = 20000) -> float:

@@ -20,8 +20,8 @@ from brainbody.body.grip_force import GripForceController
 from brainbody.body.joint_servo import JointServo
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
-from brainbody.joint_rig import COMPENSATED, PLAIN
-from brainbody.sim_session import SimSession
+from brainbody.runtime.joint_rig import COMPENSATED, PLAIN
+from brainbody.runtime.sim_session import SimSession
 
 TITLE = "control-step cost: 7-joint servo + grip loop with all compensation on, vs plain PID"
 PRIMITIVES = 5

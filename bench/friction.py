@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainbody.joint_rig import ARCMIN, COMPENSATED, PLAIN, run_joint
+from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, PLAIN, run_joint
 
 TITLE = "friction compensation in slow tracking (≤ 0.05 rad/s), ground-truth link error"
 JOINTS = (0, 3, 5)

@@ -47,7 +47,7 @@ def load_set(path: Path = SET_FILE) -> list[dict]:
 
 def sim_world() -> WorldModel:
     """The objects the simulator reports for seed 0 (what the node would have)."""
-    from brainbody.sim_session import SimSession
+    from brainbody.runtime.sim_session import SimSession
     return WorldModel(SimSession(seed=0).world_objects())
 
 

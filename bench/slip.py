@@ -18,7 +18,7 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.slip_detection import SlipState
 from brainbody.primitives import PrimitiveKind, TaskPlan, TaskPrimitive
 from brainbody.sim.disturbance import set_body_mass
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 TITLE = "slip reflex: a held cup gets 0.2 kg heavier at once"
 

@@ -7,8 +7,8 @@ from brainbody.brain.intent_pipeline import IntentPipeline
 from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import ErrorCode
 from brainbody.primitives import PrimitiveKind
-from brainbody.sim_plan_runner import SimPlanRunner
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_plan_runner import SimPlanRunner
+from brainbody.runtime.sim_session import SimSession
 
 pytestmark = pytest.mark.scenario
 

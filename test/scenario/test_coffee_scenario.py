@@ -12,7 +12,7 @@ import pytest
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
 from brainbody.lifecycle import Status
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 pytestmark = pytest.mark.scenario
 

@@ -5,7 +5,7 @@ compensator is broken or switched off by mistake."""
 import numpy as np
 import pytest
 
-from brainbody.joint_rig import ARCMIN, COMPENSATED, PLAIN, quintic_moves, run_joint
+from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, PLAIN, quintic_moves, run_joint
 
 BUDGET_J1 = ("budget_planetary",) + ("harmonic",) * 6
 

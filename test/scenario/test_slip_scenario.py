@@ -7,7 +7,7 @@ from brainbody.exceptions import ErrorCode
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPlan, TaskPrimitive
 from brainbody.sim.disturbance import set_body_mass
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 pytestmark = pytest.mark.scenario
 

@@ -10,7 +10,7 @@ import pytest
 from brainbody.exceptions import ErrorCode, RequestError
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 HOME = TaskPrimitive("home", PrimitiveKind.HOME)
 REACH = TaskPrimitive("reach", PrimitiveKind.REACH, object_id="cup")

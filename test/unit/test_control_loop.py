@@ -8,7 +8,7 @@ import pytest
 from brainbody.body.control_loop import ControlLoop
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 
 class Clocked:

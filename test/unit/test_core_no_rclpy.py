@@ -9,7 +9,7 @@ import pytest
 import brainbody
 
 PACKAGE = pathlib.Path(brainbody.__file__).resolve().parent
-CORE_PACKAGES = ("brain", "body", "sim")
+CORE_PACKAGES = ("brain", "body", "sim", "runtime")
 # Every top-level module is core except the adapters: ros/ and the command line (cli.py).
 ADAPTER_MODULES = ("cli.py",)
 FORBIDDEN = {"rclpy", "rclpy_message_converter", "launch", "launch_ros", "brainbody_interfaces",

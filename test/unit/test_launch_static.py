@@ -21,7 +21,7 @@ import yaml
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.brain.brain_config import BrainConfig
-from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
+from brainbody.node_params import BodyNodeConfig, IntentNodeConfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LAUNCH = ROOT / "launch" / "brainbody_sim.launch.py"

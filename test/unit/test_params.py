@@ -7,10 +7,10 @@ import pathlib
 import pytest
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.config import dataclass_from_mapping, load_ros_parameters
+from brainbody.share_files import dataclass_from_mapping, load_ros_parameters
 from brainbody.exceptions import BrainBodyError
-from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
-from brainbody.params import param, table, validate
+from brainbody.node_params import BodyNodeConfig, IntentNodeConfig
+from brainbody.param_spec import param, table, validate
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIELDS = {f.name: f for f in dataclasses.fields(BodyConfig)}
@@ -166,12 +166,12 @@ def test_load_ros_parameters_refuses_a_file_without_the_node(tmp_path):
 
 
 def test_readme_parameter_tables_are_generated_from_the_declarations():
-    from brainbody.params import readme_tables
+    from brainbody.param_spec import readme_tables
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     begin, end = "<!-- parameters:begin -->\n", "\n<!-- parameters:end -->"
     assert begin in readme and end in readme
     current = readme.split(begin, 1)[1].split(end, 1)[0]
-    assert current == readme_tables(), "README parameter tables are stale: paste `python -m brainbody.params`"
+    assert current == readme_tables(), "README parameter tables are stale: paste `python -m brainbody.param_spec`"
 
 
 @pytest.mark.parametrize("cls, field, bad", [(BodyNodeConfig, "realtime_factor", -1.0),

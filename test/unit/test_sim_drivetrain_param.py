@@ -9,10 +9,10 @@ import pytest
 from brainbody.body.body_config import BodyConfig
 from brainbody.cli import DRIVETRAINS, _ros_value, demo_body_parameters
 from brainbody.exceptions import BrainBodyError
-from brainbody.node_config import BodyNodeConfig
-from brainbody.path_error import PathErrorStats
+from brainbody.node_params import BodyNodeConfig
+from brainbody.sim.path_error import PathErrorStats
 from brainbody.sim.drivetrain import load_profiles, profile_names
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 
 def test_known_profiles_are_the_plant_file_plus_rigid():

@@ -81,7 +81,7 @@ class ObjectProperties:
 def load_object_database(path) -> dict[str, ObjectProperties]:
     """Read ``config/objects.yaml``: ``objects: {id: {graspable, max_grip_force_n, mass_kg}}``."""
     import yaml
-    from brainbody.config import dataclass_from_mapping
+    from brainbody.share_files import dataclass_from_mapping
     with open(path, encoding="utf-8") as stream:
         document = yaml.safe_load(stream) or {}
     return {name: dataclass_from_mapping(ObjectProperties, values or {}, source=f"{path}: objects.{name}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from brainbody.params import param, validate
+from brainbody.param_spec import param, validate
 
 _READY = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.pi / 4)
 

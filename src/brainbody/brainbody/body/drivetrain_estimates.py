@@ -52,7 +52,7 @@ class DrivetrainEstimates:
 
 
 def default_estimates_path() -> Path:
-    from brainbody.config import find_share_file
+    from brainbody.share_files import find_share_file
     return find_share_file("config", "drivetrain_estimates.yaml")
 
 

@@ -35,13 +35,13 @@ from brainbody.body.drivetrain_estimates import ARCMIN_RAD
 from brainbody.body.robot_model import ARM_JOINTS
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.lifecycle import Status
-from brainbody.node_config import BodyNodeConfig
+from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
 from brainbody.ros.conversions import pose_to_msg, primitive_from_msg, time_msg, world_to_msg
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import FINGER_JOINTS
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05

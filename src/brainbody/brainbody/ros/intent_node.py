@@ -26,7 +26,7 @@ from brainbody.brain.intent_pipeline import IntentPipeline
 from brainbody.brain.plan_executor import PlanExecutor, PrimitiveOutcome, StepFeedback
 from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import BrainBodyError, ErrorCode
-from brainbody.node_config import IntentNodeConfig
+from brainbody.node_params import IntentNodeConfig
 from brainbody.ros.action_client import BlockingActionClient, TaskResult
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
 from brainbody.ros.node_main import run_node

@@ -90,7 +90,7 @@ class JointDrivetrain:
 
 
 def default_profiles_path() -> Path:
-    from brainbody.config import find_share_file
+    from brainbody.share_files import find_share_file
     return find_share_file("config", "sim_drivetrain.yaml")
 
 

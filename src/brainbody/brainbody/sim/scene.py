@@ -101,7 +101,7 @@ class SceneConfig:
 
 def default_urdf_path() -> Path:
     """``urdf/panda.urdf`` from the ament share dir or the source checkout."""
-    from brainbody.config import find_share_file
+    from brainbody.share_files import find_share_file
     return find_share_file("urdf", "panda.urdf")
 
 

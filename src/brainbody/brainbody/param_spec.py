@@ -2,7 +2,7 @@
 
 A config dataclass declares each field with :func:`param`. The metadata is the single
 source for validation here, for the rclpy ``ParameterDescriptor`` ranges in ``ros/``,
-and for the README's parameter tables (``python -m brainbody.params`` prints them; a unit
+and for the README's parameter tables (``python -m brainbody.param_spec`` prints them; a unit
 test fails when the README's copy is out of date).
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ def readme_tables() -> str:
     """The parameter tables of README.md, generated from the declarations."""
     from brainbody.body.body_config import BodyConfig
     from brainbody.brain.brain_config import BrainConfig
-    from brainbody.node_config import BodyNodeConfig, IntentNodeConfig
+    from brainbody.node_params import BodyNodeConfig, IntentNodeConfig
     parts = []
     for title, cls in (("body_node (node)", BodyNodeConfig), ("body_node (BodyConfig)", BodyConfig),
                        ("intent_node", IntentNodeConfig), ("intent_node (BrainConfig)", BrainConfig)):
@@ -88,7 +88,7 @@ def write_readme(path) -> None:
 
 if __name__ == "__main__":
     import sys
-    if sys.argv[1:2] == ["--write"]:     # python -m brainbody.params --write README.md
+    if sys.argv[1:2] == ["--write"]:     # python -m brainbody.param_spec --write README.md
         write_readme(sys.argv[2])
     else:
         print(readme_tables())

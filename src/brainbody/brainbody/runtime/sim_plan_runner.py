@@ -2,7 +2,7 @@
 
 Used by scenario tests and benchmarks: the same monitoring, postcondition checks and
 recovery as the intent node, with the body controller and simulator of a
-:class:`~brainbody.sim_session.SimSession` as the "body" and its object observations as
+:class:`~brainbody.runtime.sim_session.SimSession` as the "body" and its object observations as
 ``/world/objects``.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from brainbody.brain.brain_config import BrainConfig
 from brainbody.brain.plan_executor import ExecutionResult, PlanExecutor, PrimitiveOutcome, StepFeedback
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPlan, TaskPrimitive
-from brainbody.sim_session import SimSession
+from brainbody.runtime.sim_session import SimSession
 from brainbody.world import WorldModel
 
 

@@ -14,9 +14,9 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.control_loop import ControlLoop
 from brainbody.body.controller import BodyController, PrimitiveReport
 from brainbody.body.robot_model import RobotModel
-from brainbody.config import find_share_file
+from brainbody.share_files import find_share_file
 from brainbody.lifecycle import Status
-from brainbody.path_error import PathErrorStats
+from brainbody.sim.path_error import PathErrorStats
 from brainbody.primitives import Pose, TaskPlan
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from brainbody.params import param, validate
+from brainbody.param_spec import param, validate
 
 
 @dataclasses.dataclass(frozen=True)
