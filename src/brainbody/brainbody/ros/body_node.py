@@ -13,7 +13,6 @@ import threading
 import time
 from typing import Optional
 
-import numpy as np
 import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -31,13 +30,15 @@ from trajectory_msgs.msg import JointTrajectory
 from brainbody_interfaces.action import ExecutePrimitive
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.drivetrain_estimates import ARCMIN_RAD
+from brainbody.body.diagnostics import BodyDiagnostics, compensation_label
+from brainbody.body.trajectory_command import check_trajectory_command
 from brainbody.body.robot_model import ARM_JOINTS
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.lifecycle import Status
 from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
-from brainbody.ros.conversions import pose_to_msg, primitive_from_msg, time_msg, world_to_msg
+from brainbody.ros.conversions import (duration_s, pose_to_msg, primitive_from_msg, stamp_s, time_msg,
+                                        world_to_msg)
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import FINGER_JOINTS
@@ -64,7 +65,7 @@ class BodyNode(Node):
                                              sim_drivetrain=self.node_config.sim_drivetrain)
         self.session.loop.realtime_factor = self.node_config.realtime_factor
         self.body = self.session.body
-        self._joint_diag_static = self._static_joint_values()
+        self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=self.node_config.joint_tracking_warn_rad)
         group = ReentrantCallbackGroup()
 
         self._joint_pub = self.create_publisher(JointState, "/joint_states", qos_profile_sensor_data)
@@ -87,7 +88,7 @@ class BodyNode(Node):
         self.get_logger().info(
             f"body ready (sim, seed {self.node_config.seed}, realtime_factor {self.node_config.realtime_factor}); "
             f"simulated drivetrain {_names(self.session.scene_config.drivetrain)}, estimates "
-            f"{_names(servo.estimates.names)}, servo {_compensation_label(servo.compensation_state)}")
+            f"{_names(servo.estimates.names)}, servo {compensation_label(servo.compensation_state)}")
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:
@@ -130,72 +131,12 @@ class BodyNode(Node):
         truth.update(self.session.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 
-    def _static_joint_values(self) -> list[list[KeyValue]]:
-        """Per joint: the key/values that do not change while the node runs (switches, estimates)."""
-        servo = self.body.servo
-        switches = [KeyValue(key=f"compensation_{name}", value=str(on).lower())
-                    for name, on in servo.compensation_state.items()]
-        out = []
-        for i in range(len(ARM_JOINTS)):
-            estimates = [KeyValue(key=f"estimate_{key}", value=value if isinstance(value, str) else f"{value:.6g}")
-                         for key, value in servo.estimates.summary(i).items()]
-            out.append(switches + estimates)
-        return out
-
     def _publish_diagnostics(self) -> None:
-        body, stamp = self.body, self._stamp()
-        servo, state = body.servo, body.state
         msg = DiagnosticArray()
-        msg.header.stamp = stamp
-        q_link_est = servo.link_estimate_rad(state.q_rad)
-        link_error = body.q_cmd_rad - q_link_est
-        encoder_error = None if state.q_link_rad is None else body.q_cmd_rad - state.q_link_rad
-        warn_rad = self.node_config.joint_tracking_warn_rad
-        label = _compensation_label(servo.compensation_state)
-        side = servo.backlash.side
-        for i, name in enumerate(ARM_JOINTS):
-            error = float(link_error[i])
-            warn = abs(error) > warn_rad
-            values = [KeyValue(key="link_setpoint_rad", value=f"{body.q_cmd_rad[i]:.6f}"),
-                      KeyValue(key="link_estimate_rad", value=f"{q_link_est[i]:.6f}"),
-                      KeyValue(key="link_tracking_error_rad", value=f"{error:.6f}"),
-                      KeyValue(key="motor_setpoint_rad", value=f"{servo.motor_setpoint_rad[i]:.6f}"),
-                      KeyValue(key="motor_error_rad", value=f"{servo.motor_error_rad[i]:.6f}"),
-                      KeyValue(key="velocity_radps", value=f"{state.qd_radps[i]:.4f}"),
-                      KeyValue(key="transmitted_torque_estimate_nm", value=f"{servo.transmitted_torque_nm[i]:.3f}"),
-                      KeyValue(key="backlash_side", value=f"{side[i]:+.2f}"),
-                      KeyValue(key="backlash_offset_arcmin", value=f"{servo.backlash_offset_rad[i] / ARCMIN_RAD:.2f}"),
-                      KeyValue(key="twist_offset_arcmin", value=f"{servo.twist_offset_rad[i] / ARCMIN_RAD:.2f}")]
-            if encoder_error is not None:
-                values.append(KeyValue(key="link_encoder_error_rad", value=f"{encoder_error[i]:.6f}"))
-            msg.status.append(DiagnosticStatus(
-                level=DiagnosticStatus.WARN if warn else DiagnosticStatus.OK,
-                name=f"body/joint/{name}", hardware_id=name,
-                message=(f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
-                         f"{f' above {warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}"),
-                values=values + self._joint_diag_static[i]))
-        timing = self.session.loop.timing
-        p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
-        grip = body.grip
-        msg.status.append(DiagnosticStatus(
-            level=DiagnosticStatus.WARN if grip.hold_at_limit else DiagnosticStatus.OK, name="body/gripper",
-            hardware_id="panda_hand", message=f"{grip.mode.value}, slip {grip.slip.state.value}",
-            values=[KeyValue(key="mode", value=grip.mode.value),
-                    KeyValue(key="grip_force_n", value=f"{grip.measured_force_n:.3f}"),
-                    KeyValue(key="target_force_n", value=f"{grip.target_force_n:.3f}"),
-                    KeyValue(key="setpoint_force_n", value=f"{grip.setpoint_n:.3f}"),
-                    KeyValue(key="limit_force_n", value=f"{grip.limit_force_n:.3f}"),
-                    KeyValue(key="slip_state", value=grip.slip.state.value),
-                    KeyValue(key="friction_cone_utilisation", value=f"{grip.slip.utilisation:.3f}"),
-                    KeyValue(key="slip_reflex_active", value=str(grip.reflex_active).lower()),
-                    KeyValue(key="holding", value=body.holding or "")]))
-        msg.status.append(DiagnosticStatus(
-            level=DiagnosticStatus.OK, name="body/control_loop", hardware_id="body",
-            message="running", values=[
-                KeyValue(key="median_step_us", value=f"{timing.median_tick_cost_s() * 1e6:.1f}"),
-                KeyValue(key="period_p50_ms", value=f"{p50 * 1e3:.3f}"),
-                KeyValue(key="period_p99_ms", value=f"{p99 * 1e3:.3f}"),
-                KeyValue(key="period_max_ms", value=f"{top * 1e3:.3f}")]))
+        msg.header.stamp = self._stamp()
+        msg.status = [DiagnosticStatus(level=bytes([int(st.level)]), name=st.name, hardware_id=st.hardware_id,
+                                       message=st.message, values=[KeyValue(key=k, value=v) for k, v in st.values])
+                      for st in self._diagnostics.statuses(self.session.loop.timing)]
         self._diag_pub.publish(msg)
 
     # -- ROS inputs ---------------------------------------------------------------------
@@ -206,24 +147,12 @@ class BodyNode(Node):
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         try:
-            if sorted(msg.joint_names) != sorted(ARM_JOINTS):
-                raise BrainBodyError(f"joint_names must be the 7 arm joints {list(ARM_JOINTS)}, got "
-                                     f"{list(msg.joint_names)}", code=ErrorCode.INVALID_PRIMITIVE)
-            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-            age = self.body.time_s - stamp
-            if stamp > 0 and age > self.body.config.max_command_age_s:
-                raise BrainBodyError(f"stale trajectory: stamped {age:.2f} s ago (limit "
-                                     f"{self.body.config.max_command_age_s} s)", code=ErrorCode.OUT_OF_RANGE)
-            order = [list(msg.joint_names).index(n) for n in ARM_JOINTS]
-            if any(len(p.positions) != 7 for p in msg.points) or not msg.points:
-                raise BrainBodyError("every trajectory point needs 7 positions", code=ErrorCode.INVALID_PRIMITIVE)
-            times = [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in msg.points]
-            positions = np.array([[p.positions[i] for i in order] for p in msg.points])
-            velocities = None
-            if all(len(p.velocities) == 7 for p in msg.points):
-                velocities = np.array([[p.velocities[i] for i in order] for p in msg.points])
-            self.body.follow_trajectory(times, positions, velocities)
-            self.get_logger().info(f"following a joint trajectory of {len(times)} points")
+            command = check_trajectory_command(
+                msg.joint_names, stamp_s(msg.header.stamp), self.body.time_s,
+                [(duration_s(p.time_from_start), p.positions, p.velocities) for p in msg.points],
+                arm_joints=ARM_JOINTS, max_age_s=self.body.config.max_command_age_s)
+            self.body.follow_trajectory(command.times_s, command.positions_rad, command.velocities_radps)
+            self.get_logger().info(f"following a joint trajectory of {len(command.times_s)} points")
         except BrainBodyError as exc:
             self.get_logger().error(f"/body/joint_trajectory refused [{int(exc.code)}]: {exc}")
 
@@ -301,14 +230,6 @@ def _names(per_joint) -> str:
     """``harmonic x7`` for seven equal names, else the list."""
     names = list(per_joint)
     return f"{names[0]} x{len(names)}" if len(set(names)) == 1 else ", ".join(names)
-
-
-def _compensation_label(state: dict) -> str:
-    """``compensated (gravity, inertia, ...)`` or ``plain PID + gravity``."""
-    extra = [name for name, on in state.items() if on and name != "gravity"]
-    if not extra:
-        return "plain PID" + (" + gravity" if state.get("gravity") else "")
-    return "compensated (" + ", ".join(name for name, on in state.items() if on) + ")"
 
 
 def main(args=None) -> None:

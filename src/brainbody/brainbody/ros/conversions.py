@@ -17,6 +17,16 @@ def time_msg(seconds: float) -> Time:
     return Time(sec=sec, nanosec=int((seconds - sec) * 1e9))
 
 
+def stamp_s(stamp: Time) -> float:
+    """A ``builtin_interfaces/Time`` in seconds."""
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def duration_s(duration) -> float:
+    """A ``builtin_interfaces/Duration`` in seconds."""
+    return duration.sec + duration.nanosec * 1e-9
+
+
 def pose_to_msg(pose: Pose) -> PoseMsg:
     w, x, y, z = pose.quat_wxyz
     return PoseMsg(position=Point(x=float(pose.position_m[0]), y=float(pose.position_m[1]),

@@ -1,0 +1,119 @@
+"""The body's health report: one status per arm joint, the gripper and the control loop.
+
+Plain data, no ROS: the body node turns each :class:`HealthStatus` into a
+``diagnostic_msgs/DiagnosticStatus`` on ``/diagnostics``. Keys carry their unit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from brainbody.body.control_loop import LoopTiming
+from brainbody.body.controller import BodyController
+from brainbody.body.drivetrain_estimates import ARCMIN_RAD
+from brainbody.body.robot_model import ARM_JOINTS
+
+
+class Level(enum.IntEnum):
+    """Same numbers as ``diagnostic_msgs/DiagnosticStatus`` levels."""
+
+    OK = 0
+    WARN = 1
+    ERROR = 2
+    STALE = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class HealthStatus:
+    level: Level
+    name: str
+    hardware_id: str
+    message: str
+    values: tuple[tuple[str, str], ...]
+
+
+def compensation_label(state: dict) -> str:
+    """``compensated (gravity, inertia, ...)`` or ``plain PID + gravity``."""
+    extra = [name for name, on in state.items() if on and name != "gravity"]
+    if not extra:
+        return "plain PID" + (" + gravity" if state.get("gravity") else "")
+    return f"compensated ({', '.join(name for name, on in state.items() if on)})"
+
+
+class BodyDiagnostics:
+    """Builds the body's statuses; the figures that never change are formatted once.
+
+    Args:
+        body: the controller reported on.
+        joint_tracking_warn_rad: a joint turns WARN when its link tracking error exceeds this.
+    """
+
+    def __init__(self, body: BodyController, *, joint_tracking_warn_rad: float):
+        self.body = body
+        self.warn_rad = float(joint_tracking_warn_rad)
+        servo = body.servo
+        switches = [(f"compensation_{name}", str(on).lower()) for name, on in servo.compensation_state.items()]
+        self._static = []
+        for i in range(len(ARM_JOINTS)):
+            estimates = [(f"estimate_{key}", value if isinstance(value, str) else f"{value:.6g}")
+                         for key, value in servo.estimates.summary(i).items()]
+            self._static.append(tuple(switches + estimates))
+
+    def statuses(self, timing: LoopTiming) -> list[HealthStatus]:
+        return [*self.joint_statuses(), self.gripper_status(), loop_status(timing)]
+
+    def joint_statuses(self) -> list[HealthStatus]:
+        body = self.body
+        servo, state = body.servo, body.state
+        q_link_est = servo.link_estimate_rad(state.q_rad)
+        link_error = body.q_cmd_rad - q_link_est
+        encoder_error = None if state.q_link_rad is None else body.q_cmd_rad - state.q_link_rad
+        label = compensation_label(servo.compensation_state)
+        side = servo.backlash.side
+        out = []
+        for i, name in enumerate(ARM_JOINTS):
+            error = float(link_error[i])
+            warn = abs(error) > self.warn_rad
+            values = [("link_setpoint_rad", f"{body.q_cmd_rad[i]:.6f}"),
+                      ("link_estimate_rad", f"{q_link_est[i]:.6f}"),
+                      ("link_tracking_error_rad", f"{error:.6f}"),
+                      ("motor_setpoint_rad", f"{servo.motor_setpoint_rad[i]:.6f}"),
+                      ("motor_error_rad", f"{servo.motor_error_rad[i]:.6f}"),
+                      ("velocity_radps", f"{state.qd_radps[i]:.4f}"),
+                      ("transmitted_torque_estimate_nm", f"{servo.transmitted_torque_nm[i]:.3f}"),
+                      ("backlash_side", f"{side[i]:+.2f}"),
+                      ("backlash_offset_arcmin", f"{servo.backlash_offset_rad[i] / ARCMIN_RAD:.2f}"),
+                      ("twist_offset_arcmin", f"{servo.twist_offset_rad[i] / ARCMIN_RAD:.2f}")]
+            if encoder_error is not None:
+                values.append(("link_encoder_error_rad", f"{encoder_error[i]:.6f}"))
+            message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
+                       f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
+            out.append(HealthStatus(Level.WARN if warn else Level.OK, f"body/joint/{name}", name, message,
+                                    tuple(values) + self._static[i]))
+        return out
+
+    def gripper_status(self) -> HealthStatus:
+        body = self.body
+        grip = body.grip
+        return HealthStatus(
+            Level.WARN if grip.hold_at_limit else Level.OK, "body/gripper", "panda_hand",
+            f"{grip.mode.value}, slip {grip.slip.state.value}",
+            (("mode", grip.mode.value),
+             ("grip_force_n", f"{grip.measured_force_n:.3f}"),
+             ("target_force_n", f"{grip.target_force_n:.3f}"),
+             ("setpoint_force_n", f"{grip.setpoint_n:.3f}"),
+             ("limit_force_n", f"{grip.limit_force_n:.3f}"),
+             ("slip_state", grip.slip.state.value),
+             ("friction_cone_utilisation", f"{grip.slip.utilisation:.3f}"),
+             ("slip_reflex_active", str(grip.reflex_active).lower()),
+             ("holding", body.holding or "")))
+
+
+def loop_status(timing: LoopTiming) -> HealthStatus:
+    """The control loop: tick cost and the measured period (hardware clock)."""
+    p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
+    return HealthStatus(Level.OK, "body/control_loop", "body", "running", (
+        ("median_step_us", f"{timing.median_tick_cost_s() * 1e6:.1f}"),
+        ("period_p50_ms", f"{p50 * 1e3:.3f}"),
+        ("period_p99_ms", f"{p99 * 1e3:.3f}"),
+        ("period_max_ms", f"{top * 1e3:.3f}")))

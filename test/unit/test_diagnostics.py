@@ -1,0 +1,30 @@
+"""The body's health statuses, built in the core from a running session."""
+from brainbody.body.diagnostics import BodyDiagnostics, Level, compensation_label
+from brainbody.body.robot_model import ARM_JOINTS
+from brainbody.runtime.sim_session import SimSession
+
+
+def test_one_status_per_joint_then_gripper_and_loop_with_units_in_keys():
+    session = SimSession(seed=0)
+    session.loop.run_until(lambda: False, max_time_s=0.05)
+    statuses = BodyDiagnostics(session.body, joint_tracking_warn_rad=0.005).statuses(session.loop.timing)
+    assert [s.name for s in statuses] == [f"body/joint/{n}" for n in ARM_JOINTS] + ["body/gripper",
+                                                                                   "body/control_loop"]
+    joint = dict(statuses[0].values)
+    assert {"link_tracking_error_rad", "backlash_offset_arcmin", "compensation_backlash"} <= set(joint)
+    loop = dict(statuses[-1].values)
+    assert float(loop["period_p50_ms"]) == 1.0
+    assert all(s.level is Level.OK for s in statuses)
+
+
+def test_a_joint_beyond_the_warn_threshold_is_warn():
+    session = SimSession(seed=0)
+    session.loop.run_until(lambda: False, max_time_s=0.01)
+    session.body.q_cmd_rad = session.body.q_cmd_rad + 0.01     # a set-point the arm has not reached
+    statuses = BodyDiagnostics(session.body, joint_tracking_warn_rad=0.005).joint_statuses()
+    assert all(s.level is Level.WARN and "above" in s.message for s in statuses)
+
+
+def test_compensation_label():
+    assert compensation_label({"gravity": True, "inertia": False}) == "plain PID + gravity"
+    assert compensation_label({"gravity": True, "backlash": True}) == "compensated (gravity, backlash)"
