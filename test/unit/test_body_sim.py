@@ -177,3 +177,34 @@ def test_scene_smoke_holding_the_cup_raises_no_mujoco_warnings(session):
     assert cup_position(session)[2] - session.scene_config.cup_height_m / 2 > 0.03
     np.testing.assert_allclose(cup_position(session) - session.body.tcp_position_m, in_hand, atol=1e-3)
     assert np.all(np.isfinite(session.sim.data.qpos))
+
+
+# -- the hardware seam: capabilities are checked before anything is commanded --------------
+def test_the_embedded_simulator_declares_what_it_offers():
+    from brainbody.body.hardware import CommandMode, GripForceSource
+    caps = SimSession(seed=0).sim.capabilities
+    assert caps.command_modes == {CommandMode.EFFORT}
+    assert caps.grip_force_sources() == {GripForceSource.PAD_SENSORS, GripForceSource.FINGER_EFFORT}
+    assert caps.link_encoders        # the harmonic profile has output-side encoders
+
+
+@pytest.mark.parametrize("changes, words", [
+    (dict(command_mode="position"), "does not take command mode 'position' (it offers: effort)"),
+    (dict(grip_force_source="wrist_wrench"), "has no wrist_wrench for the grip force"),
+])
+def test_a_configuration_the_backend_cannot_serve_is_refused_at_start(changes, words):
+    import dataclasses
+    from brainbody.body.body_config import BodyConfig
+    from brainbody.exceptions import ErrorCode, HardwareMismatchError
+    with pytest.raises(HardwareMismatchError) as err:
+        SimSession(seed=0, body_config=dataclasses.replace(BodyConfig(), **changes))
+    assert err.value.code is ErrorCode.HARDWARE_MISMATCH
+    assert words in str(err.value) and "'embedded'" in str(err.value)
+
+
+def test_unknown_command_mode_or_grip_source_is_a_config_error():
+    from brainbody.body.body_config import BodyConfig
+    with pytest.raises(ValueError, match="command_mode must be one of"):
+        BodyConfig(command_mode="velocity")
+    with pytest.raises(ValueError, match="grip_force_source must be one of"):
+        BodyConfig(grip_force_source="magic")

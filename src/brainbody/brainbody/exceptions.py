@@ -40,6 +40,9 @@ class ErrorCode(enum.IntEnum):
     POSTCONDITION_FAILED = 208  # the body reported success, the world shows otherwise
     # -- system errors
     BODY_UNAVAILABLE = 301
+    HARDWARE_MISMATCH = 302     # the backend cannot deliver the command mode or sensors configured
+    HARDWARE_STATE_INVALID = 303  # a state sample was refused (missing joints, sizes, NaN, stamp)
+    HARDWARE_STATE_STALE = 304  # no fresh state within the deadline: the arm holds
     INTERNAL = 399
 
 
@@ -141,3 +144,28 @@ class PostconditionError(ExecutionError):
     placed object is not within tolerance of its target)."""
 
     code = ErrorCode.POSTCONDITION_FAILED
+
+
+class HardwareError(BrainBodyError):
+    """The hardware below the body is missing, mismatched or misbehaving (3xx codes)."""
+
+    code = ErrorCode.BODY_UNAVAILABLE
+
+
+class HardwareMismatchError(HardwareError):
+    """The backend does not offer the command mode or a sensor the configuration needs."""
+
+    code = ErrorCode.HARDWARE_MISMATCH
+
+
+class InvalidStateError(HardwareError):
+    """A state sample is malformed: missing joints, wrong sizes, non-finite values or a stamp
+    that went backwards. It is refused and nothing moves on it."""
+
+    code = ErrorCode.HARDWARE_STATE_INVALID
+
+
+class StaleStateError(HardwareError):
+    """No fresh state arrived within the deadline."""
+
+    code = ErrorCode.HARDWARE_STATE_STALE

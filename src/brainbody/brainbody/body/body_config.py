@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from brainbody.body.hardware import CommandMode, GripForceSource
 from brainbody.param_spec import param, validate
 
 _READY = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.pi / 4)
@@ -13,6 +14,11 @@ _READY = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.pi / 
 
 @dataclasses.dataclass(frozen=True)
 class BodyConfig:
+    # -- how the body drives the hardware (checked against the backend's capabilities at start)
+    command_mode: str = param("effort", "effort: the body's servo writes joint torques; position: motor-side "
+                              "set-points for a vendor position loop", read_only=True)
+    grip_force_source: str = param("pad_sensors", "measured grip force from pad_sensors (3-axis, slip "
+                                   "detection), wrist_wrench or finger_effort", read_only=True)
     # -- joint servo
     joint_stiffness_nm_per_rad: tuple = param((1500.0, 1500.0, 1500.0, 1500.0, 500.0, 400.0, 250.0),
                                               "PD stiffness per arm joint", lo=0.0, hi=5000.0)
@@ -112,6 +118,10 @@ class BodyConfig:
 
     def __post_init__(self):
         validate(self)      # first: types and ranges (a scalar where a list belongs is a ValueError)
+        for name, enum_type in (("command_mode", CommandMode), ("grip_force_source", GripForceSource)):
+            known = [m.value for m in enum_type]
+            if getattr(self, name) not in known:
+                raise ValueError(f"{name} must be one of {known}, got {getattr(self, name)!r}")
         for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad",
                      "joint_integral_gain_nm_per_rad_s", "joint_integral_limit_nm", "drivetrain_estimates"):
             if len(getattr(self, name)) != 7:

@@ -17,13 +17,14 @@ import numpy as np
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.grip_force import GripForceController
-from brainbody.body.hardware import Hardware, HardwareState
+from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, HardwareState,
+                                     check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import BusyError, EstopActiveError, OutOfRangeError
+from brainbody.exceptions import BusyError, EstopActiveError, HardwareMismatchError, OutOfRangeError
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -47,10 +48,19 @@ class PrimitiveReport:
 
 
 class BodyController:
-    def __init__(self, config: BodyConfig, model: RobotModel, hardware: Hardware):
+    def __init__(self, config: BodyConfig, model: RobotModel, hardware: Hardware, *, backend: str = "embedded"):
+        """Raises HardwareMismatchError when ``hardware`` cannot serve ``config``'s command mode
+        or grip force source; nothing is commanded then."""
+        check_capabilities(hardware.capabilities, backend=backend, command_mode=CommandMode(config.command_mode),
+                           grip_force_source=GripForceSource(config.grip_force_source))
+        if config.command_mode != CommandMode.EFFORT.value:
+            # Position mode (motor-side set-points for a vendor loop) is not written yet; no
+            # backend here offers it, so check_capabilities refuses first.
+            raise HardwareMismatchError(f"command mode {config.command_mode!r} is not implemented by the body yet")
         self.config = config
         self.model = model
         self.hardware = hardware
+        hardware.activate()
         self.servo = JointServo(config, model, hardware.period_s)
         self.grip = GripForceController(config)
         self.supervisor = SafetySupervisor(config)

@@ -1,15 +1,84 @@
 """What the body needs from hardware, real or simulated.
 
-The control loop only sees :class:`HardwareState` (what sensors report) and writes
-joint torques and finger forces. ``sim/simulator.py`` implements this with MuJoCo;
-a ros2_control topic plugin would implement it for a real arm.
+The control loop only sees :class:`HardwareState` (what sensors report, with the time it
+was sampled) and writes joint torques and finger forces. Each backend declares what it
+offers (:class:`HardwareCapabilities`); :func:`check_capabilities` refuses, before anything
+moves, a configuration the backend cannot serve. ``sim/simulator.py`` implements this with
+MuJoCo in-process.
 """
 from __future__ import annotations
 
 import dataclasses
+import enum
 from typing import Optional, Protocol
 
 import numpy as np
+
+from brainbody.exceptions import HardwareMismatchError
+
+
+class CommandMode(str, enum.Enum):
+    """How the body commands the joints.
+
+    EFFORT: the body's own servo (PID + feed-forward + friction, backlash and compliance
+        compensation) writes joint torques.
+    POSITION: a vendor loop owns the servo; the body sends motor-side position set-points
+        (link set-point + backlash offset + twist under the estimated load).
+    """
+
+    EFFORT = "effort"
+    POSITION = "position"
+
+
+class GripForceSource(str, enum.Enum):
+    """Where the measured grip force comes from."""
+
+    PAD_SENSORS = "pad_sensors"        # a force sensor in each finger pad (3-axis: slip detection)
+    WRIST_WRENCH = "wrist_wrench"      # a wrist force/torque sensor (squeeze along the finger axis)
+    FINGER_EFFORT = "finger_effort"    # the finger drives' effort (no slip detection, friction-blurred)
+
+
+@dataclasses.dataclass(frozen=True)
+class HardwareCapabilities:
+    """What a backend offers.
+
+    Attributes:
+        command_modes: the command modes it accepts.
+        link_encoders: output-side encoders behind the gears (``q_link_rad``).
+        pad_force_3axis: a 3-axis force sensor in each finger pad.
+        wrist_wrench: a wrist force/torque sensor.
+        finger_effort: the finger drives report their effort.
+    """
+
+    command_modes: frozenset = frozenset({CommandMode.EFFORT})
+    link_encoders: bool = False
+    pad_force_3axis: bool = False
+    wrist_wrench: bool = False
+    finger_effort: bool = False
+
+    def grip_force_sources(self) -> frozenset:
+        return frozenset(source for source, present in (
+            (GripForceSource.PAD_SENSORS, self.pad_force_3axis),
+            (GripForceSource.WRIST_WRENCH, self.wrist_wrench),
+            (GripForceSource.FINGER_EFFORT, self.finger_effort)) if present)
+
+
+def check_capabilities(capabilities: HardwareCapabilities, *, backend: str, command_mode: CommandMode,
+                       grip_force_source: GripForceSource) -> None:
+    """Refuse a configuration the backend cannot serve, in one sentence.
+
+    Raises:
+        HardwareMismatchError: the command mode or the grip force source is not offered.
+    """
+    if command_mode not in capabilities.command_modes:
+        offered = ", ".join(sorted(m.value for m in capabilities.command_modes))
+        raise HardwareMismatchError(f"backend {backend!r} does not take command mode {command_mode.value!r} "
+                                    f"(it offers: {offered})")
+    sources = capabilities.grip_force_sources()
+    if grip_force_source not in sources:
+        offered = ", ".join(sorted(s.value for s in sources)) or "none"
+        raise HardwareMismatchError(f"backend {backend!r} has no {grip_force_source.value} for the grip force "
+                                    f"(it has: {offered})")
 
 
 @dataclasses.dataclass
@@ -17,7 +86,7 @@ class HardwareState:
     """One sensor sample.
 
     Attributes:
-        time_s: hardware clock (sim time in simulation).
+        time_s: when it was sampled, on the hardware clock (sim time in simulation).
         q_rad, qd_radps: arm joint positions and velocities (7,) from the motor-side
             encoders, in output units (the servo's feedback; blind to backlash and twist).
         finger_pos_m, finger_vel_mps: finger joint positions (opening per finger) (2,).
@@ -38,9 +107,21 @@ class HardwareState:
 
 
 class Hardware(Protocol):
-    """The hardware interface of the control loop (one period per :meth:`step`)."""
+    """The hardware interface of the control loop (one period per :meth:`step`).
+
+    A backend is built inactive or active as its kind needs; the loop calls :meth:`activate`
+    before its first write and :meth:`deactivate` when it stops (a real drive then holds on
+    its brakes or its own position loop).
+    """
 
     period_s: float
+    capabilities: HardwareCapabilities
+
+    def activate(self) -> None:
+        """Make the joints accept commands."""
+
+    def deactivate(self) -> None:
+        """Stop accepting commands."""
 
     def read(self) -> HardwareState:
         """Latest sensor sample."""

@@ -21,7 +21,7 @@ from typing import Optional
 import mujoco
 import numpy as np
 
-from brainbody.body.hardware import HardwareState
+from brainbody.body.hardware import HardwareCapabilities, HardwareState
 from brainbody.exceptions import BrainBodyError
 from brainbody.sim.disturbance import set_body_mass
 from brainbody.sim.scene import FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
@@ -139,6 +139,15 @@ class GripperRig:
         set_body_mass(self.model, self.data, self._object_body, mass_kg)
 
     # -- Hardware interface -----------------------------------------------------------
+    # The hand alone: no arm joints to command, 3-axis pad sensors, finger force actuators.
+    capabilities = HardwareCapabilities(pad_force_3axis=True, finger_effort=True)
+
+    def activate(self) -> None:
+        """MuJoCo takes commands from the first step on."""
+
+    def deactivate(self) -> None:
+        """Keeps the last command."""
+
     def read(self) -> HardwareState:
         d = self.data
         return HardwareState(time_s=float(d.time), q_rad=np.zeros(7), qd_radps=np.zeros(7),

@@ -12,7 +12,7 @@ from typing import Optional
 import mujoco
 import numpy as np
 
-from brainbody.body.hardware import HardwareState
+from brainbody.body.hardware import HardwareCapabilities, HardwareState
 from brainbody.sim.coffee_machine import CoffeeMachine
 from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
@@ -75,6 +75,19 @@ class Simulator:
         self._button_body = m.body("coffee_button").id
 
     # -- Hardware interface -------------------------------------------------
+    @property
+    def capabilities(self) -> HardwareCapabilities:
+        """Torque actuators only (no vendor position loop); 3-axis pad sensors; finger
+        actuators whose force is the command; link encoders where the profile has them."""
+        return HardwareCapabilities(link_encoders=self.drivetrain.link_encoder_rad(self.data) is not None,
+                                    pad_force_3axis=True, finger_effort=True)
+
+    def activate(self) -> None:
+        """In-process MuJoCo takes commands from the first step on."""
+
+    def deactivate(self) -> None:
+        """Keeps the last command (as Gazebo's ApplyJointForce does)."""
+
     def read(self) -> HardwareState:
         d = self.data
         drive = self.drivetrain
