@@ -35,6 +35,7 @@ setup(
         'console_scripts': [
             'intent_node = brainbody.ros.intent_node:main',
             'body_node = brainbody.ros.body_node:main',
+            'sim_node = brainbody.ros.sim_node:main',
             'brainbody = brainbody.cli:main',
         ],
     },

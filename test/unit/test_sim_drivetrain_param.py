@@ -55,7 +55,7 @@ def test_wrong_length_or_type_is_refused(bad, match):
 
 def test_hardware_mode_does_not_read_the_plant_profiles():
     # No simulated plant in hardware mode: the names are not looked up (the length still is).
-    assert BodyNodeConfig(mode="hardware", sim_drivetrain=("anything",) * 7).mode == "hardware"
+    assert BodyNodeConfig(mode="hardware", backend="ros2_control", sim_drivetrain=("anything",) * 7).mode == "hardware"
 
 
 def test_parameter_is_read_only_and_documented():
@@ -108,7 +108,7 @@ def test_path_error_statistics():
 
 
 def demo_args(**changes):
-    values = dict(seed=3, realtime_factor=0.0, drivetrain="harmonic", plain=False)
+    values = dict(seed=3, realtime_factor=0.0, drivetrain="harmonic", plain=False, backend="embedded")
     values.update(changes)
     return argparse.Namespace(**values)
 

@@ -5,12 +5,36 @@ from __future__ import annotations
 
 import dataclasses
 
+from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS
 from brainbody.param_spec import param, validate
+
+# The body's hardware backends: in-process MuJoCo, or topics of a robot driver or simulator.
+BACKENDS = ("embedded", "ros2_control")
 
 
 @dataclasses.dataclass(frozen=True)
 class BodyNodeConfig:
-    mode: str = param("sim", "sim (MuJoCo in-process) or hardware (no plugin yet)", read_only=True)
+    mode: str = param("sim", "sim (a simulator behind the backend) or hardware (a robot behind a topic "
+                      "backend; the embedded backend is a simulator)", read_only=True)
+    backend: str = param("embedded", "embedded (MuJoCo in-process) or ros2_control (forward_command_controller "
+                         "commands, joint_state_broadcaster state)", read_only=True)
+    controller_name: str = param("effort_controller", "ros2_control: commands go to /<controller_name>/commands",
+                                 read_only=True)
+    command_joints: tuple = param(ARM_JOINTS + FINGER_JOINTS, "ros2_control: the controller's joint "
+                                  "list, the order of its command array", read_only=True)
+    joint_states_topic: str = param("/joint_states", "topic backends: the robot's sensor_msgs/JointState",
+                                    read_only=True)
+    pad_force_topics: tuple = param(("/gripper/left_pad/force", "/gripper/right_pad/force"),
+                                    "topic backends: geometry_msgs/WrenchStamped of the left and right finger "
+                                    "pad (force in the pad frame, y normal to the face)", read_only=True)
+    control_rate_hz: float = param(500.0, "topic backends: nominal control rate (the loop runs on arriving "
+                                   "state; dt comes from the stamps)", lo=10.0, hi=2000.0, read_only=True)
+    state_deadline_s: float = param(0.02, "topic backends: a state older than this (wall time) is stale: the "
+                                    "loop ticks without it and the joints turn WARN", lo=0.001, hi=1.0)
+    stale_hold_s: float = param(0.1, "topic backends: stale this long, the arm holds and the running primitive "
+                                "fails with HARDWARE_STATE_STALE", lo=0.005, hi=5.0)
+    state_wait_s: float = param(30.0, "topic backends: wait this long for the first state at start",
+                                lo=0.1, hi=600.0, read_only=True)
     seed: int = param(0, "sim: seed that places the cup", lo=0, hi=1_000_000, read_only=True)
     realtime_factor: float = param(0.0, "sim: 0 runs as fast as possible, 1 paces to the wall clock",
                                    lo=0.0, hi=100.0)
@@ -26,11 +50,18 @@ class BodyNodeConfig:
     def __post_init__(self):
         if self.mode not in ("sim", "hardware"):
             raise ValueError(f"mode must be 'sim' or 'hardware', got {self.mode!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: unknown {self.backend!r}; known: {', '.join(BACKENDS)}")
+        if self.mode == "hardware" and self.backend == "embedded":
+            raise ValueError("mode 'hardware' needs a topic backend (backend: ros2_control); "
+                             "embedded is the in-process simulator")
         validate(self)
+        if len(self.pad_force_topics) != 2:
+            raise ValueError(f"pad_force_topics needs the left and right pad topic, got {list(self.pad_force_topics)}")
         if len(self.sim_drivetrain) != 7:
             raise ValueError(f"sim_drivetrain needs a profile name for each of the 7 arm joints, "
                              f"got {len(self.sim_drivetrain)}: {list(self.sim_drivetrain)}")
-        if self.mode == "sim":
+        if self.backend == "embedded":
             from brainbody.sim.drivetrain import profile_names   # the plant's file; sim mode only
             known = profile_names()
             unknown: dict[str, list[str]] = {}
@@ -41,6 +72,43 @@ class BodyNodeConfig:
                 listed = "; ".join(f"{name!r} (joint {', '.join(joints)})" for name, joints in unknown.items())
                 raise ValueError(f"sim_drivetrain: unknown profile {listed}; known: {', '.join(known)}")
 
+
+
+# Topic profiles the MuJoCo process speaks (the body's topic backends).
+SIM_PROFILES = ("ros2_control",)
+PACINGS = ("lockstep", "wall")
+
+
+@dataclasses.dataclass(frozen=True)
+class SimNodeConfig:
+    profile: str = param("ros2_control", "the topics it speaks: ros2_control (joint_state_broadcaster state, "
+                         "forward_command_controller effort commands)", read_only=True)
+    seed: int = param(0, "seed that places the cup", lo=0, hi=1_000_000, read_only=True)
+    sim_drivetrain: tuple = param(("harmonic",) * 7, "the simulated plant's drivetrain profile per arm joint "
+                                  "(config/sim_drivetrain.yaml, or rigid)", read_only=True)
+    pacing: str = param("lockstep", "lockstep: step only once the command for the last published state has "
+                        "arrived (deterministic); wall: step on the wall clock, holding the last command",
+                        read_only=True)
+    realtime_factor: float = param(1.0, "wall pacing: sim time per wall time", lo=0.01, hi=100.0)
+    command_rate_hz: float = param(500.0, "state published and command expected at this rate (sim time); "
+                                   "physics runs at 1 kHz in between", lo=10.0, hi=1000.0, read_only=True)
+    controller_name: str = param("effort_controller", "commands arrive on /<controller_name>/commands",
+                                 read_only=True)
+    command_joints: tuple = param(ARM_JOINTS + FINGER_JOINTS, "the order of the command array", read_only=True)
+    joint_states_topic: str = param("/joint_states", "sensor_msgs/JointState it publishes", read_only=True)
+    pad_force_topics: tuple = param(("/gripper/left_pad/force", "/gripper/right_pad/force"),
+                                    "geometry_msgs/WrenchStamped of the left and right pad sensor", read_only=True)
+    world_objects_rate_hz: float = param(10.0, "rate of /world/objects in sim time", lo=0.1, hi=100.0)
+    ground_truth_rate_hz: float = param(2.0, "rate of /sim/ground_truth in sim time", lo=0.1, hi=100.0)
+
+    def __post_init__(self):
+        if self.profile not in SIM_PROFILES:
+            raise ValueError(f"profile: unknown {self.profile!r}; known: {', '.join(SIM_PROFILES)}")
+        if self.pacing not in PACINGS:
+            raise ValueError(f"pacing: unknown {self.pacing!r}; known: {', '.join(PACINGS)}")
+        validate(self)
+        if len(self.sim_drivetrain) != 7:
+            raise ValueError(f"sim_drivetrain needs 7 profile names, got {list(self.sim_drivetrain)}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -68,10 +68,11 @@ def readme_tables() -> str:
     """The parameter tables of README.md, generated from the declarations."""
     from brainbody.body.body_config import BodyConfig
     from brainbody.brain.brain_config import BrainConfig
-    from brainbody.node_params import BodyNodeConfig, IntentNodeConfig
+    from brainbody.node_params import BodyNodeConfig, IntentNodeConfig, SimNodeConfig
     parts = []
     for title, cls in (("body_node (node)", BodyNodeConfig), ("body_node (BodyConfig)", BodyConfig),
-                       ("intent_node", IntentNodeConfig), ("intent_node (BrainConfig)", BrainConfig)):
+                       ("intent_node", IntentNodeConfig), ("intent_node (BrainConfig)", BrainConfig),
+                       ("sim_node", SimNodeConfig)):
         parts.append(f"#### {title}\n\n{table(cls)}")
     return "\n\n".join(parts)
 

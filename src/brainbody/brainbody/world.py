@@ -95,3 +95,9 @@ def merge_observation(object_id: str, kind: str, pose: Pose, size_m, database: M
     return WorldObject(id=object_id, kind=kind, pose=pose, size_m=tuple(float(v) for v in size_m),
                        mass_kg=props.mass_kg, max_grip_force_n=props.max_grip_force_n,
                        graspable=props.graspable)
+
+
+def merge_observations(observed, database: Mapping[str, ObjectProperties]) -> list[WorldObject]:
+    """Perceived objects (each with ``id``, ``kind``, ``position_m``, ``quat_wxyz``, ``size_m``)
+    plus their database properties."""
+    return [merge_observation(o.id, o.kind, Pose(o.position_m, o.quat_wxyz), o.size_m, database) for o in observed]

@@ -24,7 +24,7 @@ from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import BusyError, EstopActiveError, HardwareMismatchError, OutOfRangeError
+from brainbody.exceptions import BrainBodyError, BusyError, EstopActiveError, HardwareMismatchError, OutOfRangeError
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -143,6 +143,15 @@ class BodyController:
         with self.lock:
             if self.execution is not None:
                 self.execution.cancel()
+            self._hold_here()
+
+    def fault(self, error: BrainBodyError) -> None:
+        """A fault below the body (stale or refused hardware state): the running primitive
+        fails with ``error``'s code, a streamed trajectory stops, the arm holds and a held
+        object stays gripped."""
+        with self.lock:
+            if self.execution is not None:
+                self.execution.abort(error)
             self._hold_here()
 
     def set_estop(self, active: bool) -> None:

@@ -117,3 +117,23 @@ def loop_status(timing: LoopTiming) -> HealthStatus:
         ("period_p50_ms", f"{p50 * 1e3:.3f}"),
         ("period_p99_ms", f"{p99 * 1e3:.3f}"),
         ("period_max_ms", f"{top * 1e3:.3f}")))
+
+
+def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold_s: float, refused: int,
+                    last_refusal, stale_steps: int) -> HealthStatus:
+    """A topic backend's state stream: WARN once the state is older than ``deadline_s``,
+    ERROR once older than ``hold_s`` (the arm then holds)."""
+    if state_age_s > hold_s:
+        level, message = Level.ERROR, f"no fresh state for {state_age_s * 1e3:.0f} ms: holding"
+    elif state_age_s > deadline_s:
+        level, message = Level.WARN, f"state {state_age_s * 1e3:.0f} ms old (deadline {deadline_s * 1e3:.0f} ms)"
+    else:
+        level, message = Level.OK, "state fresh"
+    if refused:
+        message += f"; {refused} state samples refused, last: {last_refusal}"
+    return HealthStatus(level, "body/hardware", backend, message, (
+        ("state_age_ms", f"{state_age_s * 1e3:.1f}"),
+        ("state_deadline_ms", f"{deadline_s * 1e3:.1f}"),
+        ("refused_states", str(refused)),
+        ("last_refusal_code", str(int(last_refusal.code)) if last_refusal is not None else "0"),
+        ("stale_steps", str(stale_steps))))

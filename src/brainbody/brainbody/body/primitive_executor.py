@@ -15,7 +15,7 @@ from brainbody.body.grip_force import GripMode
 from brainbody.body.inverse_kinematics import solve_ik
 from brainbody.body.safety_supervisor import CheckedPrimitive
 from brainbody.body.trajectory import PathTrajectory, duration_for
-from brainbody.exceptions import ErrorCode, ExecutionError, UnreachableError
+from brainbody.exceptions import BrainBodyError, ErrorCode, ExecutionError, UnreachableError
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind
 
@@ -81,6 +81,11 @@ class PrimitiveExecution:
             self.body.motion_speed_scale = 1.0
             self.status = Status.CANCELED
             self.error = ExecutionError("canceled on request; holding position", code=ErrorCode.CANCELED)
+
+    def abort(self, exc: BrainBodyError) -> None:
+        """End a running primitive as failed with ``exc``'s code (a fault below the body)."""
+        if not self.status.done:
+            self._fail(exc)
 
     def _fail(self, exc: ExecutionError) -> Status:
         self._steps.close()

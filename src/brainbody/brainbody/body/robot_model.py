@@ -11,6 +11,7 @@ import numpy as np
 import pinocchio as pin
 
 ARM_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8))
+FINGER_JOINTS = ("panda_finger_joint1", "panda_finger_joint2")   # prismatic, opening per finger (m)
 TCP_FRAME = "panda_tcp"
 
 

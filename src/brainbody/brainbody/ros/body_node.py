@@ -30,18 +30,21 @@ from trajectory_msgs.msg import JointTrajectory
 from brainbody_interfaces.action import ExecutePrimitive
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.diagnostics import BodyDiagnostics, compensation_label
+from brainbody.body.control_loop import ControlLoop
+from brainbody.body.controller import BodyController
+from brainbody.body.diagnostics import BodyDiagnostics, compensation_label, hardware_status
 from brainbody.body.trajectory_command import check_trajectory_command
-from brainbody.body.robot_model import ARM_JOINTS
-from brainbody.exceptions import BrainBodyError, ErrorCode
+from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS, RobotModel
+from brainbody.exceptions import BrainBodyError, StaleStateError
 from brainbody.lifecycle import Status
 from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
+from brainbody.ros.backends.ros2_control import Ros2ControlHardware
 from brainbody.ros.conversions import (duration_s, pose_to_msg, primitive_from_msg, stamp_s, time_msg,
-                                        world_to_msg)
+                                        world_from_msg, world_to_msg)
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
-from brainbody.sim.scene import FINGER_JOINTS
+from brainbody.sim.scene import default_urdf_path
 from brainbody.runtime.sim_session import SimSession
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -58,24 +61,36 @@ class BodyNode(Node):
         self._loop: Optional[threading.Thread] = None
         self.node_config = declare_config(self, BodyNodeConfig)
         body_config = declare_config(self, BodyConfig)
-        if self.node_config.mode != "sim":
-            raise BrainBodyError("mode 'hardware' needs a hardware plugin, which this release does not ship; "
-                                 "use mode:=sim", code=ErrorCode.UNSUPPORTED)
-        self.session = session or SimSession(seed=self.node_config.seed, body_config=body_config,
-                                             sim_drivetrain=self.node_config.sim_drivetrain)
-        self.session.loop.realtime_factor = self.node_config.realtime_factor
-        self.body = self.session.body
-        self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=self.node_config.joint_tracking_warn_rad)
+        cfg = self.node_config
         group = ReentrantCallbackGroup()
+        self.hardware = None
+        if cfg.backend == "embedded":
+            self.session = session or SimSession(seed=cfg.seed, body_config=body_config,
+                                                 sim_drivetrain=cfg.sim_drivetrain)
+            self.session.loop.realtime_factor = cfg.realtime_factor
+            self.body, self.loop = self.session.body, self.session.loop
+        else:
+            # A topic backend: the robot's driver (or the MuJoCo process) owns /joint_states,
+            # /clock and /world/objects; the body reads them.
+            self.session = None
+            self.hardware = Ros2ControlHardware(cfg, context=self.context)
+            self.body = BodyController(body_config, RobotModel(default_urdf_path()), self.hardware,
+                                       backend=cfg.backend)
+            self.loop = ControlLoop(self.body)
+            self.create_subscription(ObjectArray, "/world/objects",
+                                     lambda m: self.body.update_world(world_from_msg(m)), 10, callback_group=group)
+            self._stale_fault = False
+        self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=cfg.joint_tracking_warn_rad)
 
-        self._joint_pub = self.create_publisher(JointState, "/joint_states", qos_profile_sensor_data)
         self._wrench_pub = self.create_publisher(WrenchStamped, "/body/gripper/wrench", 10)
-        self._world_pub = self.create_publisher(ObjectArray, "/world/objects", 10)
-        self._clock_pub = self.create_publisher(Clock, "/clock", 10)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._truth_pub = self.create_publisher(String, "/sim/ground_truth", LATCHED)
-        description = self.create_publisher(String, "/robot_description", LATCHED)
-        description.publish(String(data=self.session.urdf_text()))
+        if self.session is not None:
+            self._joint_pub = self.create_publisher(JointState, "/joint_states", qos_profile_sensor_data)
+            self._world_pub = self.create_publisher(ObjectArray, "/world/objects", 10)
+            self._clock_pub = self.create_publisher(Clock, "/clock", 10)
+            self._truth_pub = self.create_publisher(String, "/sim/ground_truth", LATCHED)
+            description = self.create_publisher(String, "/robot_description", LATCHED)
+            description.publish(String(data=self.session.urdf_text()))
         self.create_subscription(JointTrajectory, "/body/joint_trajectory", self._on_trajectory, 10,
                                  callback_group=group)
         self.create_subscription(Bool, "/body/estop", self._on_estop, LATCHED, callback_group=group)
@@ -85,10 +100,12 @@ class BodyNode(Node):
         self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
         self._loop.start()
         servo = self.body.servo
-        self.get_logger().info(
-            f"body ready (sim, seed {self.node_config.seed}, realtime_factor {self.node_config.realtime_factor}); "
-            f"simulated drivetrain {_names(self.session.scene_config.drivetrain)}, estimates "
-            f"{_names(servo.estimates.names)}, servo {compensation_label(servo.compensation_state)}")
+        where = (f"embedded sim, seed {cfg.seed}, realtime_factor {cfg.realtime_factor}; simulated drivetrain "
+                 f"{_names(self.session.scene_config.drivetrain)}" if self.session is not None else
+                 f"backend {cfg.backend} ({cfg.mode}): {cfg.joint_states_topic} -> /{cfg.controller_name}/commands "
+                 f"at {cfg.control_rate_hz:g} Hz nominal, grip force from {body_config.grip_force_source}")
+        self.get_logger().info(f"body ready ({where}); estimates {_names(servo.estimates.names)}, "
+                               f"servo {compensation_label(servo.compensation_state)}")
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:
@@ -99,11 +116,27 @@ class BodyNode(Node):
             raise
 
     def _loop_body(self) -> None:
-        cfg, loop = self.node_config, self.session.loop
-        loop.every(1.0 / cfg.world_objects_rate_hz, self._publish_world)
-        loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_state)
+        cfg, loop = self.node_config, self.loop
+        if self.session is not None:
+            loop.every(1.0 / cfg.world_objects_rate_hz, self._publish_world)
+            loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_state)
+        else:
+            loop.every(0.0, self._watch_state)
+            loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_wrench)
         loop.every(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics)
         loop.run_until(lambda: not rclpy.ok(), stop=self._stop)
+
+    def _watch_state(self) -> None:
+        """Topic backends: a state stale beyond ``stale_hold_s`` holds the arm and fails the
+        running primitive (once per stale spell)."""
+        try:
+            self.hardware.check_fresh()
+            self._stale_fault = False
+        except StaleStateError as exc:
+            if not self._stale_fault:
+                self._stale_fault = True
+                self.body.fault(exc)
+                self.get_logger().error(f"[{int(exc.code)}] {exc}")
 
     def _stamp(self) -> Time:
         return time_msg(self.body.time_s)
@@ -116,8 +149,11 @@ class BodyNode(Node):
                          velocity=[*map(float, state.qd_radps), *map(float, state.finger_vel_mps)])
         msg.header.stamp = stamp
         self._joint_pub.publish(msg)
+        self._publish_wrench()
+
+    def _publish_wrench(self) -> None:
         wrench = WrenchStamped()
-        wrench.header.stamp, wrench.header.frame_id = stamp, "panda_tcp"
+        wrench.header.stamp, wrench.header.frame_id = self._stamp(), "panda_tcp"
         # Squeeze between the jaws, along the finger axis (tool y).
         wrench.wrench.force.y = float(self.body.grip.measured_force_n)
         self._wrench_pub.publish(wrench)
@@ -136,7 +172,15 @@ class BodyNode(Node):
         msg.header.stamp = self._stamp()
         msg.status = [DiagnosticStatus(level=bytes([int(st.level)]), name=st.name, hardware_id=st.hardware_id,
                                        message=st.message, values=[KeyValue(key=k, value=v) for k, v in st.values])
-                      for st in self._diagnostics.statuses(self.session.loop.timing)]
+                      for st in self._diagnostics.statuses(self.loop.timing)]
+        if self.hardware is not None:
+            hw, cfg = self.hardware, self.node_config
+            st = hardware_status(self.node_config.backend, hw.state_age_s, deadline_s=cfg.state_deadline_s,
+                                 hold_s=cfg.stale_hold_s, refused=hw.refused, last_refusal=hw.last_refusal,
+                                 stale_steps=hw.stale_steps)
+            msg.status.append(DiagnosticStatus(level=bytes([int(st.level)]), name=st.name,
+                                               hardware_id=st.hardware_id, message=st.message,
+                                               values=[KeyValue(key=k, value=v) for k, v in st.values]))
         self._diag_pub.publish(msg)
 
     # -- ROS inputs ---------------------------------------------------------------------

@@ -17,10 +17,10 @@ from brainbody.body.robot_model import RobotModel
 from brainbody.share_files import find_share_file
 from brainbody.lifecycle import Status
 from brainbody.sim.path_error import PathErrorStats
-from brainbody.primitives import Pose, TaskPlan
+from brainbody.primitives import TaskPlan
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
-from brainbody.world import load_object_database, merge_observation
+from brainbody.world import load_object_database, merge_observations
 
 
 # Sample the tool path error this often (sim time): every 10th tick at 1 kHz.
@@ -76,8 +76,7 @@ class SimSession:
         return self.urdf_path.read_text(encoding="utf-8")
 
     def world_objects(self):
-        return [merge_observation(o.id, o.kind, Pose(o.position_m, o.quat_wxyz), o.size_m, self.objects_db)
-                for o in self.sim.observed_objects()]
+        return merge_observations(self.sim.observed_objects(), self.objects_db)
 
     def refresh_world(self) -> None:
         self.body.update_world(self.world_objects())

@@ -1,0 +1,214 @@
+"""sim_node: the MuJoCo scene with its drivetrain plant as a process of its own, speaking the
+topics of a robot set-up so that the body's topic backends run against the same plant.
+
+Profile ``ros2_control``: it publishes ``sensor_msgs/JointState`` on ``/joint_states`` (as
+joint_state_broadcaster does: motor-encoder positions in output units, velocities, applied
+efforts) and takes ``std_msgs/Float64MultiArray`` efforts on ``/<controller>/commands``
+(forward_command_controller), holding the last command as Gazebo's ApplyJointForce does.
+Besides: ``/clock``, ``/world/objects``, a ``geometry_msgs/WrenchStamped`` per finger pad,
+``/robot_description`` and ``/sim/ground_truth`` (tests and the demo report only).
+
+Pacing ``lockstep`` steps only once the command for the last published state has arrived,
+so a run is deterministic whatever the machine's load; ``wall`` steps on the wall clock.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+
+from geometry_msgs.msg import WrenchStamped
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+
+from brainbody_interfaces.msg import ObjectArray
+from brainbody.body.body_config import BodyConfig
+from brainbody.node_params import SimNodeConfig
+from brainbody.ros.backends.ros2_control import CONTROL_QOS
+from brainbody.ros.body_node import LATCHED
+from brainbody.ros.conversions import time_msg, world_to_msg
+from brainbody.ros.node_main import run_node
+from brainbody.ros.parameters import declare_config
+from brainbody.share_files import find_share_file
+from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
+from brainbody.sim.simulator import Simulator
+from brainbody.world import load_object_database, merge_observations
+
+# Lock-step: with no command for this long (wall), the last state is sent again so that a body
+# that starts late, or lost a sample, still gets one.
+_REPUBLISH_S = 0.2
+
+
+class SimNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("sim_node", **kwargs)
+        self._stop = threading.Event()
+        self._thread = None
+        self.config = cfg = declare_config(self, SimNodeConfig)
+        urdf = default_urdf_path()
+        self.scene_config = SceneConfig(seed=cfg.seed, drivetrain=tuple(cfg.sim_drivetrain))
+        # The arm starts at the body's home pose, as a robot is switched on where it was parked.
+        self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(BodyConfig().home_q_rad), urdf_path=urdf)
+        self._objects_db = load_object_database(find_share_file("config", "objects.yaml"))
+        self._steps_per_command = max(int(round(1.0 / (cfg.command_rate_hz * self.sim.period_s))), 1)
+        index = {name: i for i, name in enumerate(cfg.command_joints)}
+        missing = [n for n in ARM_JOINTS + FINGER_JOINTS if n not in index]
+        if missing:
+            raise ValueError(f"command_joints lacks {missing}")
+        self._arm_slots = np.array([index[n] for n in ARM_JOINTS])
+        self._finger_slots = np.array([index[n] for n in FINGER_JOINTS])
+        self._n_commands = len(cfg.command_joints)
+        self._arm_cmd, self._finger_cmd = np.zeros(7), np.zeros(2)
+        self._commands = 0               # commands received
+        self.refused_commands = 0
+        self._command_event = threading.Event()
+
+        # Publishers live on this node; the command subscription on an inner node that the
+        # stepping thread spins itself (no hand-over between threads in the lock-step path).
+        self._joint_pub = self.create_publisher(JointState, cfg.joint_states_topic, CONTROL_QOS)
+        self._pad_pubs = [self.create_publisher(WrenchStamped, t, CONTROL_QOS) for t in cfg.pad_force_topics]
+        self._clock_pub = self.create_publisher(Clock, "/clock", 10)
+        self._world_pub = self.create_publisher(ObjectArray, "/world/objects", 10)
+        self._truth_pub = self.create_publisher(String, "/sim/ground_truth", LATCHED)
+        description = self.create_publisher(String, "/robot_description", LATCHED)
+        description.publish(String(data=urdf.read_text(encoding="utf-8")))
+        self._io = rclpy.create_node("sim_node_io", context=self.context)
+        self._io.create_subscription(Float64MultiArray, f"/{cfg.controller_name}/commands", self._on_command,
+                                     CONTROL_QOS)
+        self._io_executor = SingleThreadedExecutor(context=self.context)
+        self._io_executor.add_node(self._io)
+        self._thread = threading.Thread(target=self._run, name="sim_stepping", daemon=True)
+        self._thread.start()
+        self.get_logger().info(
+            f"sim ready (profile {cfg.profile}, {cfg.pacing} pacing, seed {cfg.seed}, plant "
+            f"{', '.join(sorted(set(cfg.sim_drivetrain)))}): state on {cfg.joint_states_topic} at "
+            f"{cfg.command_rate_hz:g} Hz, efforts on /{cfg.controller_name}/commands")
+
+    # -- commands ------------------------------------------------------------------------
+    def _on_command(self, msg: Float64MultiArray) -> None:
+        data = np.asarray(msg.data, dtype=float)
+        if data.shape != (self._n_commands,) or not np.all(np.isfinite(data)):
+            # Refused: the last command stays applied, as a real controller would keep it.
+            self.refused_commands += 1
+            if self.refused_commands in (1, 10, 100) or self.refused_commands % 1000 == 0:
+                self.get_logger().error(f"refused command #{self.refused_commands}: {len(data)} values "
+                                        f"(need {self._n_commands} finite efforts)")
+            return
+        self._arm_cmd, self._finger_cmd = data[self._arm_slots], data[self._finger_slots]
+        self._commands += 1
+
+    # -- the stepping thread -------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            if self.config.pacing == "lockstep":
+                self._run_lockstep()
+            else:
+                self._run_wall()
+        except Exception as exc:     # loud, never silent
+            if rclpy.ok():
+                self.get_logger().fatal(f"sim stepping stopped: {exc!r}")
+                raise
+
+    def _advance(self) -> None:
+        self.sim.write(self._arm_cmd, self._finger_cmd)
+        for _ in range(self._steps_per_command):
+            self.sim.step()
+
+    def _run_lockstep(self) -> None:
+        self._publish()
+        last_sent = time.monotonic()
+        while not self._stop.is_set():
+            seen = self._commands
+            self._io_executor.spin_once(timeout_sec=_REPUBLISH_S)
+            if self._commands > seen:
+                # One step per published state: commands already queued behind this one (a
+                # body that ticked again without a state) only replace it.
+                while True:
+                    queued = self._commands
+                    self._io_executor.spin_once(timeout_sec=0.0)
+                    if self._commands == queued:
+                        break
+                self._advance()
+                self._publish()
+                last_sent = time.monotonic()
+            elif time.monotonic() - last_sent > _REPUBLISH_S:
+                self._publish()
+                last_sent = time.monotonic()
+
+    def _run_wall(self) -> None:
+        period = self._steps_per_command * self.sim.period_s
+        wall0, sim0 = time.monotonic(), self.sim.data.time
+        while not self._stop.is_set():
+            self._io_executor.spin_once(timeout_sec=0.0)
+            self._advance()
+            self._publish()
+            ahead = (self.sim.data.time - sim0) / self.config.realtime_factor - (time.monotonic() - wall0)
+            if ahead > 0.0:
+                # Commands that arrive while waiting are taken at once.
+                deadline = time.monotonic() + ahead
+                while (left := deadline - time.monotonic()) > 0.0:
+                    self._io_executor.spin_once(timeout_sec=min(left, period))
+
+    # -- publishing ------------------------------------------------------------------------
+    def _publish(self) -> None:
+        sim, cfg = self.sim, self.config
+        state = sim.read()
+        stamp = time_msg(state.time_s)
+        self._clock_pub.publish(Clock(clock=stamp))
+        pads = state.pad_force_xyz_n
+        for i, pub in enumerate(self._pad_pubs):
+            msg = WrenchStamped()
+            msg.header.stamp, msg.header.frame_id = stamp, PAD_BODIES[i]
+            msg.wrench.force.x, msg.wrench.force.y, msg.wrench.force.z = (float(v) for v in pads[i])
+            pub.publish(msg)
+        js = JointState(name=list(ARM_JOINTS) + list(FINGER_JOINTS),
+                        position=[*map(float, state.q_rad), *map(float, state.finger_pos_m)],
+                        velocity=[*map(float, state.qd_radps), *map(float, state.finger_vel_mps)],
+                        effort=[*map(float, self._arm_cmd), *map(float, self._finger_cmd)])
+        js.header.stamp = stamp
+        self._joint_pub.publish(js)
+        ticks = int(round(state.time_s / (self._steps_per_command * sim.period_s)))
+        if ticks % max(int(round(cfg.command_rate_hz / cfg.world_objects_rate_hz)), 1) == 0:
+            objects = merge_observations(sim.observed_objects(), self._objects_db)
+            self._world_pub.publish(world_to_msg(objects, stamp))
+        if ticks % max(int(round(cfg.command_rate_hz / cfg.ground_truth_rate_hz)), 1) == 0:
+            self.publish_ground_truth()
+
+    def publish_ground_truth(self) -> None:
+        truth = dataclasses.asdict(self.sim.verdict())
+        truth["sim_time_s"] = float(self.sim.data.time)
+        truth["sim_drivetrain"] = list(self.scene_config.drivetrain)
+        truth["commands_received"] = self._commands
+        truth["commands_refused"] = self.refused_commands
+        truth["mujoco_warnings"] = self.sim.mujoco_warnings()
+        self._truth_pub.publish(String(data=json.dumps(truth)))
+
+    def wind_down(self) -> bool:
+        """On shutdown: stop stepping; the last ground truth goes out."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+            if not self._thread.is_alive() and rclpy.ok():
+                self.publish_ground_truth()
+        return True
+
+    def destroy_node(self):
+        self.wind_down()
+        self._io_executor.shutdown(timeout_sec=1.0)
+        self._io.destroy_node()
+        super().destroy_node()
+
+
+def main(args=None) -> None:
+    run_node(SimNode, args)
+
+
+if __name__ == "__main__":
+    main()
