@@ -146,13 +146,16 @@ class BodyController:
             self._hold_here()
 
     def fault(self, error: BrainBodyError) -> None:
-        """A fault below the body (stale or refused hardware state): the running primitive
-        fails with ``error``'s code, a streamed trajectory stops, the arm holds and a held
-        object stays gripped."""
+        """A fault below the body (no fresh hardware state): the running primitive fails with
+        ``error``'s code, a streamed trajectory stops, and the arm holds where it was last
+        measured (without feedback the body cannot follow a braking curve); a held object
+        stays gripped."""
         with self.lock:
             if self.execution is not None:
                 self.execution.abort(error)
-            self._hold_here()
+            self._trajectory = None
+            self.q_cmd_rad = self.servo.link_estimate_rad(self.state.q_rad)
+            self.qd_cmd_radps = np.zeros(7)
 
     def set_estop(self, active: bool) -> None:
         """Latched stop: cancel everything and hold; a held object stays gripped."""

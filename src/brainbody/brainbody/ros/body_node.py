@@ -97,6 +97,9 @@ class BodyNode(Node):
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
+        if self.hardware is not None:
+            # On wall time: when the robot's clock stops (a dead driver), diagnostics must not.
+            self.create_timer(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics, callback_group=group)
         self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
         self._loop.start()
         servo = self.body.servo
@@ -120,10 +123,10 @@ class BodyNode(Node):
         if self.session is not None:
             loop.every(1.0 / cfg.world_objects_rate_hz, self._publish_world)
             loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_state)
+            loop.every(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics)
         else:
             loop.every(0.0, self._watch_state)
             loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_wrench)
-        loop.every(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics)
         loop.run_until(lambda: not rclpy.ok(), stop=self._stop)
 
     def _watch_state(self) -> None:
@@ -170,9 +173,11 @@ class BodyNode(Node):
     def _publish_diagnostics(self) -> None:
         msg = DiagnosticArray()
         msg.header.stamp = self._stamp()
+        with self.body.lock:     # consistent figures while the loop runs on
+            statuses = self._diagnostics.statuses(self.loop.timing)
         msg.status = [DiagnosticStatus(level=bytes([int(st.level)]), name=st.name, hardware_id=st.hardware_id,
                                        message=st.message, values=[KeyValue(key=k, value=v) for k, v in st.values])
-                      for st in self._diagnostics.statuses(self.loop.timing)]
+                      for st in statuses]
         if self.hardware is not None:
             hw, cfg = self.hardware, self.node_config
             st = hardware_status(self.node_config.backend, hw.state_age_s, deadline_s=cfg.state_deadline_s,

@@ -61,11 +61,12 @@ class Ros2ControlHardware:
         self._pads = np.zeros((2, 3))
         self._state: Optional[HardwareState] = None
         self._fresh = False
-        self.last_state_wall_s = -np.inf
+        # Wall time of the first command not yet answered by a newer state (None: answered).
+        # Staleness is measured from there: the robot not answering, not the loop being busy.
+        self._unanswered_since: Optional[float] = None
         self.refused = 0
         self.last_refusal: Optional[InvalidStateError] = None
         self.stale_steps = 0
-        self._stepping = False
         # Pads first: when a state and its pad samples are ready together, the executor takes
         # them in creation order, so the state goes out with this period's pad forces.
         for i, topic in enumerate(config.pad_force_topics):
@@ -90,7 +91,7 @@ class Ros2ControlHardware:
             return
         if state is not None:
             self._state, self._fresh = state, True
-            self.last_state_wall_s = time.monotonic()
+            self._unanswered_since = None
 
     def _wait_first_state(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -113,13 +114,11 @@ class Ros2ControlHardware:
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
         self._command_pub.publish(Float64MultiArray(data=self.mapping.command(arm_torque_nm, finger_force_n)))
+        if self._unanswered_since is None:
+            self._unanswered_since = time.monotonic()
 
     def step(self) -> None:
         """Wait for the next state, at most ``state_deadline_s`` of wall time."""
-        if not self._stepping:
-            # The state age counts from the loop's first period, not from the wait at start.
-            self._stepping = True
-            self.last_state_wall_s = time.monotonic()
         deadline = time.monotonic() + self.config.state_deadline_s
         while not self._fresh:
             left = deadline - time.monotonic()
@@ -130,8 +129,9 @@ class Ros2ControlHardware:
 
     @property
     def state_age_s(self) -> float:
-        """Wall time since the last accepted state."""
-        return time.monotonic() - self.last_state_wall_s
+        """Wall time the robot has left our first unanswered command without a newer state."""
+        since = self._unanswered_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def check_fresh(self) -> None:
         """Raises StaleStateError when the state is older than ``stale_hold_s``."""
