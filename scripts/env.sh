@@ -8,6 +8,8 @@ export AMENT_PREFIX_PATH="$_bb_root/.venv/$BB_DISTRO${AMENT_PREFIX_PATH:+:$AMENT
 export CMAKE_PREFIX_PATH="$_bb_root/.venv/$BB_DISTRO${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
 COLCON_CURRENT_PREFIX="$_bb_root/install/$BB_DISTRO" . "$_bb_root/install/$BB_DISTRO/setup.sh"
 export PYTHONPATH="$_bb_root/src/brainbody${PYTHONPATH:+:$PYTHONPATH}"
+# The console scripts (brainbody, body_node, intent_node, sim_node) where colcon puts them for `ros2 run`.
+export PATH="$_bb_root/install/$BB_DISTRO/brainbody/lib/brainbody:$PATH"
 export BRAINBODY_CONFIG_DIR="${BRAINBODY_CONFIG_DIR:-$_bb_root/config}"
 export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"

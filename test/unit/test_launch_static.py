@@ -21,7 +21,7 @@ import yaml
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.brain.brain_config import BrainConfig
-from brainbody.node_params import BodyNodeConfig, IntentNodeConfig
+from brainbody.node_params import BodyNodeConfig, IntentNodeConfig, SimNodeConfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LAUNCH = ROOT / "launch" / "brainbody_sim.launch.py"
@@ -61,7 +61,8 @@ def installed(relative):
 
 
 # What each node declares: its node config plus the core config (BodyConfig, BrainConfig).
-NODE_CONFIGS = {"body_node": (BodyNodeConfig, BodyConfig), "intent_node": (IntentNodeConfig, BrainConfig)}
+NODE_CONFIGS = {"body_node": (BodyNodeConfig, BodyConfig), "intent_node": (IntentNodeConfig, BrainConfig),
+                "sim_node": (SimNodeConfig,)}
 
 
 def node_parameters(node_name):
@@ -84,7 +85,11 @@ class Substitution(Recorded):
 
 @pytest.fixture(scope="module")
 def description():
-    """Run generate_launch_description() with recording stand-ins for launch/launch_ros."""
+    return run_launch(LAUNCH)
+
+
+def run_launch(path):
+    """Run generate_launch_description() of ``path`` with recording stand-ins for launch/launch_ros."""
     fakes = {
         "launch": types.ModuleType("launch"),
         "launch.actions": types.ModuleType("launch.actions"),
@@ -112,7 +117,7 @@ def description():
     saved = {name: sys.modules.get(name) for name in fakes}
     sys.modules.update(fakes)
     try:
-        spec = importlib.util.spec_from_file_location("brainbody_sim_launch", LAUNCH)
+        spec = importlib.util.spec_from_file_location(path.stem.replace(".", "_"), path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         result = module.generate_launch_description()
@@ -277,3 +282,50 @@ def test_dockerfile_pins_the_same_mujoco_and_launches_the_installed_launch_file(
 def test_docker_readme_says_it_was_not_built():
     text = (ROOT / "docker" / "README.md").read_text(encoding="utf-8").lower()
     assert "never built" in text and "statically" in text
+
+
+# -- every launch file: the same static checks ----------------------------------------------
+LAUNCH_FILES = sorted((ROOT / "launch").glob("*.launch.py"))
+
+
+def _override_names(node) -> set:
+    names = set()
+    for entry in node.kwargs.get("parameters", []):
+        if isinstance(entry, dict):
+            names |= set(entry)
+    return names
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_every_launch_file_starts_installed_nodes_with_declared_parameters(path):
+    compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    assert installed("launch/" + path.name), f"setup.py does not install {path.name}"
+    described = run_launch(path)
+    _, scripts, _ = setup_info()
+    started = nodes(described)
+    assert started, f"{path.name} starts no node"
+    declared_args = set(arguments(described))
+    for node in started:
+        kwargs = node.kwargs
+        assert kwargs["executable"] in scripts, f"{kwargs['executable']} is not a console_script"
+        unknown = _override_names(node) - node_parameters(kwargs["name"])
+        assert not unknown, f"{path.name}: {kwargs['name']} does not declare {sorted(unknown)}"
+        for entry in kwargs.get("parameters", []):
+            if isinstance(entry, str):
+                assert (ROOT / share_relative(described, entry)).is_file(), entry
+        # Every launch argument a node uses is declared.
+        for entry in kwargs.get("parameters", []):
+            if isinstance(entry, dict):
+                for value in entry.values():
+                    config = value.args[0] if type(value).__name__ == "ParameterValue" else value
+                    if type(config).__name__ == "LaunchConfiguration":
+                        assert config.args[0] in declared_args, f"{path.name}: undeclared argument {config.args[0]}"
+
+
+def test_the_mujoco_process_launch_runs_the_body_on_ros2_control():
+    described = run_launch(ROOT / "launch" / "brainbody_mujoco_process.launch.py")
+    started = {n.kwargs["name"]: n.kwargs for n in nodes(described)}
+    assert set(started) == {"sim_node", "body_node", "intent_node"}
+    body = next(e for e in started["body_node"]["parameters"] if isinstance(e, dict))
+    sim = next(e for e in started["sim_node"]["parameters"] if isinstance(e, dict))
+    assert body["backend"] == "ros2_control" and sim["profile"] == "ros2_control"
