@@ -22,7 +22,7 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 # Order of sections in RESULTS.md.
-BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "slip", "cost", "intent")
+BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "slip", "cost", "intent", "backends")
 
 
 def machine() -> str:

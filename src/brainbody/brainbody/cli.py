@@ -104,8 +104,17 @@ def _cmd_demo(args) -> int:
         truth.update(json.loads(msg.data))
         truth_count[0] += 1
 
+    from diagnostic_msgs.msg import DiagnosticArray
+    health: dict = {}
+
+    def on_diagnostics(msg: DiagnosticArray) -> None:
+        for st in msg.status:
+            if st.name in ("body/control_loop", "body/hardware"):
+                health[st.name] = {kv.key: kv.value for kv in st.values}
+
     from brainbody.ros.body_node import LATCHED
     client_node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
+    client_node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
     client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")
     try:
         if not client.wait_for_server(30.0):
@@ -157,6 +166,12 @@ def _cmd_demo(args) -> int:
             print(f"tool path error while moving: RMS {truth['path_error_rms_m'] * 1e3:.2f} mm, "
                   f"max {truth['path_error_max_m'] * 1e3:.2f} mm over {truth['path_error_samples']} samples "
                   f"(ground-truth TCP vs the commanded tool position; plant {_joined(truth['sim_drivetrain'])})")
+        loop, hardware = health.get("body/control_loop"), health.get("body/hardware")
+        if loop and hardware:
+            print(f"control loop ({args.backend}): period p50 {loop['period_p50_ms']} ms, p99 {loop['period_p99_ms']} "
+                  f"ms, max {loop['period_max_ms']} ms (state stamps); state-to-command latency p50 "
+                  f"{hardware['latency_p50_ms']} ms, p99 {hardware['latency_p99_ms']} ms; deadline misses "
+                  f"{hardware['stale_steps']}; refused states {hardware['refused_states']}")
         if task_ok and truth_ok:
             print("SUCCESS")
             return EXIT_OK

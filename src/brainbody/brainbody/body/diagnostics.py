@@ -120,7 +120,8 @@ def loop_status(timing: LoopTiming) -> HealthStatus:
 
 
 def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold_s: float, refused: int,
-                    last_refusal, stale_steps: int) -> HealthStatus:
+                    last_refusal, stale_steps: int, latency_p50_s: float = 0.0,
+                    latency_p99_s: float = 0.0) -> HealthStatus:
     """A topic backend's state stream: WARN once the state is older than ``deadline_s``,
     ERROR once older than ``hold_s`` (the arm then holds)."""
     if state_age_s > hold_s:
@@ -136,4 +137,6 @@ def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold
         ("state_deadline_ms", f"{deadline_s * 1e3:.1f}"),
         ("refused_states", str(refused)),
         ("last_refusal_code", str(int(last_refusal.code)) if last_refusal is not None else "0"),
-        ("stale_steps", str(stale_steps))))
+        ("stale_steps", str(stale_steps)),
+        ("latency_p50_ms", f"{latency_p50_s * 1e3:.3f}"),
+        ("latency_p99_ms", f"{latency_p99_s * 1e3:.3f}")))

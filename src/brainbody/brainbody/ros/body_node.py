@@ -49,6 +49,7 @@ from brainbody.runtime.sim_session import SimSession
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
+SETPOINT_PERIOD_S = 0.01   # /body/joint_setpoint on topic backends (hardware time)
 
 
 class BodyNode(Node):
@@ -77,6 +78,8 @@ class BodyNode(Node):
             self.body = BodyController(body_config, RobotModel(default_urdf_path()), self.hardware,
                                        backend=cfg.backend)
             self.loop = ControlLoop(self.body)
+            # What the body commands, for a simulator's ground-truth path error (and for RViz).
+            self._setpoint_pub = self.create_publisher(JointState, "/body/joint_setpoint", 10)
             self.create_subscription(ObjectArray, "/world/objects",
                                      lambda m: self.body.update_world(world_from_msg(m)), 10, callback_group=group)
             self._stale_fault = False
@@ -127,7 +130,14 @@ class BodyNode(Node):
         else:
             loop.every(0.0, self._watch_state)
             loop.every(1.0 / cfg.joint_states_rate_hz, self._publish_wrench)
+            loop.every(SETPOINT_PERIOD_S, self._publish_setpoint)
         loop.run_until(lambda: not rclpy.ok(), stop=self._stop)
+
+    def _publish_setpoint(self) -> None:
+        msg = JointState(name=list(ARM_JOINTS), position=[*map(float, self.body.q_cmd_rad)],
+                         velocity=[*map(float, self.body.qd_cmd_radps)])
+        msg.header.stamp = self._stamp()
+        self._setpoint_pub.publish(msg)
 
     def _watch_state(self) -> None:
         """Topic backends: a state stale beyond ``stale_hold_s`` holds the arm and fails the
@@ -182,7 +192,8 @@ class BodyNode(Node):
             hw, cfg = self.hardware, self.node_config
             st = hardware_status(self.node_config.backend, hw.state_age_s, deadline_s=cfg.state_deadline_s,
                                  hold_s=cfg.stale_hold_s, refused=hw.refused, last_refusal=hw.last_refusal,
-                                 stale_steps=hw.stale_steps)
+                                 stale_steps=hw.stale_steps,
+                                 **dict(zip(("latency_p50_s", "latency_p99_s"), hw.latency_percentiles_s(0.5, 0.99))))
             msg.status.append(DiagnosticStatus(level=bytes([int(st.level)]), name=st.name,
                                                hardware_id=st.hardware_id, message=st.message,
                                                values=[KeyValue(key=k, value=v) for k, v in st.values]))

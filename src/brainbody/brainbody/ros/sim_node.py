@@ -30,6 +30,7 @@ from std_msgs.msg import Float64MultiArray, String
 
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.robot_model import RobotModel
 from brainbody.node_params import SimNodeConfig
 from brainbody.ros.backends.ros2_control import CONTROL_QOS
 from brainbody.ros.body_node import LATCHED
@@ -38,6 +39,8 @@ from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
+from brainbody.runtime.sim_session import PATH_SAMPLE_PERIOD_S
+from brainbody.sim.path_error import PathErrorStats
 from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observations
 
@@ -82,6 +85,13 @@ class SimNode(Node):
         self._io = rclpy.create_node("sim_node_io", context=self.context)
         self._io.create_subscription(Float64MultiArray, f"/{cfg.controller_name}/commands", self._on_command,
                                      CONTROL_QOS)
+        # Ground truth only: the tool path error, the true TCP (MuJoCo's site) against the forward
+        # kinematics of the set-point the body reports on /body/joint_setpoint, while it moves.
+        self._judge_robot = RobotModel(urdf)
+        self._tcp_site = self.sim.model.site("tcp").id
+        self.path_error = PathErrorStats()
+        self._setpoint = None
+        self._io.create_subscription(JointState, "/body/joint_setpoint", self._on_setpoint, 10)
         self._io_executor = SingleThreadedExecutor(context=self.context)
         self._io_executor.add_node(self._io)
         self._thread = threading.Thread(target=self._run, name="sim_stepping", daemon=True)
@@ -103,6 +113,16 @@ class SimNode(Node):
             return
         self._arm_cmd, self._finger_cmd = data[self._arm_slots], data[self._finger_slots]
         self._commands += 1
+
+    def _on_setpoint(self, msg: JointState) -> None:
+        if list(msg.name) == list(ARM_JOINTS) and len(msg.position) == 7 and len(msg.velocity) == 7:
+            self._setpoint = (np.asarray(msg.position, dtype=float), any(msg.velocity))
+
+    def _sample_path_error(self) -> None:
+        if self._setpoint is None or not self._setpoint[1]:
+            return
+        commanded_m, _ = self._judge_robot.tcp_pose(self._setpoint[0])
+        self.path_error.add(commanded_m, self.sim.data.site_xpos[self._tcp_site])
 
     # -- the stepping thread -------------------------------------------------------------
     def _run(self) -> None:
@@ -175,6 +195,8 @@ class SimNode(Node):
         js.header.stamp = stamp
         self._joint_pub.publish(js)
         ticks = int(round(state.time_s / (self._steps_per_command * sim.period_s)))
+        if ticks % max(int(round(cfg.command_rate_hz * PATH_SAMPLE_PERIOD_S)), 1) == 0:
+            self._sample_path_error()
         if ticks % max(int(round(cfg.command_rate_hz / cfg.world_objects_rate_hz)), 1) == 0:
             objects = merge_observations(sim.observed_objects(), self._objects_db)
             self._world_pub.publish(world_to_msg(objects, stamp))
@@ -188,6 +210,7 @@ class SimNode(Node):
         truth["commands_received"] = self._commands
         truth["commands_refused"] = self.refused_commands
         truth["mujoco_warnings"] = self.sim.mujoco_warnings()
+        truth.update(self.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 
     def wind_down(self) -> bool:

@@ -36,6 +36,10 @@ from brainbody.ros.conversions import stamp_s
 # reliable, volatile, keep last 10.
 CONTROL_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                          durability=DurabilityPolicy.VOLATILE)
+# The body reads state with the same reliability but keeps only the newest sample: a loop that
+# fell behind takes the latest state, not a queue of old ones.
+STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                       durability=DurabilityPolicy.VOLATILE)
 
 
 class Ros2ControlHardware:
@@ -64,14 +68,17 @@ class Ros2ControlHardware:
         # Wall time of the first command not yet answered by a newer state (None: answered).
         # Staleness is measured from there: the robot not answering, not the loop being busy.
         self._unanswered_since: Optional[float] = None
+        self._arrived_wall_s: Optional[float] = None   # arrival of the state not yet answered
+        self.latency_s = np.zeros(1000)                # state arrival -> command, ring buffer
+        self.latencies = 0
         self.refused = 0
         self.last_refusal: Optional[InvalidStateError] = None
         self.stale_steps = 0
         # Pads first: when a state and its pad samples are ready together, the executor takes
         # them in creation order, so the state goes out with this period's pad forces.
         for i, topic in enumerate(config.pad_force_topics):
-            self.node.create_subscription(WrenchStamped, topic, lambda m, i=i: self._on_pad(i, m), CONTROL_QOS)
-        self.node.create_subscription(JointState, config.joint_states_topic, self._on_joint_state, CONTROL_QOS)
+            self.node.create_subscription(WrenchStamped, topic, lambda m, i=i: self._on_pad(i, m), STATE_QOS)
+        self.node.create_subscription(JointState, config.joint_states_topic, self._on_joint_state, STATE_QOS)
         self._command_pub = self.node.create_publisher(
             Float64MultiArray, f"/{config.controller_name}/commands", CONTROL_QOS)
         self._wait_first_state(config.state_wait_s)
@@ -92,6 +99,7 @@ class Ros2ControlHardware:
         if state is not None:
             self._state, self._fresh = state, True
             self._unanswered_since = None
+            self._arrived_wall_s = time.monotonic()
 
     def _wait_first_state(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -114,8 +122,18 @@ class Ros2ControlHardware:
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
         self._command_pub.publish(Float64MultiArray(data=self.mapping.command(arm_torque_nm, finger_force_n)))
+        now = time.monotonic()
         if self._unanswered_since is None:
-            self._unanswered_since = time.monotonic()
+            self._unanswered_since = now
+        if self._arrived_wall_s is not None:
+            self.latency_s[self.latencies % len(self.latency_s)] = now - self._arrived_wall_s
+            self.latencies += 1
+            self._arrived_wall_s = None
+
+    def latency_percentiles_s(self, *quantiles: float) -> list[float]:
+        """State-arrival-to-command latency (wall) over the last 1000 commands."""
+        filled = self.latency_s[:min(self.latencies, len(self.latency_s))]
+        return [float(np.percentile(filled, 100 * q)) if len(filled) else 0.0 for q in quantiles]
 
     def step(self) -> None:
         """Wait for the next state, at most ``state_deadline_s`` of wall time."""
