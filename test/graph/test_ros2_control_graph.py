@@ -19,7 +19,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from sensor_msgs.msg import JointState  # noqa: E402
 
 from brainbody_interfaces.action import ExecutePrimitive  # noqa: E402
-from brainbody_interfaces.msg import TaskPrimitive  # noqa: E402
+from brainbody_interfaces.msg import ObjectArray, TaskPrimitive  # noqa: E402
 from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS  # noqa: E402
 from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
@@ -48,6 +48,8 @@ class Robot:
         self.node = rclpy.create_node("ros2_control_graph_test")
         self.diagnostics: list[DiagnosticArray] = []
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 50)
+        self.world: list[ObjectArray] = []
+        self.node.create_subscription(ObjectArray, "/world/objects", self.world.append, 10)
         self.fake_states = self.node.create_publisher(JointState, "/joint_states", CONTROL_QOS)
         self.body = BlockingActionClient(self.node, ExecutePrimitive, "/body/execute_primitive")
         self.executor = MultiThreadedExecutor(num_threads=3)
@@ -85,6 +87,8 @@ def test_sim_killed_mid_motion_holds_fails_with_stale_and_refuses_bad_states():
     robot = Robot()
     try:
         assert robot.body.wait_for_server(60.0), "body_node did not come up"
+        # The body learns the world from sim_node's /world/objects (10 Hz): let it hear a few.
+        assert robot.wait_for(lambda: len(robot.world) >= 3)
         result: dict = {}
 
         def reach() -> None:
