@@ -76,7 +76,7 @@ class BodyDiagnostics:
             warn = abs(error) > self.warn_rad
             values = [("link_setpoint_rad", f"{body.q_cmd_rad[i]:.6f}"),
                       ("link_estimate_rad", f"{q_link_est[i]:.6f}"),
-                      ("link_tracking_error_rad", f"{error:.6f}"),
+                      ("link_tracking_error_rad", f"{error:.9g}"),   # precise enough to compare with the threshold
                       ("motor_setpoint_rad", f"{servo.motor_setpoint_rad[i]:.6f}"),
                       ("motor_error_rad", f"{servo.motor_error_rad[i]:.6f}"),
                       ("velocity_radps", f"{state.qd_radps[i]:.4f}"),
