@@ -60,11 +60,11 @@ class BodyNode(Node):
         self._winding_down = threading.Event()   # on shutdown: cancel the running primitive
         self._executing, self._executing_lock = 0, threading.Lock()  # running execute callbacks
         self._loop: Optional[threading.Thread] = None
+        self.hardware = None
         self.node_config = declare_config(self, BodyNodeConfig)
         body_config = declare_config(self, BodyConfig)
         cfg = self.node_config
         group = ReentrantCallbackGroup()
-        self.hardware = None
         if cfg.backend == "embedded":
             self.session = session or SimSession(seed=cfg.seed, body_config=body_config,
                                                  sim_drivetrain=cfg.sim_drivetrain)
@@ -283,6 +283,8 @@ class BodyNode(Node):
 
     def destroy_node(self):
         self.stop_loop()
+        if self.hardware is not None and not (self._loop is not None and self._loop.is_alive()):
+            self.hardware.close()      # its node and executor; only once the loop no longer spins them
         super().destroy_node()
 
 
