@@ -24,6 +24,8 @@ from brainbody.body.body_config import BodyConfig  # noqa: E402
 from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
+from polling import wait_for  # noqa: E402
+
 pytestmark = pytest.mark.graph
 
 BUDGET_X7 = "[" + ",".join(["budget_planetary"] * 7) + "]"
@@ -52,12 +54,7 @@ class Watcher:
         self._thread.start()
 
     def wait_for(self, predicate, timeout_s: float = 30.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return False
+        return wait_for(predicate, timeout_s)
 
 
 def joint_statuses(msg: DiagnosticArray) -> dict[str, DiagnosticStatus]:

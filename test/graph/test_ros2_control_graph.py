@@ -25,6 +25,8 @@ from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
 from brainbody.ros.backends.ros2_control import CONTROL_QOS  # noqa: E402
 
+from polling import wait_for  # noqa: E402
+
 pytestmark = pytest.mark.graph
 
 
@@ -64,12 +66,7 @@ class Robot:
         return None
 
     def wait_for(self, predicate, timeout_s: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return False
+        return wait_for(predicate, timeout_s)
 
 
 def _values(status) -> dict:
