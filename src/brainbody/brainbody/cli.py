@@ -7,9 +7,10 @@ primitive and a final report judged from simulator ground truth. Exit 0 on succe
 plant and the servo's matching estimates); ``--plain`` switches every compensation off
 but gravity, so the tool path error printed at the end shows what compensation buys.
 
-``--backend ros2_control`` runs MuJoCo as a process of its own speaking ros2_control's topics
-(``sim_node``), the body on its ros2_control backend and the brain: three processes over
-DDS, judged by the same ground truth.
+``--backend ros2_control|gz|topic_based`` runs MuJoCo as a process of its own speaking that
+set-up's topics (``sim_node``), the body on the matching backend and the brain: three
+processes over DDS, judged by the same ground truth. ``--command-mode position`` hands the
+arm's servo to the robot's own position loop (the body sends motor-side set-points).
 
 ``brainbody plan "<text>"`` prints the plan without moving anything (``--json`` for
 scripts); it exits non-zero with the reason when the brain refuses.
@@ -24,7 +25,10 @@ import sys
 import threading
 import time
 
+from brainbody.topic_layout import COMMAND_MODES, PROFILE_MODES, PROFILES
+
 EXIT_OK, EXIT_TASK_FAILED, EXIT_REFUSED, EXIT_NO_ROS = 0, 1, 2, 3
+BACKENDS = ("embedded",) + PROFILES
 # --drivetrain choice -> profile of config/sim_drivetrain.yaml and set of
 # config/drivetrain_estimates.yaml (same name in both files).
 DRIVETRAINS = {"harmonic": "harmonic", "budget": "budget_planetary"}
@@ -130,7 +134,7 @@ def _cmd_demo(args) -> int:
 
         wall0 = time.monotonic()
         sim0 = truth.get("sim_time_s", 0.0)
-        print(f"intent: {args.intent!r} (seed {args.seed}, backend {args.backend})")
+        print(f"intent: {args.intent!r} (seed {args.seed}, backend {args.backend}, {args.command_mode} commands)")
         profile = DRIVETRAINS[args.drivetrain]
         print(f"drivetrain: {profile} on all 7 joints (simulated plant and the servo's estimates) | servo: "
               + ("plain PID + gravity feed-forward (--plain)" if args.plain
@@ -211,7 +215,7 @@ def demo_body_parameters(args) -> dict:
         values = {"seed": args.seed, "realtime_factor": float(args.realtime_factor),
                   "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7}
     else:
-        values = {"backend": args.backend, "drivetrain_estimates": [profile] * 7}
+        values = {"backend": args.backend, "command_mode": args.command_mode, "drivetrain_estimates": [profile] * 7}
         if args.realtime_factor <= 0.0:
             values.update(_LOCKSTEP_DEADLINES)
     if args.plain:
@@ -221,8 +225,8 @@ def demo_body_parameters(args) -> dict:
 
 def demo_sim_parameters(args) -> dict:
     """The sim_node parameters of a topic-backend demo: lock-step unless a real-time factor is given."""
-    values = {"profile": args.backend, "seed": args.seed, "sim_drivetrain": [DRIVETRAINS[args.drivetrain]] * 7,
-              "pacing": "lockstep"}
+    values = {"profile": args.backend, "command_mode": args.command_mode, "seed": args.seed,
+              "sim_drivetrain": [DRIVETRAINS[args.drivetrain]] * 7, "pacing": "lockstep"}
     if args.realtime_factor > 0.0:
         values.update(pacing="wall", realtime_factor=float(args.realtime_factor))
     return values
@@ -272,9 +276,12 @@ def main(argv=None) -> int:
     demo.add_argument("intent", nargs="?", default="make coffee")
     demo.add_argument("--seed", type=int, default=0, help="places the cup (+/- 3 cm)")
     demo.add_argument("--separate", action="store_true", help="brain and body as separate processes")
-    demo.add_argument("--backend", choices=("embedded", "ros2_control"), default="embedded",
-                      help="embedded: MuJoCo inside the body; ros2_control: MuJoCo as its own process "
-                           "speaking ros2_control's topics, with body and brain as two more")
+    demo.add_argument("--backend", choices=BACKENDS, default="embedded",
+                      help="embedded: MuJoCo inside the body; ros2_control, gz, topic_based: MuJoCo as its "
+                           "own process speaking that set-up's topics, with body and brain as two more")
+    demo.add_argument("--command-mode", choices=COMMAND_MODES, default="effort",
+                      help="effort: the body's servo writes torques; position: motor-side set-points for "
+                           "the robot's own position loop (topic backends that take them)")
     demo.add_argument("--realtime-factor", type=float, default=0.0,
                       help="0: as fast as possible; 1: paced to the wall clock")
     demo.add_argument("--timeout", type=float, default=600.0, help="wall-time limit in seconds")
@@ -290,6 +297,10 @@ def main(argv=None) -> int:
     plan.add_argument("--parser-only", action="store_true",
                       help="only the deterministic parser (no semantic matcher)")
     args = parser.parse_args(argv)
+    if args.command == "demo" and args.command_mode != "effort":
+        if args.backend not in PROFILE_MODES or args.command_mode not in PROFILE_MODES[args.backend]:
+            takes = [b for b, modes in PROFILE_MODES.items() if args.command_mode in modes]
+            parser.error(f"--command-mode {args.command_mode} needs --backend {' or '.join(takes)}")
     if args.command == "plan":
         return _cmd_plan(args)
     return _cmd_demo(args)

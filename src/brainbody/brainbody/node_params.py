@@ -7,26 +7,65 @@ import dataclasses
 
 from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS
 from brainbody.param_spec import param, validate
+from brainbody.topic_layout import COMMAND_MODES, PROFILES, TopicLayout, topic_layout
 
-# The body's hardware backends: in-process MuJoCo, or topics of a robot driver or simulator.
-BACKENDS = ("embedded", "ros2_control")
+# The body's hardware backends: in-process MuJoCo, or the topics of a robot driver or simulator.
+BACKENDS = ("embedded",) + PROFILES
+
+
+def _topic_params(who: str) -> dict:
+    """The topic-name parameters body_node and sim_node share (empty: the profile's standard)."""
+    return dict(
+        controller_name=param("", f"ros2_control: {who} /<controller_name>/commands; empty: effort_controller "
+                              "or position_controller by command mode", read_only=True),
+        command_joints=param(ARM_JOINTS + FINGER_JOINTS, "ros2_control, topic_based: the controller's joint "
+                             "list, the order of its command array (position mode: the finger joints go to "
+                             "the gripper controller)", read_only=True),
+        gripper_controller_name=param("gripper_controller", "ros2_control, position mode: the fingers' efforts "
+                                      "on /<gripper_controller_name>/commands", read_only=True),
+        gz_world=param("default", "gz: the world name in /world/<world>/model/<model>/joint_state",
+                       read_only=True),
+        gz_model=param("panda", "gz: the model name in the joint_state and /model/<model>/joint/... topics",
+                       read_only=True),
+        joint_states_topic=param("", "topic backends: the robot's sensor_msgs/JointState; empty: the profile's "
+                                 "standard (/joint_states, /world/<world>/model/<model>/joint_state, "
+                                 "/robot_joint_states)", read_only=True),
+        joint_commands_topic=param("", "topic_based: the command sensor_msgs/JointState; empty: "
+                                   "/robot_joint_commands", read_only=True),
+        pad_force_topics=param(("/gripper/left_pad/force", "/gripper/right_pad/force"),
+                               "geometry_msgs/WrenchStamped of the left and right finger pad (force in the pad "
+                               "frame, y normal to the face)", read_only=True),
+    )
+
+
+def _layout(config, profile: str, command_mode: str) -> TopicLayout:
+    return topic_layout(profile, command_mode, arm_joints=ARM_JOINTS, finger_joints=FINGER_JOINTS,
+                        controller_name=config.controller_name, command_joints=config.command_joints,
+                        gripper_controller_name=config.gripper_controller_name, gz_world=config.gz_world,
+                        gz_model=config.gz_model, joint_states_topic=config.joint_states_topic,
+                        joint_commands_topic=config.joint_commands_topic)
+
+
+_BODY_TOPICS = _topic_params("commands go to")
+_SIM_TOPICS = _topic_params("commands arrive on")
 
 
 @dataclasses.dataclass(frozen=True)
 class BodyNodeConfig:
     mode: str = param("sim", "sim (a simulator behind the backend) or hardware (a robot behind a topic "
                       "backend; the embedded backend is a simulator)", read_only=True)
-    backend: str = param("embedded", "embedded (MuJoCo in-process) or ros2_control (forward_command_controller "
-                         "commands, joint_state_broadcaster state)", read_only=True)
-    controller_name: str = param("effort_controller", "ros2_control: commands go to /<controller_name>/commands",
-                                 read_only=True)
-    command_joints: tuple = param(ARM_JOINTS + FINGER_JOINTS, "ros2_control: the controller's joint "
-                                  "list, the order of its command array", read_only=True)
-    joint_states_topic: str = param("/joint_states", "topic backends: the robot's sensor_msgs/JointState",
-                                    read_only=True)
-    pad_force_topics: tuple = param(("/gripper/left_pad/force", "/gripper/right_pad/force"),
-                                    "topic backends: geometry_msgs/WrenchStamped of the left and right finger "
-                                    "pad (force in the pad frame, y normal to the face)", read_only=True)
+    backend: str = param("embedded", "embedded (MuJoCo in-process), ros2_control (forward_command_controller "
+                         "commands, joint_state_broadcaster state), gz (Gazebo through ros_gz_bridge: a Float64 "
+                         "per joint, JointStatePublisher state) or topic_based (the JointState pair of the "
+                         "topic_based hardware interface)", read_only=True)
+    controller_name: str = _BODY_TOPICS["controller_name"]
+    command_joints: tuple = _BODY_TOPICS["command_joints"]
+    gripper_controller_name: str = _BODY_TOPICS["gripper_controller_name"]
+    gz_world: str = _BODY_TOPICS["gz_world"]
+    gz_model: str = _BODY_TOPICS["gz_model"]
+    joint_states_topic: str = _BODY_TOPICS["joint_states_topic"]
+    joint_commands_topic: str = _BODY_TOPICS["joint_commands_topic"]
+    pad_force_topics: tuple = _BODY_TOPICS["pad_force_topics"]
     control_rate_hz: float = param(500.0, "topic backends: nominal control rate (the loop runs on arriving "
                                    "state; dt comes from the stamps)", lo=10.0, hi=2000.0, read_only=True)
     state_deadline_s: float = param(0.02, "topic backends: a state older than this (wall time) is stale: the "
@@ -53,7 +92,7 @@ class BodyNodeConfig:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: unknown {self.backend!r}; known: {', '.join(BACKENDS)}")
         if self.mode == "hardware" and self.backend == "embedded":
-            raise ValueError("mode 'hardware' needs a topic backend (backend: ros2_control); "
+            raise ValueError(f"mode 'hardware' needs a topic backend (backend: {', '.join(PROFILES)}); "
                              "embedded is the in-process simulator")
         validate(self)
         if len(self.pad_force_topics) != 2:
@@ -71,18 +110,27 @@ class BodyNodeConfig:
             if unknown:
                 listed = "; ".join(f"{name!r} (joint {', '.join(joints)})" for name, joints in unknown.items())
                 raise ValueError(f"sim_drivetrain: unknown profile {listed}; known: {', '.join(known)}")
+        else:
+            _layout(self, self.backend, "effort")    # refuses a joint list without every joint
 
+    def topic_layout(self, command_mode: str) -> TopicLayout:
+        """The topics of this backend in ``command_mode`` (a topic backend only)."""
+        return _layout(self, self.backend, command_mode)
 
 
 # Topic profiles the MuJoCo process speaks (the body's topic backends).
-SIM_PROFILES = ("ros2_control",)
+SIM_PROFILES = PROFILES
 PACINGS = ("lockstep", "wall")
 
 
 @dataclasses.dataclass(frozen=True)
 class SimNodeConfig:
     profile: str = param("ros2_control", "the topics it speaks: ros2_control (joint_state_broadcaster state, "
-                         "forward_command_controller effort commands)", read_only=True)
+                         "forward_command_controller commands), gz (ros_gz_bridge: JointStatePublisher state, a "
+                         "Float64 per joint) or topic_based (JointState commands and state)", read_only=True)
+    command_mode: str = param("effort", "effort: commands are joint efforts; position: the arm's are motor-side "
+                              "position set-points its vendor position loop tracks (fingers stay on effort)",
+                              read_only=True)
     seed: int = param(0, "seed that places the cup", lo=0, hi=1_000_000, read_only=True)
     sim_drivetrain: tuple = param(("harmonic",) * 7, "the simulated plant's drivetrain profile per arm joint "
                                   "(config/sim_drivetrain.yaml, or rigid)", read_only=True)
@@ -92,23 +140,31 @@ class SimNodeConfig:
     realtime_factor: float = param(1.0, "wall pacing: sim time per wall time", lo=0.01, hi=100.0)
     command_rate_hz: float = param(500.0, "state published and command expected at this rate (sim time); "
                                    "physics runs at 1 kHz in between", lo=10.0, hi=1000.0, read_only=True)
-    controller_name: str = param("effort_controller", "commands arrive on /<controller_name>/commands",
-                                 read_only=True)
-    command_joints: tuple = param(ARM_JOINTS + FINGER_JOINTS, "the order of the command array", read_only=True)
-    joint_states_topic: str = param("/joint_states", "sensor_msgs/JointState it publishes", read_only=True)
-    pad_force_topics: tuple = param(("/gripper/left_pad/force", "/gripper/right_pad/force"),
-                                    "geometry_msgs/WrenchStamped of the left and right pad sensor", read_only=True)
+    controller_name: str = _SIM_TOPICS["controller_name"]
+    command_joints: tuple = _SIM_TOPICS["command_joints"]
+    gripper_controller_name: str = _SIM_TOPICS["gripper_controller_name"]
+    gz_world: str = _SIM_TOPICS["gz_world"]
+    gz_model: str = _SIM_TOPICS["gz_model"]
+    joint_states_topic: str = _SIM_TOPICS["joint_states_topic"]
+    joint_commands_topic: str = _SIM_TOPICS["joint_commands_topic"]
+    pad_force_topics: tuple = _SIM_TOPICS["pad_force_topics"]
     world_objects_rate_hz: float = param(10.0, "rate of /world/objects in sim time", lo=0.1, hi=100.0)
     ground_truth_rate_hz: float = param(2.0, "rate of /sim/ground_truth in sim time", lo=0.1, hi=100.0)
 
     def __post_init__(self):
         if self.profile not in SIM_PROFILES:
             raise ValueError(f"profile: unknown {self.profile!r}; known: {', '.join(SIM_PROFILES)}")
+        if self.command_mode not in COMMAND_MODES:
+            raise ValueError(f"command_mode: unknown {self.command_mode!r}; known: {', '.join(COMMAND_MODES)}")
         if self.pacing not in PACINGS:
             raise ValueError(f"pacing: unknown {self.pacing!r}; known: {', '.join(PACINGS)}")
         validate(self)
         if len(self.sim_drivetrain) != 7:
             raise ValueError(f"sim_drivetrain needs 7 profile names, got {list(self.sim_drivetrain)}")
+        _layout(self, self.profile, self.command_mode)
+
+    def topic_layout(self) -> TopicLayout:
+        return _layout(self, self.profile, self.command_mode)
 
 
 @dataclasses.dataclass(frozen=True)

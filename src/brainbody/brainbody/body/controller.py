@@ -24,7 +24,7 @@ from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import BrainBodyError, BusyError, EstopActiveError, HardwareMismatchError, OutOfRangeError
+from brainbody.exceptions import BrainBodyError, BusyError, EstopActiveError, OutOfRangeError
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -53,14 +53,11 @@ class BodyController:
         or grip force source; nothing is commanded then."""
         check_capabilities(hardware.capabilities, backend=backend, command_mode=CommandMode(config.command_mode),
                            grip_force_source=GripForceSource(config.grip_force_source))
-        if config.command_mode != CommandMode.EFFORT.value:
-            # Position mode (motor-side set-points for a vendor loop) is not written yet; no
-            # backend here offers it, so check_capabilities refuses first.
-            raise HardwareMismatchError(f"command mode {config.command_mode!r} is not implemented by the body yet")
         self.config = config
         self.model = model
         self.hardware = hardware
-        hardware.activate()
+        self.command_mode = CommandMode(config.command_mode)
+        hardware.activate(self.command_mode)
         self.servo = JointServo(config, model, hardware.period_s)
         self.grip = GripForceController(config)
         self.supervisor = SafetySupervisor(config)
@@ -215,10 +212,13 @@ class BodyController:
                 if self._trajectory.done(self._trajectory_time_s):
                     self._trajectory = None
                     self.qd_cmd_radps = np.zeros(7)
-            tau = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
+            if self.command_mode is CommandMode.POSITION:
+                arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
+            else:
+                arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
             finger = self.grip.update(state.time_s, dt, state.finger_pos_m,
                                       state.finger_vel_mps, state.pad_force_n, state.pad_force_xyz_n)
-            self.hardware.write(tau, finger)
+            self.hardware.write(arm, finger)
             self.ticks += 1
             if self._applied_speed_scale != self.motion_speed_scale:
                 step = dt / _SCALE_RATE_S

@@ -117,8 +117,8 @@ class Hardware(Protocol):
     period_s: float
     capabilities: HardwareCapabilities
 
-    def activate(self) -> None:
-        """Make the joints accept commands."""
+    def activate(self, command_mode: CommandMode) -> None:
+        """Make the joints accept commands of ``command_mode`` (one of ``capabilities``)."""
 
     def deactivate(self) -> None:
         """Stop accepting commands."""
@@ -126,8 +126,10 @@ class Hardware(Protocol):
     def read(self) -> HardwareState:
         """Latest sensor sample."""
 
-    def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
-        """Command joint torques (7,) and finger forces (2,); positive finger force opens."""
+    def write(self, arm_values: np.ndarray, finger_force_n: np.ndarray) -> None:
+        """Command the arm (7,): joint torques (N m) in effort mode, motor-side position
+        set-points (rad, output units) in position mode; and the finger forces (2,) in
+        either (positive opens)."""
 
     def step(self) -> None:
         """Advance one control period (simulation steps physics; hardware waits)."""

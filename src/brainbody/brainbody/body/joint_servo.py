@@ -15,6 +15,11 @@ through a gear with backlash and compliance. Each tick:
 
 Every compensation has a switch in :class:`BodyConfig`; with all off (gravity on) this
 is the plain PID baseline the benchmarks compare against, through the same code.
+
+In ``position`` command mode a vendor loop owns the servo: :meth:`JointServo.motor_setpoint`
+gives it steps 1 and 2 (the motor-side set-point, so the vendor loop, which regulates its
+motor encoder too, lands the link) and step 3 is the vendor's. Friction compensation is off
+there: the vendor loop closes on its own encoder and its integrator takes friction out.
 """
 from __future__ import annotations
 
@@ -47,8 +52,9 @@ class JointServo:
         self._amax = config.max_feedforward_accel_radps2
         c = config
         self.gravity, self.inertia = c.gravity_feedforward, c.inertia_feedforward
+        self.position_mode = c.command_mode == "position"
         self.friction_on, self.backlash_on, self.compliance_on = (
-            c.friction_compensation, c.backlash_compensation, c.compliance_compensation)
+            c.friction_compensation and not self.position_mode, c.backlash_compensation, c.compliance_compensation)
         self.friction = FrictionCompensation(self.estimates, c.friction_smoothing_velocity_radps)
         self.compliance = ComplianceCompensation(self.estimates)
         self.backlash = BacklashCompensation(self.estimates, reversal_torque_nm=c.backlash_reversal_torque_nm,
@@ -92,6 +98,33 @@ class JointServo:
                q_rad: np.ndarray, qd_radps: np.ndarray, dt_s: float | None = None) -> np.ndarray:
         """Joint torques (7,) in N m. ``dt_s``: the measured control period (default the nominal)."""
         dt = self.period_s if dt_s is None else dt_s
+        q_m, qd_m, qdd_m, tau_link = self._motor_targets(q_des_rad, qd_des_radps, q_rad, dt)
+        error = q_m - q_rad
+        self.motor_error_rad = error
+        size = np.abs(error)
+        # Integrate only inside the zone and outside the deadband (booleans as 0/1 factors).
+        gate = (size < self._i_zone) & (size > self._i_deadband)
+        integral = np.minimum(np.maximum(self._integral + (self._ki * dt) * error * gate, -self._i_limit), self._i_limit)
+        self._integral = integral
+        tau = self._kp * error + self._kd * (qd_m - qd_radps) + integral + tau_link
+        if self.inertia:
+            tau += self._rotor * qdd_m
+        if self.friction_on:
+            tau += self.friction.motor_side_nm(qd_m)
+        return np.minimum(np.maximum(tau, -self._limit), self._limit)   # np.clip is slower on 7 values
+
+    def motor_setpoint(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray, q_rad: np.ndarray,
+                       dt_s: float | None = None) -> np.ndarray:
+        """Position mode: the motor-side set-point (7,) for a vendor position loop, in output
+        units (rad): link set-point + backlash offset + twist under the estimated load."""
+        dt = self.period_s if dt_s is None else dt_s
+        q_m, _, _, _ = self._motor_targets(q_des_rad, qd_des_radps, q_rad, dt)
+        self.motor_error_rad = q_m - q_rad
+        return q_m
+
+    def _motor_targets(self, q_des_rad, qd_des_radps, q_rad, dt):
+        """Steps 1 and 2: the torque the gear transmits and the motor set-point with its rate
+        and acceleration."""
         # Desired acceleration by differencing the (smooth) desired velocity; clipped so a
         # set-point jump (a stop) does not turn into a torque spike.
         if self._qd_des_prev is None:
@@ -121,17 +154,4 @@ class JointServo:
             q_m = q_m + twist
             self.twist_offset_rad = twist
         self.motor_setpoint_rad = q_m
-
-        error = q_m - q_rad
-        self.motor_error_rad = error
-        size = np.abs(error)
-        # Integrate only inside the zone and outside the deadband (booleans as 0/1 factors).
-        gate = (size < self._i_zone) & (size > self._i_deadband)
-        integral = np.minimum(np.maximum(self._integral + (self._ki * dt) * error * gate, -self._i_limit), self._i_limit)
-        self._integral = integral
-        tau = self._kp * error + self._kd * (qd_m - qd_radps) + integral + tau_link
-        if self.inertia:
-            tau += self._rotor * qdd_m
-        if self.friction_on:
-            tau += self.friction.motor_side_nm(qd_m)
-        return np.minimum(np.maximum(tau, -self._limit), self._limit)   # np.clip is slower on 7 values
+        return q_m, qd_m, qdd_m, tau_link

@@ -39,7 +39,7 @@ from brainbody.exceptions import BrainBodyError, StaleStateError
 from brainbody.lifecycle import Status
 from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
-from brainbody.ros.backends.ros2_control import Ros2ControlHardware
+from brainbody.ros.backends import topic_hardware
 from brainbody.ros.conversions import (duration_s, pose_to_msg, primitive_from_msg, stamp_s, time_msg,
                                         world_from_msg, world_to_msg)
 from brainbody.ros.node_main import run_node
@@ -74,7 +74,7 @@ class BodyNode(Node):
             # A topic backend: the robot's driver (or the MuJoCo process) owns /joint_states,
             # /clock and /world/objects; the body reads them.
             self.session = None
-            self.hardware = Ros2ControlHardware(cfg, context=self.context)
+            self.hardware = topic_hardware(cfg, body_config.command_mode, context=self.context)
             self.body = BodyController(body_config, RobotModel(default_urdf_path()), self.hardware,
                                        backend=cfg.backend)
             self.loop = ControlLoop(self.body)
@@ -108,8 +108,8 @@ class BodyNode(Node):
         servo = self.body.servo
         where = (f"embedded sim, seed {cfg.seed}, realtime_factor {cfg.realtime_factor}; simulated drivetrain "
                  f"{_names(self.session.scene_config.drivetrain)}" if self.session is not None else
-                 f"backend {cfg.backend} ({cfg.mode}): {cfg.joint_states_topic} -> /{cfg.controller_name}/commands "
-                 f"at {cfg.control_rate_hz:g} Hz nominal, grip force from {body_config.grip_force_source}")
+                 f"backend {cfg.backend} ({cfg.mode}): {self.hardware.describe()} at {cfg.control_rate_hz:g} Hz "
+                 f"nominal, grip force from {body_config.grip_force_source}")
         self.get_logger().info(f"body ready ({where}); estimates {_names(servo.estimates.names)}, "
                                f"servo {compensation_label(servo.compensation_state)}")
 

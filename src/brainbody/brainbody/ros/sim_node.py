@@ -1,10 +1,13 @@
 """sim_node: the MuJoCo scene with its drivetrain plant as a process of its own, speaking the
 topics of a robot set-up so that the body's topic backends run against the same plant.
 
-Profile ``ros2_control``: it publishes ``sensor_msgs/JointState`` on ``/joint_states`` (as
-joint_state_broadcaster does: motor-encoder positions in output units, velocities, applied
-efforts) and takes ``std_msgs/Float64MultiArray`` efforts on ``/<controller>/commands``
-(forward_command_controller), holding the last command as Gazebo's ApplyJointForce does.
+It publishes ``sensor_msgs/JointState`` (motor-encoder positions in output units,
+velocities, applied efforts) on the profile's state topic and takes its commands
+(``topic_layout.py``, ``sim_commands.py``): ``ros2_control`` (joint_state_broadcaster,
+forward_command_controller arrays), ``gz`` (JointStatePublisher, a Float64 per joint) or
+``topic_based`` (JointState both ways). It holds the last command, as Gazebo's
+ApplyJointForce does. In ``position`` command mode the arm's commands are motor-side
+set-points for the robot's own position loop (``sim/vendor_position_loop.py``).
 Besides: ``/clock``, ``/world/objects``, a ``geometry_msgs/WrenchStamped`` per finger pad,
 ``/robot_description`` and ``/sim/ground_truth`` (tests and the demo report only).
 
@@ -26,22 +29,24 @@ from rclpy.node import Node
 from geometry_msgs.msg import WrenchStamped
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray, String
+from std_msgs.msg import String
 
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.robot_model import RobotModel
 from brainbody.node_params import SimNodeConfig
-from brainbody.ros.backends.ros2_control import CONTROL_QOS
+from brainbody.ros.backends.topic_backend import CONTROL_QOS
 from brainbody.ros.body_node import LATCHED
 from brainbody.ros.conversions import time_msg, world_to_msg
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
+from brainbody.ros.sim_commands import SimCommandInputs
 from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
 from brainbody.runtime.sim_session import PATH_SAMPLE_PERIOD_S
 from brainbody.sim.path_error import PathErrorStats
 from brainbody.sim.simulator import Simulator
+from brainbody.sim.vendor_position_loop import VendorPositionLoop
 from brainbody.world import load_object_database, merge_observations
 
 # Lock-step: with no command for this long (wall), the last state is sent again so that a body
@@ -61,21 +66,14 @@ class SimNode(Node):
         self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(BodyConfig().home_q_rad), urdf_path=urdf)
         self._objects_db = load_object_database(find_share_file("config", "objects.yaml"))
         self._steps_per_command = max(int(round(1.0 / (cfg.command_rate_hz * self.sim.period_s))), 1)
-        index = {name: i for i, name in enumerate(cfg.command_joints)}
-        missing = [n for n in ARM_JOINTS + FINGER_JOINTS if n not in index]
-        if missing:
-            raise ValueError(f"command_joints lacks {missing}")
-        self._arm_slots = np.array([index[n] for n in ARM_JOINTS])
-        self._finger_slots = np.array([index[n] for n in FINGER_JOINTS])
-        self._n_commands = len(cfg.command_joints)
-        self._arm_cmd, self._finger_cmd = np.zeros(7), np.zeros(2)
-        self._commands = 0               # commands received
-        self.refused_commands = 0
-        self._command_event = threading.Event()
+        self.layout = cfg.topic_layout()
+        self._vendor = VendorPositionLoop(self.sim.arm_effort_limit_nm) if cfg.command_mode == "position" else None
+        self._arm_effort = np.zeros(7)   # the arm torque last applied (the state's effort field)
+        self._arm_updates_taken = 0
 
         # Publishers live on this node; the command subscription on an inner node that the
         # stepping thread spins itself (no hand-over between threads in the lock-step path).
-        self._joint_pub = self.create_publisher(JointState, cfg.joint_states_topic, CONTROL_QOS)
+        self._joint_pub = self.create_publisher(JointState, self.layout.state_topic, CONTROL_QOS)
         self._pad_pubs = [self.create_publisher(WrenchStamped, t, CONTROL_QOS) for t in cfg.pad_force_topics]
         self._clock_pub = self.create_publisher(Clock, "/clock", 10)
         self._world_pub = self.create_publisher(ObjectArray, "/world/objects", 10)
@@ -83,8 +81,7 @@ class SimNode(Node):
         description = self.create_publisher(String, "/robot_description", LATCHED)
         description.publish(String(data=urdf.read_text(encoding="utf-8")))
         self._io = rclpy.create_node("sim_node_io", context=self.context)
-        self._io.create_subscription(Float64MultiArray, f"/{cfg.controller_name}/commands", self._on_command,
-                                     CONTROL_QOS)
+        self.commands = SimCommandInputs(self._io, self.layout, self._on_refused)
         # Ground truth only: the tool path error, the true TCP (MuJoCo's site) against the forward
         # kinematics of the set-point the body reports on /body/joint_setpoint, while it moves.
         self._judge_robot = RobotModel(urdf)
@@ -97,22 +94,15 @@ class SimNode(Node):
         self._thread = threading.Thread(target=self._run, name="sim_stepping", daemon=True)
         self._thread.start()
         self.get_logger().info(
-            f"sim ready (profile {cfg.profile}, {cfg.pacing} pacing, seed {cfg.seed}, plant "
-            f"{', '.join(sorted(set(cfg.sim_drivetrain)))}): state on {cfg.joint_states_topic} at "
-            f"{cfg.command_rate_hz:g} Hz, efforts on /{cfg.controller_name}/commands")
+            f"sim ready (profile {cfg.profile}, {cfg.command_mode} commands, {cfg.pacing} pacing, seed {cfg.seed}, "
+            f"plant {', '.join(sorted(set(cfg.sim_drivetrain)))}): state on {self.layout.state_topic} at "
+            f"{cfg.command_rate_hz:g} Hz, commands on {_command_topics(self.layout)}")
 
     # -- commands ------------------------------------------------------------------------
-    def _on_command(self, msg: Float64MultiArray) -> None:
-        data = np.asarray(msg.data, dtype=float)
-        if data.shape != (self._n_commands,) or not np.all(np.isfinite(data)):
-            # Refused: the last command stays applied, as a real controller would keep it.
-            self.refused_commands += 1
-            if self.refused_commands in (1, 10, 100) or self.refused_commands % 1000 == 0:
-                self.get_logger().error(f"refused command #{self.refused_commands}: {len(data)} values "
-                                        f"(need {self._n_commands} finite efforts)")
-            return
-        self._arm_cmd, self._finger_cmd = data[self._arm_slots], data[self._finger_slots]
-        self._commands += 1
+    def _on_refused(self, why: str) -> None:
+        n = self.commands.refused
+        if n in (1, 10, 100) or n % 1000 == 0:
+            self.get_logger().error(f"refused command #{n}: {why}")
 
     def _on_setpoint(self, msg: JointState) -> None:
         if list(msg.name) == list(ARM_JOINTS) and len(msg.position) == 7 and len(msg.velocity) == 7:
@@ -137,24 +127,40 @@ class SimNode(Node):
                 raise
 
     def _advance(self) -> None:
-        self.sim.write(self._arm_cmd, self._finger_cmd)
+        sim, commands = self.sim, self.commands
+        if self._vendor is None:
+            self._arm_effort = commands.arm.copy()
+            sim.write(self._arm_effort, commands.finger)
+            for _ in range(self._steps_per_command):
+                sim.step()
+            return
+        # Position mode: the robot's own loop turns the set-point into torques every step.
+        q, _, _ = sim.motor_feedback()
+        self._vendor.hold(q, sim.data.time)
+        if commands.arm_updates != self._arm_updates_taken:
+            self._arm_updates_taken = commands.arm_updates
+            self._vendor.set_target(commands.arm, sim.data.time)
         for _ in range(self._steps_per_command):
-            self.sim.step()
+            q, qd, bias = sim.motor_feedback()
+            self._arm_effort = self._vendor.torque(q, qd, bias)
+            sim.write(self._arm_effort, commands.finger)
+            sim.step()
 
     def _run_lockstep(self) -> None:
         self._publish()
         last_sent = time.monotonic()
+        commands = self.commands
         while not self._stop.is_set():
-            seen = self._commands
             self._io_executor.spin_once(timeout_sec=_REPUBLISH_S)
-            if self._commands > seen:
+            if commands.complete():
                 # One step per published state: commands already queued behind this one (a
                 # body that ticked again without a state) only replace it.
                 while True:
-                    queued = self._commands
+                    queued = commands.received + commands.refused
                     self._io_executor.spin_once(timeout_sec=0.0)
-                    if self._commands == queued:
+                    if commands.received + commands.refused == queued:
                         break
+                commands.new_period()
                 self._advance()
                 self._publish()
                 last_sent = time.monotonic()
@@ -167,6 +173,7 @@ class SimNode(Node):
         wall0, sim0 = time.monotonic(), self.sim.data.time
         while not self._stop.is_set():
             self._io_executor.spin_once(timeout_sec=0.0)
+            self.commands.new_period()
             self._advance()
             self._publish()
             ahead = (self.sim.data.time - sim0) / self.config.realtime_factor - (time.monotonic() - wall0)
@@ -191,7 +198,7 @@ class SimNode(Node):
         js = JointState(name=list(ARM_JOINTS) + list(FINGER_JOINTS),
                         position=[*map(float, state.q_rad), *map(float, state.finger_pos_m)],
                         velocity=[*map(float, state.qd_radps), *map(float, state.finger_vel_mps)],
-                        effort=[*map(float, self._arm_cmd), *map(float, self._finger_cmd)])
+                        effort=[*map(float, self._arm_effort), *map(float, self.commands.finger)])
         js.header.stamp = stamp
         self._joint_pub.publish(js)
         ticks = int(round(state.time_s / (self._steps_per_command * sim.period_s)))
@@ -207,8 +214,8 @@ class SimNode(Node):
         truth = dataclasses.asdict(self.sim.verdict())
         truth["sim_time_s"] = float(self.sim.data.time)
         truth["sim_drivetrain"] = list(self.scene_config.drivetrain)
-        truth["commands_received"] = self._commands
-        truth["commands_refused"] = self.refused_commands
+        truth["commands_received"] = self.commands.received
+        truth["commands_refused"] = self.commands.refused
         truth["mujoco_warnings"] = self.sim.mujoco_warnings()
         truth.update(self.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
@@ -227,6 +234,13 @@ class SimNode(Node):
         self._io_executor.shutdown(timeout_sec=1.0)
         self._io.destroy_node()
         super().destroy_node()
+
+
+def _command_topics(layout) -> str:
+    if layout.joint_command_topics:
+        first = next(iter(layout.joint_command_topics.values()))
+        return f"{first.rsplit('/joint/', 1)[0]}/joint/<joint>/... (a Float64 each)"
+    return ", ".join(t for t in (layout.arm_command_topic, layout.gripper_command_topic) if t)
 
 
 def main(args=None) -> None:

@@ -142,8 +142,9 @@ class GripperRig:
     # The hand alone: no arm joints to command, 3-axis pad sensors, finger force actuators.
     capabilities = HardwareCapabilities(pad_force_3axis=True, finger_effort=True)
 
-    def activate(self) -> None:
-        """MuJoCo takes commands from the first step on."""
+    def activate(self, command_mode) -> None:
+        """MuJoCo takes finger forces from the first step on (``command_mode`` is effort:
+        the body checked the capabilities)."""
 
     def deactivate(self) -> None:
         """Keeps the last command."""

@@ -82,8 +82,9 @@ class Simulator:
         return HardwareCapabilities(link_encoders=self.drivetrain.link_encoder_rad(self.data) is not None,
                                     pad_force_3axis=True, finger_effort=True)
 
-    def activate(self) -> None:
-        """In-process MuJoCo takes commands from the first step on."""
+    def activate(self, command_mode) -> None:
+        """In-process MuJoCo takes torques from the first step on (``command_mode`` is
+        effort: the body checked the capabilities)."""
 
     def deactivate(self) -> None:
         """Keeps the last command (as Gazebo's ApplyJointForce does)."""
@@ -118,6 +119,17 @@ class Simulator:
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
         self.data.ctrl[:7] = arm_torque_nm
         self.data.ctrl[7:9] = finger_force_n
+
+    def motor_feedback(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What a vendor's joint loop inside the robot sees each physics step: the motor
+        encoders, the motor velocities and the bare arm's bias (gravity and Coriolis)
+        torques at the motors, from the last step's dynamics."""
+        d = self.data
+        return self.drivetrain.motor_encoder_rad(d), d.qvel[self._arm_dof], d.qfrc_bias[self._arm_dof]
+
+    @property
+    def arm_effort_limit_nm(self) -> np.ndarray:
+        return self.model.actuator_ctrlrange[:7, 1].copy()
 
     def step(self) -> None:
         self.drivetrain.apply(self.data)
