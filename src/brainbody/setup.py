@@ -24,6 +24,7 @@ setup(
         ('share/' + package_name + '/config', top_files('config', '*.yaml')),
         ('share/' + package_name + '/launch', top_files('launch', '*.launch.py')),
         ('share/' + package_name + '/urdf', top_files('urdf', '*.urdf')),
+        ('share/' + package_name + '/worlds', top_files('worlds', '*.sdf')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
