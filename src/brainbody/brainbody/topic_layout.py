@@ -12,7 +12,9 @@ Python: no rclpy.
 - ``gz``: Gazebo through ros_gz_bridge: state from the JointStatePublisher topic
   ``/world/<world>/model/<model>/joint_state``; one ``std_msgs/Float64`` per joint on
   ``/model/<model>/joint/<joint>/cmd_force`` (ApplyJointForce) or, for the arm in position
-  mode, ``/model/<model>/joint/<joint>/0/cmd_pos`` (JointPositionController).
+  mode, ``/model/<model>/joint/<joint>/cmd_pos``, which the bridge maps to the
+  JointPositionController's gz topic ``/model/<model>/joint/<joint>/0/cmd_pos`` (a ROS name
+  may not have a token that starts with a digit).
 - ``topic_based``: the ``sensor_msgs/JointState`` pair of ros2_control's topic_based
   hardware interface: efforts on ``/robot_joint_commands``, state on ``/robot_joint_states``.
 """
@@ -43,6 +45,7 @@ class TopicLayout:
         gripper_command_topic: ros2_control position mode: the fingers' effort controller.
         gripper_command_joints: the order of its command array.
         joint_command_topics: gz: ``{joint: Float64 topic}`` for every arm and finger joint.
+        gz_joint_command_topics: gz: the Gazebo-side topic the bridge maps each one to.
     """
 
     profile: str
@@ -53,6 +56,7 @@ class TopicLayout:
     gripper_command_topic: Optional[str] = None
     gripper_command_joints: tuple = ()
     joint_command_topics: dict = dataclasses.field(default_factory=dict)
+    gz_joint_command_topics: dict = dataclasses.field(default_factory=dict)
 
 
 def topic_layout(profile: str, command_mode: str, *, arm_joints, finger_joints, controller_name: str = "",
@@ -87,9 +91,12 @@ def topic_layout(profile: str, command_mode: str, *, arm_joints, finger_joints, 
                            f"/{gripper_controller_name}/commands", fingers)
     if profile == "gz":
         state = joint_states_topic or f"/world/{gz_world}/model/{gz_model}/joint_state"
-        arm_suffix = "0/cmd_pos" if command_mode == "position" else "cmd_force"
-        topics = {n: f"/model/{gz_model}/joint/{n}/{arm_suffix}" for n in arm}
+        position = command_mode == "position"
+        topics = {n: f"/model/{gz_model}/joint/{n}/{'cmd_pos' if position else 'cmd_force'}" for n in arm}
         topics.update({n: f"/model/{gz_model}/joint/{n}/cmd_force" for n in fingers})
-        return TopicLayout(profile, command_mode, state, joint_command_topics=topics)
+        gz_topics = {n: f"/model/{gz_model}/joint/{n}/0/cmd_pos" if position and n in arm else t
+                     for n, t in topics.items()}
+        return TopicLayout(profile, command_mode, state, joint_command_topics=topics,
+                           gz_joint_command_topics=gz_topics)
     return TopicLayout(profile, command_mode, joint_states_topic or "/robot_joint_states",
                        joint_commands_topic or "/robot_joint_commands", joints)
