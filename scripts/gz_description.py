@@ -9,9 +9,10 @@ Written (all checked in; test/unit/test_launch_static.py fails when they drift):
   JointStatePublisher, an ApplyJointForce per arm and finger joint (``cmd_force``) and a
   force-torque sensor on each finger pad: the ``gz`` backend in effort mode.
 - ``urdf/panda_gz_position.urdf``: the same, but a JointPositionController per arm joint
-  (``<index>/cmd_pos``) instead of the arm's ApplyJointForce: the ``gz`` backend in position
-  mode. (Both on one joint would fight: the position controller overwrites the joint force
-  and, before its first command, holds its initial position.)
+  (gz topic ``.../0/cmd_pos``, bridged from the ROS name ``.../cmd_pos``) instead of the
+  arm's ApplyJointForce: the ``gz`` backend in position mode. (Both on one joint would
+  fight: the position controller overwrites the joint force and, before its first command,
+  holds its initial position.)
 - ``urdf/panda_gz_ros2_control.urdf``: fixed to the world, a ``<ros2_control>`` block for
   gz_ros2_control's GazeboSimSystem (arm: effort and position commands; fingers: effort;
   position, velocity and effort state) and the gz_ros2_control plugin reading
@@ -211,10 +212,10 @@ def gz_bridge_yaml() -> str:
 
     entry("/clock", "rosgraph_msgs/msg/Clock", "gz.msgs.Clock", "GZ_TO_ROS")
     entry(effort.state_topic, "sensor_msgs/msg/JointState", "gz.msgs.Model", "GZ_TO_ROS")
-    for joint in ARM_JOINTS + FINGER_JOINTS:
-        entry(effort.joint_command_topics[joint], "std_msgs/msg/Float64", "gz.msgs.Double", "ROS_TO_GZ")
-    for joint in ARM_JOINTS:
-        entry(position.joint_command_topics[joint], "std_msgs/msg/Float64", "gz.msgs.Double", "ROS_TO_GZ")
+    for layout, joints in ((effort, ARM_JOINTS + FINGER_JOINTS), (position, ARM_JOINTS)):
+        for joint in joints:     # position: a valid ROS name onto the controller's .../0/cmd_pos
+            entry(layout.joint_command_topics[joint], "std_msgs/msg/Float64", "gz.msgs.Double", "ROS_TO_GZ",
+                  gz_topic=layout.gz_joint_command_topics[joint])
     for topic in BodyNodeConfig().pad_force_topics:
         entry(topic, "geometry_msgs/msg/WrenchStamped", "gz.msgs.Wrench", "GZ_TO_ROS")
     return "\n".join(lines) + "\n"

@@ -127,12 +127,14 @@ def test_the_gz_position_variant_positions_the_arm_and_forces_the_fingers():
     assert plugin_joints(root, "JointPositionController") == list(ARM_JOINTS)
     assert plugin_joints(root, "JointStatePublisher") == list(ARM_JOINTS + FINGER_JOINTS)
     home = BodyConfig().home_q_rad
+    layout = BodyNodeConfig(backend="gz").topic_layout("position")
     limits = {j.get("name"): float(j.find("limit").get("effort")) for j in root.findall("joint")
               if j.find("limit") is not None}
     for plugin, q_rad in zip(plugins(root, "JointPositionController"), home):
         joint = plugin.findtext("joint_name")
-        # joint_index 0: the /<index>/cmd_pos topic topic_layout resolves.
-        assert plugin.findtext("joint_index") == "0"
+        # Its default gz topic /model/<model>/joint/<joint>/<joint_index>/cmd_pos is the bridge's target.
+        assert layout.gz_joint_command_topics[joint] == \
+            f"/model/panda/joint/{joint}/{plugin.findtext('joint_index')}/cmd_pos"
         assert float(plugin.findtext("p_gain")) > 0 and float(plugin.findtext("d_gain")) > 0
         assert float(plugin.findtext("cmd_max")) == limits[joint] == -float(plugin.findtext("cmd_min"))
         assert float(plugin.findtext("initial_position")) == pytest.approx(q_rad)
@@ -177,13 +179,16 @@ def test_the_bridge_yaml_carries_the_gz_backend_topics_with_supported_types():
     by_topic = {e["ros_topic_name"]: e for e in entries}
     assert len(by_topic) == len(entries), "a topic is bridged twice"
     config = BodyNodeConfig(backend="gz")
-    expected = {"/clock": "GZ_TO_ROS", **{t: "GZ_TO_ROS" for t in config.pad_force_topics}}
+    expected = {"/clock": ("/clock", "GZ_TO_ROS"), **{t: (t, "GZ_TO_ROS") for t in config.pad_force_topics}}
     for mode in ("effort", "position"):
         layout = config.topic_layout(mode)
-        expected[layout.state_topic] = "GZ_TO_ROS"
-        expected.update({t: "ROS_TO_GZ" for t in layout.joint_command_topics.values()})
-    assert {t: e["direction"] for t, e in by_topic.items()} == expected
-    assert all(e["gz_topic_name"] == e["ros_topic_name"] for e in entries)
+        expected[layout.state_topic] = (layout.state_topic, "GZ_TO_ROS")
+        expected.update({t: (layout.gz_joint_command_topics[j], "ROS_TO_GZ")
+                         for j, t in layout.joint_command_topics.items()})
+    assert {t: (e["gz_topic_name"], e["direction"]) for t, e in by_topic.items()} == expected
+    # The JointPositionController's own topic (joint_index 0) on the Gazebo side.
+    assert by_topic["/model/panda/joint/panda_joint1/cmd_pos"]["gz_topic_name"] == \
+        "/model/panda/joint/panda_joint1/0/cmd_pos"
     assert by_topic["/world/default/model/panda/joint_state"]["ros_type_name"] == "sensor_msgs/msg/JointState"
 
 

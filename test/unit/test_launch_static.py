@@ -613,8 +613,8 @@ def _gz_expected_bridge(gz_world, gz_model) -> set:
         layout = config.topic_layout(mode)
         expected.add((layout.state_topic, layout.state_topic, "sensor_msgs/msg/JointState", "gz.msgs.Model",
                       "GZ_TO_ROS"))
-        expected |= {(t, t, "std_msgs/msg/Float64", "gz.msgs.Double", "ROS_TO_GZ")
-                     for t in layout.joint_command_topics.values()}
+        expected |= {(t, layout.gz_joint_command_topics[j], "std_msgs/msg/Float64", "gz.msgs.Double", "ROS_TO_GZ")
+                     for j, t in layout.joint_command_topics.items()}
     expected |= {(t, t, "geometry_msgs/msg/WrenchStamped", "gz.msgs.Wrench", "GZ_TO_ROS")
                  for t in config.pad_force_topics}
     return expected
