@@ -13,6 +13,7 @@ resolves. The Docker image cannot be built on the development machines (no Docke
 its COPY sources and launch target are checked.
 """
 import ast
+import atexit
 import dataclasses
 import fnmatch
 import functools
@@ -119,6 +120,7 @@ def install_tree() -> pathlib.Path:
     """share/ as colcon would install it from setup.py's data_files, in a temporary directory:
     a launch file finds a file only if setup.py installs it."""
     base = pathlib.Path(tempfile.mkdtemp(prefix="brainbody_share_"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
     package, _, globs = setup_info()
     share = base / package
     for folder, patterns in globs.items():
