@@ -74,6 +74,9 @@ class BodyNodeConfig:
                                 "fails with HARDWARE_STATE_STALE", lo=0.005, hi=5.0)
     state_wait_s: float = param(30.0, "topic backends: wait this long for the first state at start",
                                 lo=0.1, hi=600.0, read_only=True)
+    thread_priority: int = param(50, "SCHED_FIFO priority of the control loop thread, as ros2_control's "
+                                 "controller manager uses (0: normal scheduling; refused by the system: a "
+                                 "warning, and normal scheduling)", lo=0, hi=99, read_only=True)
     seed: int = param(0, "sim: seed that places the cup", lo=0, hi=1_000_000, read_only=True)
     realtime_factor: float = param(0.0, "sim: 0 runs as fast as possible, 1 paces to the wall clock",
                                    lo=0.0, hi=100.0)
@@ -140,6 +143,8 @@ class SimNodeConfig:
     realtime_factor: float = param(1.0, "wall pacing: sim time per wall time", lo=0.01, hi=100.0)
     command_rate_hz: float = param(500.0, "state published and command expected at this rate (sim time); "
                                    "physics runs at 1 kHz in between", lo=10.0, hi=1000.0, read_only=True)
+    thread_priority: int = param(50, "SCHED_FIFO priority of the stepping thread, as a robot's driver runs "
+                                 "(0: normal scheduling)", lo=0, hi=99, read_only=True)
     controller_name: str = _SIM_TOPICS["controller_name"]
     command_joints: tuple = _SIM_TOPICS["command_joints"]
     gripper_controller_name: str = _SIM_TOPICS["gripper_controller_name"]

@@ -19,12 +19,11 @@ import numpy as np
 
 from brainbody.body.controller import BodyController
 from brainbody.body.primitive_executor import PrimitiveExecution
+from brainbody.body.timing_histogram import TimingHistogram
 
 # Pacing only sleeps when the loop is this far ahead of wall time (a shorter sleep costs more
 # than it keeps in step).
 _MIN_SLEEP_S = 0.002
-# Ring buffers of the last this many periods and tick costs, for diagnostics.
-_HISTORY = 1000
 
 
 class Ticked(Protocol):
@@ -45,28 +44,25 @@ class _Job:
 
 
 class LoopTiming:
-    """The last :data:`_HISTORY` control periods (hardware clock) and tick costs (wall clock)."""
+    """Every control period (hardware clock) and tick cost (wall clock) since the loop started."""
 
-    def __init__(self, size: int = _HISTORY):
-        self.period_s = np.zeros(size)
-        self.tick_cost_s = np.zeros(size)
-        self.count = 0
+    def __init__(self):
+        self.period = TimingHistogram()
+        self.tick_cost = TimingHistogram()
+
+    @property
+    def count(self) -> int:
+        return self.period.count
 
     def add(self, period_s: float, tick_cost_s: float) -> None:
-        i = self.count % len(self.period_s)
-        self.period_s[i], self.tick_cost_s[i] = period_s, tick_cost_s
-        self.count += 1
-
-    def _filled(self, values: np.ndarray) -> np.ndarray:
-        return values[:min(self.count, len(values))]
+        self.period.add(period_s)
+        self.tick_cost.add(tick_cost_s)
 
     def median_tick_cost_s(self) -> float:
-        filled = self._filled(self.tick_cost_s)
-        return float(np.median(filled)) if len(filled) else 0.0
+        return self.tick_cost.percentile_s(0.5)
 
     def period_percentiles_s(self, *quantiles: float) -> list[float]:
-        filled = self._filled(self.period_s)
-        return [float(np.percentile(filled, 100 * q)) if len(filled) else 0.0 for q in quantiles]
+        return [self.period.percentile_s(q) for q in quantiles]
 
 
 class ControlLoop:

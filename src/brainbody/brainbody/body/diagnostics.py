@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Optional
 
 from brainbody.body.control_loop import LoopTiming
 from brainbody.body.controller import BodyController
 from brainbody.body.drivetrain_estimates import ARCMIN_RAD
 from brainbody.body.robot_model import ARM_JOINTS
+from brainbody.body.timing_histogram import TimingHistogram
 
 
 class Level(enum.IntEnum):
@@ -110,20 +112,24 @@ class BodyDiagnostics:
 
 
 def loop_status(timing: LoopTiming) -> HealthStatus:
-    """The control loop: tick cost and the measured period (hardware clock)."""
+    """The control loop since it started: tick cost and the measured period (hardware clock),
+    with the period's histogram."""
     p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
     return HealthStatus(Level.OK, "body/control_loop", "body", "running", (
         ("median_step_us", f"{timing.median_tick_cost_s() * 1e6:.1f}"),
+        ("periods", str(timing.count)),
         ("period_p50_ms", f"{p50 * 1e3:.3f}"),
         ("period_p99_ms", f"{p99 * 1e3:.3f}"),
-        ("period_max_ms", f"{top * 1e3:.3f}")))
+        ("period_max_ms", f"{top * 1e3:.3f}"),
+        ("period_histogram_ms", timing.period.buckets())))
 
 
 def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold_s: float, refused: int,
-                    last_refusal, stale_steps: int, latency_p50_s: float = 0.0,
-                    latency_p99_s: float = 0.0) -> HealthStatus:
+                    last_refusal, stale_steps: int, latency: Optional[TimingHistogram] = None) -> HealthStatus:
     """A topic backend's state stream: WARN once the state is older than ``deadline_s``,
-    ERROR once older than ``hold_s`` (the arm then holds)."""
+    ERROR once older than ``hold_s`` (the arm then holds). ``latency``: state arrival to the
+    command it produced (wall), since start."""
+    latency = latency or TimingHistogram()
     if state_age_s > hold_s:
         level, message = Level.ERROR, f"no fresh state for {state_age_s * 1e3:.0f} ms: holding"
     elif state_age_s > deadline_s:
@@ -138,5 +144,7 @@ def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold
         ("refused_states", str(refused)),
         ("last_refusal_code", str(int(last_refusal.code)) if last_refusal is not None else "0"),
         ("stale_steps", str(stale_steps)),
-        ("latency_p50_ms", f"{latency_p50_s * 1e3:.3f}"),
-        ("latency_p99_ms", f"{latency_p99_s * 1e3:.3f}")))
+        ("latency_p50_ms", f"{latency.percentile_s(0.5) * 1e3:.3f}"),
+        ("latency_p99_ms", f"{latency.percentile_s(0.99) * 1e3:.3f}"),
+        ("latency_max_ms", f"{latency.percentile_s(1.0) * 1e3:.3f}"),
+        ("latency_histogram_ms", latency.buckets())))

@@ -46,6 +46,7 @@ from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import default_urdf_path
 from brainbody.runtime.sim_session import SimSession
+from brainbody.runtime.thread_priority import make_current_thread_realtime
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
@@ -115,6 +116,9 @@ class BodyNode(Node):
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:
+        why = make_current_thread_realtime(self.node_config.thread_priority)
+        if why:
+            self.get_logger().warning(f"control loop: {why}")
         try:
             self._loop_body()
         except Exception as exc:  # a dead control loop must be loud, not silent
@@ -192,8 +196,7 @@ class BodyNode(Node):
             hw, cfg = self.hardware, self.node_config
             st = hardware_status(self.node_config.backend, hw.state_age_s, deadline_s=cfg.state_deadline_s,
                                  hold_s=cfg.stale_hold_s, refused=hw.refused, last_refusal=hw.last_refusal,
-                                 stale_steps=hw.stale_steps,
-                                 **dict(zip(("latency_p50_s", "latency_p99_s"), hw.latency_percentiles_s(0.5, 0.99))))
+                                 stale_steps=hw.stale_steps, latency=hw.latency)
             msg.status.append(DiagnosticStatus(level=bytes([int(st.level)]), name=st.name,
                                                hardware_id=st.hardware_id, message=st.message,
                                                values=[KeyValue(key=k, value=v) for k, v in st.values]))
