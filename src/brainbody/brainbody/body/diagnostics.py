@@ -61,8 +61,8 @@ class BodyDiagnostics:
                          for key, value in servo.estimates.summary(i).items()]
             self._static.append(tuple(switches + estimates))
 
-    def statuses(self, timing: LoopTiming) -> list[HealthStatus]:
-        return [*self.joint_statuses(), self.gripper_status(), loop_status(timing)]
+    def statuses(self, timing: LoopTiming, scheduling: str = "normal") -> list[HealthStatus]:
+        return [*self.joint_statuses(), self.gripper_status(), loop_status(timing, scheduling)]
 
     def joint_statuses(self) -> list[HealthStatus]:
         body = self.body
@@ -111,11 +111,12 @@ class BodyDiagnostics:
              ("holding", body.holding or "")))
 
 
-def loop_status(timing: LoopTiming) -> HealthStatus:
+def loop_status(timing: LoopTiming, scheduling: str = "normal") -> HealthStatus:
     """The control loop since it started: tick cost and the measured period (hardware clock),
-    with the period's histogram."""
+    with the period's histogram; ``scheduling``: how its thread is scheduled."""
     p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
     return HealthStatus(Level.OK, "body/control_loop", "body", "running", (
+        ("scheduling", scheduling),
         ("median_step_us", f"{timing.median_tick_cost_s() * 1e6:.1f}"),
         ("periods", str(timing.count)),
         ("period_p50_ms", f"{p50 * 1e3:.3f}"),

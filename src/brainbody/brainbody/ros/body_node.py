@@ -46,7 +46,7 @@ from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import default_urdf_path
 from brainbody.runtime.sim_session import SimSession
-from brainbody.runtime.thread_priority import make_current_thread_realtime
+from brainbody.runtime.thread_priority import make_current_thread_realtime, scheduling_label
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
@@ -62,6 +62,7 @@ class BodyNode(Node):
         self._executing, self._executing_lock = 0, threading.Lock()  # running execute callbacks
         self._loop: Optional[threading.Thread] = None
         self.hardware = None
+        self._scheduling = "normal"
         self.node_config = declare_config(self, BodyNodeConfig)
         body_config = declare_config(self, BodyConfig)
         cfg = self.node_config
@@ -116,7 +117,9 @@ class BodyNode(Node):
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:
-        why = make_current_thread_realtime(self.node_config.thread_priority)
+        priority = self.node_config.thread_priority
+        why = make_current_thread_realtime(priority)
+        self._scheduling = scheduling_label(priority, why)
         if why:
             self.get_logger().warning(f"control loop: {why}")
         try:
@@ -188,7 +191,7 @@ class BodyNode(Node):
         msg = DiagnosticArray()
         msg.header.stamp = self._stamp()
         with self.body.lock:     # consistent figures while the loop runs on
-            statuses = self._diagnostics.statuses(self.loop.timing)
+            statuses = self._diagnostics.statuses(self.loop.timing, self._scheduling)
         msg.status = [DiagnosticStatus(level=bytes([int(st.level)]), name=st.name, hardware_id=st.hardware_id,
                                        message=st.message, values=[KeyValue(key=k, value=v) for k, v in st.values])
                       for st in statuses]

@@ -19,6 +19,8 @@ def make_current_thread_realtime(priority: int) -> Optional[str]:
     """
     if priority <= 0:
         return None
+    if priority > 99:
+        return f"SCHED_FIFO priority {priority} is outside 1-99; running with normal scheduling"
     if not hasattr(os, "sched_setscheduler"):
         return "this system has no POSIX real-time scheduling"
     try:
@@ -28,3 +30,10 @@ def make_current_thread_realtime(priority: int) -> Optional[str]:
         return (f"SCHED_FIFO priority {priority} refused ({exc.strerror or exc}); running with normal "
                 "scheduling (grant CAP_SYS_NICE or an rtprio limit, e.g. in /etc/security/limits.conf)")
     return None
+
+
+def scheduling_label(priority: int, refusal: Optional[str]) -> str:
+    """How a thread given ``priority`` ended up scheduled, for diagnostics."""
+    if priority <= 0:
+        return "normal"
+    return f"normal ({refusal})" if refusal else f"SCHED_FIFO {priority}"
