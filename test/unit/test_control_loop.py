@@ -79,3 +79,56 @@ def test_a_cancel_request_ends_the_execution():
     session.loop.run_execution(execution, should_cancel=lambda: session.body.time_s - start > 0.02)
     assert execution.status is Status.CANCELED
     assert session.body.time_s - start < 0.1
+
+
+class LateSamples:
+    """Wraps the simulator as a topic backend whose state is sometimes late: while
+    ``late`` is set, read() returns the last sample again and step() moves no physics."""
+
+    def __init__(self, sim):
+        self.sim, self.late, self.writes = sim, False, 0
+        self.period_s, self.capabilities = sim.period_s, sim.capabilities
+        self._last = None
+
+    def activate(self, mode):
+        self.sim.activate(mode)
+
+    def deactivate(self):
+        pass
+
+    def read(self):
+        if not self.late or self._last is None:
+            self._last = self.sim.read()
+        return self._last
+
+    def write(self, arm, finger):
+        self.writes += 1
+        self.sim.write(arm, finger)
+
+    def step(self):
+        if not self.late:
+            self.sim.step()
+
+
+def test_a_tick_without_a_new_sample_integrates_nothing_and_counts_no_period():
+    from brainbody.body.controller import BodyController
+    session = SimSession(seed=0)
+    hw = LateSamples(session.sim)
+    body = BodyController(session.body_config, session.robot, hw)
+    loop = ControlLoop(body)
+    body.follow_trajectory([0.0, 1.0], [body.q_cmd_rad, body.q_cmd_rad + 0.1])
+    loop.run_until(lambda: body.time_s > 0.3)
+    periods, writes, q_cmd, grip = loop.timing.count, hw.writes, body.q_cmd_rad.copy(), body.grip.setpoint_n
+    integral, trajectory_time = body.servo._integral.copy(), body.trajectory_time_s
+    hw.late = True
+    for _ in range(50):
+        loop.step()
+    assert body.stale_ticks == 50
+    assert hw.writes == writes                     # the last command stands
+    assert loop.timing.count == periods            # no zero-length periods recorded
+    np.testing.assert_array_equal(body.q_cmd_rad, q_cmd)
+    np.testing.assert_array_equal(body.servo._integral, integral)
+    assert body.trajectory_time_s == trajectory_time and body.grip.setpoint_n == grip
+    hw.late = False
+    loop.step()
+    assert hw.writes == writes + 1 and loop.timing.count == periods + 1

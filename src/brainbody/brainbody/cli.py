@@ -175,7 +175,10 @@ def _cmd_demo(args) -> int:
             print(f"control loop ({args.backend}): period p50 {loop['period_p50_ms']} ms, p99 {loop['period_p99_ms']} "
                   f"ms, max {loop['period_max_ms']} ms (state stamps); state-to-command latency p50 "
                   f"{hardware['latency_p50_ms']} ms, p99 {hardware['latency_p99_ms']} ms; deadline misses "
-                  f"{hardware['stale_steps']}; refused states {hardware['refused_states']}")
+                  f"{hardware['stale_steps']}; refused states {hardware['refused_states']}; "
+                  f"{loop['periods']} periods, thread {loop['scheduling']}")
+            print(f"  period histogram (ms): {loop['period_histogram_ms']}")
+            print(f"  latency histogram (ms): {hardware['latency_histogram_ms']}")
         if task_ok and truth_ok:
             print("SUCCESS")
             return EXIT_OK
@@ -215,7 +218,8 @@ def demo_body_parameters(args) -> dict:
         values = {"seed": args.seed, "realtime_factor": float(args.realtime_factor),
                   "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7}
     else:
-        values = {"backend": args.backend, "command_mode": args.command_mode, "drivetrain_estimates": [profile] * 7}
+        values = {"backend": args.backend, "command_mode": args.command_mode, "drivetrain_estimates": [profile] * 7,
+                  "control_rate_hz": float(args.control_rate_hz)}
         if args.realtime_factor <= 0.0:
             values.update(_LOCKSTEP_DEADLINES)
     if args.plain:
@@ -226,7 +230,8 @@ def demo_body_parameters(args) -> dict:
 def demo_sim_parameters(args) -> dict:
     """The sim_node parameters of a topic-backend demo: lock-step unless a real-time factor is given."""
     values = {"profile": args.backend, "command_mode": args.command_mode, "seed": args.seed,
-              "sim_drivetrain": [DRIVETRAINS[args.drivetrain]] * 7, "pacing": "lockstep"}
+              "sim_drivetrain": [DRIVETRAINS[args.drivetrain]] * 7, "pacing": "lockstep",
+              "command_rate_hz": float(args.control_rate_hz)}
     if args.realtime_factor > 0.0:
         values.update(pacing="wall", realtime_factor=float(args.realtime_factor))
     return values
@@ -282,6 +287,8 @@ def main(argv=None) -> int:
     demo.add_argument("--command-mode", choices=COMMAND_MODES, default="effort",
                       help="effort: the body's servo writes torques; position: motor-side set-points for "
                            "the robot's own position loop (topic backends that take them)")
+    demo.add_argument("--control-rate-hz", type=float, default=500.0,
+                      help="topic backends: the rate the simulated robot publishes state and the body commands")
     demo.add_argument("--realtime-factor", type=float, default=0.0,
                       help="0: as fast as possible; 1: paced to the wall clock")
     demo.add_argument("--timeout", type=float, default=600.0, help="wall-time limit in seconds")

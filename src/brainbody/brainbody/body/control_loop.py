@@ -109,7 +109,7 @@ class ControlLoop:
         if self.tick_costs_s is not None:
             self.tick_costs_s.append(cost)
         time_s = body.time_s
-        if self._last_time_s is not None:
+        if self._last_time_s is not None and time_s > self._last_time_s:   # a tick without a new sample is no period
             self.timing.add(time_s - self._last_time_s, cost)
         self._last_time_s = time_s
         if self.realtime_factor > 0.0:

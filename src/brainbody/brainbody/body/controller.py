@@ -78,6 +78,7 @@ class BodyController:
         self.lost_since_s: Optional[float] = None
         self._tcp_tick = -1
         self.ticks = 0
+        self.stale_ticks = 0      # ticks that found no new sample
 
     # -- convenient views for the executor -----------------------------------------
     @property
@@ -199,6 +200,17 @@ class BodyController:
         """One control period: read, decide, write, step the hardware."""
         with self.lock:
             state = self.hardware.read()
+            if self.ticks and not state.time_s > self.state.time_s:
+                # No new sample (a topic backend's state is late): nothing to integrate and no
+                # time has passed on the robot's clock. The last command stands (controllers
+                # hold it); ticking on would wind the integrators up and run the set-point
+                # ahead of an arm nobody is watching.
+                self.stale_ticks += 1
+                state = None
+        if state is None:
+            self.hardware.step()
+            return
+        with self.lock:
             dt = self._measured_period_s(state.time_s)
             self.state = state
             if self.execution is not None and not self.execution.status.done:
