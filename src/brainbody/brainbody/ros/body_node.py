@@ -46,7 +46,8 @@ from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import default_urdf_path
 from brainbody.runtime.sim_session import SimSession
-from brainbody.runtime.thread_priority import make_current_thread_realtime, scheduling_label
+from brainbody.runtime.realtime import (make_current_thread_realtime, prepare_process_for_control_loop,
+                                        scheduling_label)
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
@@ -76,16 +77,12 @@ class BodyNode(Node):
             # A topic backend: the robot's driver (or the MuJoCo process) owns /joint_states,
             # /clock and /world/objects; the body reads them.
             self.session = None
-            self.hardware = topic_hardware(cfg, body_config.command_mode, context=self.context)
-            self.body = BodyController(body_config, RobotModel(default_urdf_path()), self.hardware,
-                                       backend=cfg.backend)
-            self.loop = ControlLoop(self.body)
+            robot = RobotModel(default_urdf_path())
             # What the body commands, for a simulator's ground-truth path error (and for RViz).
             self._setpoint_pub = self.create_publisher(JointState, "/body/joint_setpoint", 10)
             self.create_subscription(ObjectArray, "/world/objects",
                                      lambda m: self.body.update_world(world_from_msg(m)), 10, callback_group=group)
             self._stale_fault = False
-        self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=cfg.joint_tracking_warn_rad)
 
         self._wrench_pub = self.create_publisher(WrenchStamped, "/body/gripper/wrench", 10)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -102,9 +99,17 @@ class BodyNode(Node):
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
-        if self.hardware is not None:
+        if self.session is None:
             # On wall time: when the robot's clock stops (a dead driver), diagnostics must not.
             self.create_timer(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics, callback_group=group)
+        prepare_process_for_control_loop()
+        if self.session is None:
+            # Connected last: from its first state on the robot waits for commands (a simulator
+            # holds the last one, zero), so the loop must start at once.
+            self.hardware = topic_hardware(cfg, body_config.command_mode, context=self.context)
+            self.body = BodyController(body_config, robot, self.hardware, backend=cfg.backend)
+            self.loop = ControlLoop(self.body)
+        self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=cfg.joint_tracking_warn_rad)
         self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
         self._loop.start()
         servo = self.body.servo

@@ -16,6 +16,7 @@ so a run is deterministic whatever the machine's load; ``wall`` steps on the wal
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import threading
@@ -37,14 +38,13 @@ from brainbody.body.robot_model import RobotModel
 from brainbody.node_params import SimNodeConfig
 from brainbody.ros.backends.topic_backend import CONTROL_QOS
 from brainbody.ros.body_node import LATCHED
-from brainbody.ros.conversions import time_msg, world_to_msg
+from brainbody.ros.conversions import stamp_s, time_msg, world_to_msg
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.ros.sim_commands import SimCommandInputs
 from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
-from brainbody.runtime.sim_session import PATH_SAMPLE_PERIOD_S
-from brainbody.runtime.thread_priority import make_current_thread_realtime
+from brainbody.runtime.realtime import make_current_thread_realtime, prepare_process_for_control_loop
 from brainbody.sim.path_error import PathErrorStats
 from brainbody.sim.simulator import Simulator
 from brainbody.sim.vendor_position_loop import VendorPositionLoop
@@ -85,14 +85,17 @@ class SimNode(Node):
         self.commands = SimCommandInputs(self._io, self.layout, self._on_refused)
         # Ground truth only: the tool path error, the true TCP (MuJoCo's site) against the forward
         # kinematics of the set-point the body reports on /body/joint_setpoint, while it moves.
+        # Each set-point is stamped with the state it answered; it is judged against the TCP
+        # of that same instant (kept for the last second), not against a later one.
         self._judge_robot = RobotModel(urdf)
         self._tcp_site = self.sim.model.site("tcp").id
         self.path_error = PathErrorStats()
-        self._setpoint = None
+        self._tcp_history: collections.deque = collections.deque(maxlen=max(int(cfg.command_rate_hz), 10))
         self._io.create_subscription(JointState, "/body/joint_setpoint", self._on_setpoint, 10)
         # The events executor: a quarter of the single-threaded one's cost per sample taken.
         self._io_executor = EventsExecutor(context=self.context)
         self._io_executor.add_node(self._io)
+        prepare_process_for_control_loop()
         self._thread = threading.Thread(target=self._run, name="sim_stepping", daemon=True)
         self._thread.start()
         self.get_logger().info(
@@ -107,14 +110,18 @@ class SimNode(Node):
             self.get_logger().error(f"refused command #{n}: {why}")
 
     def _on_setpoint(self, msg: JointState) -> None:
-        if list(msg.name) == list(ARM_JOINTS) and len(msg.position) == 7 and len(msg.velocity) == 7:
-            self._setpoint = (np.asarray(msg.position, dtype=float), any(msg.velocity))
-
-    def _sample_path_error(self) -> None:
-        if self._setpoint is None or not self._setpoint[1]:
-            return
-        commanded_m, _ = self._judge_robot.tcp_pose(self._setpoint[0])
-        self.path_error.add(commanded_m, self.sim.data.site_xpos[self._tcp_site])
+        if not (list(msg.name) == list(ARM_JOINTS) and len(msg.position) == 7 and len(msg.velocity) == 7
+                and any(msg.velocity)):
+            return          # malformed, or not moving: a path error is sampled only along a motion
+        stamp = stamp_s(msg.header.stamp)
+        half_period = 0.5 * self._steps_per_command * self.sim.period_s
+        for time_s, tcp_m in reversed(self._tcp_history):
+            if abs(time_s - stamp) <= half_period:
+                commanded_m, _ = self._judge_robot.tcp_pose(np.asarray(msg.position, dtype=float))
+                self.path_error.add(commanded_m, tcp_m)
+                return
+            if time_s < stamp:
+                return      # older than the history, or a stamp it never published
 
     # -- the stepping thread -------------------------------------------------------------
     def _run(self) -> None:
@@ -206,9 +213,8 @@ class SimNode(Node):
                         effort=[*map(float, self._arm_effort), *map(float, self.commands.finger)])
         js.header.stamp = stamp
         self._joint_pub.publish(js)
+        self._tcp_history.append((state.time_s, sim.data.site_xpos[self._tcp_site].copy()))
         ticks = int(round(state.time_s / (self._steps_per_command * sim.period_s)))
-        if ticks % max(int(round(cfg.command_rate_hz * PATH_SAMPLE_PERIOD_S)), 1) == 0:
-            self._sample_path_error()
         if ticks % max(int(round(cfg.command_rate_hz / cfg.world_objects_rate_hz)), 1) == 0:
             objects = merge_observations(sim.observed_objects(), self._objects_db)
             self._world_pub.publish(world_to_msg(objects, stamp))

@@ -1,6 +1,6 @@
 import threading
 
-from brainbody.runtime.thread_priority import make_current_thread_realtime, scheduling_label
+from brainbody.runtime.realtime import make_current_thread_realtime, scheduling_label
 
 
 def test_zero_leaves_the_thread_alone_and_reads_normal():
@@ -31,3 +31,17 @@ def test_fifo_in_a_thread_of_its_own_or_a_reason():
     else:                          # not permitted: said why, thread unchanged
         assert "refused" in seen["why"] and seen["policy"] != os.SCHED_FIFO
     assert os.sched_getscheduler(0) != os.SCHED_FIFO     # the calling thread is untouched
+
+
+def test_the_process_hands_the_gil_over_often_and_freezes_its_start_up_heap():
+    import gc
+    import sys
+    from brainbody.runtime.realtime import GIL_SWITCH_INTERVAL_S, prepare_process_for_control_loop
+    before = sys.getswitchinterval()
+    try:
+        prepare_process_for_control_loop()
+        assert sys.getswitchinterval() == GIL_SWITCH_INTERVAL_S
+        assert gc.get_freeze_count() > 0
+    finally:
+        sys.setswitchinterval(before)
+        gc.unfreeze()
