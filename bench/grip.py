@@ -21,7 +21,9 @@ import dataclasses
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
+from brainbody.body.control_loop import ControlLoop
 from brainbody.body.grip_force import GripForceController
+from brainbody.runtime.grip_rig import RigGrip
 from brainbody.sim.gripper_rig import GripperRig, RigPlant
 
 TITLE = "closed-loop grip force on MuJoCo contacts vs a forwarded maximum effort"
@@ -51,22 +53,26 @@ class _OpenLoop:
 
 
 def _run(rig: GripperRig, controller, after_contact_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Tick controller + plant until ``after_contact_s`` past first contact (or the approach
-    times out); returns times and the ground-truth squeeze per finger."""
+    """Tick controller + plant on the control loop until ``after_contact_s`` past first contact
+    (or the approach times out); returns times and the ground-truth squeeze per finger."""
     times, squeeze = [], []
-    contact_t = None
-    end = MAX_APPROACH_S
-    while rig.data.time < end:
-        st = rig.read()
-        rig.write(None, controller.update(st.time_s, rig.period_s, st.finger_pos_m, st.finger_vel_mps,
-                                          st.pad_force_n, st.pad_force_xyz_n))
-        rig.step()
+    end = [MAX_APPROACH_S]
+    contact = []
+
+    def record() -> None:            # before each tick: what the last one left
+        if rig.data.time <= 0.0:
+            return
         sq = rig.squeeze_n()
         times.append(rig.data.time)
         squeeze.append(sq)
-        if contact_t is None and sq.max() > TOUCH_N:
-            contact_t = rig.data.time
-            end = contact_t + after_contact_s
+        if not contact and sq.max() > TOUCH_N:
+            contact.append(rig.data.time)
+            end[0] = rig.data.time + after_contact_s
+
+    loop = ControlLoop(RigGrip(rig, controller))
+    loop.every(0.0, record)
+    loop.run_until(lambda: rig.data.time >= end[0])
+    record()
     return np.asarray(times), np.asarray(squeeze)
 
 

@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from brainbody.body.control_loop import ControlLoop
+from brainbody.runtime.grip_rig import RigGrip
+
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.grip_force import GripForceController, GripMode
 from brainbody.exceptions import ForceLimitError, InvalidPrimitiveError
@@ -29,11 +32,9 @@ def block_rig():
 def run(rig, grip, seconds, on_tick=None):
     """Tick grip + plant; returns the ground-truth squeeze per finger (n, 2)."""
     out = []
+    loop = ControlLoop(RigGrip(rig, grip))
     for _ in range(int(round(seconds / rig.period_s))):
-        st = rig.read()
-        rig.write(None, grip.update(st.time_s, rig.period_s, st.finger_pos_m, st.finger_vel_mps,
-                                    st.pad_force_n, st.pad_force_xyz_n))
-        rig.step()
+        loop.step()
         out.append(rig.squeeze_n())
         if on_tick is not None:
             on_tick()

@@ -31,7 +31,7 @@ class VendorArm:
     def __init__(self, home_q_rad):
         self.sim = Simulator(SceneConfig(drivetrain=BUDGET), home_q_rad=np.asarray(home_q_rad),
                              urdf_path=default_urdf_path())
-        self.loop = VendorPositionLoop(self.sim.arm_effort_limit_nm)
+        self.loop = VendorPositionLoop(self.sim.arm_effort_limit_nm, self.period_s)
         self.setpoints: list[np.ndarray] = []
         self._finger = np.zeros(2)
 
@@ -52,7 +52,7 @@ class VendorArm:
     def step(self) -> None:
         for _ in range(2):
             q, qd, bias = self.sim.motor_feedback()
-            self.sim.write(self.loop.torque(q, qd, bias), self._finger)
+            self.sim.write(self.loop.torque(q, qd, bias, self.sim.data.time), self._finger)
             self.sim.step()
 
 

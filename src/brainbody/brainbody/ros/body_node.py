@@ -46,8 +46,8 @@ from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import default_urdf_path
 from brainbody.runtime.sim_session import SimSession
-from brainbody.runtime.realtime import (make_current_thread_realtime, prepare_process_for_control_loop,
-                                        scheduling_label)
+from brainbody.runtime.realtime import (make_current_thread_realtime, make_middleware_threads_realtime,
+                                        prepare_process_for_control_loop, scheduling_label)
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
@@ -125,6 +125,9 @@ class BodyNode(Node):
         priority = self.node_config.thread_priority
         why = make_current_thread_realtime(priority)
         self._scheduling = scheduling_label(priority, why)
+        if not why:
+            raised = make_middleware_threads_realtime(priority - 1)
+            self._scheduling += f", {raised} middleware threads at {priority - 1}"
         if why:
             self.get_logger().warning(f"control loop: {why}")
         try:

@@ -44,7 +44,8 @@ from brainbody.ros.parameters import declare_config
 from brainbody.ros.sim_commands import SimCommandInputs
 from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
-from brainbody.runtime.realtime import make_current_thread_realtime, prepare_process_for_control_loop
+from brainbody.runtime.realtime import (make_current_thread_realtime, make_middleware_threads_realtime,
+                                        prepare_process_for_control_loop)
 from brainbody.sim.path_error import PathErrorStats
 from brainbody.sim.simulator import Simulator
 from brainbody.sim.vendor_position_loop import VendorPositionLoop
@@ -68,7 +69,8 @@ class SimNode(Node):
         self._objects_db = load_object_database(find_share_file("config", "objects.yaml"))
         self._steps_per_command = max(int(round(1.0 / (cfg.command_rate_hz * self.sim.period_s))), 1)
         self.layout = cfg.topic_layout()
-        self._vendor = VendorPositionLoop(self.sim.arm_effort_limit_nm) if cfg.command_mode == "position" else None
+        self._vendor = (VendorPositionLoop(self.sim.arm_effort_limit_nm, self._steps_per_command * self.sim.period_s)
+                        if cfg.command_mode == "position" else None)
         self._arm_effort = np.zeros(7)   # the arm torque last applied (the state's effort field)
         self._arm_updates_taken = 0
 
@@ -126,6 +128,8 @@ class SimNode(Node):
     # -- the stepping thread -------------------------------------------------------------
     def _run(self) -> None:
         why = make_current_thread_realtime(self.config.thread_priority)
+        if not why:
+            make_middleware_threads_realtime(self.config.thread_priority - 1)
         if why:
             self.get_logger().warning(f"stepping: {why}")
         try:
@@ -154,7 +158,7 @@ class SimNode(Node):
             self._vendor.set_target(commands.arm, sim.data.time)
         for _ in range(self._steps_per_command):
             q, qd, bias = sim.motor_feedback()
-            self._arm_effort = self._vendor.torque(q, qd, bias)
+            self._arm_effort = self._vendor.torque(q, qd, bias, sim.data.time)
             sim.write(self._arm_effort, commands.finger)
             sim.step()
 

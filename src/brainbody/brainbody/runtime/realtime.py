@@ -9,6 +9,9 @@
   (a diagnostics message) delays the loop by at most that.
 - Once the process is built, its objects are moved out of the garbage collector's reach
   (``gc.freeze``): a full collection over the start-up heap paused the loop for tens of ms.
+- The middleware's own threads (Fast DDS names them ``dds.*``: shared-memory and UDP receive,
+  events, asynchronous send) run just below the loop: a state is only as punctual as the
+  thread that hands it over. Real-time ROS 2 set-ups do the same with Fast DDS thread settings.
 """
 from __future__ import annotations
 
@@ -45,6 +48,27 @@ def make_current_thread_realtime(priority: int) -> Optional[str]:
         return (f"SCHED_FIFO priority {priority} refused ({exc.strerror or exc}); running with normal "
                 "scheduling (grant CAP_SYS_NICE or an rtprio limit, e.g. in /etc/security/limits.conf)")
     return None
+
+
+def make_middleware_threads_realtime(priority: int) -> int:
+    """SCHED_FIFO at ``priority`` for this process's ``dds.*`` threads; how many took it."""
+    if priority <= 0 or not hasattr(os, "sched_setscheduler"):
+        return 0
+    raised = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/comm", encoding="ascii") as comm:
+                if not comm.read().startswith("dds."):
+                    continue
+            os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(int(priority)))
+            raised += 1
+        except (OSError, ValueError):
+            continue        # gone, or not permitted: it keeps normal scheduling
+    return raised
 
 
 def scheduling_label(priority: int, refusal: Optional[str]) -> str:
