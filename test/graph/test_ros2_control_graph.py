@@ -80,7 +80,10 @@ def test_sim_killed_mid_motion_holds_fails_with_stale_and_refuses_bad_states():
     # (lock-step: a busy sim answers late); a killed one still trips them within 2 s.
     body = subprocess.Popen([sys.executable, "-m", "brainbody.ros.body_node", "--ros-args", "-p",
                              "backend:=ros2_control", "-p", "state_deadline_s:=0.2", "-p", "stale_hold_s:=1.5",
-                             "-p", "diagnostics_rate_hz:=10.0"], env=env, stdout=subprocess.PIPE,
+                             "-p", "diagnostics_rate_hz:=10.0",
+                             # On sim time, as the launch files run it: /clock stops with the sim,
+                             # the diagnostics that report it must not.
+                             "-p", "use_sim_time:=true"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     rclpy.init()
     robot = Robot()

@@ -24,7 +24,7 @@ from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import BrainBodyError, BusyError, EstopActiveError, OutOfRangeError
+from brainbody.exceptions import BrainBodyError, BusyError, EstopActiveError, HardwareMismatchError, OutOfRangeError
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -53,6 +53,11 @@ class BodyController:
         or grip force source; nothing is commanded then."""
         check_capabilities(hardware.capabilities, backend=backend, command_mode=CommandMode(config.command_mode),
                            grip_force_source=GripForceSource(config.grip_force_source))
+        if GripForceSource(config.grip_force_source) is not GripForceSource.PAD_SENSORS:
+            # The grip loop and slip detection read the pads; closing on a wrist wrench or on the
+            # finger drives' effort is not written yet, and must not pass for it.
+            raise HardwareMismatchError(f"grip_force_source {config.grip_force_source!r} is not implemented by "
+                                        "the body yet (it closes the grip loop on pad_sensors only)")
         self.config = config
         self.model = model
         self.hardware = hardware

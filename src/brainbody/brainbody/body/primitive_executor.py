@@ -71,7 +71,9 @@ class PrimitiveExecution:
             self.timeout_s = self.body.time_s - self.start_time_s + _SET_DOWN_TIME_S
             self._steps = self._set_down(slip)
             self.phase, self.progress = "set down", 0.0
-        except ExecutionError as exc:
+        except BrainBodyError as exc:
+            # Also a request error found mid-motion (a waypoint out of reach from where the arm
+            # really is): the primitive fails with its code and the body holds; the loop runs on.
             return self._fail(exc)
         return self.status
 
@@ -87,7 +89,7 @@ class PrimitiveExecution:
         if not self.status.done:
             self._fail(exc)
 
-    def _fail(self, exc: ExecutionError) -> Status:
+    def _fail(self, exc: BrainBodyError) -> Status:
         self._steps.close()
         self.body.motion_speed_scale = 1.0
         self.status, self.error = Status.FAILED, exc

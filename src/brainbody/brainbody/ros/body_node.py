@@ -16,6 +16,7 @@ from typing import Optional
 import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.clock import Clock as RosClock, ClockType
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
@@ -100,8 +101,10 @@ class BodyNode(Node):
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
         if self.session is None:
-            # On wall time: when the robot's clock stops (a dead driver), diagnostics must not.
-            self.create_timer(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics, callback_group=group)
+            # On the steady clock, also under use_sim_time: when the robot's clock stops (a dead
+            # driver or simulator stops /clock), diagnostics must not.
+            self.create_timer(1.0 / cfg.diagnostics_rate_hz, self._publish_diagnostics, callback_group=group,
+                              clock=RosClock(clock_type=ClockType.STEADY_TIME))
         prepare_process_for_control_loop()
         if self.session is None:
             # Connected last: from its first state on the robot waits for commands (a simulator

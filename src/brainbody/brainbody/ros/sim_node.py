@@ -186,6 +186,11 @@ class SimNode(Node):
 
     def _run_wall(self) -> None:
         period = self._steps_per_command * self.sim.period_s
+        # Brakes on until the first command: a robot switched on does not drop its arm while
+        # its controller is still starting (with zero effort held, the arm fell for seconds).
+        while self.commands.received == 0 and not self._stop.is_set():
+            self._publish()
+            self._io_executor.spin_once(timeout_sec=_REPUBLISH_S)
         wall0, sim0 = time.monotonic(), self.sim.data.time
         while not self._stop.is_set():
             self._io_executor.spin_once(timeout_sec=0.0)
