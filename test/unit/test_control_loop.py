@@ -129,6 +129,46 @@ def test_a_tick_without_a_new_sample_integrates_nothing_and_counts_no_period():
     np.testing.assert_array_equal(body.q_cmd_rad, q_cmd)
     np.testing.assert_array_equal(body.servo._integral, integral)
     assert body.trajectory_time_s == trajectory_time and body.grip.setpoint_n == grip
+    # The state went stale long enough to fault: one hold command from the last sample, then
+    # nothing again (never the last moving torque left standing).
+    from brainbody.exceptions import StaleStateError
+    assert np.any(body.qd_cmd_radps)                      # it was moving
+    body.fault(StaleStateError("no fresh state"))
+    hold = body.q_cmd_rad.copy()
+    for _ in range(5):
+        loop.step()
+    assert hw.writes == writes + 1
+    assert not np.any(body.qd_cmd_radps)
+    np.testing.assert_array_equal(body.q_cmd_rad, hold)
     hw.late = False
     loop.step()
-    assert hw.writes == writes + 1 and loop.timing.count == periods + 1
+    assert hw.writes == writes + 2 and loop.timing.count == periods + 1
+
+
+def test_an_exception_in_a_tick_fails_the_primitive_holds_and_the_loop_runs_on():
+    from brainbody.body.diagnostics import loop_status
+    from brainbody.exceptions import ErrorCode
+    session = SimSession(seed=0)
+    body, loop = session.body, session.loop
+    execution = body.execute(TaskPrimitive(id="reach", kind=PrimitiveKind.REACH, object_id="cup", timeout_s=30.0))
+    loop.run_until(lambda: body.time_s > 0.5)
+    real = body.servo.torque
+    calls = {"n": 0}
+
+    def torque_failing_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug in the servo")
+        return real(*args, **kwargs)
+
+    body.servo.torque = torque_failing_once
+    loop.step()
+    assert body.failed_ticks == 1
+    assert execution.status is Status.FAILED and execution.error.code is ErrorCode.INTERNAL
+    assert "a bug in the servo" in execution.error.message
+    hold, ticks = body.q_cmd_rad.copy(), body.ticks
+    loop.run_until(lambda: body.time_s > 1.0)
+    assert body.ticks > ticks + 400                      # still running
+    np.testing.assert_array_equal(body.q_cmd_rad, hold)  # holding
+    status = loop_status(loop.timing, failed_ticks=body.failed_ticks)
+    assert status.level.name == "WARN" and "1 ticks failed" in status.message

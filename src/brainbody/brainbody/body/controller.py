@@ -24,7 +24,8 @@ from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import BrainBodyError, BusyError, EstopActiveError, HardwareMismatchError, OutOfRangeError
+from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, EstopActiveError, ExecutionError,
+                                  HardwareMismatchError, OutOfRangeError)
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -84,6 +85,8 @@ class BodyController:
         self._tcp_tick = -1
         self.ticks = 0
         self.stale_ticks = 0      # ticks that found no new sample
+        self.failed_ticks = 0     # ticks whose computation raised (the body then holds)
+        self._hold_pending = False  # a fault asked for a hold command not yet sent
 
     # -- convenient views for the executor -----------------------------------------
     @property
@@ -159,6 +162,7 @@ class BodyController:
             self._trajectory = None
             self.q_cmd_rad = self.servo.link_estimate_rad(self.state.q_rad)
             self.qd_cmd_radps = np.zeros(7)
+            self._hold_pending = True
 
     def set_estop(self, active: bool) -> None:
         """Latched stop: cancel everything and hold; a held object stays gripped."""
@@ -205,11 +209,12 @@ class BodyController:
         """One control period: read, decide, write, step the hardware."""
         with self.lock:
             state = self.hardware.read()
-            if self.ticks and not state.time_s > self.state.time_s:
+            if self.ticks and not state.time_s > self.state.time_s and not self._hold_pending:
                 # No new sample (a topic backend's state is late): nothing to integrate and no
                 # time has passed on the robot's clock. The last command stands (controllers
                 # hold it); ticking on would wind the integrators up and run the set-point
-                # ahead of an arm nobody is watching.
+                # ahead of an arm nobody is watching. A fault in the meantime (the state went
+                # stale) sends one hold command computed from the last sample.
                 self.stale_ticks += 1
                 state = None
         if state is None:
@@ -218,30 +223,48 @@ class BodyController:
         with self.lock:
             dt = self._measured_period_s(state.time_s)
             self.state = state
-            if self.execution is not None and not self.execution.status.done:
-                status = self.execution.step()
-                if status.done and status is not Status.SUCCEEDED:
-                    self._hold_here()
-            if self._trajectory is not None:
-                q_des, qd_des = self._trajectory.sample(self._trajectory_time_s)
-                self.q_cmd_rad = q_des
-                self.qd_cmd_radps = qd_des if self._applied_speed_scale == 1.0 else qd_des * self._applied_speed_scale
-                if self._trajectory.done(self._trajectory_time_s):
-                    self._trajectory = None
-                    self.qd_cmd_radps = np.zeros(7)
-            if self.command_mode is CommandMode.POSITION:
-                arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
-            else:
-                arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
-            finger = self.grip.update(state.time_s, dt, state.finger_pos_m,
-                                      state.finger_vel_mps, state.pad_force_n, state.pad_force_xyz_n)
-            self.hardware.write(arm, finger)
+            try:
+                arm, finger = self._decide(state, dt)
+            except Exception as exc:     # never a dead loop: hold, say why, run on
+                log.exception("control tick failed; holding")
+                self.failed_ticks += 1
+                self.fault(ExecutionError(f"control tick failed ({exc!r}); holding", code=ErrorCode.INTERNAL))
+                try:
+                    arm, finger = self._decide(state, dt)
+                except Exception:
+                    # Not even a hold computes: send nothing, the controllers keep the last command.
+                    log.exception("hold command failed too")
+                    arm = None
+            if arm is not None:
+                self.hardware.write(arm, finger)
+                self._hold_pending = False
             self.ticks += 1
             if self._applied_speed_scale != self.motion_speed_scale:
                 step = dt / _SCALE_RATE_S
                 self._applied_speed_scale += min(max(self.motion_speed_scale - self._applied_speed_scale, -step), step)
             self._trajectory_time_s += dt * self._applied_speed_scale
         self.hardware.step()
+
+    def _decide(self, state: HardwareState, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Advance the primitive or trajectory and compute this period's arm and finger command."""
+        if self.execution is not None and not self.execution.status.done:
+            status = self.execution.step()
+            if status.done and status is not Status.SUCCEEDED:
+                self._hold_here()
+        if self._trajectory is not None:
+            q_des, qd_des = self._trajectory.sample(self._trajectory_time_s)
+            self.q_cmd_rad = q_des
+            self.qd_cmd_radps = qd_des if self._applied_speed_scale == 1.0 else qd_des * self._applied_speed_scale
+            if self._trajectory.done(self._trajectory_time_s):
+                self._trajectory = None
+                self.qd_cmd_radps = np.zeros(7)
+        if self.command_mode is CommandMode.POSITION:
+            arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
+        else:
+            arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
+        finger = self.grip.update(state.time_s, dt, state.finger_pos_m,
+                                  state.finger_vel_mps, state.pad_force_n, state.pad_force_xyz_n)
+        return arm, finger
 
     def _measured_period_s(self, time_s: float) -> float:
         """The period since the last sample, from the hardware clock. The nominal period when

@@ -62,7 +62,9 @@ class BodyDiagnostics:
             self._static.append(tuple(switches + estimates))
 
     def statuses(self, timing: LoopTiming, scheduling: str = "normal") -> list[HealthStatus]:
-        return [*self.joint_statuses(), self.gripper_status(), loop_status(timing, scheduling)]
+        body = self.body
+        return [*self.joint_statuses(), self.gripper_status(),
+                loop_status(timing, scheduling, failed_ticks=body.failed_ticks, stale_ticks=body.stale_ticks)]
 
     def joint_statuses(self) -> list[HealthStatus]:
         body = self.body
@@ -111,12 +113,18 @@ class BodyDiagnostics:
              ("holding", body.holding or "")))
 
 
-def loop_status(timing: LoopTiming, scheduling: str = "normal") -> HealthStatus:
+def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks: int = 0,
+                stale_ticks: int = 0) -> HealthStatus:
     """The control loop since it started: tick cost and the measured period (hardware clock),
-    with the period's histogram; ``scheduling``: how its thread is scheduled."""
+    with the period's histogram; ``scheduling``: how its thread is scheduled. WARN once a tick's
+    computation has failed (the body then held)."""
     p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
-    return HealthStatus(Level.OK, "body/control_loop", "body", "running", (
+    level, message = ((Level.WARN, f"{failed_ticks} ticks failed and held") if failed_ticks
+                      else (Level.OK, "running"))
+    return HealthStatus(level, "body/control_loop", "body", message, (
         ("scheduling", scheduling),
+        ("failed_ticks", str(failed_ticks)),
+        ("stale_ticks", str(stale_ticks)),
         ("median_step_us", f"{timing.median_tick_cost_s() * 1e6:.1f}"),
         ("periods", str(timing.count)),
         ("period_p50_ms", f"{p50 * 1e3:.3f}"),
