@@ -229,3 +229,17 @@ def test_check_does_not_modify_the_world_or_the_primitive():
     supervisor().check(primitive, WORLD, holding=None)
     assert WORLD.objects() == before
     assert primitive == TaskPrimitive("g", PrimitiveKind.GRASP, object_id="cup", grip_force_n=3.0)
+
+
+@pytest.mark.parametrize("changes", [dict(max_grip_force_n=math.nan), dict(max_grip_force_n=-1.0),
+                                     dict(size_m=(0.06, math.nan, 0.08)), dict(size_m=(0.06, 0.06, -0.08)),
+                                     dict(size_m=(0.06, 0.06))],
+                         ids=["limit-nan", "limit-negative", "size-nan", "size-negative", "size-2"])
+def test_malformed_world_entry_is_refused_not_trusted(changes):
+    """A NaN force limit compared false with every grip force, so a grasp of a cup that a topic had
+    published with one was accepted with no limit at all."""
+    world = WorldModel([dataclasses.replace(CUP, **changes)])
+    grasp = TaskPrimitive("g", PrimitiveKind.GRASP, object_id="cup", grip_force_n=2.0)
+    with pytest.raises(RequestError) as info:
+        supervisor().check(grasp, world, holding=None)
+    assert info.value.code == ErrorCode.PRECONDITION_FAILED and "malformed" in str(info.value)

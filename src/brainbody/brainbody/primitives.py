@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import numbers
 from typing import Optional, Sequence
 
 from brainbody.exceptions import InvalidPrimitiveError
@@ -36,11 +37,15 @@ class PrimitiveKind(enum.IntEnum):
         try:
             if isinstance(value, str):
                 return cls[value.strip().upper()]
+            # Only whole numbers: a bool, 2.7 or NaN is not a kind (int() would make them one
+            # or raise something other than a refusal).
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+                raise ValueError(value)
             return cls(int(value))
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
             names = ", ".join(k.name.lower() for k in cls)
             raise InvalidPrimitiveError(
-                f"unknown primitive kind {value!r}; expected one of: {names}") from exc
+                f"unknown primitive kind {value!r:.80}; expected one of: {names}") from exc
 
 
 # Which references each kind needs. The body resolves object_id/target_id through
@@ -77,7 +82,8 @@ class TaskPrimitive:
     timeout_s: float = 0.0
 
     def check(self) -> "TaskPrimitive":
-        """Structural validation; returns self so calls chain.
+        """Structural validation; returns the primitive with its kind parsed, its numbers as
+        floats and its pose as tuples, so calls chain.
 
         Raises:
             InvalidPrimitiveError: a field is missing, of the wrong type, NaN/inf or negative.
@@ -88,41 +94,40 @@ class TaskPrimitive:
             kind = PrimitiveKind.parse(self.kind)
         except InvalidPrimitiveError as exc:
             raise InvalidPrimitiveError(f"primitive {self.id!r}: {exc}") from None
-        for name in ("grip_force_n", "lift_height_m", "max_speed_mps", "duration_s", "timeout_s"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InvalidPrimitiveError(
-                    f"primitive {self.id!r}: {name} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise InvalidPrimitiveError(f"primitive {self.id!r}: {name} is {value} (not finite)")
+        for name in ("object_id", "target_id"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidPrimitiveError(f"primitive {self.id!r}: {name} must be a string, "
+                                            f"got {getattr(self, name)!r:.80}")
+        values = {name: _finite(self.id, name, getattr(self, name)) for name in _NUMERIC_FIELDS}
+        for name, value in values.items():
             if value < 0.0:
                 raise InvalidPrimitiveError(
                     f"primitive {self.id!r}: {name} must not be negative, got {value}")
-        if self.pose is not None:
-            values = tuple(self.pose.position_m) + tuple(self.pose.quat_wxyz)
-            if len(values) != 7 or not all(isinstance(v, (int, float)) and math.isfinite(v)
-                                           for v in values):
-                raise InvalidPrimitiveError(
-                    f"primitive {self.id!r}: pose must hold 3 finite position and 4 finite "
-                    f"quaternion values, got {self.pose}")
-            norm = math.sqrt(sum(v * v for v in self.pose.quat_wxyz))
+        pose = self.pose
+        if pose is not None:
+            if not isinstance(pose, Pose):
+                raise InvalidPrimitiveError(f"primitive {self.id!r}: pose must be a Pose, got {pose!r:.80}")
+            position = _vector(self.id, "pose position_m", pose.position_m, 3)
+            quat = _vector(self.id, "pose quat_wxyz", pose.quat_wxyz, 4)
+            norm = math.sqrt(sum(v * v for v in quat))
             if abs(norm - 1.0) > 1e-3:
                 raise InvalidPrimitiveError(
                     f"primitive {self.id!r}: pose quaternion must be unit length, norm is {norm:.4f}")
+            pose = Pose(position, quat)
         if kind in NEEDS_OBJECT and not self.object_id and self.pose is None:
             raise InvalidPrimitiveError(
                 f"primitive {self.id!r}: {kind.name.lower()} needs object_id or an explicit pose")
         if kind in NEEDS_TARGET and not self.target_id and self.pose is None:
             raise InvalidPrimitiveError(
                 f"primitive {self.id!r}: {kind.name.lower()} needs target_id or an explicit pose")
-        if kind is PrimitiveKind.GRASP and self.grip_force_n <= 0.0:
+        if kind is PrimitiveKind.GRASP and values['grip_force_n'] <= 0.0:
             raise InvalidPrimitiveError(
                 f"primitive {self.id!r}: grasp needs grip_force_n > 0 (newtons)")
-        if kind is PrimitiveKind.WAIT and self.duration_s <= 0.0:
+        if kind is PrimitiveKind.WAIT and values['duration_s'] <= 0.0:
             raise InvalidPrimitiveError(f"primitive {self.id!r}: wait needs duration_s > 0")
-        if kind is not self.kind:
-            return dataclasses.replace(self, kind=kind)
-        return self
+        # Plain floats and tuples from here on: numpy scalars or lists cannot surprise the body.
+        plain = dataclasses.replace(self, kind=kind, pose=pose, **values)
+        return self if repr(plain) == repr(self) else plain
 
     def describe(self) -> str:
         """One human-readable line, e.g. ``grasp cup with 3.0 N``."""
@@ -142,6 +147,34 @@ class TaskPrimitive:
         if kind is PrimitiveKind.WAIT:
             words.append(f"{self.duration_s:.1f} s")
         return " ".join(words)
+
+
+_NUMERIC_FIELDS = ("grip_force_n", "lift_height_m", "max_speed_mps", "duration_s", "timeout_s")
+
+
+def _finite(primitive_id: str, name: str, value) -> float:
+    """``value`` as a finite float, or an InvalidPrimitiveError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidPrimitiveError(f"primitive {primitive_id!r}: {name} must be a number, got {value!r:.80}")
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):      # an int beyond any float
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidPrimitiveError(f"primitive {primitive_id!r}: {name} is {value!r:.40} (not finite)")
+    return number
+
+
+def _vector(primitive_id: str, name: str, values, size: int) -> tuple[float, ...]:
+    """``values`` as ``size`` finite floats, or an InvalidPrimitiveError."""
+    try:
+        items = tuple(values)
+    except TypeError:
+        items = ()
+    if len(items) != size:
+        raise InvalidPrimitiveError(f"primitive {primitive_id!r}: {name} must hold {size} finite numbers, "
+                                    f"got {values!r:.80}")
+    return tuple(_finite(primitive_id, name, v) for v in items)
 
 
 @dataclasses.dataclass(frozen=True)

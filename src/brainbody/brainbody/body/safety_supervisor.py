@@ -49,7 +49,7 @@ class SafetySupervisor:
         primitive = primitive.check()
         kind = primitive.kind
         if self.estop_active:
-            raise EstopActiveError("emergency stop is latched; publish false on /body/estop to reset")
+            raise EstopActiveError("a stop is latched; call /body/reset once the arm is at rest")
         if kind is PrimitiveKind.POUR:
             raise UnsupportedError("pour is not supported by this body yet (the simulated cup has no liquid model)")
         speed = primitive.max_speed_mps or c.default_tool_speed_mps
@@ -68,7 +68,8 @@ class SafetySupervisor:
         target = world.get(primitive.target_id) if primitive.target_id else None
         for ref in (obj, target):
             if ref is not None:
-                self._check_workspace(ref.id, np.asarray(ref.pose.position_m))
+                self._check_world_entry(ref)
+                self._check_workspace(ref.id, np.asarray(ref.pose.position_m, dtype=float))
         if primitive.pose is not None:
             self._check_workspace("explicit pose", np.asarray(primitive.pose.position_m))
 
@@ -93,6 +94,21 @@ class SafetySupervisor:
         if kind is PrimitiveKind.REACH and holding:
             raise PreconditionError(f"reach opens the gripper; place {holding!r} first")
         return CheckedPrimitive(primitive, kind, obj, target, grip_force, grip_limit, speed, lift, timeout)
+
+    @staticmethod
+    def _check_world_entry(ref: WorldObject) -> None:
+        """The world model comes from perception or a topic: sizes and force limits that are not
+        finite and non-negative would pass every comparison below (NaN compares false)."""
+        try:
+            size = np.asarray(ref.size_m, dtype=float)
+            position = np.asarray(ref.pose.position_m, dtype=float)
+            limit = float(ref.max_grip_force_n)
+        except (TypeError, ValueError) as exc:
+            raise PreconditionError(f"the world model's entry for {ref.id!r} is malformed ({exc})") from None
+        if (size.shape != (3,) or position.shape != (3,) or not np.all(np.isfinite(size)) or np.any(size < 0.0)
+                or not math.isfinite(limit) or limit < 0.0):
+            raise PreconditionError(f"the world model's entry for {ref.id!r} is malformed: size {ref.size_m} m, "
+                                    f"position {ref.pose.position_m} m, max grip force {ref.max_grip_force_n} N")
 
     def _check_workspace(self, name: str, position_m: np.ndarray) -> None:
         lo, hi = np.asarray(self._c.workspace_min_m), np.asarray(self._c.workspace_max_m)
