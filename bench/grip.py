@@ -52,9 +52,10 @@ class _OpenLoop:
         return self.command
 
 
-def _run(rig: GripperRig, controller, after_contact_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _run(rig: GripperRig, controller, after_contact_s: float, source=None) -> tuple[np.ndarray, np.ndarray]:
     """Tick controller + plant on the control loop until ``after_contact_s`` past first contact
-    (or the approach times out); returns times and the ground-truth squeeze per finger."""
+    (or the approach times out); returns times and the ground-truth squeeze per finger.
+    ``source``: where the controller's force comes from (the pad sensors when None)."""
     times, squeeze = [], []
     end = [MAX_APPROACH_S]
     contact = []
@@ -69,7 +70,7 @@ def _run(rig: GripperRig, controller, after_contact_s: float) -> tuple[np.ndarra
             contact.append(rig.data.time)
             end[0] = rig.data.time + after_contact_s
 
-    loop = ControlLoop(RigGrip(rig, controller))
+    loop = ControlLoop(RigGrip(rig, controller, source))
     loop.every(0.0, record)
     loop.run_until(lambda: rig.data.time >= end[0])
     record()

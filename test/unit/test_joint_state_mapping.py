@@ -74,3 +74,17 @@ def test_a_controller_without_a_body_joint_is_refused_at_start():
         mapping([n for n in BODY if n != "panda_joint3"])
     with pytest.raises(ValueError, match="repeat"):
         mapping(BODY + ["panda_joint1"])
+
+
+def test_finger_efforts_by_name_and_refused_when_the_grip_needs_them():
+    names = list(reversed(BODY))
+    efforts = [float(v) for v in reversed(range(9))]      # effort i on body joint i
+    state = mapping().state(1.0, names, [0.0] * 9, [0.0] * 9, efforts=efforts)
+    assert state.finger_effort_n.tolist() == [7.0, 8.0]
+    assert mapping().state(1.0, BODY, [0.0] * 9, [0.0] * 9).finger_effort_n is None   # not reported
+    needs = JointStateMapping(ARM_JOINTS, FINGER_JOINTS, BODY, need_finger_effort=True)
+    for bad, words in (([], "reports no effort"), ([0.0] * 8, "9 names but 8 efforts"),
+                       ([0.0] * 8 + [math.nan], "non-finite efforts")):
+        with pytest.raises(InvalidStateError, match=words) as refused:
+            needs.state(2.0, BODY, [0.0] * 9, [0.0] * 9, efforts=bad)
+        assert refused.value.code == ErrorCode.HARDWARE_STATE_INVALID

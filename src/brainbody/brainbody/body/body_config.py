@@ -18,7 +18,8 @@ class BodyConfig:
     command_mode: str = param("effort", "effort: the body's servo writes joint torques; position: motor-side "
                               "set-points for a vendor position loop", read_only=True)
     grip_force_source: str = param("pad_sensors", "measured grip force from pad_sensors (3-axis, slip "
-                                   "detection), wrist_wrench or finger_effort", read_only=True)
+                                   "detection) or finger_effort (drive effort less learned friction, no slip "
+                                   "reflex); wrist_wrench is refused (it cannot see the squeeze)", read_only=True)
     # -- joint servo
     joint_stiffness_nm_per_rad: tuple = param((1500.0, 1500.0, 1500.0, 1500.0, 500.0, 400.0, 250.0),
                                               "PD stiffness per arm joint", lo=0.0, hi=5000.0)
@@ -102,6 +103,8 @@ class BodyConfig:
     grip_settle_s: float = param(0.15, "force must stay within tolerance this long", lo=0.0, hi=2.0)
     grip_timeout_s: float = param(3.0, "give up closing after this long", lo=0.1, hi=30.0)
     hold_lost_force_n: float = param(0.3, "below this pad force a held object is lost", lo=0.0, hi=5.0)
+    finger_friction_estimate_n: float = param(1.0, "finger_effort source: each finger drive's friction before the "
+                                              "body has learned it (datasheet value)", lo=0.0, hi=20.0)
     # -- slip detection and reflex (body/slip_detection.py)
     slip_reflex: bool = param(True, "raise the grip force when the pads' tangential load nears the friction cone")
     pad_friction_estimate: float = param(0.8, "friction coefficient between pads and objects assumed by the slip "

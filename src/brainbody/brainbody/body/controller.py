@@ -17,6 +17,7 @@ import numpy as np
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.grip_force import GripForceController
+from brainbody.body.grip_force_source import check_grip_margin, grip_force_source
 from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, HardwareState,
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
@@ -25,7 +26,7 @@ from brainbody.body.robot_model import RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
 from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, EstopActiveError, ExecutionError,
-                                  HardwareMismatchError, OutOfRangeError)
+                                  OutOfRangeError)
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -54,11 +55,7 @@ class BodyController:
         or grip force source; nothing is commanded then."""
         check_capabilities(hardware.capabilities, backend=backend, command_mode=CommandMode(config.command_mode),
                            grip_force_source=GripForceSource(config.grip_force_source))
-        if GripForceSource(config.grip_force_source) is not GripForceSource.PAD_SENSORS:
-            # The grip loop and slip detection read the pads; closing on a wrist wrench or on the
-            # finger drives' effort is not written yet, and must not pass for it.
-            raise HardwareMismatchError(f"grip_force_source {config.grip_force_source!r} is not implemented by "
-                                        "the body yet (it closes the grip loop on pad_sensors only)")
+        self.grip_source = grip_force_source(config)    # refuses wrist_wrench
         self.config = config
         self.model = model
         self.hardware = hardware
@@ -137,6 +134,8 @@ class BodyController:
             if self.execution is not None and not self.execution.status.done:
                 raise BusyError(f"busy executing {self.execution.primitive.id!r}")
             checked = self.supervisor.check(primitive, self.world, holding=self.holding)
+            if checked.grip_force_n > 0.0:
+                check_grip_margin(self.grip_source, checked.grip_force_n, checked.grip_limit_n, checked.obj.id)
             self._trajectory = None
             if self._tracking_lost():
                 # After a collision or a stop the old set-point is stale: start from here.
@@ -262,8 +261,9 @@ class BodyController:
             arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
         else:
             arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
-        finger = self.grip.update(state.time_s, dt, state.finger_pos_m,
-                                  state.finger_vel_mps, state.pad_force_n, state.pad_force_xyz_n)
+        pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt)
+        finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
+                                  pad_force_xyz, touching)
         return arm, finger
 
     def _measured_period_s(self, time_s: float) -> float:

@@ -132,11 +132,14 @@ class GripForceController:
 
     # -- control law ---------------------------------------------------------------
     def update(self, time_s: float, dt_s: float, finger_pos_m: np.ndarray, finger_vel_mps: np.ndarray,
-               pad_force_n: np.ndarray, pad_force_xyz_n: Optional[np.ndarray] = None) -> np.ndarray:
+               pad_force_n: np.ndarray, pad_force_xyz_n: Optional[np.ndarray] = None,
+               touching: Optional[np.ndarray] = None) -> np.ndarray:
         """Finger forces (2,), positive opens.
 
         ``pad_force_xyz_n`` (2, 3), the pads' 3-axis forces, feeds the slip reflex; without
-        it the loop regulates the normal force only.
+        it the loop regulates the normal force only. ``touching`` (2,) bool: contact as a
+        source without pad sensors detects it (a stalled finger, ``body/finger_effort.py``);
+        without it contact is a pad force above ``contact_threshold_n``.
         """
         c = self._c
         left, right = float(pad_force_n[0]), float(pad_force_n[1])
@@ -152,7 +155,7 @@ class GripForceController:
             return np.minimum(np.maximum(force, -limit), limit)      # np.clip costs more on 2 values
 
         if self.mode is GripMode.APPROACH:
-            return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured)
+            return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured, touching)
 
         # REGULATE: ramp the set-point, raise it on slip, feed it forward, integrate the error.
         ramp = 1.0 if c.force_ramp_s <= 0 else min(1.0, (time_s - self._ramp_t0) / c.force_ramp_s)
@@ -180,7 +183,8 @@ class GripForceController:
         # Closing force on both fingers; a little damping keeps the object centred.
         return -closing - 0.5 * c.finger_damping_nspm * finger_vel_mps
 
-    def _approach(self, time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured) -> np.ndarray:
+    def _approach(self, time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured,
+                  touching) -> np.ndarray:
         c = self._c
         if not self._tared and pad_force_xyz_n is not None:
             self.slip_detector.tare(pad_force_xyz_n)     # pads still free: zero the sensors
@@ -192,8 +196,11 @@ class GripForceController:
         cap = self._approach_integral_n + c.approach_force_fraction * self.target_force_n
         closing = np.minimum(np.maximum(c.approach_speed_gain_nspm * speed_error + self._approach_integral_n, -cap),
                              cap)
-        # Contact on both pads, or one pad pushing a light object into the other.
-        if min(float(pad_force_n[0]), float(pad_force_n[1])) > c.contact_threshold_n:
+        # Contact on both pads, or one pad pushing a light object into the other. (A stalled
+        # finger squeezes with only the approach cap's fraction of the target: below the
+        # threshold for small targets, so a source that sees stalls says so itself.)
+        if (touching is not None and bool(np.all(touching))) or \
+                min(float(pad_force_n[0]), float(pad_force_n[1])) > c.contact_threshold_n:
             self.mode = GripMode.REGULATE
             self.contact_time_s = time_s
             self._ramp_t0 = time_s

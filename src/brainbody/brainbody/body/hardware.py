@@ -34,8 +34,10 @@ class GripForceSource(str, enum.Enum):
     """Where the measured grip force comes from."""
 
     PAD_SENSORS = "pad_sensors"        # a force sensor in each finger pad (3-axis: slip detection)
-    WRIST_WRENCH = "wrist_wrench"      # a wrist force/torque sensor (squeeze along the finger axis)
-    FINGER_EFFORT = "finger_effort"    # the finger drives' effort (no slip detection, friction-blurred)
+    # A wrist force/torque sensor: declared so that a robot can say it has one, but the squeeze is
+    # internal to the hand and never reaches the wrist, so the body refuses it as a grip source.
+    WRIST_WRENCH = "wrist_wrench"
+    FINGER_EFFORT = "finger_effort"    # the finger drives' effort less learned friction (no slip detection)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +96,8 @@ class HardwareState:
         q_link_rad: output-side encoder angles (7,), or None when the arm has none.
         pad_force_xyz_n: 3-axis fingertip force of each pad in its own frame (2, 3): y normal
             to the pad face, x and z in its plane (zeros when the hand has no such sensor).
+        finger_effort_n: the force each finger drive applies (2,), N, positive opens (the
+            command's sign), or None when the hand does not report it.
     """
 
     time_s: float
@@ -104,6 +108,7 @@ class HardwareState:
     pad_force_n: np.ndarray
     q_link_rad: Optional[np.ndarray] = None
     pad_force_xyz_n: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((2, 3)))
+    finger_effort_n: Optional[np.ndarray] = None
 
 
 class Hardware(Protocol):

@@ -26,12 +26,15 @@ class JointStateMapping:
         finger_joints: the 2 finger joints, in the body's order.
         command_joints: the controller's joint list (the order of its command array); every
             arm and finger joint must be in it.
+        need_finger_effort: refuse samples without finite finger efforts (the grip force
+            comes from them).
 
     Raises:
         ValueError: a joint of the body is missing from ``command_joints`` or a name repeats.
     """
 
-    def __init__(self, arm_joints: Sequence[str], finger_joints: Sequence[str], command_joints: Sequence[str]):
+    def __init__(self, arm_joints: Sequence[str], finger_joints: Sequence[str], command_joints: Sequence[str], *,
+                 need_finger_effort: bool = False):
         self.arm_joints, self.finger_joints = tuple(arm_joints), tuple(finger_joints)
         self.body_joints = self.arm_joints + self.finger_joints
         self.command_joints = tuple(command_joints)
@@ -43,6 +46,7 @@ class JointStateMapping:
         index = {n: i for i, n in enumerate(self.command_joints)}
         self._arm_slots = np.array([index[n] for n in self.arm_joints])
         self._finger_slots = np.array([index[n] for n in self.finger_joints])
+        self.need_finger_effort = need_finger_effort
         self._last_stamp_s = -math.inf
         self._order_cache: tuple[tuple[str, ...], np.ndarray] | None = None
 
@@ -62,10 +66,12 @@ class JointStateMapping:
         return order
 
     def state(self, stamp_s: float, names: Sequence[str], positions: Sequence[float], velocities: Sequence[float],
-              *, pad_force_xyz_n: Optional[np.ndarray] = None, q_link_rad: Optional[np.ndarray] = None
-              ) -> Optional[HardwareState]:
+              *, efforts: Sequence[float] = (), pad_force_xyz_n: Optional[np.ndarray] = None,
+              q_link_rad: Optional[np.ndarray] = None) -> Optional[HardwareState]:
         """A :class:`HardwareState` from one joint state sample; None for a repeat of the last stamp.
 
+        ``efforts`` may be empty (JointState's convention for "not reported"); otherwise it has
+        one value per name, and the fingers' go into ``finger_effort_n``.
         ``pad_force_xyz_n`` (2, 3): each pad's force in its own frame, y along the face normal
         (its sign depends on the pad's frame; the normal force is its magnitude).
 
@@ -90,6 +96,16 @@ class JointStateMapping:
         if not (np.all(np.isfinite(q)) and np.all(np.isfinite(qd))):
             bad = [self.body_joints[i] for i in np.flatnonzero(~(np.isfinite(q) & np.isfinite(qd)))]
             raise InvalidStateError(f"joint state has non-finite values for {bad}")
+        finger_effort = None
+        if len(efforts):
+            if len(efforts) != n:
+                raise InvalidStateError(f"joint state has {n} names but {len(efforts)} efforts")
+            finger_effort = np.asarray(efforts, dtype=float)[order][len(self.arm_joints):]
+            if not np.all(np.isfinite(finger_effort)):
+                raise InvalidStateError(f"joint state has non-finite efforts for {list(self.finger_joints)}")
+        elif self.need_finger_effort:
+            raise InvalidStateError(f"joint state reports no effort for {list(self.finger_joints)}, which the "
+                                    "grip force source finger_effort needs")
         pads = np.zeros((2, 3)) if pad_force_xyz_n is None else np.asarray(pad_force_xyz_n, dtype=float)
         if pads.shape != (2, 3) or not np.all(np.isfinite(pads)):
             raise InvalidStateError("pad forces must be two finite 3-vectors")
@@ -97,7 +113,7 @@ class JointStateMapping:
         na = len(self.arm_joints)
         return HardwareState(time_s=float(stamp_s), q_rad=q[:na], qd_radps=qd[:na], finger_pos_m=q[na:],
                              finger_vel_mps=qd[na:], pad_force_n=np.abs(pads[:, 1]), q_link_rad=q_link_rad,
-                             pad_force_xyz_n=pads)
+                             pad_force_xyz_n=pads, finger_effort_n=finger_effort)
 
     def command(self, arm_values: np.ndarray, finger_values: np.ndarray) -> list[float]:
         """One command array in the controller's joint order (joints the body does not drive: 0)."""

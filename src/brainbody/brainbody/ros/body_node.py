@@ -109,7 +109,8 @@ class BodyNode(Node):
         if self.session is None:
             # Connected last: from its first state on the robot waits for commands (a simulator
             # holds the last one, zero), so the loop must start at once.
-            self.hardware = topic_hardware(cfg, body_config.command_mode, context=self.context)
+            self.hardware = topic_hardware(cfg, body_config.command_mode,
+                                           grip_force_source=body_config.grip_force_source, context=self.context)
             self.body = BodyController(body_config, robot, self.hardware, backend=cfg.backend)
             self.loop = ControlLoop(self.body)
         self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=cfg.joint_tracking_warn_rad)

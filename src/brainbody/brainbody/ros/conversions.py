@@ -1,7 +1,12 @@
-"""Message <-> core dataclass conversions. Malformed messages raise typed core errors."""
+"""Message <-> core dataclass conversions. Malformed messages raise typed core errors (a malformed
+``/world/objects`` entry is left out instead: see :func:`world_from_msg`)."""
 from __future__ import annotations
 
 import math
+import time
+from typing import Callable, Optional
+
+import rclpy.logging
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Pose as PoseMsg, Quaternion, Vector3
@@ -83,7 +88,54 @@ def world_to_msg(objects, stamp: Time) -> ObjectArray:
     return msg
 
 
-def world_from_msg(msg: ObjectArray) -> list[WorldObject]:
-    return [WorldObject(id=o.id, kind=o.kind, pose=pose_from_msg(o.pose),
-                        size_m=(o.size_m.x, o.size_m.y, o.size_m.z), mass_kg=o.mass_kg,
-                        max_grip_force_n=o.max_grip_force_n, graspable=o.graspable) for o in msg.objects]
+def world_from_msg(msg: ObjectArray, on_refused: Optional[Callable[[str], None]] = None) -> list[WorldObject]:
+    """The well-formed objects of an ``ObjectArray``.
+
+    An entry with an empty or repeated id, a non-finite position, a quaternion that is not unit
+    length, or a size, mass or grip force limit that is negative or not finite is left out (the
+    body then refuses a primitive naming it as an unknown object) and reported to
+    ``on_refused`` (default: an error on the ROS logger, at most once a second). Never raises:
+    it runs inside subscription callbacks, where an exception would stop the node.
+    """
+    objects, seen = [], set()
+    for o in msg.objects:
+        why = _malformed_object(o, seen)
+        if why:
+            (on_refused or _log_refused_object)(f"/world/objects entry {o.id!r:.60} left out: {why}")
+            continue
+        seen.add(o.id)
+        objects.append(WorldObject(id=o.id, kind=o.kind, pose=pose_from_msg(o.pose),
+                                   size_m=(o.size_m.x, o.size_m.y, o.size_m.z), mass_kg=o.mass_kg,
+                                   max_grip_force_n=o.max_grip_force_n, graspable=o.graspable))
+    return objects
+
+
+def _malformed_object(o: WorldObjectMsg, seen: set) -> str:
+    """Why a world object entry must not be used ('' when it may)."""
+    if not o.id.strip():
+        return "empty id"
+    if o.id in seen:
+        return "repeated id"
+    p, q, size = o.pose.position, o.pose.orientation, o.size_m
+    if not all(math.isfinite(v) for v in (p.x, p.y, p.z)):
+        return "position not finite"
+    norm_sq = q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z
+    if not (math.isfinite(norm_sq) and abs(norm_sq - 1.0) <= 2e-3):
+        return "quaternion not unit length"
+    for name, value in (("size_m.x", size.x), ("size_m.y", size.y), ("size_m.z", size.z),
+                        ("mass_kg", o.mass_kg), ("max_grip_force_n", o.max_grip_force_n)):
+        if not (math.isfinite(value) and value >= 0.0):
+            return f"{name} is {value}"
+    return ""
+
+
+_REFUSAL_LOG_PERIOD_S = 1.0     # a perception node publishing garbage at 20 Hz must not flood the log
+_last_refusal_log_s = -math.inf
+
+
+def _log_refused_object(why: str) -> None:
+    global _last_refusal_log_s
+    now = time.monotonic()
+    if now - _last_refusal_log_s >= _REFUSAL_LOG_PERIOD_S:
+        _last_refusal_log_s = now
+        rclpy.logging.get_logger("brainbody.world").error(why)

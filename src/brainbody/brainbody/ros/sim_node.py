@@ -219,7 +219,7 @@ class SimNode(Node):
         js = JointState(name=list(ARM_JOINTS) + list(FINGER_JOINTS),
                         position=[*map(float, state.q_rad), *map(float, state.finger_pos_m)],
                         velocity=[*map(float, state.qd_radps), *map(float, state.finger_vel_mps)],
-                        effort=[*map(float, self._arm_effort), *map(float, self.commands.finger)])
+                        effort=[*map(float, self._arm_effort), *map(float, state.finger_effort_n)])
         js.header.stamp = stamp
         self._joint_pub.publish(js)
         self._tcp_history.append((state.time_s, sim.data.site_xpos[self._tcp_site].copy()))

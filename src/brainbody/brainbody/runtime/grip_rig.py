@@ -5,14 +5,20 @@ benchmark's forwarded-effort baseline does).
 """
 from __future__ import annotations
 
+from brainbody.body.grip_force_source import PadSensorForce
 from brainbody.sim.gripper_rig import GripperRig
 
 
 class RigGrip:
-    """:class:`brainbody.body.control_loop.Ticked`: one grip-loop period per tick."""
+    """:class:`brainbody.body.control_loop.Ticked`: one grip-loop period per tick.
 
-    def __init__(self, rig: GripperRig, controller):
+    ``source`` (``body/grip_force_source.py``) turns each sample into the measured force:
+    the pad sensors unless another is given.
+    """
+
+    def __init__(self, rig: GripperRig, controller, source=None):
         self.rig, self.controller = rig, controller
+        self.source = source or PadSensorForce()
 
     @property
     def time_s(self) -> float:
@@ -21,6 +27,7 @@ class RigGrip:
     def tick(self) -> None:
         rig = self.rig
         st = rig.read()
+        force, force_xyz, touching = self.source.measure(st, rig.period_s)
         rig.write(None, self.controller.update(st.time_s, rig.period_s, st.finger_pos_m, st.finger_vel_mps,
-                                               st.pad_force_n, st.pad_force_xyz_n))
+                                               force, force_xyz, touching))
         rig.step()

@@ -153,7 +153,8 @@ class GripperRig:
         d = self.data
         return HardwareState(time_s=float(d.time), q_rad=np.zeros(7), qd_radps=np.zeros(7),
                              finger_pos_m=d.qpos[self._finger_qpos], finger_vel_mps=d.qvel[self._finger_dof],
-                             pad_force_n=d.sensordata[self._touch], pad_force_xyz_n=d.sensordata[self._force3])
+                             pad_force_n=d.sensordata[self._touch], pad_force_xyz_n=d.sensordata[self._force3],
+                             finger_effort_n=d.actuator_force[:2].copy())
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
         self.data.ctrl[:2] = finger_force_n

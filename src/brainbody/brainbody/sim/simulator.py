@@ -101,6 +101,7 @@ class Simulator:
             pad_force_n=d.sensordata[self._pad_sensor].copy(),
             q_link_rad=drive.link_encoder_rad(d),
             pad_force_xyz_n=d.sensordata[self._pad_force3],
+            finger_effort_n=d.actuator_force[7:9].copy(),
         )
 
     def link_angle_rad(self) -> np.ndarray:

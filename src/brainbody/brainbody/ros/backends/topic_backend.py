@@ -19,7 +19,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy, DurabilityPo
 from geometry_msgs.msg import WrenchStamped
 from sensor_msgs.msg import JointState
 
-from brainbody.body.hardware import CommandMode, HardwareCapabilities, HardwareState
+from brainbody.body.hardware import CommandMode, GripForceSource, HardwareCapabilities, HardwareState
 from brainbody.body.joint_state_mapping import JointStateMapping
 from brainbody.body.timing_histogram import TimingHistogram
 from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS
@@ -44,6 +44,8 @@ class TopicHardware:
     Args:
         config: topic names, joint list, rate and deadlines (``BodyNodeConfig``).
         command_mode: what the arm's commands are (a subclass lists the modes it carries).
+        grip_force_source: the body's; with ``finger_effort`` a state without finger efforts
+            is refused.
         context: the rclpy context (the default one when None).
 
     Raises:
@@ -53,7 +55,8 @@ class TopicHardware:
 
     command_modes: frozenset = frozenset({CommandMode.EFFORT})
 
-    def __init__(self, config: BodyNodeConfig, command_mode: CommandMode = CommandMode.EFFORT, *, context=None):
+    def __init__(self, config: BodyNodeConfig, command_mode: CommandMode = CommandMode.EFFORT, *,
+                 grip_force_source: GripForceSource = GripForceSource.PAD_SENSORS, context=None):
         self.config = config
         self.command_mode = CommandMode(command_mode)
         if self.command_mode not in self.command_modes:
@@ -65,7 +68,9 @@ class TopicHardware:
         self.period_s = 1.0 / config.control_rate_hz
         self.capabilities = HardwareCapabilities(command_modes=self.command_modes, pad_force_3axis=True,
                                                  finger_effort=True)
-        self.mapping = JointStateMapping(ARM_JOINTS, FINGER_JOINTS, ARM_JOINTS + FINGER_JOINTS)
+        self.mapping = JointStateMapping(
+            ARM_JOINTS, FINGER_JOINTS, ARM_JOINTS + FINGER_JOINTS,
+            need_finger_effort=GripForceSource(grip_force_source) is GripForceSource.FINGER_EFFORT)
         self.node = rclpy.create_node("body_hardware", context=context)
         # The events executor hands over a sample in ~40 us where the single-threaded one takes
         # ~160 us (measured on Jazzy and Kilted): at 500 Hz that is the loop's largest cost.
@@ -110,7 +115,7 @@ class TopicHardware:
     def _on_joint_state(self, msg: JointState) -> None:
         try:
             state = self.mapping.state(stamp_s(msg.header.stamp), msg.name, msg.position, msg.velocity,
-                                       pad_force_xyz_n=self._pads.copy())
+                                       efforts=msg.effort, pad_force_xyz_n=self._pads.copy())
         except InvalidStateError as exc:
             self.refused += 1
             self.last_refusal = exc
