@@ -202,15 +202,15 @@ def test_a_configuration_the_backend_cannot_serve_is_refused_at_start(changes, w
     assert words in str(err.value) and "'embedded'" in str(err.value)
 
 
-def test_a_grip_force_source_the_body_cannot_close_on_yet_is_refused_not_ignored():
-    """The sim offers finger effort, but the grip loop reads only the pads: refuse, do not pretend."""
+def test_the_grip_loop_closes_on_the_source_configured():
+    """The sim offers pads and finger effort; the body reads the one it was told to (a source it
+    ignored would pass for the other)."""
     import dataclasses
     from brainbody.body.body_config import BodyConfig
-    from brainbody.exceptions import ErrorCode, HardwareMismatchError
-    with pytest.raises(HardwareMismatchError) as err:
-        SimSession(seed=0, body_config=dataclasses.replace(BodyConfig(), grip_force_source="finger_effort"))
-    assert err.value.code is ErrorCode.HARDWARE_MISMATCH
-    assert "'finger_effort' is not implemented by the body yet" in str(err.value)
+    from brainbody.body.grip_force_source import FingerEffortSource, PadSensorForce
+    effort = SimSession(seed=0, body_config=dataclasses.replace(BodyConfig(), grip_force_source="finger_effort"))
+    assert isinstance(effort.body.grip_source, FingerEffortSource)
+    assert isinstance(SimSession(seed=0).body.grip_source, PadSensorForce)
 
 
 def test_unknown_command_mode_or_grip_source_is_a_config_error():

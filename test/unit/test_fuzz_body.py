@@ -19,7 +19,7 @@ from brainbody.runtime.sim_session import SimSession
 from fuzz_harness import BodyFuzzer, EnvelopeHardware, TrajectoryCase, primitives, trajectories
 
 # derandomize: the same examples on every run, so CI is reproducible; no example database.
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 _PRIMITIVES = BodyFuzzer(seed=11)
