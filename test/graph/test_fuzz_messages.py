@@ -42,7 +42,7 @@ from fuzz_harness import has_code  # noqa: E402
 from polling import wait_for  # noqa: E402
 
 pytestmark = pytest.mark.graph
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-2.0, 2.0),
