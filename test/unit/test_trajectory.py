@@ -216,3 +216,61 @@ def test_spline_rejects_a_first_point_at_time_zero_away_from_the_arm():
     assert isinstance(refused([0.0, 2.0], [far, far]), OutOfRangeError)
     near = HOME + 0.01                                       # measured vs commanded: accepted
     np.testing.assert_allclose(spline([0.0, 2.0], [near, far]).sample(0.0)[0], near)
+
+
+def test_spline_refuses_a_path_that_overshoots_a_joint_limit_between_its_points():
+    # Both points sit 0.05 rad inside joint 4's upper limit; a fast velocity at the first
+    # point bends the cubic 0.1 rad past it in between.
+    near = HOME.copy()
+    near[3] = UPPER[3] - 0.05
+    v = np.zeros((2, 7))
+    v[0, 3] = 1.0
+    with pytest.raises(OutOfRangeError, match="between its points"):
+        SplineTrajectory([1.0, 2.0], np.array([near, near]), v, near, 0.0, **LIMITS)
+    # The same points without the overshoot are fine.
+    SplineTrajectory([1.0, 2.0], np.array([near, near]), np.zeros((2, 7)), near, 0.0, **LIMITS)
+
+
+def stream(velocity_end, coast_s=0.1, decel=3.0, start=HOME):
+    end = start + [0.1, 0, 0, 0, 0, 0, 0]
+    v = np.zeros((1, 7))
+    v[0, 0] = velocity_end
+    return SplineTrajectory([1.0], np.array([end]), v, start, 0.0, stream_coast_s=coast_s,
+                            stop_deceleration_radps2=decel, **LIMITS), end
+
+
+def test_a_trajectory_ending_at_rest_is_no_stream_and_stops_at_its_last_point():
+    traj, end = stream(0.0)
+    assert not traj.is_stream and traj.stop_time_s == traj.end_time_s == 1.0
+    np.testing.assert_allclose(traj.sample(5.0)[0], end)
+
+
+def test_a_stream_segment_coasts_for_the_timeout_then_brakes_to_rest():
+    # Expect: at 0.2 rad/s past its last point, 0.1 s of coasting (0.02 rad), then braking at
+    # 3 rad/s^2 over 0.2/3 s (0.2^2 / 6 rad), rest at the checked goal.
+    traj, end = stream(0.2)
+    assert traj.is_stream and traj.stream_timeout_time_s == pytest.approx(1.1)
+    q, v = traj.sample(1.05)
+    np.testing.assert_allclose(q[0], end[0] + 0.01, atol=1e-12)
+    assert v[0] == pytest.approx(0.2)
+    stop = end[0] + 0.02 + 0.2 ** 2 / 6.0
+    assert traj.goal_rad[0] == pytest.approx(stop)
+    assert traj.stop_time_s == pytest.approx(1.1 + 0.2 / 3.0)
+    assert not traj.done(traj.stop_time_s - 1e-3) and traj.done(traj.stop_time_s)
+    q, v = traj.sample(traj.stop_time_s + 1.0)
+    assert q[0] == pytest.approx(stop) and not np.any(v)
+    times = traj.check_times_s(0.01)
+    assert times[0] == 0.0 and times[-1] == pytest.approx(traj.stop_time_s) and 1.0 in times
+
+
+def test_a_stream_whose_stop_would_cross_a_joint_limit_is_refused():
+    start = HOME.copy()
+    start[0] = UPPER[0] - 0.3                     # the point is inside, the coast and stop are not
+    with pytest.raises(OutOfRangeError, match="stop the body makes"):
+        stream(1.5, coast_s=0.1, decel=3.0, start=start)
+
+
+def test_a_trajectory_replacing_a_moving_one_continues_its_velocity():
+    traj = SplineTrajectory([1.0], np.array([HOME + 0.1]), None, HOME, 0.0, start_qd_radps=np.full(7, 0.05),
+                            **LIMITS)
+    np.testing.assert_allclose(traj.sample(0.0)[1], 0.05)

@@ -103,6 +103,34 @@ def _hermite_peak_speed(t: np.ndarray, q: np.ndarray, v: np.ndarray) -> np.ndarr
     return np.maximum(peak, vertex)
 
 
+def _hermite_position_range(t: np.ndarray, q: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact lowest and highest position (7,) over the whole cubic Hermite path.
+
+    Between points a joint can overshoot both of them (a fast point velocity bends the
+    cubic out); the extremes lie at the ends or where the velocity a s^2 + b s + c (as in
+    :func:`_hermite_peak_speed`, times h) crosses zero inside the segment.
+    """
+    h = np.diff(t)[:, None]
+    q0, q1, v0, v1 = q[:-1], q[1:], v[:-1], v[1:]
+    a = 6.0 * (q0 - q1) / h + 3.0 * (v0 + v1)
+    b = 6.0 * (q1 - q0) / h - 4.0 * v0 - 2.0 * v1
+    c = v0
+    low, high = np.minimum(q0, q1), np.maximum(q0, q1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disc = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+        linear = np.where(b != 0.0, -c / np.where(b != 0.0, b, 1.0), -1.0)
+        roots = [np.where(a != 0.0, (-b + disc) / (2.0 * a), linear),
+                 np.where(a != 0.0, (-b - disc) / (2.0 * a), -1.0)]
+    for s in roots:
+        inside = (s > 0.0) & (s < 1.0)
+        s = np.where(inside, s, 0.0)
+        s2, s3 = s * s, s * s * s
+        pos = (2 * s3 - 3 * s2 + 1) * q0 + (s3 - 2 * s2 + s) * h * v0 + (-2 * s3 + 3 * s2) * q1 + (s3 - s2) * h * v1
+        low = np.where(inside, np.minimum(low, pos), low)
+        high = np.where(inside, np.maximum(high, pos), high)
+    return np.min(low, axis=0), np.max(high, axis=0)
+
+
 class SplineTrajectory:
     """Timed points (``trajectory_msgs/JointTrajectory`` semantics), cubic Hermite in between.
 
@@ -111,17 +139,28 @@ class SplineTrajectory:
         positions_rad: (N, 7). velocities_radps: (N, 7) or None (then zero at the ends
         and finite differences inside).
         start_q_rad: where the arm is now; the trajectory starts there at t = 0.
+        start_qd_radps: the commanded velocity now (default rest), so a trajectory that
+            replaces a moving one continues its motion instead of restarting from rest.
+        stream_coast_s, stop_deceleration_radps2: a trajectory whose last point has a
+            non-zero velocity is a *stream segment* (its publisher promises the next one).
+            Given a deceleration, past its last point the set-point coasts at that velocity
+            for ``stream_coast_s`` (the next message may be a little late), then brakes to
+            rest (:class:`BrakingTrajectory`); this tail belongs to the path and is checked
+            with it. Without a deceleration, the set-point stops at the last point.
 
     Raises:
         InvalidPrimitiveError: malformed, non-finite or non-increasing input.
-        OutOfRangeError: a point outside the joint limits, a segment whose interpolated
-            velocity exceeds the limits anywhere, or a point at time 0 more than
-            ``START_TOLERANCE_RAD`` from ``start_q_rad``.
+        OutOfRangeError: a point, or the path between points (or a stream's stopping tail),
+            outside the joint limits, a segment whose interpolated velocity exceeds the
+            limits anywhere, or a point at time 0 more than ``START_TOLERANCE_RAD`` from
+            ``start_q_rad``.
     """
 
     def __init__(self, times_s: Sequence[float], positions_rad: np.ndarray,
                  velocities_radps: np.ndarray | None, start_q_rad: np.ndarray, start_time_s: float,
-                 *, lower_rad: np.ndarray, upper_rad: np.ndarray, max_velocity_radps: np.ndarray):
+                 *, lower_rad: np.ndarray, upper_rad: np.ndarray, max_velocity_radps: np.ndarray,
+                 start_qd_radps: np.ndarray | None = None, stream_coast_s: float = 0.0,
+                 stop_deceleration_radps2: float | None = None):
         t = np.asarray(times_s, dtype=float)
         q = np.asarray(positions_rad, dtype=float)
         if t.ndim != 1 or len(t) == 0 or q.shape != (len(t), 7):
@@ -144,7 +183,7 @@ class SplineTrajectory:
         if t[0] > 0:
             t = np.concatenate([[0.0], t])
             q = np.vstack([start_q_rad, q])
-            v = np.vstack([np.zeros(7), v])
+            v = np.vstack([np.zeros(7) if start_qd_radps is None else start_qd_radps, v])
         else:
             jump = float(np.max(np.abs(q[0] - np.asarray(start_q_rad, dtype=float))))
             if jump > START_TOLERANCE_RAD:
@@ -157,12 +196,38 @@ class SplineTrajectory:
             raise OutOfRangeError(
                 f"trajectory is faster than the joint velocity limits (joint {j + 1} reaches "
                 f"{float(np.max(peak[:, j])):.2f} rad/s, limit {float(max_velocity_radps[j]):.2f} rad/s)")
+        low, high = _hermite_position_range(t, q, v)
+        if np.any(low < lower_rad) or np.any(high > upper_rad):
+            j = int(np.argmax(np.maximum(lower_rad - low, high - upper_rad)))
+            raise OutOfRangeError(f"trajectory path leaves the joint limits between its points (joint {j + 1} "
+                                  f"spans [{low[j]:.3f}, {high[j]:.3f}] rad, limits "
+                                  f"[{lower_rad[j]:.3f}, {upper_rad[j]:.3f}] rad)")
         self._t, self._q, self._v = t, q, v
         self.start_time_s = float(start_time_s)
         self.end_time_s = self.start_time_s + float(t[-1])
         self.goal_rad = q[-1]
+        self.is_stream = bool(np.any(v[-1] != 0.0))
+        self._tail: BrakingTrajectory | None = None
+        self.stream_timeout_time_s = self.end_time_s    # when a stream's continuation is overdue
+        if self.is_stream and stop_deceleration_radps2 is not None:
+            coast_s = max(float(stream_coast_s), 0.0)
+            self.stream_timeout_time_s = self.end_time_s + coast_s
+            self._tail = BrakingTrajectory(q[-1] + v[-1] * coast_s, v[-1], self.stream_timeout_time_s,
+                                           stop_deceleration_radps2)
+            # Coasting then braking moves each joint one way only: its far end is the extreme.
+            stop = self._tail.goal_rad
+            if np.any(stop < lower_rad) or np.any(stop > upper_rad):
+                raise OutOfRangeError(
+                    "stream segment: the stop the body makes if no continuation comes (coast "
+                    f"{coast_s:g} s, then brake at {stop_deceleration_radps2:g} rad/s^2) leaves the joint limits")
+            self.goal_rad = stop
+        self.stop_time_s = self.end_time_s if self._tail is None else self._tail.end_time_s
 
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        if self._tail is not None and time_s > self.end_time_s:
+            if time_s >= self.stream_timeout_time_s:
+                return self._tail.sample(time_s)
+            return self._q[-1] + self._v[-1] * (time_s - self.end_time_s), self._v[-1].copy()
         rel = min(max(time_s - self.start_time_s, 0.0), self._t[-1])
         i = int(min(np.searchsorted(self._t, rel, side="right") - 1, len(self._t) - 2))
         h = self._t[i + 1] - self._t[i]
@@ -176,7 +241,13 @@ class SplineTrajectory:
         return pos, vel
 
     def done(self, time_s: float) -> bool:
-        return time_s >= self.end_time_s
+        return time_s >= self.stop_time_s
+
+    def check_times_s(self, step_s: float) -> np.ndarray:
+        """Times at which to check the path: every point, every ``step_s`` and the tail's end."""
+        times = np.concatenate([self.start_time_s + self._t,
+                                np.arange(self.start_time_s, self.stop_time_s, step_s), [self.stop_time_s]])
+        return np.unique(times)
 
 
 class BrakingTrajectory:
@@ -192,6 +263,7 @@ class BrakingTrajectory:
         self._v0 = np.asarray(qd_radps, dtype=float).copy()
         self._t0 = float(start_time_s)
         self.duration_s = float(np.max(np.abs(self._v0))) / float(deceleration_radps2)
+        self.end_time_s = self._t0 + self.duration_s
         self.goal_rad = self._q0 + 0.5 * self._v0 * self.duration_s
 
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
