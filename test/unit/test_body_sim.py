@@ -146,7 +146,7 @@ def test_estop_refuses_new_primitives_and_stops_motion(session):
     execution = session.body.execute(REACH)
     while session.body.time_s < 0.8:
         session.body.tick()
-    session.body.set_estop(True)
+    session.body.estop()
     assert execution.status is Status.CANCELED
     for primitive in (HOME, REACH, TaskPrimitive("w", PrimitiveKind.WAIT, duration_s=1.0)):
         with pytest.raises(RequestError) as info:
@@ -159,8 +159,27 @@ def test_estop_refuses_new_primitives_and_stops_motion(session):
     stopped = session.sim.read().q_rad.copy()
     ticks(session, 300)
     np.testing.assert_allclose(session.sim.read().q_rad, stopped, atol=1e-3)
-    session.body.set_estop(False)
+    assert session.body.reset().success
     run(session, HOME)
+
+
+def test_estop_while_carrying_the_cup_keeps_it_gripped(session):
+    run(session, REACH)
+    run(session, GRASP)
+    session.refresh_world()
+    execution = session.body.execute(TaskPrimitive("lift", PrimitiveKind.LIFT, lift_height_m=0.1))
+    start = session.body.time_s
+    while session.body.time_s < start + 0.3:
+        session.body.tick()
+    assert execution.status is Status.RUNNING
+    session.body.estop()
+    ticks(session, 1000)
+    # Judged by the simulator: the cup is still in the hand, off the table, not crushed.
+    assert session.body.holding == "cup"
+    assert not session.sim.judge.dropped and not session.sim.judge.crushed
+    assert cup_position(session)[2] - session.scene_config.cup_height_m / 2 > 0.01
+    assert session.body.grip.measured_force_n > 1.0
+    assert np.max(np.abs(session.sim.read().qd_radps)) < 0.01
 
 
 def test_scene_smoke_holding_the_cup_raises_no_mujoco_warnings(session):

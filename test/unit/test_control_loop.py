@@ -172,3 +172,78 @@ def test_an_exception_in_a_tick_fails_the_primitive_holds_and_the_loop_runs_on()
     np.testing.assert_array_equal(body.q_cmd_rad, hold)  # holding
     status = loop_status(loop.timing, failed_ticks=body.failed_ticks)
     assert status.level.name == "WARN" and "1 ticks failed" in status.message
+
+
+class NanSamples(LateSamples):
+    """The simulator behind a sensor that reports NaN for one joint angle while ``nan`` is set
+    (physics runs on); every command written is kept."""
+
+    def __init__(self, sim):
+        super().__init__(sim)
+        self.nan, self.commands = False, []
+
+    def read(self):
+        import dataclasses
+        state = self.sim.read()
+        if self.nan:
+            q = state.q_rad.copy()
+            q[2] = float("nan")
+            state = dataclasses.replace(state, q_rad=q)
+        return state
+
+    def write(self, arm, finger):
+        self.commands.append((np.array(arm, dtype=float), np.array(finger, dtype=float)))
+        super().write(arm, finger)
+
+
+def test_a_non_finite_state_never_becomes_a_command_fails_the_primitive_and_latches():
+    from brainbody.body.controller import BodyController
+    from brainbody.exceptions import ErrorCode
+    session = SimSession(seed=0)
+    hw = NanSamples(session.sim)
+    body = BodyController(session.body_config, session.robot, hw)
+    body.update_world(session.world_objects())
+    loop = ControlLoop(body)
+    execution = body.execute(TaskPrimitive(id="reach", kind=PrimitiveKind.REACH, object_id="cup", timeout_s=30.0))
+    loop.run_until(lambda: body.time_s > 0.5)
+    assert execution.status is Status.RUNNING
+    writes = len(hw.commands)
+    hw.nan = True
+    for _ in range(50):
+        loop.step()
+    # Expect: the primitive fails with 303, one hold command from the last finite sample, then
+    # nothing new while the samples stay non-finite; never a non-finite value written.
+    assert execution.status is Status.FAILED and execution.error.code is ErrorCode.HARDWARE_STATE_INVALID
+    assert "non-finite q_rad" in execution.error.message
+    assert len(hw.commands) == writes + 1
+    assert all(np.all(np.isfinite(arm)) and np.all(np.isfinite(finger)) for arm, finger in hw.commands)
+    assert np.all(np.isfinite(body.q_cmd_rad)) and not np.any(body.qd_cmd_radps)
+    assert body.invalid_state_ticks == 50
+    assert body.stop_latch.fault.code is ErrorCode.HARDWARE_STATE_INVALID
+    outcome = body.reset()
+    assert not outcome.success and "non-finite" in outcome.message
+    hw.nan = False
+    loop.run_until(lambda: np.max(np.abs(body.state.qd_radps)) < 0.005 and body._trajectory is None, max_time_s=3.0)
+    assert all(np.all(np.isfinite(arm)) for arm, _ in hw.commands)
+    assert body.reset().success
+
+
+def test_the_servo_refuses_non_finite_inputs_and_keeps_its_state():
+    from brainbody.exceptions import ErrorCode, ExecutionError, InvalidStateError
+    session = SimSession(seed=0)
+    servo, state = session.body.servo, session.body.state
+    q = state.q_rad.copy()
+    still = np.zeros(7)
+    servo.torque(q + 0.001, still, q, still)
+    integral = servo._integral.copy()
+    bad = q.copy()
+    bad[0] = float("nan")
+    with pytest.raises(InvalidStateError):
+        servo.torque(q, still, bad, still)
+    with pytest.raises(ExecutionError) as err:
+        servo.torque(bad, still, q, still)
+    assert err.value.code is ErrorCode.INTERNAL
+    with pytest.raises(InvalidStateError):
+        servo.motor_setpoint(q, still, bad)
+    np.testing.assert_array_equal(servo._integral, integral)      # nothing integrated the NaN
+    assert np.all(np.isfinite(servo.torque(q, still, q, still)))

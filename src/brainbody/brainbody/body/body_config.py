@@ -80,6 +80,15 @@ class BodyConfig:
     max_timeout_s: float = param(300.0, "longest primitive timeout accepted", lo=1.0, hi=3600.0)
     default_timeout_s: float = param(30.0, "primitive timeout when none is given", lo=1.0, hi=3600.0)
     max_command_age_s: float = param(0.5, "refuse joint trajectories stamped longer ago than this", lo=0.0, hi=10.0)
+    max_command_lead_s: float = param(0.05, "refuse joint trajectories stamped further ahead of the body's clock "
+                                      "than this (clock skew allowance; a stamp on another clock is refused)",
+                                      lo=0.0, hi=1.0)
+    trajectory_stream_timeout_s: float = param(0.1, "a joint trajectory ending with a non-zero velocity is a "
+                                               "stream: past its last point the arm coasts this long waiting "
+                                               "for the next message, then brakes to a hold", lo=0.0, hi=1.0)
+    # -- latched stop (/body/estop, /body/reset)
+    reset_max_joint_speed_radps: float = param(0.01, "/body/reset clears a latched stop only while every arm "
+                                               "joint is slower than this (the arm is at rest)", lo=1e-4, hi=0.5)
     # -- gripper and grip-force loop
     gripper_max_force_n: float = param(70.0, "largest grip force the hand can exert", lo=1.0, hi=200.0)
     finger_open_m: float = param(0.04, "opening of each finger when fully open", lo=0.0, hi=0.04)

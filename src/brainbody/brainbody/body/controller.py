@@ -3,13 +3,14 @@
 Reads the hardware, advances the executing primitive (or a streamed joint
 trajectory), runs the joint servo and the grip-force loop, and writes torques and
 finger forces. With nothing to do it holds its last set-point. Thread-safe entry
-points (:meth:`execute`, :meth:`cancel`, :meth:`follow_trajectory`, :meth:`set_estop`)
+points (:meth:`execute`, :meth:`cancel`, :meth:`follow_trajectory`, :meth:`estop`, :meth:`reset`)
 let a ROS adapter command it from another thread.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 from typing import Optional, Sequence
 
@@ -22,11 +23,13 @@ from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, Har
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.primitive_executor import PrimitiveExecution
-from brainbody.body.robot_model import RobotModel
+from brainbody.body.robot_model import ARM_JOINTS, RobotModel
 from brainbody.body.safety_supervisor import SafetySupervisor
+from brainbody.body.stop_latch import ResetOutcome, StopLatch, state_problem
+from brainbody.body.trajectory_command import (PATH_CHECK_STEP_S, CommandLog, check_path_in_workspace,
+                                               check_trajectory_command)
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, EstopActiveError, ExecutionError,
-                                  OutOfRangeError)
+from brainbody.exceptions import BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidStateError
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -84,6 +87,12 @@ class BodyController:
         self.stale_ticks = 0      # ticks that found no new sample
         self.failed_ticks = 0     # ticks whose computation raised (the body then holds)
         self._hold_pending = False  # a fault asked for a hold command not yet sent
+        # Latched stops (e-stop, faults) and what became of streamed trajectories.
+        self.stop_latch = StopLatch(rest_speed_radps=config.reset_max_joint_speed_radps)
+        self.commands = CommandLog()
+        self.invalid_state_ticks = 0  # ticks whose state sample had a non-finite value
+        self._state_invalid = False   # the latest sample was non-finite (a spell is faulted once)
+        self._stream: Optional[SplineTrajectory] = None   # a stream segment whose timeout is not noted yet
 
     # -- convenient views for the executor -----------------------------------------
     @property
@@ -133,6 +142,8 @@ class BodyController:
         with self.lock:
             if self.execution is not None and not self.execution.status.done:
                 raise BusyError(f"busy executing {self.execution.primitive.id!r}")
+            if self.stop_latch.active:
+                raise self.stop_latch.refusal()
             checked = self.supervisor.check(primitive, self.world, holding=self.holding)
             if checked.grip_force_n > 0.0:
                 check_grip_margin(self.grip_source, checked.grip_force_n, checked.grip_limit_n, checked.obj.id)
@@ -154,8 +165,10 @@ class BodyController:
         """A fault below the body (no fresh hardware state): the running primitive fails with
         ``error``'s code, a streamed trajectory stops, and the arm holds where it was last
         measured (without feedback the body cannot follow a braking curve); a held object
-        stays gripped."""
+        stays gripped. The fault latches: motion is refused until :meth:`reset`."""
         with self.lock:
+            self.stop_latch.latch_fault(error)
+            self.supervisor.estop_active = True
             if self.execution is not None:
                 self.execution.abort(error)
             self._trajectory = None
@@ -163,36 +176,87 @@ class BodyController:
             self.qd_cmd_radps = np.zeros(7)
             self._hold_pending = True
 
-    def set_estop(self, active: bool) -> None:
-        """Latched stop: cancel everything and hold; a held object stays gripped."""
+    def estop(self) -> None:
+        """Latch the emergency stop: the running primitive is canceled and the arm brakes to a
+        hold from the next tick on; a held object stays gripped. Only :meth:`reset` clears it."""
         with self.lock:
-            self.supervisor.estop_active = bool(active)
-            if active:
-                self.cancel()
+            self.stop_latch.latch_estop()
+            self.supervisor.estop_active = True
+            self.cancel()
 
-    def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
-        """Stream a joint trajectory (``/body/joint_trajectory``) for the arm.
+    def reset(self, *, state_error: Optional[str] = None) -> ResetOutcome:
+        """Clear a latched stop or fault (``/body/reset``) if the arm is at rest and its state sane.
 
-        Raises:
-            RequestError subclasses for malformed, out-of-limit or too-fast input, when
-            busy with a primitive, or under e-stop.
+        Args:
+            state_error: why the adapter cannot trust the current state (e.g. it is stale);
+                the reset is refused then.
+
+        Returns:
+            success and a sentence: what was cleared, or why the reset was refused.
         """
         with self.lock:
-            if self.supervisor.estop_active:
-                raise EstopActiveError("emergency stop is latched")
+            if self._state_invalid:
+                state_error = state_error or "the latest hardware state was non-finite"
+            outcome = self.stop_latch.reset(self.state, braking=self._trajectory is not None,
+                                            state_error=state_error)
+            self.supervisor.estop_active = self.stop_latch.active
+            return outcome
+
+    def command_trajectory(self, joint_names, stamp_s: float, points) -> int:
+        """Check and follow one ``/body/joint_trajectory`` message, given as plain values
+        (see :func:`check_trajectory_command`); the outcome goes into :attr:`commands`.
+
+        Returns:
+            the number of points followed.
+
+        Raises:
+            BrainBodyError: the refusal, with its code; the arm carries on as before.
+        """
+        try:
+            command = check_trajectory_command(
+                joint_names, stamp_s, self.time_s, points, arm_joints=ARM_JOINTS,
+                max_age_s=self.config.max_command_age_s, max_lead_s=self.config.max_command_lead_s)
+            self.follow_trajectory(command.times_s, command.positions_rad, command.velocities_radps)
+        except BrainBodyError as exc:
+            with self.lock:
+                self.commands.refuse(exc, self.time_s)
+            raise
+        with self.lock:
+            self.commands.accept()
+        return len(command.times_s)
+
+    def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
+        """Stream a joint trajectory (``/body/joint_trajectory``) for the arm. It replaces the
+        one being followed and continues from the commanded position and velocity. A
+        trajectory ending with a non-zero velocity is a stream segment: past its last point
+        the arm coasts ``trajectory_stream_timeout_s`` waiting for the next, then brakes to a
+        hold (see :class:`SplineTrajectory`); that stop is part of the checked path.
+
+        Raises:
+            RequestError subclasses for malformed input, a path (not only its goal) outside
+            the joint limits or the workspace, too-fast input, when busy with a primitive, or
+            while a stop is latched.
+        """
+        with self.lock:
+            if self.stop_latch.active:
+                raise self.stop_latch.refusal()
             if self.execution is not None and not self.execution.status.done:
                 raise BusyError(f"busy executing {self.execution.primitive.id!r}")
             trajectory = SplineTrajectory(
                 times_s, positions_rad, velocities_radps, self.q_cmd_rad, self.time_s,
                 lower_rad=self.model.lower_rad, upper_rad=self.model.upper_rad,
-                max_velocity_radps=self.model.velocity_limit_radps)
-            for q in (trajectory.goal_rad,):
-                pos, _ = self.model.tcp_pose(q)
-                if np.any(pos < self.config.workspace_min_m) or np.any(pos > self.config.workspace_max_m):
-                    raise OutOfRangeError(f"trajectory ends with the tool at {np.round(pos, 3).tolist()} m, "
-                                          "outside the workspace")
+                max_velocity_radps=self.model.velocity_limit_radps, start_qd_radps=self.qd_cmd_radps,
+                stream_coast_s=self.config.trajectory_stream_timeout_s,
+                stop_deceleration_radps2=self.config.stop_deceleration_radps2)
+            # Under the lock: the model's kinematics data is shared with the loop (about 15 us
+            # per sample, a few ms for a trajectory of seconds).
+            check_path_in_workspace(trajectory.check_times_s(PATH_CHECK_STEP_S), trajectory.sample,
+                                    lambda q: self.model.tcp_pose(q)[0],
+                                    workspace_min_m=self.config.workspace_min_m,
+                                    workspace_max_m=self.config.workspace_max_m)
             self._trajectory = trajectory
             self._trajectory_time_s = self.time_s
+            self._stream = trajectory if trajectory.is_stream else None
 
     def report(self, execution: PrimitiveExecution) -> PrimitiveReport:
         error = execution.error
@@ -208,7 +272,11 @@ class BodyController:
         """One control period: read, decide, write, step the hardware."""
         with self.lock:
             state = self.hardware.read()
-            if self.ticks and not state.time_s > self.state.time_s and not self._hold_pending:
+            if self._refuse_non_finite(state):
+                # Refused: one hold command from the last finite sample when the fault asks for
+                # it, else nothing new (the last command stands, as for a late sample).
+                state = self.state if self._hold_pending else None
+            elif self.ticks and not state.time_s > self.state.time_s and not self._hold_pending:
                 # No new sample (a topic backend's state is late): nothing to integrate and no
                 # time has passed on the robot's clock. The last command stands (controllers
                 # hold it); ticking on would wind the integrators up and run the set-point
@@ -254,6 +322,14 @@ class BodyController:
             q_des, qd_des = self._trajectory.sample(self._trajectory_time_s)
             self.q_cmd_rad = q_des
             self.qd_cmd_radps = qd_des if self._applied_speed_scale == 1.0 else qd_des * self._applied_speed_scale
+            if self._stream is self._trajectory and self._trajectory_time_s >= self._stream.stream_timeout_time_s:
+                # The stream stopped: its segment's checked tail brakes the arm to a hold.
+                self._stream = None
+                self.commands.stream_timed_out(ExecutionError(
+                    f"joint trajectory stream: no continuation within {self.config.trajectory_stream_timeout_s:g} s "
+                    "of the last point (it ended with a non-zero velocity); braking to a hold",
+                    code=ErrorCode.TIMEOUT), state.time_s)
+                log.warning("%s", self.commands.last_message)
             if self._trajectory.done(self._trajectory_time_s):
                 self._trajectory = None
                 self.qd_cmd_radps = np.zeros(7)
@@ -264,7 +340,26 @@ class BodyController:
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
                                   pad_force_xyz, touching)
+        if not math.isfinite(float(np.sum(finger))):    # the servo guarantees a finite arm command
+            # Never written: the tick fails (INTERNAL) and the hold is computed instead.
+            raise ExecutionError(f"non-finite finger command {finger}", code=ErrorCode.INTERNAL)
         return arm, finger
+
+    def _refuse_non_finite(self, state: HardwareState) -> bool:
+        """True when ``state`` holds a non-finite value: it must not reach the servo (NaN angles
+        would become NaN torques). The first sample of such a spell faults the body with
+        HARDWARE_STATE_INVALID: the running primitive fails and the arm holds on the last
+        finite sample, a held object stays gripped; the fault latches until :meth:`reset`."""
+        problem = state_problem(state)
+        if problem is None:
+            self._state_invalid = False
+            return False
+        self.invalid_state_ticks += 1
+        if not self._state_invalid:
+            self._state_invalid = True
+            log.error("%s: holding on the last finite sample", problem)
+            self.fault(InvalidStateError(f"{problem}: holding on the last finite sample"))
+        return True
 
     def _measured_period_s(self, time_s: float) -> float:
         """The period since the last sample, from the hardware clock. The nominal period when

@@ -13,7 +13,9 @@ from brainbody.body.control_loop import LoopTiming
 from brainbody.body.controller import BodyController
 from brainbody.body.drivetrain_estimates import ARCMIN_RAD
 from brainbody.body.robot_model import ARM_JOINTS
+from brainbody.body.stop_latch import StopLatch
 from brainbody.body.timing_histogram import TimingHistogram
+from brainbody.body.trajectory_command import CommandLog
 
 
 class Level(enum.IntEnum):
@@ -64,6 +66,7 @@ class BodyDiagnostics:
     def statuses(self, timing: LoopTiming, scheduling: str = "normal") -> list[HealthStatus]:
         body = self.body
         return [*self.joint_statuses(), self.gripper_status(),
+                commands_status(body.commands, body.stop_latch, invalid_state_ticks=body.invalid_state_ticks),
                 loop_status(timing, scheduling, failed_ticks=body.failed_ticks, stale_ticks=body.stale_ticks)]
 
     def joint_statuses(self) -> list[HealthStatus]:
@@ -111,6 +114,33 @@ class BodyDiagnostics:
              ("friction_cone_utilisation", f"{grip.slip.utilisation:.3f}"),
              ("slip_reflex_active", str(grip.reflex_active).lower()),
              ("holding", body.holding or "")))
+
+
+def commands_status(commands: CommandLog, latch: StopLatch, *, invalid_state_ticks: int = 0) -> HealthStatus:
+    """``body/commands``: the latched stop, and what became of ``/body/joint_trajectory``
+    commands, which have no reply channel of their own. ERROR while a fault is latched, WARN
+    while the e-stop is latched or when the latest trajectory was refused or its stream timed
+    out (until the next one is accepted), else OK."""
+    if latch.fault is not None:
+        level = Level.ERROR
+    elif latch.estop or commands.last_refused:
+        level = Level.WARN
+    else:
+        level = Level.OK
+    parts = [f"latched: {latch.describe()}, /body/reset to clear" if latch.active else "no stop latched"]
+    if commands.last_refused:
+        parts.append(f"last trajectory refused [{commands.last_code}]: {commands.last_message}")
+    return HealthStatus(level, "body/commands", "body", "; ".join(parts), (
+        ("estop_latched", str(latch.estop).lower()),
+        ("fault_latched_code", str(int(latch.fault.code)) if latch.fault is not None else "0"),
+        ("fault_latched_message", latch.fault.message if latch.fault is not None else ""),
+        ("trajectories_accepted", str(commands.accepted)),
+        ("trajectories_refused", str(commands.refused)),
+        ("stream_timeouts", str(commands.stream_timeouts)),
+        ("last_refusal_code", str(commands.last_code)),
+        ("last_refusal_message", commands.last_message),
+        ("last_refusal_time_s", f"{commands.last_time_s:.3f}"),
+        ("invalid_state_ticks", str(invalid_state_ticks))))
 
 
 def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks: int = 0,

@@ -23,6 +23,8 @@ there: the vendor loop closes on its own encoder and its integrator takes fricti
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from brainbody.body.backlash import BacklashCompensation
@@ -31,6 +33,15 @@ from brainbody.body.compliance import ComplianceCompensation
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estimates
 from brainbody.body.friction_compensation import FrictionCompensation
 from brainbody.body.robot_model import RobotModel
+from brainbody.exceptions import ErrorCode, ExecutionError, InvalidStateError
+
+
+def _finite(*arrays) -> bool:
+    """All values finite: a NaN or inf anywhere makes the sum non-finite (one numpy call per
+    check instead of one per array: this runs every tick)."""
+    if len(arrays) == 1:
+        return math.isfinite(float(np.sum(arrays[0])))
+    return math.isfinite(float(np.concatenate([np.ravel(a) for a in arrays]).sum()))
 
 
 class JointServo:
@@ -96,8 +107,16 @@ class JointServo:
 
     def torque(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray,
                q_rad: np.ndarray, qd_radps: np.ndarray, dt_s: float | None = None) -> np.ndarray:
-        """Joint torques (7,) in N m. ``dt_s``: the measured control period (default the nominal)."""
+        """Joint torques (7,) in N m, always finite. ``dt_s``: the measured control period
+        (default the nominal).
+
+        Raises:
+            InvalidStateError: a measured value is not finite; ExecutionError (INTERNAL): a
+                set-point is not finite or the result would not be. The servo's state (integral,
+                compensators) is left as it was: a NaN must not poison the ticks after it.
+        """
         dt = self.period_s if dt_s is None else dt_s
+        self._check_inputs(q_des_rad, qd_des_radps, q_rad, qd_radps, dt)
         q_m, qd_m, qdd_m, tau_link = self._motor_targets(q_des_rad, qd_des_radps, q_rad, dt)
         error = q_m - q_rad
         self.motor_error_rad = error
@@ -105,12 +124,15 @@ class JointServo:
         # Integrate only inside the zone and outside the deadband (booleans as 0/1 factors).
         gate = (size < self._i_zone) & (size > self._i_deadband)
         integral = np.minimum(np.maximum(self._integral + (self._ki * dt) * error * gate, -self._i_limit), self._i_limit)
-        self._integral = integral
         tau = self._kp * error + self._kd * (qd_m - qd_radps) + integral + tau_link
         if self.inertia:
             tau += self._rotor * qdd_m
         if self.friction_on:
             tau += self.friction.motor_side_nm(qd_m)
+        # np.minimum/maximum pass NaN through, so the clamp alone is no guard.
+        if not _finite(tau):
+            raise ExecutionError(f"servo computed a non-finite torque {tau} from finite inputs", code=ErrorCode.INTERNAL)
+        self._integral = integral
         return np.minimum(np.maximum(tau, -self._limit), self._limit)   # np.clip is slower on 7 values
 
     def motor_setpoint(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray, q_rad: np.ndarray,
@@ -118,9 +140,23 @@ class JointServo:
         """Position mode: the motor-side set-point (7,) for a vendor position loop, in output
         units (rad): link set-point + backlash offset + twist under the estimated load."""
         dt = self.period_s if dt_s is None else dt_s
+        self._check_inputs(q_des_rad, qd_des_radps, q_rad, q_rad, dt)
         q_m, _, _, _ = self._motor_targets(q_des_rad, qd_des_radps, q_rad, dt)
+        if not _finite(q_m):
+            raise ExecutionError(f"servo computed a non-finite set-point {q_m} from finite inputs",
+                                 code=ErrorCode.INTERNAL)
         self.motor_error_rad = q_m - q_rad
         return q_m
+
+    @staticmethod
+    def _check_inputs(q_des_rad, qd_des_radps, q_rad, qd_radps, dt) -> None:
+        """Refuse non-finite inputs before any compensator integrates them."""
+        if _finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt):
+            return
+        if not _finite(q_rad, qd_radps):
+            raise InvalidStateError(f"non-finite joint state (q {q_rad}, qd {qd_radps}): no torque computed")
+        raise ExecutionError(f"non-finite set-point (q {q_des_rad}, qd {qd_des_radps}) or period {dt}",
+                             code=ErrorCode.INTERNAL)
 
     def _motor_targets(self, q_des_rad, qd_des_radps, q_rad, dt):
         """Steps 1 and 2: the torque the gear transmits and the motor set-point with its rate

@@ -26,6 +26,7 @@ from geometry_msgs.msg import WrenchStamped
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from brainbody_interfaces.action import ExecutePrimitive
@@ -34,7 +35,6 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.control_loop import ControlLoop
 from brainbody.body.controller import BodyController
 from brainbody.body.diagnostics import BodyDiagnostics, compensation_label, hardware_status
-from brainbody.body.trajectory_command import check_trajectory_command
 from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS, RobotModel
 from brainbody.exceptions import BrainBodyError, StaleStateError
 from brainbody.lifecycle import Status
@@ -97,6 +97,7 @@ class BodyNode(Node):
         self.create_subscription(JointTrajectory, "/body/joint_trajectory", self._on_trajectory, 10,
                                  callback_group=group)
         self.create_subscription(Bool, "/body/estop", self._on_estop, LATCHED, callback_group=group)
+        self.create_service(Trigger, "/body/reset", self._on_reset, callback_group=group)
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
@@ -219,18 +220,34 @@ class BodyNode(Node):
 
     # -- ROS inputs ---------------------------------------------------------------------
     def _on_estop(self, msg: Bool) -> None:
-        self.body.set_estop(msg.data)
-        (self.get_logger().error if msg.data else self.get_logger().info)(
-            "emergency stop " + ("LATCHED: holding, refusing motion" if msg.data else "reset"))
+        if msg.data:
+            self.body.estop()
+            self.get_logger().error("emergency stop LATCHED: braking to a hold, refusing motion until /body/reset")
+        elif self.body.stop_latch.active:
+            self.get_logger().warning("/body/estop false does not clear a latched stop: call /body/reset")
+
+    def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        state_error = None
+        if self.hardware is not None:
+            try:
+                self.hardware.check_fresh()
+            except StaleStateError as exc:
+                state_error = str(exc)
+        outcome = self.body.reset(state_error=state_error)
+        # One severity per call site: rclpy refuses a logging call whose severity changes.
+        if outcome.success:
+            self.get_logger().info(f"/body/reset: {outcome.message}")
+        else:
+            self.get_logger().warning(f"/body/reset: {outcome.message}")
+        response.success, response.message = outcome.success, outcome.message
+        return response
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         try:
-            command = check_trajectory_command(
-                msg.joint_names, stamp_s(msg.header.stamp), self.body.time_s,
-                [(duration_s(p.time_from_start), p.positions, p.velocities) for p in msg.points],
-                arm_joints=ARM_JOINTS, max_age_s=self.body.config.max_command_age_s)
-            self.body.follow_trajectory(command.times_s, command.positions_rad, command.velocities_radps)
-            self.get_logger().info(f"following a joint trajectory of {len(command.times_s)} points")
+            count = self.body.command_trajectory(
+                msg.joint_names, stamp_s(msg.header.stamp),
+                [(duration_s(p.time_from_start), p.positions, p.velocities) for p in msg.points])
+            self.get_logger().info(f"following a joint trajectory of {count} points")
         except BrainBodyError as exc:
             self.get_logger().error(f"/body/joint_trajectory refused [{int(exc.code)}]: {exc}")
 

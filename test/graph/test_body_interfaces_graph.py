@@ -1,0 +1,160 @@
+"""The body's safety interfaces over DDS, the body node in its own process (embedded sim paced
+to the wall clock): /body/estop latches and `false` does not clear it, /body/reset refuses
+while the arm moves and clears at rest with the reason in its response, and a refused
+/body/joint_trajectory is visible on /diagnostics (body/commands), not only in a log."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+std_srvs = pytest.importorskip("std_srvs.srv")
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from builtin_interfaces.msg import Duration  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from sensor_msgs.msg import JointState  # noqa: E402
+from std_msgs.msg import Bool  # noqa: E402
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint  # noqa: E402
+
+from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
+from brainbody.exceptions import ErrorCode  # noqa: E402
+from brainbody.ros.body_node import LATCHED  # noqa: E402
+
+from polling import wait_for  # noqa: E402
+
+pytestmark = pytest.mark.graph
+
+Trigger = std_srvs.Trigger
+# A slow controlled stop (0.35 rad/s takes about 2 s to brake at this rate), so the arm is
+# still moving when the reset request arrives, whatever the machine's load.
+STOP_DECELERATION = 0.2
+
+
+class Operator:
+    """The test's node: what an operator panel and a motion planner would use."""
+
+    def __init__(self):
+        self.node = rclpy.create_node("body_interfaces_test")
+        self.joint_states: list[JointState] = []
+        self.diagnostics: list[DiagnosticArray] = []
+        self.node.create_subscription(JointState, "/joint_states", self.joint_states.append, qos_profile_sensor_data)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 50)
+        self.estop = self.node.create_publisher(Bool, "/body/estop", LATCHED)
+        self.trajectory = self.node.create_publisher(JointTrajectory, "/body/joint_trajectory", 10)
+        self.reset_client = self.node.create_client(Trigger, "/body/reset")
+        self.executor = MultiThreadedExecutor(num_threads=2)
+        self.executor.add_node(self.node)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+
+    def commands(self) -> dict:
+        """The latest body/commands status values (message under ``_message``, level ``_level``)."""
+        for msg in reversed(self.diagnostics):
+            for status in msg.status:
+                if status.name == "body/commands":
+                    values = {kv.key: kv.value for kv in status.values}
+                    values["_message"] = status.message
+                    values["_level"] = status.level[0] if isinstance(status.level, bytes) else status.level
+                    return values
+        return {}
+
+    def fresh_commands(self, predicate, timeout_s: float = 10.0) -> dict:
+        """Wait for a body/commands status published from now on that satisfies ``predicate``."""
+        self.diagnostics.clear()
+        assert wait_for(lambda: (c := self.commands()) and predicate(c), timeout_s), self.commands()
+        return self.commands()
+
+    def position(self) -> np.ndarray:
+        return np.array(self.joint_states[-1].position[:7])
+
+    def speed(self) -> float:
+        return float(np.max(np.abs(self.joint_states[-1].velocity[:7])))
+
+    def send(self, delta_rad: float, duration_s: float = 2.0, stamp: tuple[int, int] = (0, 0)) -> None:
+        goal = self.position()
+        goal[0] += delta_rad
+        msg = JointTrajectory(joint_names=list(ARM_JOINTS))
+        msg.header.stamp.sec, msg.header.stamp.nanosec = stamp
+        msg.points = [JointTrajectoryPoint(positions=[float(v) for v in goal],
+                                           time_from_start=Duration(sec=int(duration_s),
+                                                                    nanosec=int(duration_s % 1 * 1e9)))]
+        self.trajectory.publish(msg)
+
+    def reset(self) -> Trigger.Response:
+        future = self.reset_client.call_async(Trigger.Request())
+        assert wait_for(future.done, 10.0), "no answer from /body/reset"
+        return future.result()
+
+
+@pytest.fixture(scope="module")
+def operator():
+    args = ["--ros-args", "-p", "seed:=3", "-p", "realtime_factor:=1.0", "-p", "diagnostics_rate_hz:=10.0",
+            "-p", f"stop_deceleration_radps2:={STOP_DECELERATION}"]
+    proc = subprocess.Popen([sys.executable, "-m", "brainbody.ros.body_node", *args], env=os.environ.copy())
+    rclpy.init()
+    op = Operator()
+    try:
+        assert op.reset_client.wait_for_service(timeout_sec=60.0), "body_node offers no /body/reset"
+        assert wait_for(lambda: op.joint_states and op.commands(), 30.0), "body_node publishes no state"
+        yield op
+    finally:
+        op.executor.shutdown(timeout_sec=2.0)
+        rclpy.try_shutdown()
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_estop_latches_false_does_not_clear_and_reset_needs_the_arm_at_rest(operator):
+    op = operator
+    assert op.reset().success                         # nothing latched yet: a no-op that says so
+    op.send(0.5, duration_s=2.0)
+    assert wait_for(lambda: op.speed() > 0.2, 10.0), "the streamed trajectory did not move the arm"
+    op.estop.publish(Bool(data=True))
+    latched = op.fresh_commands(lambda c: c["estop_latched"] == "true")
+    assert "emergency stop" in latched["_message"] and latched["_level"] == 1     # WARN
+    # Braking at STOP_DECELERATION: still moving when the reset arrives.
+    assert op.speed() > 0.02
+    response = op.reset()
+    assert not response.success
+    assert "reset refused" in response.message and ("not at rest" in response.message
+                                                    or "braking" in response.message), response.message
+    # `false` on /body/estop clears nothing: the latch holds and motion is refused with 109.
+    op.estop.publish(Bool(data=False))
+    refused_before = int(op.commands()["trajectories_refused"])
+    time.sleep(0.3)
+    op.send(0.1)
+    status = op.fresh_commands(lambda c: int(c["trajectories_refused"]) > refused_before)
+    assert status["estop_latched"] == "true"
+    assert status["last_refusal_code"] == str(int(ErrorCode.ESTOP_ACTIVE)), status
+    # At rest the reset clears the stop and says so; motion is accepted again.
+    assert wait_for(lambda: op.speed() < 0.002, 20.0), "the arm did not come to rest"
+    response = op.reset()
+    assert response.success and "cleared emergency stop" in response.message, response.message
+    op.fresh_commands(lambda c: c["estop_latched"] == "false")
+    accepted = int(op.commands()["trajectories_accepted"])
+    op.send(-0.1, duration_s=1.0)
+    op.fresh_commands(lambda c: int(c["trajectories_accepted"]) > accepted)
+
+
+def test_a_trajectory_stamped_on_the_wall_clock_is_refused_observably(operator):
+    op = operator
+    assert wait_for(lambda: op.speed() < 0.002, 20.0)
+    before, refused = op.position(), int(op.commands()["trajectories_refused"])
+    now = time.time()        # the body runs on sim time (seconds since its start): this is far ahead
+    op.send(0.2, stamp=(int(now), int(now % 1 * 1e9)))
+    status = op.fresh_commands(lambda c: int(c["trajectories_refused"]) > refused)
+    assert status["last_refusal_code"] == str(int(ErrorCode.OUT_OF_RANGE))
+    assert "ahead of the body's clock" in status["last_refusal_message"]
+    assert status["_level"] == 1 and "refused" in status["_message"]
+    time.sleep(0.5)
+    assert np.max(np.abs(op.position() - before)) < 1e-3      # nothing moved
