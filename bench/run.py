@@ -22,7 +22,8 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 # Order of sections in RESULTS.md.
-BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "slip", "cost", "intent", "backends")
+BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "grip_sources", "slip", "cost", "intent",
+              "backends")
 
 
 def machine() -> str:
