@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 # Tool pointing down, fingers closing along the world y axis (the home pose's wrist).
 R_TOOL_DOWN = np.diag([1.0, -1.0, -1.0])
 _CARTESIAN_STEP_M = 0.01          # IK waypoint spacing along straight tool lines
+# Waypoints are solved on the control thread (a line starts where the last motion ended): a
+# solve costs ~0.25 ms, so a 30 cm line in one tick would take ~8 ms and miss several periods
+# on a topic backend. A few solves a tick, the arm holding its set-point meanwhile, keep every
+# tick short; a fixed count, not a time budget, keeps lock-step runs deterministic.
+_IK_SOLVES_PER_TICK = 2
 _SETTLE_TOLERANCE_RAD = 0.01
 _SETTLE_TIMEOUT_S = 0.5
 _LOST_OBJECT_S = 0.05             # pad force below the hold threshold this long = dropped
@@ -251,6 +256,9 @@ class PrimitiveExecution:
         for i in range(1, n + 1):
             q = self._ik(start + (goal_m - start) * i / n, q, f"{phase} waypoint")
             waypoints.append(q)
+            if i % _IK_SOLVES_PER_TICK == 0 and i < n:
+                self._check_hold()
+                yield phase, 0.0
         path = np.vstack(waypoints)
         duration = duration_for(path, b.model.velocity_limit_radps * b.config.joint_speed_scale,
                                 cartesian_length_m=length, max_speed_mps=speed_mps or self.checked.speed_mps)
