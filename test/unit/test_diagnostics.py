@@ -28,3 +28,14 @@ def test_a_joint_beyond_the_warn_threshold_is_warn():
 def test_compensation_label():
     assert compensation_label({"gravity": True, "inertia": False}) == "plain PID + gravity"
     assert compensation_label({"gravity": True, "backlash": True}) == "compensated (gravity, backlash)"
+
+
+def test_the_gripper_status_names_its_force_source_and_what_it_cannot_see():
+    import dataclasses
+    from brainbody.body.body_config import BodyConfig
+    pads = dict(BodyDiagnostics(SimSession(seed=0).body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert (pads["grip_force_source"], pads["grip_force_uncertainty_n"]) == ("pad_sensors", "0.000")
+    effort = SimSession(seed=0, body_config=dataclasses.replace(BodyConfig(), grip_force_source="finger_effort",
+                                                                finger_friction_estimate_n=1.25))
+    values = dict(BodyDiagnostics(effort.body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert (values["grip_force_source"], values["grip_force_uncertainty_n"]) == ("finger_effort", "1.250")

@@ -113,7 +113,10 @@ class BodyDiagnostics:
              ("slip_state", grip.slip.state.value),
              ("friction_cone_utilisation", f"{grip.slip.utilisation:.3f}"),
              ("slip_reflex_active", str(grip.reflex_active).lower()),
-             ("holding", body.holding or "")))
+             ("holding", body.holding or ""),
+             # Which sensor the loop closes on, and how far above its reading the squeeze may be.
+             ("grip_force_source", body.grip_source.source.value),
+             ("grip_force_uncertainty_n", f"{body.grip_source.uncertainty_n:.3f}")))
 
 
 def commands_status(commands: CommandLog, latch: StopLatch, *, invalid_state_ticks: int = 0) -> HealthStatus:
