@@ -40,6 +40,7 @@ class StandInRobot:
     def __init__(self, layout):
         self.node = rclpy.create_node("stand_in_robot")
         self.kind, self.stamp = "good", 1.0
+        self.with_effort = False    # JointState.effort empty ("not reported") unless set
         self.commands: dict[str, list] = {}
         self._pub = self.node.create_publisher(JointState, layout.state_topic, CONTROL_QOS)
         topics = [(t, Float64MultiArray) for t in (layout.arm_command_topic, layout.gripper_command_topic) if t]
@@ -67,7 +68,8 @@ class StandInRobot:
             qd = qd[:4]
         self.stamp += 0.002
         stamp = self.stamp - 1.0 if self.kind == "backwards" else self.stamp
-        msg = JointState(name=names, position=q, velocity=qd)
+        msg = JointState(name=names, position=q, velocity=qd,
+                         effort=[-10.0 * READING[n] for n in names] if self.with_effort else [])
         msg.header.stamp.sec, msg.header.stamp.nanosec = int(stamp), int((stamp % 1) * 1e9)
         self._pub.publish(msg)
 
@@ -125,6 +127,22 @@ def test_backend_maps_state_and_commands_by_name_and_refuses_bad_states(ros, bac
             hw.check_fresh()
     finally:
         hw.close()
+        robot.close()
+
+
+def test_finger_effort_source_reads_the_finger_efforts_by_name_and_needs_them(ros):
+    config = BodyNodeConfig(backend="ros2_control", state_wait_s=1.0)
+    robot = StandInRobot(config.topic_layout("effort"))
+    try:
+        with pytest.raises(StaleStateError, match="reports no effort for"):
+            topic_hardware(config, CommandMode.EFFORT, grip_force_source="finger_effort")
+        robot.with_effort = True
+        hw = topic_hardware(config, CommandMode.EFFORT, grip_force_source="finger_effort")
+        try:
+            np.testing.assert_allclose(hw.read().finger_effort_n, [-10.0 * READING[n] for n in FINGER_JOINTS])
+        finally:
+            hw.close()
+    finally:
         robot.close()
 
 
