@@ -77,6 +77,14 @@ class Operator:
     def speed(self) -> float:
         return float(np.max(np.abs(self.joint_states[-1].velocity[:7])))
 
+    def still(self) -> bool:
+        """At rest for 0.3 s of wall time (the brake's last milliseconds creep below any speed
+        threshold before the body reports the brake done)."""
+        if self.speed() >= 0.002:
+            return False
+        time.sleep(0.3)
+        return self.speed() < 0.002
+
     def send(self, delta_rad: float, duration_s: float = 2.0, stamp: tuple[int, int] = (0, 0)) -> None:
         goal = self.position()
         goal[0] += delta_rad
@@ -137,7 +145,7 @@ def test_estop_latches_false_does_not_clear_and_reset_needs_the_arm_at_rest(oper
     assert status["estop_latched"] == "true"
     assert status["last_refusal_code"] == str(int(ErrorCode.ESTOP_ACTIVE)), status
     # At rest the reset clears the stop and says so; motion is accepted again.
-    assert wait_for(lambda: op.speed() < 0.002, 20.0), "the arm did not come to rest"
+    assert wait_for(op.still, 20.0), "the arm did not come to rest"
     response = op.reset()
     assert response.success and "cleared emergency stop" in response.message, response.message
     op.fresh_commands(lambda c: c["estop_latched"] == "false")
@@ -148,7 +156,7 @@ def test_estop_latches_false_does_not_clear_and_reset_needs_the_arm_at_rest(oper
 
 def test_a_trajectory_stamped_on_the_wall_clock_is_refused_observably(operator):
     op = operator
-    assert wait_for(lambda: op.speed() < 0.002, 20.0)
+    assert wait_for(op.still, 20.0)
     before, refused = op.position(), int(op.commands()["trajectories_refused"])
     now = time.time()        # the body runs on sim time (seconds since its start): this is far ahead
     op.send(0.2, stamp=(int(now), int(now % 1 * 1e9)))
