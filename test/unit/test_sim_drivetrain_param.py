@@ -108,7 +108,8 @@ def test_path_error_statistics():
 
 
 def demo_args(**changes):
-    values = dict(seed=3, realtime_factor=0.0, drivetrain="harmonic", plain=False, backend="embedded")
+    values = dict(seed=3, realtime_factor=0.0, drivetrain="harmonic", plain=False, backend="embedded",
+                  grip_force_source="pad_sensors")
     values.update(changes)
     return argparse.Namespace(**values)
 
@@ -148,3 +149,11 @@ def test_separate_processes_get_the_same_values_as_ros_args():
     assert _ros_value(values["backlash_compensation"]) == "false"
     assert _ros_value(values["gravity_feedforward"]) == "true"
     assert _ros_value(values["realtime_factor"]) == "0.0" and _ros_value(values["seed"]) == "3"
+
+
+def test_demo_grip_force_source_reaches_the_body_only_when_not_the_default():
+    assert "grip_force_source" not in demo_body_parameters(demo_args())
+    values = demo_body_parameters(demo_args(grip_force_source="finger_effort"))
+    assert values["grip_force_source"] == "finger_effort"
+    _, body = split(values)
+    assert BodyConfig(**body).grip_force_source == "finger_effort"

@@ -138,7 +138,8 @@ def _cmd_demo(args) -> int:
         profile = DRIVETRAINS[args.drivetrain]
         print(f"drivetrain: {profile} on all 7 joints (simulated plant and the servo's estimates) | servo: "
               + ("plain PID + gravity feed-forward (--plain)" if args.plain
-                 else "compensated (gravity, inertia, friction, backlash, compliance)"), flush=True)
+                 else "compensated (gravity, inertia, friction, backlash, compliance)")
+              + f" | grip force from {args.grip_force_source}", flush=True)
         outcome, result = client.run(ExecuteIntent.Goal(intent=args.intent, dry_run=False),
                                      timeout_s=args.timeout, on_feedback=on_feedback)
         wall = time.monotonic() - wall0
@@ -224,6 +225,8 @@ def demo_body_parameters(args) -> dict:
             values.update(_LOCKSTEP_DEADLINES)
     if args.plain:
         values.update(_PLAIN)
+    if args.grip_force_source != "pad_sensors":
+        values["grip_force_source"] = args.grip_force_source
     return values
 
 
@@ -295,6 +298,9 @@ def main(argv=None) -> int:
     demo.add_argument("--drivetrain", choices=sorted(DRIVETRAINS), default="harmonic",
                       help="gearbox of every arm joint: harmonic (strain wave, ~1 arcmin) or budget "
                            "(planetary, 20 arcmin backlash); sets the simulated plant and the servo's estimates")
+    demo.add_argument("--grip-force-source", choices=("pad_sensors", "finger_effort"), default="pad_sensors",
+                      help="what the grip loop closes on: the pads' force sensors, or the finger drives' "
+                           "effort (no slip reflex; grasps it cannot bound below the object's limit are refused)")
     demo.add_argument("--plain", action="store_true",
                       help="plain PID with gravity feed-forward: inertia, friction, backlash and "
                            "compliance compensation off")
