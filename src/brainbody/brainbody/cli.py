@@ -82,7 +82,9 @@ def _cmd_demo(args) -> int:
     executor.add_node(client_node)
     body_values = demo_body_parameters(args)
     body_params = [Parameter(name, value=value) for name, value in body_values.items()]
-    if args.backend != "embedded" or args.separate:
+    if args.connect:
+        print("connecting to the brain and body already running on this ROS graph")
+    elif args.backend != "embedded" or args.separate:
         processes = [("brainbody.ros.body_node", body_values), ("brainbody.ros.intent_node", {})]
         if args.backend != "embedded":
             processes.insert(0, ("brainbody.ros.sim_node", demo_sim_parameters(args)))
@@ -284,6 +286,9 @@ def main(argv=None) -> int:
     demo.add_argument("intent", nargs="?", default="make coffee")
     demo.add_argument("--seed", type=int, default=0, help="places the cup (+/- 3 cm)")
     demo.add_argument("--separate", action="store_true", help="brain and body as separate processes")
+    demo.add_argument("--connect", action="store_true",
+                      help="start no nodes: send the intent to the brain already running on this ROS graph "
+                           "(on this host or another) and judge by the simulator's /sim/ground_truth")
     demo.add_argument("--backend", choices=BACKENDS, default="embedded",
                       help="embedded: MuJoCo inside the body; ros2_control, gz, topic_based: MuJoCo as its "
                            "own process speaking that set-up's topics, with body and brain as two more")
