@@ -7,7 +7,7 @@ RUN := . scripts/env.sh &&
 export ROS_DOMAIN_ID ?= $(shell echo $$(( ($$$$ % 100) + 101 )))
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 
-.PHONY: setup demo test test-unit test-graph test-scenario bench lint clean
+.PHONY: setup demo test test-unit test-graph test-scenario soak bench lint clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -26,6 +26,10 @@ test-graph: setup
 
 test-scenario: setup
 	@$(RUN) python -m pytest test/scenario -q
+
+# Long runs (a coffee task over a lossy link, ...): minutes each, so not in `make test`.
+soak: setup
+	@$(RUN) python -m pytest test -q -m soak
 
 # `make bench BENCH="backlash grip"` runs some of them.
 bench: setup

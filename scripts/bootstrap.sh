@@ -16,9 +16,10 @@ install="$root/install/$BB_DISTRO"
 py="${PYTHON:-python3}"
 log() { printf '[bootstrap %s] %s\n' "$BB_DISTRO" "$*"; }
 
-# --- 1. Debian packages (cmake and a compiler for rosidl; libosmesa6 for headless rendering)
+# --- 1. Debian packages (cmake and a compiler for rosidl; libosmesa6 for headless rendering;
+# ethtool for the two-host tests' lossy wire)
 need_apt=()
-for pkg in cmake g++ make libosmesa6; do
+for pkg in cmake g++ make libosmesa6 ethtool; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

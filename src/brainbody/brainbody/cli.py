@@ -123,7 +123,8 @@ def _cmd_demo(args) -> int:
     client_node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
     client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")
     try:
-        if not client.wait_for_server(30.0):
+        # Nodes already running elsewhere may take longer to discover over a slow link.
+        if not client.wait_for_server(min(args.timeout, 120.0) if args.connect else 30.0):
             print("error: /brain/execute_intent did not come up", file=sys.stderr)
             return EXIT_NO_ROS
         last_step = [0]

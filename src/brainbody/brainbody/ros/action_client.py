@@ -44,17 +44,24 @@ class BlockingActionClient:
         Cancels the goal when ``should_cancel()`` turns true or ``timeout_s`` (wall) passes.
         """
         accepted = threading.Event()
-        holder: dict[str, Any] = {}
+        holder: dict[str, Any] = {"gave_up": False}
 
         def on_goal(future):
-            holder["handle"] = future.result()
+            handle = future.result()
+            holder["handle"] = handle
             accepted.set()
+            if holder["gave_up"] and handle.accepted:
+                # Accepted after we stopped waiting (a slow or lossy link): the caller has
+                # reported the goal as unanswered, so it must not run on unwatched.
+                handle.cancel_goal_async()
 
         send = self._client.send_goal_async(
             goal, feedback_callback=(lambda fb: on_feedback(fb.feedback)) if on_feedback else None)
         send.add_done_callback(on_goal)
         if not accepted.wait(timeout=min(timeout_s, 10.0)):
-            return TaskResult.UNAVAILABLE, None
+            holder["gave_up"] = True
+            if not accepted.is_set():
+                return TaskResult.UNAVAILABLE, None
         handle = holder["handle"]
         if not handle.accepted:
             return TaskResult.FAILED, None
@@ -76,4 +83,8 @@ class BlockingActionClient:
             return TaskResult.SUCCEEDED, response.result
         if status == GoalStatus.STATUS_CANCELED:
             return TaskResult.CANCELED, response.result
+        if status == GoalStatus.STATUS_UNKNOWN:
+            # The server no longer knows the goal (its result was lost or expired): there is no
+            # result to report, only that the server did not answer for it.
+            return TaskResult.UNAVAILABLE, None
         return TaskResult.FAILED, response.result
