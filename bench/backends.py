@@ -25,6 +25,9 @@ RUNS = (  # (backend, command mode, rate Hz, demo arguments, pacing label)
     ("topic_based", "effort", 500.0, WALL, "1x wall clock"),
     ("ros2_control", "effort", 1000.0, WALL, "1x wall clock"),
 )
+# The ros2_control effort target is judged on this many runs of it (run-to-run spread at 1x wall
+# clock on 2 cores is large: one run proves little either way).
+TARGET_REPEATS = 3
 TITLE = "the coffee task per backend: success, control timing and tool path error vs the embedded run"
 
 
@@ -77,13 +80,23 @@ def run() -> dict:
     embedded = entries[0]["path_error_rms_m"]
     for e in entries:
         e["path_error_ratio_to_embedded"] = e["path_error_rms_m"] / embedded if embedded else None
-    target = next(e for e in entries if e["backend"] == "ros2_control" and e["command_mode"] == "effort"
-                  and e["nominal_rate_hz"] == 500.0)
-    met = bool(target["success"] and target["period_p99_ms"] is not None
-               and target["period_p99_ms"] <= 2 * 1000.0 / target["nominal_rate_hz"]
-               and target["path_error_ratio_to_embedded"] is not None
-               and target["path_error_ratio_to_embedded"] <= 1.5 and target["stale_holds"] == 0)
-    return {"task": TASK, "seed": SEED, "entries": entries, "targets_met": met}
+    target_run = next(r for r in RUNS if r[0] == "ros2_control" and r[1] == "effort" and r[2] == 500.0)
+    repeats = [next(e for e in entries if e["backend"] == "ros2_control" and e["command_mode"] == "effort"
+                    and e["nominal_rate_hz"] == 500.0)]
+    for i in range(TARGET_REPEATS - 1):
+        print(f"  ros2_control effort 500 Hz, repeat {i + 2} of {TARGET_REPEATS} ...", flush=True)
+        repeats.append(one(*target_run))
+    summary = []
+    for e in repeats:
+        ratio = e["path_error_rms_m"] / embedded if embedded else None
+        met = bool(e["success"] and e["period_p99_ms"] is not None
+                   and e["period_p99_ms"] <= 2 * 1000.0 / e["nominal_rate_hz"]
+                   and ratio is not None and ratio <= 1.5 and e["stale_holds"] == 0)
+        summary.append({"success": e["success"], "period_p99_ms": e["period_p99_ms"],
+                        "path_error_ratio_to_embedded": ratio, "stale_holds": e["stale_holds"],
+                        "deadline_misses": e["deadline_misses"], "met": met})
+    return {"task": TASK, "seed": SEED, "entries": entries, "target_repeats": summary,
+            "targets_met_runs": sum(s["met"] for s in summary), "targets_met": all(s["met"] for s in summary)}
 
 
 def markdown(r: dict) -> str:
@@ -99,9 +112,17 @@ def markdown(r: dict) -> str:
                     f"{f(e['latency_p50_ms'])} / {f(e['latency_p99_ms'])} | {f(e['deadline_misses'], '{:.0f}')} | "
                     f"{e['stale_holds']} | {e['path_error_rms_m'] * 1e3:.2f} | "
                     f"{f(e['path_error_ratio_to_embedded'], '{:.2f}')} | {f(e['real_time_factor'], '{:.1f}')}x |")
+    repeats = r.get("target_repeats", [])
+    spread = "; ".join(
+        f"run {i + 1}: {'met' if s['met'] else 'missed'} (success {s['success']}, p99 {s['period_p99_ms']} ms, "
+        f"ratio {s['path_error_ratio_to_embedded']:.2f}, stale holds {s['stale_holds']})"
+        if s["path_error_ratio_to_embedded"] is not None else f"run {i + 1}: missed (no path error)"
+        for i, s in enumerate(repeats))
     return (f"Task {r['task']!r}, seed {r['seed']}. Targets for ros2_control, effort, 1x wall clock: success, "
             f"period p99 <= 2x nominal (4 ms), path error ratio <= 1.5, no stale holds: "
-            f"**{'met' if r['targets_met'] else 'NOT met'}**.\n\n" + "\n".join(rows) + "\n\n"
+            f"**{'met' if r['targets_met'] else 'NOT met'}** in every run "
+            f"({r.get('targets_met_runs', int(r['targets_met']))} of {len(repeats) or 1} runs: {spread}).\n\n"
+            + "\n".join(rows) + "\n\n"
             "Period figures are over every control period of the run (state stamps, so sim time); "
             "latency is wall time from a state's arrival to the command it produced. The embedded "
             "backend has no topic latency (— ). Histograms per run are in bench/results/backends.json.")
