@@ -34,6 +34,8 @@ def test_make_coffee_succeeds_by_ground_truth(seed):
     # The filled cup really is heavier in the plant (~0.2 kg of coffee).
     assert session.sim.coffee_machine.cup_mass_kg > 0.2
     assert session.sim.mujoco_warnings() == 0
+    # The runtime monitor watched every tick of the task and never took over (no false positive).
+    assert session.body.monitor_trips == 0 and session.body.monitor.updates > 10000
 
 
 def test_cup_start_varies_with_seed():

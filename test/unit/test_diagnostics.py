@@ -9,7 +9,7 @@ def test_one_status_per_joint_then_gripper_and_loop_with_units_in_keys():
     session.loop.run_until(lambda: False, max_time_s=0.05)
     statuses = BodyDiagnostics(session.body, joint_tracking_warn_rad=0.005).statuses(session.loop.timing)
     assert [s.name for s in statuses] == [f"body/joint/{n}" for n in ARM_JOINTS] + ["body/gripper", "body/commands",
-                                                                                   "body/control_loop"]
+                                                                                   "body/monitor", "body/control_loop"]
     joint = dict(statuses[0].values)
     assert {"link_tracking_error_rad", "backlash_offset_arcmin", "compensation_backlash"} <= set(joint)
     loop = dict(statuses[-1].values)

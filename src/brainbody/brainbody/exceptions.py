@@ -38,6 +38,14 @@ class ErrorCode(enum.IntEnum):
     OVER_TEMPERATURE = 206
     OBJECT_SLIPPING = 207       # held object slips and more force would crush it: set down
     POSTCONDITION_FAILED = 208  # the body reported success, the world shows otherwise
+    # runtime monitor (body/runtime_monitor.py): the fallback brakes to a hold and latches
+    COLLISION = 220             # external force estimate above its threshold
+    JOINT_LIMIT = 221           # a joint would have stopped within its limit margin
+    WORKSPACE_LIMIT = 222       # the tool would have stopped outside the workspace box
+    JOINT_SPEED = 223           # a joint faster than its velocity limit
+    TOOL_SPEED = 224            # the tool faster than the monitor's limit
+    TORQUE_SATURATED = 225      # a joint commanded at its torque limit for too long
+    GRIP_FORCE_EXCEEDED = 226   # the measured grip force above the object's limit
     # -- system errors
     BODY_UNAVAILABLE = 301
     HARDWARE_MISMATCH = 302     # the backend cannot deliver the command mode or sensors configured
@@ -144,6 +152,13 @@ class PostconditionError(ExecutionError):
     placed object is not within tolerance of its target)."""
 
     code = ErrorCode.POSTCONDITION_FAILED
+
+
+class MonitorTripError(ExecutionError):
+    """The runtime monitor found the state leaving the safe set (codes 220-226): the fallback
+    brakes to a hold, keeps a held object gripped, and the fault latches until ``/body/reset``."""
+
+    code = ErrorCode.COLLISION
 
 
 class HardwareError(BrainBodyError):

@@ -89,6 +89,29 @@ class BodyConfig:
     # -- latched stop (/body/estop, /body/reset)
     reset_max_joint_speed_radps: float = param(0.01, "/body/reset clears a latched stop only while every arm "
                                                "joint is slower than this (the arm is at rest)", lo=1e-4, hi=0.5)
+    # -- runtime monitor and fallback (body/runtime_monitor.py, body/fallback.py)
+    runtime_monitor: bool = param(True, "check every command before it is written; on a violation the fallback "
+                                  "brakes to a hold, keeps the object gripped and latches the code until /body/reset")
+    monitor_joint_limit_margin_rad: float = param(0.02, "the fallback takes over when a joint braked now would stop "
+                                                  "closer than this to its URDF limit", lo=0.0, hi=0.5)
+    monitor_joint_speed_tolerance: float = param(0.1, "trip when a joint is faster than its URDF velocity limit by "
+                                                 "more than this fraction", lo=0.0, hi=1.0)
+    monitor_max_tool_speed_mps: float = param(1.0, "trip when the measured tool speed exceeds this", lo=0.05, hi=3.0)
+    monitor_torque_saturation_max_s: float = param(0.2, "trip when a joint is commanded at its torque limit for "
+                                                   "longer than this", lo=0.0, hi=5.0)
+    monitor_collision_threshold_nm: tuple = param((10.0, 10.0, 10.0, 10.0, 4.0, 4.0, 4.0),
+                                                  "effort mode: trip when the momentum observer's external torque "
+                                                  "estimate exceeds this on a joint", lo=0.1, hi=200.0)
+    monitor_collision_confirm_s: float = param(0.01, "the collision estimate must stay above its threshold this "
+                                               "long to trip (gear impacts give shorter spikes)", lo=0.0, hi=0.5)
+    monitor_observer_gain_per_s: float = param(50.0, "bandwidth of the momentum observer (its estimate follows an "
+                                               "external torque with time constant 1/gain)", lo=1.0, hi=1000.0)
+    monitor_position_lag_limit_rad: float = param(0.05, "position mode: trip when a joint lags the set-point written "
+                                                  "by more (collision estimate)", lo=0.001, hi=1.0)
+    monitor_grip_force_margin_n: float = param(0.4, "trip when the measured grip force exceeds the object's limit "
+                                               "by more than this", lo=0.0, hi=10.0)
+    monitor_grip_force_confirm_s: float = param(0.01, "the grip force must stay above that this long to trip (a load "
+                                                "step gives the pad sensors a one-tick spike)", lo=0.0, hi=0.5)
     # -- gripper and grip-force loop
     gripper_max_force_n: float = param(70.0, "largest grip force the hand can exert", lo=1.0, hi=200.0)
     finger_open_m: float = param(0.04, "opening of each finger when fully open", lo=0.0, hi=0.04)
@@ -135,7 +158,8 @@ class BodyConfig:
             if getattr(self, name) not in known:
                 raise ValueError(f"{name} must be one of {known}, got {getattr(self, name)!r}")
         for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad",
-                     "joint_integral_gain_nm_per_rad_s", "joint_integral_limit_nm", "drivetrain_estimates"):
+                     "joint_integral_gain_nm_per_rad_s", "joint_integral_limit_nm", "drivetrain_estimates",
+                     "monitor_collision_threshold_nm"):
             if len(getattr(self, name)) != 7:
                 raise ValueError(f"{name} needs 7 values, got {len(getattr(self, name))}")
         for name in ("workspace_min_m", "workspace_max_m"):

@@ -17,19 +17,22 @@ from typing import Optional, Sequence
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.grip_force import GripForceController
+from brainbody.body.fallback import Fallback
+from brainbody.body.grip_force import GripForceController, GripMode
 from brainbody.body.grip_force_source import check_grip_margin, grip_force_source
 from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, HardwareState,
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import ARM_JOINTS, RobotModel
+from brainbody.body.runtime_monitor import MonitorCheck, MonitorTrip, RuntimeMonitor
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.stop_latch import ResetOutcome, StopLatch, state_problem
 from brainbody.body.trajectory_command import (PATH_CHECK_STEP_S, CommandLog, check_path_in_workspace,
                                                check_trajectory_command)
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidStateError
+from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidStateError,
+                                  MonitorTripError)
 from brainbody.lifecycle import Status
 from brainbody.primitives import TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -93,6 +96,15 @@ class BodyController:
         self.invalid_state_ticks = 0  # ticks whose state sample had a non-finite value
         self._state_invalid = False   # the latest sample was non-finite (a spell is faulted once)
         self._stream: Optional[SplineTrajectory] = None   # a stream segment whose timeout is not noted yet
+        # Runtime assurance: the monitor checks every command before write(); on a trip (or a
+        # failed tick) the fallback drives the arm until /body/reset.
+        effort = self.command_mode is CommandMode.EFFORT
+        self.monitor = RuntimeMonitor(config, model, effort_mode=effort) if config.runtime_monitor else None
+        self.fallback = Fallback(config, model, effort_mode=effort)
+        self.monitor_trip: Optional[MonitorTrip] = None    # the trip that engaged the fallback
+        self.monitor_trips = 0
+        self._last_arm: Optional[np.ndarray] = None
+        self._last_finger: Optional[np.ndarray] = None
 
     # -- convenient views for the executor -----------------------------------------
     @property
@@ -161,6 +173,18 @@ class BodyController:
                 self.execution.cancel()
             self._hold_here()
 
+    def abandon(self, execution: PrimitiveExecution, error: BrainBodyError) -> None:
+        """The commander of ``execution`` is gone (see ``body/liveness.py``): the primitive fails
+        with ``error``'s code and the arm brakes to a hold as for a cancel; a held object stays
+        gripped. Nothing latches: the body and the arm are sound, only the client went away,
+        and a new brain must be able to take over without an operator's reset. A set-down the
+        body started on its own (a slipping object) is its own safety motion: it finishes."""
+        with self.lock:
+            if execution is not self.execution or execution.status.done or execution.setting_down:
+                return
+            execution.abort(error)
+            self._hold_here()
+
     def fault(self, error: BrainBodyError) -> None:
         """A fault below the body (no fresh hardware state): the running primitive fails with
         ``error``'s code, a streamed trajectory stops, and the arm holds where it was last
@@ -197,9 +221,19 @@ class BodyController:
         with self.lock:
             if self._state_invalid:
                 state_error = state_error or "the latest hardware state was non-finite"
-            outcome = self.stop_latch.reset(self.state, braking=self._trajectory is not None,
-                                            state_error=state_error)
+            if state_error is None and self.monitor is not None and self.stop_latch.active:
+                state_error = self.monitor.unsafe_reason()
+            braking = self._trajectory is not None or self.fallback.braking(self.state.time_s)
+            outcome = self.stop_latch.reset(self.state, braking=braking, state_error=state_error)
             self.supervisor.estop_active = self.stop_latch.active
+            if outcome.success and self.fallback.active:
+                # Control returns to the servo, from where the arm is now.
+                self.fallback.release()
+                self.monitor_trip = None
+                self._trajectory = None
+                self.q_cmd_rad = self.servo.link_estimate_rad(self.state.q_rad)
+                self.qd_cmd_radps = np.zeros(7)
+                self.servo.reset_integral()
             return outcome
 
     def command_trajectory(self, joint_names, stamp_s: float, points) -> int:
@@ -292,19 +326,19 @@ class BodyController:
             self.state = state
             try:
                 arm, finger = self._decide(state, dt)
-            except Exception as exc:     # never a dead loop: hold, say why, run on
-                log.exception("control tick failed; holding")
+            except Exception as exc:     # never a dead loop: the fallback holds, say why, run on
+                log.exception("control tick failed; the fallback holds")
                 self.failed_ticks += 1
-                self.fault(ExecutionError(f"control tick failed ({exc!r}); holding", code=ErrorCode.INTERNAL))
-                try:
-                    arm, finger = self._decide(state, dt)
-                except Exception:
-                    # Not even a hold computes: send nothing, the controllers keep the last command.
-                    log.exception("hold command failed too")
-                    arm = None
+                self._engage_fallback(state, ExecutionError(f"control tick failed ({exc!r}); holding",
+                                                            code=ErrorCode.INTERNAL))
+                arm = finger = None
+            arm, finger = self._assure(state, dt, arm, finger)
             if arm is not None:
                 self.hardware.write(arm, finger)
                 self._hold_pending = False
+                self._last_arm, self._last_finger = arm, finger
+                if self.monitor is not None:
+                    self.monitor.wrote(arm)
             self.ticks += 1
             if self._applied_speed_scale != self.motion_speed_scale:
                 step = dt / _SCALE_RATE_S
@@ -312,8 +346,59 @@ class BodyController:
             self._trajectory_time_s += dt * self._applied_speed_scale
         self.hardware.step()
 
-    def _decide(self, state: HardwareState, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """Advance the primitive or trajectory and compute this period's arm and finger command."""
+    def _assure(self, state: HardwareState, dt: float, arm: Optional[np.ndarray],
+                finger: Optional[np.ndarray]) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """The runtime monitor checks the decision; on a trip, or while the fallback is engaged,
+        the fallback's command replaces it. Never raises (a failing check engages the fallback)."""
+        grip_ok = finger is not None
+        try:
+            if self.monitor is not None:
+                trip = self.monitor.update(state, arm, dt, grip_limit_n=self._grip_limit_n())
+                if trip is not None and not self.fallback.active:
+                    self.monitor_trip, self.monitor_trips = trip, self.monitor_trips + 1
+                    log.error("runtime monitor: %s; the fallback brakes to a hold", trip.message)
+                    self._engage_fallback(state, MonitorTripError(
+                        f"{trip.message}; braking to a hold, /body/reset to resume", code=trip.code))
+                grip_ok = grip_ok and not (self.fallback.active and self.monitor_trip is not None
+                                           and self.monitor_trip.check is MonitorCheck.GRIP_FORCE)
+        except Exception as exc:
+            log.exception("runtime monitor failed; the fallback holds")
+            self.failed_ticks += 1
+            self._engage_fallback(state, ExecutionError(f"runtime monitor failed ({exc!r}); holding",
+                                                        code=ErrorCode.INTERNAL))
+        if not self.fallback.active:
+            return arm, finger
+        squeeze = self.grip.target_force_n if self.grip.mode is GripMode.REGULATE else 0.0
+        return self.fallback.command(state, finger if grip_ok else None, squeeze_n=squeeze)
+
+    def _engage_fallback(self, state: HardwareState, error: BrainBodyError) -> None:
+        """Latch ``error``, fail the running primitive with it, end any trajectory and hand the
+        arm to the fallback (once: a later fault while it drives is only latched)."""
+        self.stop_latch.latch_fault(error)
+        self.supervisor.estop_active = True
+        if self.execution is not None:
+            self.execution.abort(error)
+        self._trajectory = None
+        self._stream = None
+        if not self.fallback.active:
+            self.fallback.engage(state, error, last_arm=self._last_arm, last_finger=self._last_finger)
+            self.q_cmd_rad = np.array(state.q_rad, dtype=float)
+            self.qd_cmd_radps = np.zeros(7)
+
+    def _grip_limit_n(self) -> float:
+        """The grip force limit of the object held or being grasped (world model), else the hand's."""
+        limit = self.config.gripper_max_force_n
+        obj_id = self.holding
+        if obj_id is None and self.execution is not None and not self.execution.status.done:
+            obj = self.execution.checked.obj
+            obj_id = obj.id if obj is not None and self.execution.checked.grip_force_n > 0.0 else None
+        if obj_id is not None and obj_id in self.world:
+            limit = min(limit, float(self.world.get(obj_id).max_grip_force_n))
+        return limit
+
+    def _decide(self, state: HardwareState, dt: float) -> tuple[Optional[np.ndarray], np.ndarray]:
+        """Advance the primitive or trajectory and compute this period's arm and finger command
+        (no arm command while the fallback drives the arm: the servo stays out of it)."""
         if self.execution is not None and not self.execution.status.done:
             status = self.execution.step()
             if status.done and status is not Status.SUCCEEDED:
@@ -333,7 +418,9 @@ class BodyController:
             if self._trajectory.done(self._trajectory_time_s):
                 self._trajectory = None
                 self.qd_cmd_radps = np.zeros(7)
-        if self.command_mode is CommandMode.POSITION:
+        if self.fallback.active:
+            arm = None
+        elif self.command_mode is CommandMode.POSITION:
             arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
         else:
             arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)

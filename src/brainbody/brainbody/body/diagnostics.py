@@ -67,6 +67,7 @@ class BodyDiagnostics:
         body = self.body
         return [*self.joint_statuses(), self.gripper_status(),
                 commands_status(body.commands, body.stop_latch, invalid_state_ticks=body.invalid_state_ticks),
+                monitor_status(body),
                 loop_status(timing, scheduling, failed_ticks=body.failed_ticks, stale_ticks=body.stale_ticks)]
 
     def joint_statuses(self) -> list[HealthStatus]:
@@ -144,6 +145,32 @@ def commands_status(commands: CommandLog, latch: StopLatch, *, invalid_state_tic
         ("last_refusal_message", commands.last_message),
         ("last_refusal_time_s", f"{commands.last_time_s:.3f}"),
         ("invalid_state_ticks", str(invalid_state_ticks))))
+
+
+def monitor_status(body: BodyController) -> HealthStatus:
+    """``body/monitor``: the runtime monitor and the fallback. ERROR while the fallback drives the
+    arm (which check tripped, with its code), OK otherwise; the values are the latest margin of
+    each check (positive: inside the safe set)."""
+    monitor, fallback, trip = body.monitor, body.fallback, body.monitor_trip
+    if fallback.active:
+        reason = fallback.reason
+        code = int(reason.code) if reason is not None else 0
+        what = trip.check.value if trip is not None else "tick failure"
+        level, message = Level.ERROR, f"fallback holding: {what} [{code}], /body/reset to resume"
+    elif monitor is None:
+        level, message = Level.WARN, "runtime monitor off (runtime_monitor false)"
+    else:
+        level, message = Level.OK, "all checks pass"
+    margins = monitor.margins if monitor is not None else {}
+    return HealthStatus(level, "body/monitor", "body", message, (
+        ("monitor_enabled", str(monitor is not None).lower()),
+        ("fallback_active", str(fallback.active).lower()),
+        ("tripped_check", trip.check.value if trip is not None and fallback.active else ""),
+        ("tripped_code", str(int(fallback.reason.code)) if fallback.active and fallback.reason is not None else "0"),
+        ("tripped_message", fallback.reason.message if fallback.active and fallback.reason is not None else ""),
+        ("trips", str(body.monitor_trips)),
+        *((key, f"{value:.4g}") for key, value in margins.items()),
+        ("temperature_monitored", "false")))     # no thermal model yet (a later issue)
 
 
 def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks: int = 0,

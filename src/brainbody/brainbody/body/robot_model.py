@@ -39,6 +39,12 @@ class RobotModel:
         self._q[fingers] = 0.02
         self._v = np.zeros(self.model.nv)
         self._a = np.zeros(self.model.nv)
+        # The arm's velocity block of the full model (a slice when contiguous: cheaper than np.ix_).
+        v0 = int(self._arm_v[0])
+        contiguous = np.array_equal(self._arm_v, np.arange(v0, v0 + 7))
+        self._arm_rows = slice(v0, v0 + 7) if contiguous else self._arm_v
+        self._arm_block = (self._arm_rows,) * 2 if contiguous else np.ix_(self._arm_v, self._arm_v)
+        self._lower = np.tril_indices(7, -1)
 
     def _full(self, q_rad: np.ndarray) -> np.ndarray:
         self._q[self._arm_q] = q_rad
@@ -61,6 +67,40 @@ class RobotModel:
     def gravity_nm(self, q_rad: np.ndarray) -> np.ndarray:
         """Joint torques (7,) that hold the arm still against gravity."""
         return pin.computeGeneralizedGravity(self.model, self.data, self._full(q_rad))[self._arm_v]
+
+    def new_data(self) -> pin.Data:
+        """Separate pinocchio workspace: a caller that owns one (the runtime monitor) never
+        overwrites the kinematics another caller is using."""
+        return self.model.createData()
+
+    def tool_motion(self, q_rad: np.ndarray, qd_radps: np.ndarray, data: pin.Data) -> tuple[np.ndarray, np.ndarray]:
+        """TCP position (3,) in metres and linear velocity (3,) in m/s, world frame, in ``data``."""
+        q, v = self._full_pair(q_rad, qd_radps)
+        pin.forwardKinematics(self.model, data, q, v)
+        pin.updateFramePlacement(self.model, data, self._tcp)
+        velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
+        return data.oMf[self._tcp].translation.copy(), velocity.linear.copy()
+
+    def momentum_terms(self, q_rad: np.ndarray, qd_radps: np.ndarray,
+                       data: pin.Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mass matrix (7, 7), C(q, qd)^T qd (7,) and gravity torques (7,) of the arm, in ``data``:
+        the terms of a generalised-momentum observer (p = M qd, dp/dt = tau + C^T qd - g + tau_ext)."""
+        q, v = self._full_pair(q_rad, qd_radps)
+        mass = pin.crba(self.model, data, q)[self._arm_block]     # a copy (fancy index) or a view
+        mass = mass.copy() if mass.base is not None else mass
+        mass[self._lower] = mass.T[self._lower]         # crba guarantees the upper triangle only
+        coriolis_t_qd = pin.computeCoriolisMatrix(self.model, data, q, v).T @ v
+        gravity = pin.computeGeneralizedGravity(self.model, data, q)
+        return mass, coriolis_t_qd[self._arm_rows], gravity[self._arm_rows].copy()
+
+    def _full_pair(self, q_rad: np.ndarray, qd_radps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Full configuration and velocity vectors (fingers at the model's fixed opening, at rest),
+        freshly allocated so they share nothing with the buffers of the other methods."""
+        q = self._q.copy()
+        q[self._arm_q] = q_rad
+        v = np.zeros(self.model.nv)
+        v[self._arm_v] = qd_radps
+        return q, v
 
     def inverse_dynamics_nm(self, q_rad: np.ndarray, qd_radps: np.ndarray, qdd_radps2: np.ndarray) -> np.ndarray:
         """Joint torques (7,) for a motion: inertia, Coriolis and gravity (RNEA)."""
