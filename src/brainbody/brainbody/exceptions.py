@@ -38,6 +38,7 @@ class ErrorCode(enum.IntEnum):
     OVER_TEMPERATURE = 206
     OBJECT_SLIPPING = 207       # held object slips and more force would crush it: set down
     POSTCONDITION_FAILED = 208  # the body reported success, the world shows otherwise
+    COMMANDER_LOST = 209        # the goal's commander (brain) went silent: the arm holds, nothing latches
     # runtime monitor (body/runtime_monitor.py): the fallback brakes to a hold and latches
     COLLISION = 220             # external force estimate above its threshold
     JOINT_LIMIT = 221           # a joint would have stopped within its limit margin
@@ -152,6 +153,13 @@ class PostconditionError(ExecutionError):
     placed object is not within tolerance of its target)."""
 
     code = ErrorCode.POSTCONDITION_FAILED
+
+
+class CommanderLostError(ExecutionError):
+    """The client that commands the running primitive stopped heartbeating (killed, network
+    gone): the primitive fails and the arm holds with its object; the next goal may run."""
+
+    code = ErrorCode.COMMANDER_LOST
 
 
 class MonitorTripError(ExecutionError):
