@@ -74,6 +74,10 @@ class BodyNodeConfig:
                                 "fails with HARDWARE_STATE_STALE", lo=0.005, hi=5.0)
     state_wait_s: float = param(30.0, "topic backends: wait this long for the first state at start",
                                 lo=0.1, hi=600.0, read_only=True)
+    commander_timeout_s: float = param(0.08, "a primitive whose goal names a commander_id fails with "
+                                       "COMMANDER_LOST (209) and the arm brakes to a hold, the object kept in hand, "
+                                       "once no heartbeat of that commander arrived on /body/commander_heartbeat for "
+                                       "this long (wall time, every pacing)", lo=0.02, hi=10.0)
     thread_priority: int = param(50, "SCHED_FIFO priority of the control loop thread, as ros2_control's "
                                  "controller manager uses (0: normal scheduling; refused by the system: a "
                                  "warning, and normal scheduling)", lo=0, hi=99, read_only=True)
@@ -178,6 +182,14 @@ class IntentNodeConfig:
     body_server_timeout_s: float = param(10.0, "wait this long for /body/execute_primitive", lo=0.0, hi=600.0)
     primitive_result_margin_s: float = param(10.0, "wall time allowed beyond a primitive's timeout",
                                              lo=0.0, hi=600.0)
+    heartbeat_period_s: float = param(0.01, "period (wall time) of this brain's heartbeat on "
+                                      "/body/commander_heartbeat; a tenth or less of the body's commander_timeout_s, "
+                                      "so that only many beats lost in a row look like a lost brain", lo=0.002,
+                                      hi=1.0, read_only=True)
+    heartbeat_thread_priority: int = param(40, "SCHED_FIFO priority of the heartbeat thread, so that load on "
+                                           "the machine does not delay beats into a false loss (0: normal "
+                                           "scheduling; refused by the system: a warning, and normal scheduling)",
+                                           lo=0, hi=99, read_only=True)
 
     def __post_init__(self):
         validate(self)

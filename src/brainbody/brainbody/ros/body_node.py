@@ -41,6 +41,7 @@ from brainbody.lifecycle import Status
 from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
 from brainbody.ros.backends import topic_hardware
+from brainbody.ros.commander_heartbeat import CommanderWatch
 from brainbody.ros.conversions import (duration_s, pose_to_msg, primitive_from_msg, stamp_s, time_msg,
                                         world_from_msg, world_to_msg)
 from brainbody.ros.node_main import run_node
@@ -63,6 +64,7 @@ class BodyNode(Node):
         self._winding_down = threading.Event()   # on shutdown: cancel the running primitive
         self._executing, self._executing_lock = 0, threading.Lock()  # running execute callbacks
         self._loop: Optional[threading.Thread] = None
+        self._commanders: Optional[CommanderWatch] = None
         self.hardware = None
         self._scheduling = "normal"
         self.node_config = declare_config(self, BodyNodeConfig)
@@ -115,6 +117,10 @@ class BodyNode(Node):
             self.body = BodyController(body_config, robot, self.hardware, backend=cfg.backend)
             self.loop = ControlLoop(self.body)
         self._diagnostics = BodyDiagnostics(self.body, joint_tracking_warn_rad=cfg.joint_tracking_warn_rad)
+        # A watchdog above what it watches: at realtime_factor 0 the control loop never sleeps.
+        self._commanders = CommanderWatch(self.body, timeout_s=cfg.commander_timeout_s, context=self.context,
+                                          priority=min(cfg.thread_priority + 1, 99) if cfg.thread_priority else 0,
+                                          logger=self.get_logger())
         self._loop = threading.Thread(target=self._run_loop, name="body_control_loop", daemon=True)
         self._loop.start()
         servo = self.body.servo
@@ -266,6 +272,9 @@ class BodyNode(Node):
             goal_handle.abort()
             result.success, result.error_code, result.message = False, int(exc.code), str(exc)
             return result
+        # A goal naming its commander is watched until it ends (ros/commander_heartbeat.py); one
+        # naming none (a user's own client, MoveIt) is not: such a client cancels its goal itself.
+        self._commanders.watch(execution, goal_handle.request.commander_id)
         feedback = ExecutePrimitive.Feedback()
         while not execution.status.done:
             if goal_handle.is_cancel_requested or self._winding_down.is_set():
@@ -318,6 +327,8 @@ class BodyNode(Node):
 
     def destroy_node(self):
         self.stop_loop()
+        if self._commanders is not None:
+            self._commanders.close()
         if self.hardware is not None and not (self._loop is not None and self._loop.is_alive()):
             self.hardware.close()      # its node and executor; only once the loop no longer spins them
         super().destroy_node()

@@ -9,8 +9,10 @@ primitive and phase. ``/brain/intent`` (std_msgs/String) is a fire-and-forget sh
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
+import uuid
 from typing import Optional
 
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
@@ -28,9 +30,11 @@ from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.node_params import IntentNodeConfig
 from brainbody.ros.action_client import BlockingActionClient, TaskResult
+from brainbody.ros.commander_heartbeat import HeartbeatPublisher
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
+from brainbody.runtime.realtime import prepare_process_for_control_loop
 from brainbody.world import WorldModel
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -53,12 +57,21 @@ class IntentNode(Node):
         self.create_subscription(ObjectArray, "/world/objects", self._on_world, 10, callback_group=group)
         self.create_subscription(String, "/brain/intent", self._on_intent_text, 10, callback_group=group)
         self._body = BlockingActionClient(self, ExecutePrimitive, "/body/execute_primitive")
+        # This brain's heartbeat, named in every goal it sends: if the process dies or the network
+        # goes, the body notices within its commander_timeout_s and holds. Unique per process, so a
+        # restarted brain is a new commander.
+        self._heartbeat = HeartbeatPublisher(
+            self, f"{self.get_fully_qualified_name()}#{os.getpid()}-{uuid.uuid4().hex[:8]}",
+            period_s=self.config.heartbeat_period_s, priority=self.config.heartbeat_thread_priority)
         self._busy = threading.Lock()
         self._stopping = threading.Event()   # set on shutdown: a running plan cancels itself
         self._server = ActionServer(self, ExecuteIntent, "/brain/execute_intent", execute_callback=self._execute,
                                     goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
         self._self_client = ActionClient(self, ExecuteIntent, "/brain/execute_intent", callback_group=group)
+        # Short GIL hand-over (and a frozen start-up heap): else the brain's busy threads hold the
+        # heartbeat thread off for tens of milliseconds (see ros/commander_heartbeat.py).
+        prepare_process_for_control_loop()
         layers = ["parser"] + (["semantic"] if self.pipeline.semantic else []) + (["llm"] if self.pipeline.llm else [])
         self.get_logger().info(f"brain ready ({' + '.join(layers)}): {self.catalogue.capabilities()}")
 
@@ -120,6 +133,7 @@ class IntentNode(Node):
             result.error_code = int(ErrorCode.BODY_UNAVAILABLE)
             result.message = "no body: /body/execute_primitive is not available"
             return result
+        self._wait_heartbeat_matched()
 
         feedback = ExecuteIntent.Feedback(total=len(plan.primitives))
         last = [0.0, ""]
@@ -154,11 +168,22 @@ class IntentNode(Node):
         (log.info if outcome.success or outcome.canceled else log.error)(result.message)
         return result
 
+    def _wait_heartbeat_matched(self) -> None:
+        """Goals name this brain as their commander only once its heartbeat has a subscriber (the
+        body's end may match a moment later: the body's first-beat grace covers that)."""
+        deadline = time.monotonic() + self.config.body_server_timeout_s
+        while not self._heartbeat.matched and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not self._heartbeat.matched:
+            self.get_logger().warning("nobody listens to /body/commander_heartbeat: goals go without a "
+                                      "commander_id, and the body will not notice if this brain disappears")
+
     def _execute_primitive(self, primitive, on_phase, should_cancel) -> PrimitiveOutcome:
         """One primitive over /body/execute_primitive (the executor's ``execute`` callable)."""
         timeout = (primitive.timeout_s or self.brain_config.default_timeout_s) + self.config.primitive_result_margin_s
         outcome, body_result = self._body.run(
-            ExecutePrimitive.Goal(primitive=primitive_to_msg(primitive)), timeout_s=timeout,
+            ExecutePrimitive.Goal(primitive=primitive_to_msg(primitive), commander_id=self._goal_commander_id()),
+            timeout_s=timeout,
             on_feedback=lambda fb: on_phase(fb.phase, fb.progress), should_cancel=should_cancel)
         if body_result is None:
             return PrimitiveOutcome(False, int(ErrorCode.BODY_UNAVAILABLE if outcome is not TaskResult.CANCELED
@@ -170,10 +195,19 @@ class IntentNode(Node):
                                 tool_position_m=(p.x, p.y, p.z), peak_grip_force_n=body_result.peak_grip_force_n)
 
 
+    def _goal_commander_id(self) -> str:
+        return self._heartbeat.commander_id if self._heartbeat.matched else ""
+
     def wind_down(self) -> bool:
         """On shutdown: cancel a running plan (the body brakes to a hold); True once idle."""
         self._stopping.set()
         return not self._busy.locked()
+
+    def destroy_node(self):
+        heartbeat = getattr(self, "_heartbeat", None)    # absent when a parameter was refused
+        if heartbeat is not None:
+            heartbeat.stop()
+        super().destroy_node()
 
 
 def main(args=None) -> None:

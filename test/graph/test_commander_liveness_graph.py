@@ -1,0 +1,183 @@
+"""A brain killed (SIGKILL) while the arm carries the cup, body and brain as separate processes
+over DDS: the body notices within its commander timeout of wall time, brakes to a hold with the
+cup in hand (judged from /sim/ground_truth), latches nothing, and a newly started brain runs a new
+goal; a client that names no commander is not watched. At the default pacing (as fast as the
+machine goes) and paced to the wall clock."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+from rclpy.action import ActionClient  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from sensor_msgs.msg import JointState  # noqa: E402
+from std_msgs.msg import String  # noqa: E402
+
+from brainbody_interfaces.action import ExecuteIntent, ExecutePrimitive  # noqa: E402
+from brainbody_interfaces.msg import TaskPrimitive  # noqa: E402
+from brainbody.exceptions import ErrorCode  # noqa: E402
+from brainbody.node_params import BodyNodeConfig  # noqa: E402
+from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
+from brainbody.ros.body_node import LATCHED  # noqa: E402
+
+from polling import wait_for  # noqa: E402
+
+pytestmark = pytest.mark.graph
+
+# The issue asks for 100 ms. On a loaded 2-core CI machine three Python processes share the
+# cores, so the assertion allows scheduling delay on top; the measured figure is printed.
+DETECTION_LIMIT_S = 0.3
+_LOG_TIME = re.compile(r"\[(\d+\.\d+)\] \[body_node\]")
+
+
+class Process:
+    """A node process whose output lines are collected as they arrive."""
+
+    def __init__(self, module: str, *args: str):
+        self.proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def line_with(self, text: str, timeout_s: float) -> str:
+        assert wait_for(lambda: any(text in line for line in self.lines), timeout_s), self.text()[-3000:]
+        return next(line for line in self.lines if text in line)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Watcher:
+    """The test's node: the intent and primitive clients, joint states and the ground truth."""
+
+    def __init__(self):
+        self.node = rclpy.create_node("liveness_test")
+        self.executor = MultiThreadedExecutor(num_threads=3)
+        self.executor.add_node(self.node)
+        self.joint_states: list[tuple[float, np.ndarray]] = []
+        self.truth: list[dict] = []
+        self.feedback: list[ExecuteIntent.Feedback] = []
+        self.node.create_subscription(JointState, "/joint_states", self._on_joints, qos_profile_sensor_data)
+        self.node.create_subscription(String, "/sim/ground_truth", lambda m: self.truth.append(json.loads(m.data)),
+                                      LATCHED)
+        self.intent = ActionClient(self.node, ExecuteIntent, "/brain/execute_intent")
+        self.intent_blocking = BlockingActionClient(self.node, ExecuteIntent, "/brain/execute_intent")
+        self.body = BlockingActionClient(self.node, ExecutePrimitive, "/body/execute_primitive")
+        threading.Thread(target=self.executor.spin, daemon=True).start()
+
+    def _on_joints(self, msg: JointState) -> None:
+        self.joint_states.append((time.monotonic(), np.array(msg.position[:7])))
+
+    def q_rad(self) -> np.ndarray:
+        return self.joint_states[-1][1]
+
+    def motion_over(self, seconds: float) -> float:
+        """Largest joint motion (rad) over ``seconds`` of wall time."""
+        before = self.q_rad()
+        time.sleep(seconds)
+        return float(np.max(np.abs(self.q_rad() - before)))
+
+    def fresh_truth(self) -> dict:
+        count = len(self.truth)
+        assert wait_for(lambda: len(self.truth) > count, 10.0), "no /sim/ground_truth"
+        return self.truth[-1]
+
+
+@pytest.fixture
+def watcher():
+    rclpy.init()
+    w = Watcher()
+    try:
+        yield w
+    finally:
+        w.executor.shutdown(timeout_sec=2.0)
+        rclpy.try_shutdown()
+
+
+def kill_brain_while_carrying_the_cup(watcher: Watcher, body: Process, brain: Process, realtime_factor: float):
+    """Run "bring me the cup", SIGKILL the brain while the arm carries the cup across (step 4)
+    and check that the body noticed in time and holds the cup in the air."""
+    assert watcher.intent.wait_for_server(timeout_sec=60.0), brain.text()[-3000:]
+    assert watcher.body.wait_for_server(60.0), body.text()[-3000:]
+    watcher.intent.send_goal_async(ExecuteIntent.Goal(intent="bring me the cup"),
+                                   feedback_callback=lambda fb: watcher.feedback.append(fb.feedback))
+    wall0, sim0 = time.monotonic(), watcher.fresh_truth()["sim_time_s"]
+    assert wait_for(lambda: any(fb.step == 4 and fb.phase == "transit" for fb in watcher.feedback), 120.0), \
+        f"never carried the cup: {[(fb.step, fb.phase) for fb in watcher.feedback][-5:]}\n{body.text()[-2000:]}"
+    q_at_kill = watcher.q_rad()
+    killed_at = time.time()
+    brain.proc.kill()
+    sim_per_wall = (watcher.truth[-1]["sim_time_s"] - sim0) / (time.monotonic() - wall0)
+
+    # Expect: the body abandons the place with COMMANDER_LOST, logged the moment it noticed.
+    line = body.line_with(f"abandoned [{int(ErrorCode.COMMANDER_LOST)}]", 10.0)
+    detection_s = float(_LOG_TIME.search(line).group(1)) - killed_at
+    print(f"realtime_factor {realtime_factor} (sim/wall {sim_per_wall:.2f}): brain SIGKILL noticed after "
+          f"{1e3 * detection_s:.0f} ms of wall time (commander_timeout_s "
+          f"{BodyNodeConfig().commander_timeout_s:g}); {line.strip()}")
+    assert "lost: silent for" in line and "holding" in line
+    assert detection_s < DETECTION_LIMIT_S, f"noticed only after {detection_s:.3f} s"
+
+    # Expect: the arm brakes to a hold close to where the brain died and stays there.
+    assert wait_for(lambda: watcher.motion_over(0.2) < 1e-3, 5.0), "the arm did not come to rest"
+    assert np.max(np.abs(watcher.q_rad() - q_at_kill)) < 0.3
+    assert watcher.motion_over(1.0) < 1e-3
+    # Ground truth: the cup is still up in the hand, neither dropped nor crushed.
+    truth = watcher.fresh_truth()
+    assert not truth["dropped"] and not truth["crushed"], truth
+    assert truth["final_position_m"][2] > 0.15, f"the cup is not in the air: {truth}"
+
+
+def test_a_killed_brain_leaves_the_arm_holding_the_cup_and_a_new_brain_takes_over(watcher):
+    """At the default pacing (realtime_factor 0: as fast as the machine goes)."""
+    body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3")
+    brain = Process("brainbody.ros.intent_node")
+    new_brain = None
+    try:
+        kill_brain_while_carrying_the_cup(watcher, body, brain, BodyNodeConfig().realtime_factor)
+        # A new brain takes over without any reset: home, the cup still in hand.
+        new_brain = Process("brainbody.ros.intent_node")
+        new_brain.line_with("brain ready", 60.0)
+        outcome, result = watcher.intent_blocking.run(ExecuteIntent.Goal(intent="go home"), timeout_s=60.0)
+        assert outcome is TaskResult.SUCCEEDED, (result.message if result else outcome, body.text()[-2000:])
+        truth = watcher.fresh_truth()
+        assert not truth["dropped"] and not truth["crushed"] and truth["final_position_m"][2] > 0.15, truth
+        # A client naming no commander (it publishes no heartbeat) is not watched.
+        wait = TaskPrimitive(id="unwatched", kind=TaskPrimitive.KIND_WAIT, duration_s=0.5)
+        outcome, result = watcher.body.run(ExecutePrimitive.Goal(primitive=wait), timeout_s=30.0)
+        assert outcome is TaskResult.SUCCEEDED, result.message if result else outcome
+    finally:
+        for process in (brain, new_brain, body):
+            if process is not None:
+                process.stop()
+    assert "Traceback" not in body.text(), body.text()[-3000:]
+
+
+def test_paced_to_the_wall_clock_a_killed_brain_is_noticed_as_fast(watcher):
+    """The timeout is wall time whatever the pacing: realtime_factor 1."""
+    body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3", "-p", "realtime_factor:=1.0")
+    brain = Process("brainbody.ros.intent_node")
+    try:
+        kill_brain_while_carrying_the_cup(watcher, body, brain, 1.0)
+    finally:
+        for process in (brain, body):
+            process.stop()
+    assert "Traceback" not in body.text(), body.text()[-3000:]
