@@ -1,4 +1,5 @@
 """Polling helper shared by the graph tests (DDS delivers asynchronously)."""
+import subprocess
 import time
 
 
@@ -10,3 +11,16 @@ def wait_for(predicate, timeout_s: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def stop_processes(procs, timeout_s: float = 10.0) -> None:
+    """SIGTERM every process, then wait for each; one that does not end in ``timeout_s`` is killed."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

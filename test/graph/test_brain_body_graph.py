@@ -23,6 +23,8 @@ from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
+from polling import stop_processes  # noqa: E402
+
 pytestmark = pytest.mark.graph
 
 
@@ -72,13 +74,7 @@ def graph():
     finally:
         g.executor.shutdown(timeout_sec=2.0)
         rclpy.try_shutdown()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         assert all(p.returncode is not None for p in procs)
 
 

@@ -171,6 +171,7 @@ def test_a_killed_brain_leaves_the_arm_holding_the_cup_and_a_new_brain_takes_ove
     assert "Traceback" not in body.text(), body.text()[-3000:]
 
 
+@pytest.mark.soak     # the as-fast-as-possible case above runs in make test; this one adds ~25 s
 def test_paced_to_the_wall_clock_a_killed_brain_is_noticed_as_fast(watcher):
     """The timeout is wall time whatever the pacing: realtime_factor 1."""
     body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3", "-p", "realtime_factor:=1.0")

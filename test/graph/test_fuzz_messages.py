@@ -39,7 +39,7 @@ from brainbody.runtime.sim_session import SimSession  # noqa: E402
 from brainbody.topic_layout import TopicLayout  # noqa: E402
 
 from fuzz_harness import has_code  # noqa: E402
-from polling import wait_for  # noqa: E402
+from polling import stop_processes, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.graph
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -248,13 +248,7 @@ def nodes():
     finally:
         executor.shutdown(timeout_sec=2.0)
         rclpy.try_shutdown()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
 
 
 def test_burst_of_malformed_messages_leaves_both_nodes_answering(nodes):

@@ -50,6 +50,12 @@ class TwoHosts:
         return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", module, *args],
                                 env=self.env(), **kwargs)
 
+    def popen_script(self, host: str, path, *args: str, **kwargs) -> subprocess.Popen:
+        """``python path args`` inside namespace ``host``."""
+        ns = self.a if host == "a" else self.b
+        return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, str(path), *args],
+                                env=self.env(), **kwargs)
+
     def set_link(self, up: bool) -> None:
         """Cut (or restore) the link, as a pulled cable would."""
         _ip("-n", self.a, "link", "set", self.veth_a, "up" if up else "down")
