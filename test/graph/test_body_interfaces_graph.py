@@ -27,7 +27,7 @@ from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import wait_for  # noqa: E402
+from polling import stop_processes, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -115,11 +115,7 @@ def operator():
     finally:
         op.executor.shutdown(timeout_sec=2.0)
         rclpy.try_shutdown()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes([proc])
 
 
 def test_estop_latches_false_does_not_clear_and_reset_needs_the_arm_at_rest(operator):

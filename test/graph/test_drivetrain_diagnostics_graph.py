@@ -24,7 +24,7 @@ from brainbody.body.body_config import BodyConfig  # noqa: E402
 from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import wait_for  # noqa: E402
+from polling import stop_processes, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -75,11 +75,7 @@ def watcher():
     finally:
         w.executor.shutdown(timeout_sec=2.0)
         rclpy.try_shutdown()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes([proc])
 
 
 def test_one_status_per_arm_joint_with_the_figures_and_estimates(watcher):
