@@ -21,37 +21,69 @@ from __future__ import annotations
 import numpy as np
 
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates
+from brainbody.jit import kernel
+
+# One joint's take-up: its half gap and the filter's gains (parameters), and the side
+# variable with its rate and target (state), as the compiled servo reads them.
+BACKLASH_PARAMS = np.dtype([("half_gap", "f8"), ("reversal_torque", "f8"), ("static_torque", "f8"),
+                            ("min_speed", "f8"), ("w2", "f8"), ("two_w", "f8")])
+BACKLASH_STATE = np.dtype([("target", "f8"), ("side", "f8"), ("side_rate", "f8"), ("started", "b1")])
+
+
+@kernel
+def joint_take_up(p, s, torque, velocity, dt):
+    """One control period of one joint (``p``: :data:`BACKLASH_PARAMS`, ``s``: :data:`BACKLASH_STATE`,
+    advanced in place): the offset, its rate and its acceleration."""
+    # The side changes only on evidence: moving, a torque above the reversal threshold; at
+    # rest, a clear static load.
+    threshold = p.reversal_torque if abs(velocity) > p.min_speed else p.static_torque
+    if abs(torque) > threshold:
+        s.target = np.sign(torque)
+    if not s.started:
+        # Start already on the loaded flank (the arm rests on it), not in the middle.
+        s.side = s.target
+        s.started = True
+    accel = p.w2 * (s.target - s.side) - p.two_w * s.side_rate
+    s.side_rate += accel * dt
+    s.side += s.side_rate * dt
+    return p.half_gap * s.side, p.half_gap * s.side_rate, p.half_gap * accel
+
+
+@kernel
+def _take_up(params, state, torque, velocity, dt):
+    n = params.shape[0]
+    offset, rate, accel = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        offset[i], rate[i], accel[i] = joint_take_up(params[i], state[i], torque[i], velocity[i], dt)
+    return offset, rate, accel
 
 
 class BacklashCompensation:
-    """Motor set-point offset (7,) with its first two derivatives."""
+    """Motor set-point offset (7,) with its first two derivatives.
+
+    ``params`` and ``state`` (:data:`BACKLASH_PARAMS`, :data:`BACKLASH_STATE`) are read and
+    advanced by the compiled servo.
+    """
 
     def __init__(self, estimates: DrivetrainEstimates, *, reversal_torque_nm: float, static_torque_nm: float,
                  min_speed_radps: float, takeup_s: float):
-        self._half = 0.5 * estimates.backlash_rad
-        self._threshold = float(reversal_torque_nm)
-        self._static = float(static_torque_nm)
-        self._min_speed = float(min_speed_radps)
+        p = self.params = np.zeros(len(estimates.backlash_rad), BACKLASH_PARAMS)
+        p["half_gap"] = 0.5 * estimates.backlash_rad
+        p["reversal_torque"] = float(reversal_torque_nm)
+        p["static_torque"] = float(static_torque_nm)
+        p["min_speed"] = float(min_speed_radps)
         # Critically damped: settles to ~2% of a full swing in about takeup_s.
-        self._w = 5.8 / max(float(takeup_s), 1e-3)
-        self._w2, self._2w = self._w ** 2, 2.0 * self._w
-        self.side = np.zeros(7)
-        self._side_rate = np.zeros(7)
-        self._target = np.zeros(7)
-        self._started = False
+        w = 5.8 / max(float(takeup_s), 1e-3)
+        p["w2"], p["two_w"] = w ** 2, 2.0 * w
+        self.state = np.zeros(len(p), BACKLASH_STATE)
+
+    @property
+    def side(self) -> np.ndarray:
+        """Which flank each joint is taken up against, -1..1."""
+        return self.state["side"].copy()
 
     def update(self, transmitted_torque_nm: np.ndarray, desired_velocity_radps: np.ndarray, dt_s: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Offset, offset rate and offset acceleration for this tick of ``dt_s`` seconds."""
-        magnitude = np.abs(transmitted_torque_nm)
-        threshold = np.where(np.abs(desired_velocity_radps) > self._min_speed, self._threshold, self._static)
-        self._target = np.where(magnitude > threshold, np.sign(transmitted_torque_nm), self._target)
-        if not self._started:
-            # Start already on the loaded flank (the arm rests on it), not in the middle.
-            self.side = self._target.copy()
-            self._started = True
-        accel = self._w2 * (self._target - self.side) - self._2w * self._side_rate
-        self._side_rate = self._side_rate + accel * dt_s
-        self.side = self.side + self._side_rate * dt_s
-        half = self._half
-        return half * self.side, half * self._side_rate, half * accel
+        return _take_up(self.params, self.state, np.asarray(transmitted_torque_nm, dtype=float),
+                        np.asarray(desired_velocity_radps, dtype=float), float(dt_s))

@@ -7,23 +7,43 @@ body's own stiffness estimates.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates
+from brainbody.jit import kernel
+
+# One joint's compliance curve, as the compiled servo reads it: compliance (1/K) drops at T1
+# and again at T2, a sum of ramps.
+COMPLIANCE_PARAMS = np.dtype([("c1", "f8"), ("drop1", "f8"), ("drop2", "f8"), ("t1", "f8"), ("t2", "f8")])
+
+
+@kernel
+def joint_deflection_rad(p, torque):
+    """One joint's elastic twist, signed like ``torque`` (``p``: its :data:`COMPLIANCE_PARAMS` record)."""
+    t = abs(torque)
+    d = p.c1 * t - p.drop1 * max(t - p.t1, 0.0) - p.drop2 * max(t - p.t2, 0.0)
+    return math.copysign(d, torque)
+
+
+@kernel
+def _deflection(params, torque):
+    return np.array([joint_deflection_rad(params[i], torque[i]) for i in range(params.shape[0])])
 
 
 class ComplianceCompensation:
+    """The body's estimate of each gear's twist under load; ``params`` (:data:`COMPLIANCE_PARAMS`)
+    for the compiled servo."""
+
     def __init__(self, estimates: DrivetrainEstimates):
-        self._k1, self._k2, self._k3 = estimates.stiffness_k_nm_per_rad
-        self._t1, self._t2 = estimates.stiffness_t_nm
-        # Compliance (1/K) drops at T1 and again at T2: a sum of ramps, cheaper than branches.
-        self._c1 = 1.0 / self._k1
-        self._drop1 = 1.0 / self._k1 - 1.0 / self._k2
-        self._drop2 = 1.0 / self._k2 - 1.0 / self._k3
+        k1, k2, k3 = estimates.stiffness_k_nm_per_rad
+        p = self.params = np.zeros(len(k1), COMPLIANCE_PARAMS)
+        p["t1"], p["t2"] = estimates.stiffness_t_nm
+        p["c1"] = 1.0 / k1
+        p["drop1"] = 1.0 / k1 - 1.0 / k2
+        p["drop2"] = 1.0 / k2 - 1.0 / k3
 
     def deflection_rad(self, torque_nm: np.ndarray) -> np.ndarray:
         """Elastic twist (7,), signed like the torque, outside any backlash."""
-        t = np.abs(torque_nm)
-        d = (self._c1 * t - self._drop1 * np.maximum(t - self._t1, 0.0)
-             - self._drop2 * np.maximum(t - self._t2, 0.0))
-        return np.copysign(d, torque_nm)
+        return _deflection(self.params, np.asarray(torque_nm, dtype=float))

@@ -27,41 +27,119 @@ import math
 
 import numpy as np
 
-from brainbody.body.backlash import BacklashCompensation
+from brainbody.body.backlash import BacklashCompensation, joint_take_up
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.compliance import ComplianceCompensation
+from brainbody.body.compliance import ComplianceCompensation, joint_deflection_rad
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estimates
-from brainbody.body.friction_compensation import FrictionCompensation
+from brainbody.body.friction_compensation import FrictionCompensation, joint_motor_side_nm, joint_output_side_nm
 from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import ErrorCode, ExecutionError, InvalidStateError
+from brainbody.jit import kernel
+
+# Per joint: PID gains and limits, the rotor inertia and the feed-forward acceleration bound.
+SERVO_PARAMS = np.dtype([("kp", "f8"), ("kd", "f8"), ("ki", "f8"), ("i_limit", "f8"), ("i_zone", "f8"),
+                         ("i_deadband", "f8"), ("effort_limit", "f8"), ("rotor", "f8"), ("max_accel", "f8")])
+# Per joint, what one tick produced (kept for diagnostics and the hold set-point).
+SERVO_OUTPUT = np.dtype([("command", "f8"), ("motor_setpoint", "f8"), ("motor_error", "f8"),
+                         ("transmitted_torque", "f8"), ("backlash_offset", "f8"), ("twist_offset", "f8"),
+                         ("integral", "f8")])
 
 
-def _finite(*arrays) -> bool:
-    """All values finite: a NaN or inf anywhere makes the sum non-finite (one numpy call per
-    check instead of one per array: this runs every tick)."""
-    if len(arrays) == 1:
-        return math.isfinite(float(np.sum(arrays[0])))
-    return math.isfinite(float(np.concatenate([np.ravel(a) for a in arrays]).sum()))
+@kernel
+def _finite(values) -> bool:
+    for v in values:
+        if not math.isfinite(v):
+            return False
+    return True
+
+
+@kernel
+def _inputs_finite(q_des, qd_des, q, qd, dt) -> bool:
+    return math.isfinite(dt) and _finite(q_des) and _finite(qd_des) and _finite(q) and _finite(qd)
+
+
+@kernel
+def _desired_acceleration(params, qd_des, qd_des_prev, dt):
+    """The desired velocity's rate of change, clipped so a set-point jump (a stop) does not
+    turn into a torque spike; ``qd_des_prev`` becomes ``qd_des``."""
+    qdd = np.empty(qd_des.shape[0])
+    for i in range(qd_des.shape[0]):
+        limit = params[i].max_accel
+        qdd[i] = min(max((qd_des[i] - qd_des_prev[i]) / dt, -limit), limit)
+        qd_des_prev[i] = qd_des[i]
+    return qdd
+
+
+@kernel
+def _servo(q_des, qd_des, qdd_des, q, qd, tau_rigid, dt, integral, pid, inertia_on, friction_on, backlash_on,
+           compliance_on, params, friction, backlash, backlash_state, compliance, out) -> bool:
+    """Steps 2 and 3 of the module docstring for every joint, into ``out`` (:data:`SERVO_OUTPUT`).
+
+    ``tau_rigid``: step 1 without friction (RNEA or gravity). With ``pid`` false only the motor
+    set-point is computed (position mode). False when a torque is not finite: ``integral`` is
+    then left as it was.
+    """
+    finite = True
+    for i in range(q_des.shape[0]):
+        o = out[i]
+        tau_link = tau_rigid[i]
+        if friction_on:
+            tau_link += joint_output_side_nm(friction[i], qd_des[i])
+        q_m, qd_m, qdd_m = q_des[i], qd_des[i], qdd_des[i]
+        if backlash_on:
+            offset, rate, accel = joint_take_up(backlash[i], backlash_state[i], tau_link, qd_des[i], dt)
+            q_m, qd_m, qdd_m = q_m + offset, qd_m + rate, qdd_m + accel
+            o.backlash_offset = offset
+        if compliance_on:
+            twist = joint_deflection_rad(compliance[i], tau_link)
+            q_m += twist
+            o.twist_offset = twist
+        o.transmitted_torque = tau_link
+        o.motor_setpoint = q_m
+        error = q_m - q[i]
+        o.motor_error = error
+        if not pid:
+            o.command = q_m
+            finite = finite and math.isfinite(q_m)
+            continue
+        p = params[i]
+        size = abs(error)
+        gate = 1.0 if (size < p.i_zone and size > p.i_deadband) else 0.0   # inside the zone, outside the deadband
+        o.integral = min(max(integral[i] + (p.ki * dt) * error * gate, -p.i_limit), p.i_limit)
+        tau = p.kp * error + p.kd * (qd_m - qd[i]) + o.integral + tau_link
+        if inertia_on:
+            tau += p.rotor * qdd_m
+        if friction_on:
+            tau += joint_motor_side_nm(friction[i], qd_m)
+        finite = finite and math.isfinite(tau)
+        o.command = min(max(tau, -p.effort_limit), p.effort_limit)
+    if finite and pid:
+        for i in range(q_des.shape[0]):
+            integral[i] = out[i].integral
+    return finite
 
 
 class JointServo:
-    """Torque command (7,) from set-points and measurements; clipped to the URDF effort limits."""
+    """Torque command (7,) from set-points and measurements; clipped to the URDF effort limits.
+
+    The arithmetic per joint runs in one compiled kernel (:func:`_servo`) that calls the
+    compensators' per-joint kernels; the arm's rigid-body dynamics come from pinocchio.
+    """
 
     def __init__(self, config: BodyConfig, model: RobotModel, period_s: float,
                  estimates: DrivetrainEstimates | None = None):
         self.config = config
         self.estimates = estimates if estimates is not None else load_estimates(config.drivetrain_estimates)
-        self._kp = np.asarray(config.joint_stiffness_nm_per_rad, dtype=float)
-        self._kd = np.asarray(config.joint_damping_nms_per_rad, dtype=float)
-        self._ki = np.asarray(config.joint_integral_gain_nm_per_rad_s, dtype=float)
-        self._i_limit = np.asarray(config.joint_integral_limit_nm, dtype=float)
-        self._i_zone = config.joint_integral_zone_rad
-        self._i_deadband = config.joint_integral_deadband_rad
         self.period_s = float(period_s)   # nominal; each tick may pass the measured one
         self._model = model
-        self._limit = model.effort_limit_nm
-        self._amax = config.max_feedforward_accel_radps2
         c = config
+        p = self.params = np.zeros(7, SERVO_PARAMS)
+        p["kp"], p["kd"] = c.joint_stiffness_nm_per_rad, c.joint_damping_nms_per_rad
+        p["ki"], p["i_limit"] = c.joint_integral_gain_nm_per_rad_s, c.joint_integral_limit_nm
+        p["i_zone"], p["i_deadband"] = c.joint_integral_zone_rad, c.joint_integral_deadband_rad
+        p["effort_limit"] = model.effort_limit_nm
+        p["rotor"] = self.estimates.reflected_inertia_kgm2
+        p["max_accel"] = c.max_feedforward_accel_radps2
         self.gravity, self.inertia = c.gravity_feedforward, c.inertia_feedforward
         self.position_mode = c.command_mode == "position"
         self.friction_on, self.backlash_on, self.compliance_on = (
@@ -72,17 +150,31 @@ class JointServo:
                                              static_torque_nm=c.backlash_static_torque_nm,
                                              min_speed_radps=c.backlash_min_speed_radps,
                                              takeup_s=c.backlash_takeup_s)
-        self._rotor = self.estimates.reflected_inertia_kgm2
         self._integral = np.zeros(7)
         self._qd_des_prev: np.ndarray | None = None
-        self._qdd_des = np.zeros(7)
         self._zero = np.zeros(7)
-        # Last tick's figures, for diagnostics.
-        self.motor_setpoint_rad = np.zeros(7)
-        self.motor_error_rad = np.zeros(7)
-        self.transmitted_torque_nm = np.zeros(7)
-        self.backlash_offset_rad = np.zeros(7)
-        self.twist_offset_rad = np.zeros(7)
+        self._out = np.zeros(7, SERVO_OUTPUT)
+
+    # Last tick's figures, for diagnostics (copies: the kernel rewrites them every tick).
+    @property
+    def motor_setpoint_rad(self) -> np.ndarray:
+        return self._out["motor_setpoint"].copy()
+
+    @property
+    def motor_error_rad(self) -> np.ndarray:
+        return self._out["motor_error"].copy()
+
+    @property
+    def transmitted_torque_nm(self) -> np.ndarray:
+        return self._out["transmitted_torque"].copy()
+
+    @property
+    def backlash_offset_rad(self) -> np.ndarray:
+        return self._out["backlash_offset"].copy()
+
+    @property
+    def twist_offset_rad(self) -> np.ndarray:
+        return self._out["twist_offset"].copy()
 
     @property
     def compensation_state(self) -> dict[str, bool]:
@@ -100,7 +192,8 @@ class JointServo:
     def link_estimate_rad(self, q_motor_rad: np.ndarray) -> np.ndarray:
         """Where the links are, estimated from the motor encoders and the last offsets; a
         hold set-point taken from this keeps the motors where they are."""
-        return q_motor_rad - self.backlash_offset_rad - self.twist_offset_rad
+        out = self._out
+        return q_motor_rad - out["backlash_offset"] - out["twist_offset"]
 
     def reset_integral(self) -> None:
         self._integral[:] = 0.0
@@ -112,82 +205,47 @@ class JointServo:
 
         Raises:
             InvalidStateError: a measured value is not finite; ExecutionError (INTERNAL): a
-                set-point is not finite or the result would not be. The servo's state (integral,
-                compensators) is left as it was: a NaN must not poison the ticks after it.
+                set-point is not finite or the result would not be. The servo's integral is left
+                as it was: a NaN must not poison the ticks after it.
         """
-        dt = self.period_s if dt_s is None else dt_s
-        self._check_inputs(q_des_rad, qd_des_radps, q_rad, qd_radps, dt)
-        q_m, qd_m, qdd_m, tau_link = self._motor_targets(q_des_rad, qd_des_radps, q_rad, dt)
-        error = q_m - q_rad
-        self.motor_error_rad = error
-        size = np.abs(error)
-        # Integrate only inside the zone and outside the deadband (booleans as 0/1 factors).
-        gate = (size < self._i_zone) & (size > self._i_deadband)
-        integral = np.minimum(np.maximum(self._integral + (self._ki * dt) * error * gate, -self._i_limit), self._i_limit)
-        tau = self._kp * error + self._kd * (qd_m - qd_radps) + integral + tau_link
-        if self.inertia:
-            tau += self._rotor * qdd_m
-        if self.friction_on:
-            tau += self.friction.motor_side_nm(qd_m)
-        # np.minimum/maximum pass NaN through, so the clamp alone is no guard.
-        if not _finite(tau):
-            raise ExecutionError(f"servo computed a non-finite torque {tau} from finite inputs", code=ErrorCode.INTERNAL)
-        self._integral = integral
-        return np.minimum(np.maximum(tau, -self._limit), self._limit)   # np.clip is slower on 7 values
+        return self._run(q_des_rad, qd_des_radps, q_rad, qd_radps, dt_s, pid=True)
 
     def motor_setpoint(self, q_des_rad: np.ndarray, qd_des_radps: np.ndarray, q_rad: np.ndarray,
                        dt_s: float | None = None) -> np.ndarray:
         """Position mode: the motor-side set-point (7,) for a vendor position loop, in output
         units (rad): link set-point + backlash offset + twist under the estimated load."""
-        dt = self.period_s if dt_s is None else dt_s
-        self._check_inputs(q_des_rad, qd_des_radps, q_rad, q_rad, dt)
-        q_m, _, _, _ = self._motor_targets(q_des_rad, qd_des_radps, q_rad, dt)
-        if not _finite(q_m):
-            raise ExecutionError(f"servo computed a non-finite set-point {q_m} from finite inputs",
+        return self._run(q_des_rad, qd_des_radps, q_rad, q_rad, dt_s, pid=False)
+
+    def _run(self, q_des_rad, qd_des_radps, q_rad, qd_radps, dt_s, *, pid: bool) -> np.ndarray:
+        dt = self.period_s if dt_s is None else float(dt_s)
+        q_des, qd_des, q, qd = (np.asarray(a, dtype=float) for a in (q_des_rad, qd_des_radps, q_rad, qd_radps))
+        self._check_inputs(q_des, qd_des, q, qd, dt)
+        if self._qd_des_prev is None:
+            self._qd_des_prev = qd_des.copy()
+        qdd = _desired_acceleration(self.params, qd_des, self._qd_des_prev, dt)
+        if self.inertia:
+            tau_rigid = self._model.inverse_dynamics_nm(q, qd_des, qdd)
+            if not self.gravity:
+                tau_rigid = tau_rigid - self._model.gravity_nm(q)
+        elif self.gravity:
+            tau_rigid = self._model.gravity_nm(q)
+        else:
+            tau_rigid = self._zero
+        out = self._out
+        if not _servo(q_des, qd_des, qdd, q, qd, tau_rigid, dt, self._integral, pid, self.inertia, self.friction_on,
+                      self.backlash_on, self.compliance_on, self.params, self.friction.params, self.backlash.params,
+                      self.backlash.state, self.compliance.params, out):
+            what = "torque" if pid else "set-point"
+            raise ExecutionError(f"servo computed a non-finite {what} {out['command']} from finite inputs",
                                  code=ErrorCode.INTERNAL)
-        self.motor_error_rad = q_m - q_rad
-        return q_m
+        return out["command"].copy()
 
     @staticmethod
     def _check_inputs(q_des_rad, qd_des_radps, q_rad, qd_radps, dt) -> None:
         """Refuse non-finite inputs before any compensator integrates them."""
-        if _finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt):
+        if _inputs_finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt):
             return
-        if not _finite(q_rad, qd_radps):
+        if not (_finite(q_rad) and _finite(qd_radps)):
             raise InvalidStateError(f"non-finite joint state (q {q_rad}, qd {qd_radps}): no torque computed")
         raise ExecutionError(f"non-finite set-point (q {q_des_rad}, qd {qd_des_radps}) or period {dt}",
                              code=ErrorCode.INTERNAL)
-
-    def _motor_targets(self, q_des_rad, qd_des_radps, q_rad, dt):
-        """Steps 1 and 2: the torque the gear transmits and the motor set-point with its rate
-        and acceleration."""
-        # Desired acceleration by differencing the (smooth) desired velocity; clipped so a
-        # set-point jump (a stop) does not turn into a torque spike.
-        if self._qd_des_prev is None:
-            self._qd_des_prev = qd_des_radps
-        qdd = np.minimum(np.maximum((qd_des_radps - self._qd_des_prev) / dt, -self._amax), self._amax)
-        self._qd_des_prev = qd_des_radps.copy()
-
-        if self.inertia:
-            tau_link = self._model.inverse_dynamics_nm(q_rad, qd_des_radps, qdd)
-            if not self.gravity:
-                tau_link -= self._model.gravity_nm(q_rad)
-        elif self.gravity:
-            tau_link = self._model.gravity_nm(q_rad)
-        else:
-            tau_link = self._zero.copy()
-        if self.friction_on:
-            tau_link += self.friction.output_side_nm(qd_des_radps)
-        self.transmitted_torque_nm = tau_link
-
-        q_m, qd_m, qdd_m = q_des_rad, qd_des_radps, qdd
-        if self.backlash_on:
-            offset, rate, accel = self.backlash.update(tau_link, qd_des_radps, dt)
-            q_m, qd_m, qdd_m = q_m + offset, qd_m + rate, qdd_m + accel
-            self.backlash_offset_rad = offset
-        if self.compliance_on:
-            twist = self.compliance.deflection_rad(tau_link)
-            q_m = q_m + twist
-            self.twist_offset_rad = twist
-        self.motor_setpoint_rad = q_m
-        return q_m, qd_m, qdd_m, tau_link

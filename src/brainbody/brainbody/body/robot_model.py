@@ -43,8 +43,8 @@ class RobotModel:
         v0 = int(self._arm_v[0])
         contiguous = np.array_equal(self._arm_v, np.arange(v0, v0 + 7))
         self._arm_rows = slice(v0, v0 + 7) if contiguous else self._arm_v
-        self._arm_block = (self._arm_rows,) * 2 if contiguous else np.ix_(self._arm_v, self._arm_v)
-        self._lower = np.tril_indices(7, -1)
+        # Where the arm's 7 velocities start in the full model (compiled consumers need one block).
+        self.arm_dof_offset = v0 if contiguous else None
 
     def _full(self, q_rad: np.ndarray) -> np.ndarray:
         self._q[self._arm_q] = q_rad
@@ -81,17 +81,17 @@ class RobotModel:
         velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
         return data.oMf[self._tcp].translation.copy(), velocity.linear.copy()
 
-    def momentum_terms(self, q_rad: np.ndarray, qd_radps: np.ndarray,
-                       data: pin.Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mass matrix (7, 7), C(q, qd)^T qd (7,) and gravity torques (7,) of the arm, in ``data``:
-        the terms of a generalised-momentum observer (p = M qd, dp/dt = tau + C^T qd - g + tau_ext)."""
+    def dynamics_terms(self, q_rad: np.ndarray, qd_radps: np.ndarray,
+                       data: pin.Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The terms of a generalised-momentum observer (p = M qd, dp/dt = tau + C^T qd - g + tau_ext)
+        for the full model, computed in ``data``: mass matrix (upper triangle valid), Coriolis
+        matrix and gravity torques, as views into ``data`` (valid until its next use), and
+        :attr:`arm_dof_offset`, where the arm's block starts in them."""
         q, v = self._full_pair(q_rad, qd_radps)
-        mass = pin.crba(self.model, data, q)[self._arm_block]     # a copy (fancy index) or a view
-        mass = mass.copy() if mass.base is not None else mass
-        mass[self._lower] = mass.T[self._lower]         # crba guarantees the upper triangle only
-        coriolis_t_qd = pin.computeCoriolisMatrix(self.model, data, q, v).T @ v
-        gravity = pin.computeGeneralizedGravity(self.model, data, q)
-        return mass, coriolis_t_qd[self._arm_rows], gravity[self._arm_rows].copy()
+        pin.crba(self.model, data, q)
+        pin.computeCoriolisMatrix(self.model, data, q, v)
+        pin.computeGeneralizedGravity(self.model, data, q)
+        return data.M, data.C, data.g, self.arm_dof_offset
 
     def _full_pair(self, q_rad: np.ndarray, qd_radps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Full configuration and velocity vectors (fingers at the model's fixed opening, at rest),

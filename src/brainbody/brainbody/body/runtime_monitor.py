@@ -42,9 +42,27 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.hardware import GripForceSource, HardwareState
 from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import ErrorCode
+from brainbody.jit import kernel
 
 _TOOL_REST_SPEED_MPS = 0.001      # a tool slower than this is not "moving out" of the box
 _SATURATED_FRACTION = 1.0 - 1e-6  # a command this close to the actuator limit is saturated
+
+
+# Per joint: the limits (``lo``/``hi``: the margin band's inner edges) and the monitor's state.
+_JOINT_LIMITS = np.dtype([("lo", "f8"), ("hi", "f8"), ("max_speed", "f8"), ("saturated_nm", "f8"),
+                          ("collision_nm", "f8")])
+_JOINT_STATE = np.dtype([("saturated_s", "f8"), ("collision_s", "f8"), ("collision", "f8"), ("expected", "f8"),
+                         ("residual", "f8"), ("lag", "f8")])
+# The limits that are not per joint, and the monitor's scalar state.
+_ARM_LIMITS = np.dtype([("deceleration", "f8"), ("rest_speed", "f8"), ("max_tool_speed", "f8"),
+                        ("saturation_max_s", "f8"), ("observer_gain", "f8"), ("collision_confirm_s", "f8"),
+                        ("lag_limit", "f8"), ("grip_margin", "f8"), ("grip_confirm_s", "f8"),
+                        ("finger_friction", "f8"), ("pad_sensors", "b1"), ("effort_mode", "b1")])
+_ARM_STATE = np.dtype([("primed", "b1"), ("grip_over_s", "f8")])
+# The figures of one update, in this order (``margins`` names the first seven).
+_MARGINS = ("joint_limit_margin_rad", "joint_speed_fraction", "workspace_margin_m", "tool_speed_mps",
+            "torque_saturated_s", "collision_fraction", "grip_force_margin_n")
+_LEAD_S, _GRIP_FORCE_N = 7, 8
 
 
 class MonitorCheck(str, enum.Enum):
@@ -91,7 +109,8 @@ class RuntimeMonitor:
         model: URDF limits, tool kinematics and arm dynamics.
         effort_mode: the arm command is joint torques (else position set-points).
 
-    Attributes:
+    The arithmetic runs in one compiled kernel (:func:`_check`); pinocchio supplies the tool
+    motion and the arm's dynamics. Attributes:
         margins: the latest value of each check against its limit (for ``/diagnostics``);
             a positive margin is inside the safe set.
     """
@@ -100,45 +119,77 @@ class RuntimeMonitor:
         self.model = model
         self._data = model.new_data()
         self.effort_mode = bool(effort_mode)
+        if model.arm_dof_offset is None:
+            raise ValueError("runtime monitor: the arm's joints must be one block of the model's velocities")
         self.lower_rad = model.lower_rad
         self.upper_rad = model.upper_rad
         self.margin_rad = config.monitor_joint_limit_margin_rad
-        self._lo_rad = self.lower_rad + self.margin_rad      # the margin band's inner edges
-        self._hi_rad = self.upper_rad - self.margin_rad
         self.max_speed_radps = model.velocity_limit_radps * (1.0 + config.monitor_joint_speed_tolerance)
         self.effort_limit_nm = model.effort_limit_nm
-        self._saturated_nm = _SATURATED_FRACTION * self.effort_limit_nm
-        self.deceleration_radps2 = config.stop_deceleration_radps2
-        self.rest_speed_radps = config.reset_max_joint_speed_radps
         self.box_lo_m = np.asarray(config.workspace_min_m, dtype=float)
         self.box_hi_m = np.asarray(config.workspace_max_m, dtype=float)
         self.max_tool_speed_mps = config.monitor_max_tool_speed_mps
         self.saturation_max_s = config.monitor_torque_saturation_max_s
         self.collision_nm = np.asarray(config.monitor_collision_threshold_nm, dtype=float)
-        self.observer_gain = config.monitor_observer_gain_per_s
-        self.collision_confirm_s = config.monitor_collision_confirm_s
-        self._collision_s = np.zeros(7)
         self.lag_limit_rad = config.monitor_position_lag_limit_rad
         self.grip_margin_n = config.monitor_grip_force_margin_n
-        self.grip_confirm_s = config.monitor_grip_force_confirm_s
-        self._grip_over_s = 0.0
-        self.pad_sensors = GripForceSource(config.grip_force_source) is GripForceSource.PAD_SENSORS
-        self.finger_friction_n = config.finger_friction_estimate_n
-        self._applied: Optional[np.ndarray] = None      # the arm command acting on the plant now
-        self._saturated_s = np.zeros(7)
-        self._expected: Optional[np.ndarray] = None     # observer: model-predicted momentum
-        self.residual_nm = np.zeros(7)                   # external torque estimate (effort mode)
-        self.lag_rad = np.zeros(7)                       # arm behind its set-point (position mode)
-        self.grip_force_n = 0.0
+        j = self._joint_limits = np.zeros(7, _JOINT_LIMITS)
+        j["lo"], j["hi"] = self.lower_rad + self.margin_rad, self.upper_rad - self.margin_rad
+        j["max_speed"] = self.max_speed_radps
+        j["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm
+        j["collision_nm"] = self.collision_nm
+        a = self._arm_limits = np.zeros(1, _ARM_LIMITS)
+        a["deceleration"] = config.stop_deceleration_radps2
+        a["rest_speed"] = config.reset_max_joint_speed_radps
+        a["max_tool_speed"] = self.max_tool_speed_mps
+        a["saturation_max_s"] = self.saturation_max_s
+        a["observer_gain"] = config.monitor_observer_gain_per_s
+        a["collision_confirm_s"] = config.monitor_collision_confirm_s
+        a["lag_limit"] = self.lag_limit_rad
+        a["grip_margin"] = self.grip_margin_n
+        a["grip_confirm_s"] = config.monitor_grip_force_confirm_s
+        a["finger_friction"] = config.finger_friction_estimate_n
+        a["pad_sensors"] = GripForceSource(config.grip_force_source) is GripForceSource.PAD_SENSORS
+        a["effort_mode"] = self.effort_mode
+        self._joints = np.zeros(7, _JOINT_STATE)
+        self._arm = np.zeros(1, _ARM_STATE)
+        self._figures = np.zeros(len(_MARGINS) + 2)
+        self._applied = np.zeros(7)        # the arm command acting on the plant now
+        self._has_applied = False
+        self._none, self._none2 = np.zeros(0), np.zeros((0, 0))
         self.grip_limit_n = float("inf")
         self.tool_position_m = np.zeros(3)
-        self.tool_speed_mps = 0.0
-        self.margins: dict[str, float] = {}
+        self.tool_velocity_mps = np.zeros(3)
         self.updates = 0
+
+    @property
+    def margins(self) -> dict[str, float]:
+        if not self.updates:
+            return {}
+        return dict(zip(_MARGINS, self._figures.tolist()))
+
+    @property
+    def tool_speed_mps(self) -> float:
+        return float(self._figures[3])
+
+    @property
+    def grip_force_n(self) -> float:
+        return float(self._figures[_GRIP_FORCE_N])
+
+    @property
+    def residual_nm(self) -> np.ndarray:
+        """External joint torque estimate (effort mode)."""
+        return self._joints["residual"].copy()
+
+    @property
+    def lag_rad(self) -> np.ndarray:
+        """The arm behind its set-point (position mode)."""
+        return self._joints["lag"].copy()
 
     def wrote(self, arm: np.ndarray) -> None:
         """The arm command just written (it acts until the next write)."""
-        self._applied = arm
+        self._applied[:] = arm
+        self._has_applied = True
 
     def update(self, state: HardwareState, arm: Optional[np.ndarray], dt_s: float, *,
                grip_limit_n: float) -> Optional[MonitorTrip]:
@@ -155,127 +206,195 @@ class RuntimeMonitor:
         """
         self.updates += 1
         q, qd = state.q_rad, state.qd_radps
-        speed = np.abs(qd)
-        speed_fraction = float((speed / self.max_speed_radps).max())
-        # Stopping: the fallback brakes every joint so that all reach rest together in
-        # max|qd| / deceleration, each covering half its speed times that; plus one period
-        # before the brake acts.
-        lead_s = 0.5 * float(speed.max()) / self.deceleration_radps2 + dt_s
-        q_stop = q + qd * lead_s
-        joint_margin = np.minimum(self._hi_rad - q_stop, q_stop - self._lo_rad)
-        joint_margin_rad = float(joint_margin.min())
-
         tool, tool_v = self.model.tool_motion(q, qd, self._data)
-        self.tool_position_m, self.tool_speed_mps = tool, math.sqrt(float(tool_v @ tool_v))
-        tool_stop = tool + tool_v * lead_s
-        above, below = tool_stop - self.box_hi_m, self.box_lo_m - tool_stop
-        box_margin_m = -float(np.maximum(above, below).max())
-
-        if arm is not None and self.effort_mode:
-            saturated = np.abs(arm) >= self._saturated_nm
-            self._saturated_s = (self._saturated_s + dt_s) * saturated
-        self._observe(state, dt_s)
-        collision = (np.abs(self.residual_nm) / self.collision_nm if self.effort_mode
-                     else np.abs(self.lag_rad) / self.lag_limit_rad)
-        # Confirmed over a few ticks: gear impacts in free motion give single-tick spikes, a
-        # contact pushes for longer.
-        self._collision_s = (self._collision_s + dt_s) * (collision > 1.0)
-
+        self.tool_position_m, self.tool_velocity_mps = tool, tool_v
+        if self.effort_mode:
+            mass, coriolis, gravity, v0 = self.model.dynamics_terms(q, qd, self._data)
+        else:
+            mass, coriolis, gravity, v0 = self._none2, self._none2, self._none, 0
         self.grip_limit_n = float(grip_limit_n)
-        self.grip_force_n = self._grip_force_n(state)
-        grip_margin = self.grip_limit_n + self.grip_margin_n - self.grip_force_n
-        self._grip_over_s = self._grip_over_s + dt_s if grip_margin < 0.0 else 0.0
+        effort = state.finger_effort_n
+        check, joint = _check(
+            q, qd, float(dt_s), self._none if arm is None else arm, self._applied, self._has_applied, tool, tool_v,
+            self.box_lo_m, self.box_hi_m, mass, coriolis, gravity, v0, state.pad_force_n,
+            self._none if effort is None else np.asarray(effort, dtype=float), self.grip_limit_n,
+            self._joint_limits, self._arm_limits, self._joints, self._arm, self._figures)
+        if check < 0:
+            return None
+        return MonitorTrip(_CHECK_ORDER[check], self._trip_message(_CHECK_ORDER[check], joint, q, qd), state.time_s)
 
-        saturated_s, collision_s = float(self._saturated_s.max()), float(self._collision_s.max())
-        self.margins = {
-            "joint_limit_margin_rad": joint_margin_rad,
-            "joint_speed_fraction": speed_fraction,
-            "workspace_margin_m": box_margin_m,
-            "tool_speed_mps": self.tool_speed_mps,
-            "torque_saturated_s": saturated_s,
-            "collision_fraction": float(collision.max()),
-            "grip_force_margin_n": grip_margin,
-        }
-        t = state.time_s
-        if collision_s >= self.collision_confirm_s:
-            j = int(np.argmax(np.where(self._collision_s >= self.collision_confirm_s, collision, 0.0)))
-            what = (f"external torque estimate {self.residual_nm[j]:+.1f} N m on joint {j + 1} (threshold "
+    def _trip_message(self, check: MonitorCheck, j: int, q: np.ndarray, qd: np.ndarray) -> str:
+        f = self._figures
+        if check is MonitorCheck.COLLISION:
+            what = (f"external torque estimate {self._joints['residual'][j]:+.1f} N m on joint {j + 1} (threshold "
                     f"{self.collision_nm[j]:g} N m)" if self.effort_mode else
-                    f"joint {j + 1} lags its set-point by {self.lag_rad[j]:+.3f} rad (limit {self.lag_limit_rad:g} rad)")
-            return MonitorTrip(MonitorCheck.COLLISION, f"collision: {what}", t)
-        # Inside a margin band (or outside the box) trips only while moving further out; the
-        # direction is looked at only then (most ticks are far from every limit).
-        rest = self.rest_speed_radps
-        joint_out = (-1.0 if joint_margin_rad >= 0.0 else
-                     np.maximum((q_stop - self._hi_rad) * (qd > rest), (self._lo_rad - q_stop) * (qd < -rest)))
-        if np.max(joint_out) > 0.0:
-            j = int(np.argmax(joint_out))
-            return MonitorTrip(MonitorCheck.JOINT_LIMIT, (
-                f"joint limit: joint {j + 1} at {q[j]:.3f} rad, {qd[j]:+.2f} rad/s would stop at {q_stop[j]:.3f} rad, "
-                f"within {self.margin_rad:g} rad of its limits [{self.lower_rad[j]:.3f}, {self.upper_rad[j]:.3f}] rad"), t)
-        box_out = (-1.0 if box_margin_m >= 0.0 else
-                   np.maximum(above * (tool_v > _TOOL_REST_SPEED_MPS), below * (tool_v < -_TOOL_REST_SPEED_MPS)))
-        if np.max(box_out) > 0.0:
-            return MonitorTrip(MonitorCheck.WORKSPACE, (
-                f"workspace: tool at {np.round(tool, 3).tolist()} m moving {np.round(tool_v, 3).tolist()} m/s would "
-                f"stop at {np.round(tool_stop, 3).tolist()} m, outside the box {self.box_lo_m.tolist()}.."
-                f"{self.box_hi_m.tolist()} m"), t)
-        if speed_fraction > 1.0:
-            j = int(np.argmax(speed / self.max_speed_radps))
-            return MonitorTrip(MonitorCheck.JOINT_SPEED, (
-                f"joint speed: joint {j + 1} at {qd[j]:+.2f} rad/s, limit {self.max_speed_radps[j]:.2f} rad/s"), t)
-        if self.tool_speed_mps > self.max_tool_speed_mps:
-            return MonitorTrip(MonitorCheck.TOOL_SPEED, (
-                f"tool speed: {self.tool_speed_mps:.2f} m/s, limit {self.max_tool_speed_mps:g} m/s"), t)
-        if saturated_s > self.saturation_max_s:
-            j = int(np.argmax(self._saturated_s))
-            return MonitorTrip(MonitorCheck.TORQUE_SATURATION, (
-                f"torque saturation: joint {j + 1} commanded at its {self.effort_limit_nm[j]:g} N m limit for "
-                f"{self._saturated_s[j]:.3f} s (bound {self.saturation_max_s:g} s)"), t)
-        if grip_margin < 0.0 and self._grip_over_s >= self.grip_confirm_s:
-            return MonitorTrip(MonitorCheck.GRIP_FORCE, (
-                f"grip force: {self.grip_force_n:.2f} N measured, the object's limit is {self.grip_limit_n:.2f} N "
-                f"(+{self.grip_margin_n:g} N margin)"), t)
-        return None
+                    f"joint {j + 1} lags its set-point by {self._joints['lag'][j]:+.3f} rad "
+                    f"(limit {self.lag_limit_rad:g} rad)")
+            return f"collision: {what}"
+        if check is MonitorCheck.JOINT_LIMIT:
+            q_stop = q[j] + qd[j] * f[_LEAD_S]
+            return (f"joint limit: joint {j + 1} at {q[j]:.3f} rad, {qd[j]:+.2f} rad/s would stop at {q_stop:.3f} "
+                    f"rad, within {self.margin_rad:g} rad of its limits [{self.lower_rad[j]:.3f}, "
+                    f"{self.upper_rad[j]:.3f}] rad")
+        if check is MonitorCheck.WORKSPACE:
+            tool, tool_v = self.tool_position_m, self.tool_velocity_mps
+            tool_stop = tool + tool_v * f[_LEAD_S]
+            return (f"workspace: tool at {np.round(tool, 3).tolist()} m moving {np.round(tool_v, 3).tolist()} m/s "
+                    f"would stop at {np.round(tool_stop, 3).tolist()} m, outside the box {self.box_lo_m.tolist()}.."
+                    f"{self.box_hi_m.tolist()} m")
+        if check is MonitorCheck.JOINT_SPEED:
+            return f"joint speed: joint {j + 1} at {qd[j]:+.2f} rad/s, limit {self.max_speed_radps[j]:.2f} rad/s"
+        if check is MonitorCheck.TOOL_SPEED:
+            return f"tool speed: {f[3]:.2f} m/s, limit {self.max_tool_speed_mps:g} m/s"
+        if check is MonitorCheck.TORQUE_SATURATION:
+            return (f"torque saturation: joint {j + 1} commanded at its {self.effort_limit_nm[j]:g} N m limit for "
+                    f"{self._joints['saturated_s'][j]:.3f} s (bound {self.saturation_max_s:g} s)")
+        return (f"grip force: {self.grip_force_n:.2f} N measured, the object's limit is {self.grip_limit_n:.2f} N "
+                f"(+{self.grip_margin_n:g} N margin)")
 
     def unsafe_reason(self) -> Optional[str]:
         """Why the last checked state is not safe to resume from (a reset is refused then), or
         None: no external force above the collision threshold and the grip within the object's
         limit. (A joint in its margin or a tool outside the box does not block a reset: only a
         motion further out trips, so the arm can be driven back in.)"""
-        if not self.margins:
+        if not self.updates:
             return None
-        if self.margins["collision_fraction"] > 1.0:
+        if self._figures[5] > 1.0:
             return ("the collision estimate is still above its threshold (the arm is pushed or blocked: "
                     "clear the obstacle)")
-        if self.margins["grip_force_margin_n"] < 0.0:
+        if self._figures[6] < 0.0:
             return f"the grip force {self.grip_force_n:.2f} N is above the object's limit"
         return None
 
-    # -- the estimates -------------------------------------------------------------------------
-    def _observe(self, state: HardwareState, dt_s: float) -> None:
-        """Generalised-momentum observer (effort mode), or the lag behind the set-point (position).
 
-        r = K (p - p0 - integral of (tau + C^T qd - g + r) dt), p = M(q) qd: r follows the external
-        joint torque with time constant 1/K, needs no acceleration, and starts at zero.
-        """
-        q, qd = state.q_rad, state.qd_radps
-        if not self.effort_mode:
-            if self._applied is not None:
-                self.lag_rad = self._applied - q
-            return
-        mass, coriolis_t_qd, gravity = self.model.momentum_terms(q, qd, self._data)
-        momentum = mass @ qd
-        if self._expected is None or self._applied is None:
-            self._expected, self.residual_nm = momentum, np.zeros(7)
-            return
-        # The momentum the model expects: p0 plus the integral of what the model knows acts.
-        self._expected = self._expected + (self._applied + coriolis_t_qd - gravity + self.residual_nm) * dt_s
-        self.residual_nm = self.observer_gain * (momentum - self._expected)
+_CHECK_ORDER = tuple(MonitorCheck)
 
-    def _grip_force_n(self, state: HardwareState) -> float:
-        """The larger pad's squeeze from the raw sensors: the pad sensors, else the finger drives'
-        closing effort less the datasheet friction (never the grip loop's own estimate)."""
-        if self.pad_sensors or state.finger_effort_n is None:
-            return float(state.pad_force_n.max())
-        return float(np.max(-np.asarray(state.finger_effort_n))) - self.finger_friction_n
+
+@kernel
+def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, mass, coriolis, gravity, v0,
+           pad_force, finger_effort, grip_limit, joints, arm_limits, state, arm_state, figures):
+    """Every check of one update, in :class:`MonitorCheck` order; the figures into ``figures``.
+
+    Returns the index of the first failed check (-1: none) and the joint it concerns.
+    """
+    n = q.shape[0]
+    a, s0 = arm_limits[0], arm_state[0]
+    # Stopping: the fallback brakes every joint so that all reach rest together in
+    # max|qd| / deceleration, each covering half its speed times that; plus one period before
+    # the brake acts.
+    top_speed, speed_fraction, speed_joint = 0.0, 0.0, 0
+    for i in range(n):
+        top_speed = max(top_speed, abs(qd[i]))
+        fraction = abs(qd[i]) / joints[i].max_speed
+        if fraction > speed_fraction:
+            speed_fraction, speed_joint = fraction, i
+    lead = 0.5 * top_speed / a.deceleration + dt
+    joint_margin = np.inf
+    for i in range(n):
+        q_stop = q[i] + qd[i] * lead
+        joint_margin = min(joint_margin, joints[i].hi - q_stop, q_stop - joints[i].lo)
+    box_margin, tool_speed2 = np.inf, 0.0
+    for k in range(3):
+        stop = tool[k] + tool_v[k] * lead
+        box_margin = min(box_margin, box_hi[k] - stop, stop - box_lo[k])
+        tool_speed2 += tool_v[k] * tool_v[k]
+    tool_speed = np.sqrt(tool_speed2)
+
+    if arm.shape[0] == n and a.effort_mode:
+        for i in range(n):
+            state[i].saturated_s = state[i].saturated_s + dt if abs(arm[i]) >= joints[i].saturated_nm else 0.0
+    _observe(q, qd, dt, applied, has_applied, mass, coriolis, gravity, v0, a, s0, state)
+    # Confirmed over a few ticks: gear impacts in free motion give single-tick spikes, a
+    # contact pushes for longer.
+    collision_max, collision_s_max, saturated_max = 0.0, 0.0, 0.0
+    for i in range(n):
+        st = state[i]
+        st.collision = abs(st.residual) / joints[i].collision_nm if a.effort_mode else abs(st.lag) / a.lag_limit
+        st.collision_s = st.collision_s + dt if st.collision > 1.0 else 0.0
+        collision_max = max(collision_max, st.collision)
+        collision_s_max = max(collision_s_max, st.collision_s)
+        saturated_max = max(saturated_max, st.saturated_s)
+
+    # The larger pad's squeeze from the raw sensors: the pad sensors, else the finger drives'
+    # closing effort less the datasheet friction (never the grip loop's own estimate).
+    if a.pad_sensors or finger_effort.shape[0] == 0:
+        grip_force = max(pad_force[0], pad_force[1])
+    else:
+        grip_force = max(-finger_effort[0], -finger_effort[1]) - a.finger_friction
+    grip_margin = grip_limit + a.grip_margin - grip_force
+    s0.grip_over_s = s0.grip_over_s + dt if grip_margin < 0.0 else 0.0
+
+    figures[0], figures[1], figures[2], figures[3] = joint_margin, speed_fraction, box_margin, tool_speed
+    figures[4], figures[5], figures[6] = saturated_max, collision_max, grip_margin
+    figures[7], figures[8] = lead, grip_force
+
+    if collision_s_max >= a.collision_confirm_s:
+        worst, j = -1.0, 0
+        for i in range(n):
+            if state[i].collision_s >= a.collision_confirm_s and state[i].collision > worst:
+                worst, j = state[i].collision, i
+        return 0, j
+    # Inside a margin band (or outside the box) trips only while moving further out: an arm at
+    # rest in the margin (or a tool outside the box) may be reset and driven back in.
+    if joint_margin < 0.0:
+        worst, j = 0.0, 0
+        for i in range(n):
+            q_stop = q[i] + qd[i] * lead
+            out = max(q_stop - joints[i].hi if qd[i] > a.rest_speed else 0.0,
+                      joints[i].lo - q_stop if qd[i] < -a.rest_speed else 0.0)
+            if out > worst:
+                worst, j = out, i
+        if worst > 0.0:
+            return 1, j
+    if box_margin < 0.0:
+        for k in range(3):
+            stop = tool[k] + tool_v[k] * lead
+            if ((stop > box_hi[k] and tool_v[k] > _TOOL_REST_SPEED_MPS)
+                    or (stop < box_lo[k] and tool_v[k] < -_TOOL_REST_SPEED_MPS)):
+                return 2, 0
+    if speed_fraction > 1.0:
+        return 3, speed_joint
+    if tool_speed > a.max_tool_speed:
+        return 4, 0
+    if saturated_max > a.saturation_max_s:
+        worst, j = -1.0, 0
+        for i in range(n):
+            if state[i].saturated_s > worst:
+                worst, j = state[i].saturated_s, i
+        return 5, j
+    if grip_margin < 0.0 and s0.grip_over_s >= a.grip_confirm_s:
+        return 6, 0
+    return -1, 0
+
+
+@kernel
+def _observe(q, qd, dt, applied, has_applied, mass, coriolis, gravity, v0, a, s0, state):
+    """Generalised-momentum observer (effort mode), or the lag behind the set-point (position).
+
+    r = K (p - p0 - integral of (tau + C^T qd - g + r) dt), p = M(q) qd: r follows the external
+    joint torque with time constant 1/K, needs no acceleration, and starts at zero.
+    ``mass`` (upper triangle valid), ``coriolis`` and ``gravity`` are the full model's, the arm
+    at offset ``v0``.
+    """
+    n = q.shape[0]
+    if not a.effort_mode:
+        if has_applied:
+            for i in range(n):
+                state[i].lag = applied[i] - q[i]
+        return
+    prime = not (s0.primed and has_applied)
+    for i in range(n):
+        momentum = 0.0
+        coriolis_t_qd = 0.0
+        for j in range(n):
+            r, c = (v0 + i, v0 + j) if i <= j else (v0 + j, v0 + i)
+            momentum += mass[r, c] * qd[j]
+            coriolis_t_qd += coriolis[v0 + j, v0 + i] * qd[j]
+        st = state[i]
+        if prime:
+            st.expected, st.residual = momentum, 0.0
+        else:
+            # The momentum the model expects: p0 plus the integral of what the model knows acts.
+            st.expected += (applied[i] + coriolis_t_qd - gravity[v0 + i] + st.residual) * dt
+            st.residual = a.observer_gain * (momentum - st.expected)
+    s0.primed = True

@@ -1,0 +1,47 @@
+"""Compiled per-tick kernels: :func:`kernel` marks a function of scalars, records and small
+arrays that runs every control or physics period.
+
+On 7-element arrays a numpy call costs about a microsecond whatever it computes, so a tick
+written as vectorised numpy spends most of its time calling into numpy (about 600 us per tick
+of the coffee task on the 2-core CI machine). A kernel is a plain loop over the joints
+compiled by numba; it costs about one call. Kernels call each other (the servo calls the
+backlash, friction and compliance kernels per joint), so each concept keeps its own module.
+
+Kernels compile on their first call and are cached on disk, so later processes load them in
+well under a second. numba checks a cached kernel only against its own file, not against the
+kernels it calls in other files; the cache therefore lives in a directory named after a hash
+of the whole package's source, and any edit starts a fresh one. Kernels take no Python
+objects, only floats, bools, numpy arrays and structured-array records; they keep NaN
+semantics (no fast-math), so the finiteness guards behave as in numpy.
+``BRAINBODY_JIT=0`` runs them as plain Python (slow: for debugging and coverage only).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable, TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+JIT_ENABLED = os.environ.get("BRAINBODY_JIT", "1") != "0"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _cache_dir() -> Path:
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
+    return _PACKAGE / "__pycache__" / f"kernels-{digest.hexdigest()[:16]}"
+
+
+if JIT_ENABLED:
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(_cache_dir()))
+    import numba
+
+    def kernel(function: F) -> F:
+        return numba.njit(cache=True, nogil=True)(function)
+else:
+    def kernel(function: F) -> F:
+        return function
