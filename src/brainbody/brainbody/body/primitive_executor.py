@@ -7,6 +7,8 @@ refused before anything moves.
 """
 from __future__ import annotations
 
+import threading
+
 from typing import TYPE_CHECKING, Iterator, Optional
 
 import numpy as np
@@ -49,6 +51,7 @@ class PrimitiveExecution:
         self.start_time_s = body.time_s
         self.phase = "start"
         self.progress = 0.0
+        self._ended = threading.Event()
         self.status = Status.RUNNING
         self.error: Optional[ExecutionError] = None
         self.timeout_s = checked.timeout_s
@@ -59,6 +62,21 @@ class PrimitiveExecution:
         body.motion_speed_scale = 1.0
 
     # -- lifecycle -------------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    @status.setter
+    def status(self, value: Status) -> None:
+        self._status = value
+        if value.done:
+            self._ended.set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until the primitive ends (from another thread than the loop's); False when
+        ``timeout_s`` (wall clock) passed first. Waiters wake at once, not at their next poll."""
+        return self._ended.wait(timeout_s)
+
     def step(self) -> Status:
         if self.status.done:
             return self.status

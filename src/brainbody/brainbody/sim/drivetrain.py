@@ -34,6 +34,7 @@ import numpy as np
 import yaml
 
 from brainbody.exceptions import BrainBodyError
+from brainbody.jit import kernel
 
 RIGID = "rigid"
 _ARCMIN = math.pi / (180.0 * 60.0)
@@ -200,6 +201,62 @@ def insert_gear_stages(xml: str, joint_names: Sequence[str],
     return ET.tostring(root, encoding="unicode")
 
 
+
+# One geared joint of the plant: dead zone, stiffness breakpoints (as twists beyond the dead
+# zone), structural damping and the Stribeck drop of its motor friction.
+_GEAR = np.dtype([("half_gap", "f8"), ("k1", "f8"), ("k2", "f8"), ("k3", "f8"), ("th1", "f8"), ("th2", "f8"),
+                  ("damping", "f8"), ("stribeck_drop", "f8"), ("stribeck_velocity", "f8")])
+
+
+@kernel
+def _joint_twist_torque(g, twist):
+    """Elastic torque across one gear stage for a twist (dead zone, then K1/K2/K3: stiffness
+    rises at each breakpoint, a sum of ramps)."""
+    d = max(abs(twist) - g.half_gap, 0.0)
+    torque = g.k1 * d + (g.k2 - g.k1) * max(d - g.th1, 0.0) + (g.k3 - g.k2) * max(d - g.th2, 0.0)
+    return math.copysign(torque, twist)
+
+
+@kernel
+def _twist_torques(gears, twist):
+    return np.array([_joint_twist_torque(gears[i], twist[i]) for i in range(gears.shape[0])])
+
+
+@kernel
+def _apply(gears, gear_qpos, gear_dof, motor_dof, qpos, qvel, qfrc_applied, gear_torque):
+    """Gear-stage torques (and their reaction on the motor side through the hinge pair) and
+    the Stribeck drop into ``qfrc_applied``; the transmitted torques into ``gear_torque``."""
+    for i in range(gears.shape[0]):
+        g = gears[i]
+        twist = qpos[gear_qpos[i]]
+        torque = _joint_twist_torque(g, twist)
+        if abs(twist) > g.half_gap:
+            torque += g.damping * qvel[gear_dof[i]]
+        gear_torque[i] = torque
+        qfrc_applied[gear_dof[i]] = -torque
+        # Stribeck: frictionloss holds the static level; moving, friction falls towards Coulomb.
+        v = qvel[motor_dof[i]]
+        qfrc_applied[motor_dof[i]] = g.stribeck_drop * (1.0 - math.exp(-(v / g.stribeck_velocity) ** 2)) * np.sign(v)
+
+
+@kernel
+def _link_angles(qpos, motor_qpos, gear_qpos):
+    """Motor angle plus gear twist per joint (a rigid joint, ``gear_qpos`` -1, has no twist)."""
+    out = np.empty(motor_qpos.shape[0])
+    for i in range(motor_qpos.shape[0]):
+        out[i] = qpos[motor_qpos[i]] + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0)
+    return out
+
+
+@kernel
+def _quantise(value, quantum):
+    """Round to whole counts; a zero quantum (no drivetrain) leaves the value as it is."""
+    out = np.empty(value.shape[0])
+    for i in range(value.shape[0]):
+        out[i] = math.floor(value[i] / quantum[i] + 0.5) * quantum[i] if quantum[i] > 0.0 else value[i]
+    return out
+
+
 class Drivetrain:
     """Run-time part of the plant: gear-stage torque, Stribeck friction, encoders.
 
@@ -219,6 +276,11 @@ class Drivetrain:
         self._gear_dof = np.array([model.jnt_dofadr[model.joint(f"{joint_names[i]}_gear").id] for i in idx],
                                   dtype=int)
         self._geared_motor_dof = self._motor_dof[self._idx] if len(idx) else np.zeros(0, dtype=int)
+        self._kernel_index = (self._gear_qpos.copy(), self._gear_dof.copy(), self._geared_motor_dof.copy())
+        # Per arm joint: its motor hinge and its gear hinge (-1: rigid) in qpos, for the link angle.
+        self._link_index = (self._motor_qpos.astype(np.int64),
+                            np.array([-1] * len(joint_names), dtype=np.int64))
+        self._link_index[1][self._idx] = self._gear_qpos
         # Motor and gear hinges alternate in qpos/qvel: evenly spaced indices become strided
         # slices (views), much cheaper than fancy indexing every physics step.
         self._motor_qpos, self._motor_dof, self._gear_qpos, self._gear_dof, self._geared_motor_dof = (
@@ -232,9 +294,12 @@ class Drivetrain:
         self._t = (t1, t2)
         self._th1 = t1 / k1                    # twist where K2 takes over
         self._th2 = self._th1 + (t2 - t1) / k2  # twist where K3 takes over
-        self._c = 2.0 * arr("structural_damping_ratio") * np.sqrt(k1 * arr("armature_kgm2"))
-        self._stribeck_drop = arr("static_nm") - arr("coulomb_nm")
-        self._vs = np.maximum(arr("stribeck_velocity_radps"), 1e-6)
+        g = self._gears = np.zeros(len(idx), _GEAR)
+        g["half_gap"], g["k1"], g["k2"], g["k3"] = self._half_gap, k1, k2, k3
+        g["th1"], g["th2"] = self._th1, self._th2
+        g["damping"] = 2.0 * arr("structural_damping_ratio") * np.sqrt(k1 * arr("armature_kgm2"))
+        g["stribeck_drop"] = arr("static_nm") - arr("coulomb_nm")
+        g["stribeck_velocity"] = np.maximum(arr("stribeck_velocity_radps"), 1e-6)
         all_dt = list(drivetrains)
         # Output-side quantum of each encoder; rigid joints get an ideal (unquantised) encoder.
         self._motor_quantum = np.array([0.0 if dt is None else 2 * math.pi / (dt.motor_encoder_counts_per_rev * dt.ratio)
@@ -250,11 +315,7 @@ class Drivetrain:
 
     def twist_torque(self, twist_rad: np.ndarray) -> np.ndarray:
         """Elastic torque across the gear stage for a twist (dead zone, then K1/K2/K3)."""
-        d = np.maximum(np.abs(twist_rad) - self._half_gap, 0.0)
-        k1, k2, k3 = self._k
-        # Stiffness rises at each breakpoint: a sum of ramps.
-        torque = k1 * d + (k2 - k1) * np.maximum(d - self._th1, 0.0) + (k3 - k2) * np.maximum(d - self._th2, 0.0)
-        return np.copysign(torque, twist_rad)
+        return _twist_torques(self._gears, np.asarray(twist_rad, dtype=float))
 
     def twist_for_torque(self, torque_nm: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`twist_torque` (the static twist that carries a torque)."""
@@ -272,15 +333,9 @@ class Drivetrain:
     def apply(self, data: mujoco.MjData) -> None:
         if not len(self._idx):
             return
-        twist = data.qpos[self._gear_qpos]
-        rate = data.qvel[self._gear_dof]
-        torque = self.twist_torque(twist) + (np.abs(twist) > self._half_gap) * self._c * rate
-        self.gear_torque_nm = torque
-        data.qfrc_applied[self._gear_dof] = -torque
-        # Stribeck: frictionloss holds the static level; moving, friction falls towards Coulomb.
-        v = data.qvel[self._geared_motor_dof]
-        data.qfrc_applied[self._geared_motor_dof] = (self._stribeck_drop * (1.0 - np.exp(-(v / self._vs) ** 2))
-                                                     * np.sign(v))
+        gear_qpos, gear_dof, motor_dof = self._kernel_index
+        _apply(self._gears, gear_qpos, gear_dof, motor_dof, data.qpos, data.qvel, data.qfrc_applied,
+               self.gear_torque_nm)
 
     # -- what the sensors report ---------------------------------------------------------
     def motor_angle_rad(self, data: mujoco.MjData) -> np.ndarray:
@@ -288,10 +343,7 @@ class Drivetrain:
 
     def link_angle_rad(self, data: mujoco.MjData) -> np.ndarray:
         """True output angle (ground truth)."""
-        q = data.qpos[self._motor_qpos].copy()
-        if len(self._idx):
-            q[self._idx] += data.qpos[self._gear_qpos]
-        return q
+        return _link_angles(data.qpos, *self._link_index)
 
     def motor_encoder_rad(self, data: mujoco.MjData) -> np.ndarray:
         return _quantise(data.qpos[self._motor_qpos], self._motor_quantum)
@@ -299,7 +351,7 @@ class Drivetrain:
     def link_encoder_rad(self, data: mujoco.MjData) -> Optional[np.ndarray]:
         if not self.has_link_encoder:
             return None
-        return _quantise(self.link_angle_rad(data), self._link_quantum)
+        return _quantise(_link_angles(data.qpos, *self._link_index), self._link_quantum)
 
     def motor_velocity_radps(self, data: mujoco.MjData) -> np.ndarray:
         return data.qvel[self._motor_dof]
@@ -311,11 +363,3 @@ def _strided(index: np.ndarray):
         if step > 0 and np.all(np.diff(index) == step):
             return slice(int(index[0]), int(index[-1]) + 1, step)
     return index
-
-
-def _quantise(value: np.ndarray, quantum: np.ndarray) -> np.ndarray:
-    """Round to whole counts; a zero quantum (no drivetrain) leaves the value as it is."""
-    if quantum.all():
-        return np.floor(value / quantum + 0.5) * quantum
-    safe = np.where(quantum > 0, quantum, 1.0)
-    return np.where(quantum > 0, np.floor(value / safe + 0.5) * safe, value)

@@ -11,6 +11,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
+from brainbody.jit import kernel
 from brainbody.sim.scene import SceneConfig, tilt_rad
 
 # The cup counts as dropped after this long touching nothing at all (a released cup
@@ -44,18 +45,48 @@ class CupVerdict:
                 f"(crush {self.crush_force_n:.1f} N), dropped {self.dropped}")
 
 
+_LEFT, _RIGHT = 1, 2     # which jaw a body belongs to (0: neither)
+
+
+@kernel
+def _cup_contacts(geoms, efc_address, efc_force, geom_body, cup_geom, jaw_of_body):
+    """Whether anything touches the cup, and the normal force each jaw presses on it.
+
+    With elliptic friction cones a contact's first constraint row is its normal force (what
+    ``mj_contactForce`` reports first); a contact without constraint rows carries none.
+    """
+    touching, left, right = False, 0.0, 0.0
+    for c in range(geoms.shape[0]):
+        g1, g2 = geoms[c, 0], geoms[c, 1]
+        if g1 != cup_geom and g2 != cup_geom:
+            continue
+        touching = True
+        jaw = jaw_of_body[geom_body[g2 if g1 == cup_geom else g1]]
+        if jaw == 0 or efc_address[c] < 0:
+            continue
+        force = abs(efc_force[efc_address[c]])
+        if jaw == _LEFT:
+            left += force
+        else:
+            right += force
+    return touching, left, right
+
+
 class CupJudge:
     """Ground-truth observer of the cup; call :meth:`update` after every physics step."""
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, config: SceneConfig):
+        if model.opt.cone != mujoco.mjtCone.mjCONE_ELLIPTIC:
+            raise ValueError("the cup judge reads contact normal forces of elliptic friction cones")
         self._model, self._data, self._config = model, data, config
         self._cup_geom = model.geom("cup_wall").id
         self._cup_body = model.body("cup").id
-        self._finger_bodies = {model.body(n).id for n in
-                               ("panda_leftfinger", "panda_rightfinger", "panda_leftpad", "panda_rightpad")}
-        self._left = {model.body("panda_leftfinger").id, model.body("panda_leftpad").id}
+        self._jaw_of_body = np.zeros(model.nbody, dtype=np.int64)
+        for name, jaw in (("panda_leftfinger", _LEFT), ("panda_leftpad", _LEFT),
+                          ("panda_rightfinger", _RIGHT), ("panda_rightpad", _RIGHT)):
+            self._jaw_of_body[model.body(name).id] = jaw
+        self._geom_body = np.asarray(model.geom_bodyid, dtype=np.int64)
         self._tray_geom = model.geom("tray_plate").id
-        self._force = np.zeros(6)
         self.peak_squeeze_n = 0.0
         self.dropped = False
         self.tipped = False
@@ -63,26 +94,15 @@ class CupJudge:
         self._cos_tipped = float(np.cos(_TIPPED_RAD))
 
     def update(self) -> None:
-        model, data = self._model, self._data
+        data = self._data
         ncon = data.ncon
         touching = False
         if ncon:
-            # Vectorised over the contact list: only cup contacts reach Python.
-            geoms = data.contact.geom[:ncon]
-            involved = np.flatnonzero((geoms[:, 0] == self._cup_geom) | (geoms[:, 1] == self._cup_geom))
-            touching = involved.size > 0
-            left = right = 0.0
-            for i in involved:
-                g1, g2 = geoms[i]
-                other = model.geom_bodyid[g2 if g1 == self._cup_geom else g1]
-                if other in self._finger_bodies:
-                    mujoco.mj_contactForce(model, data, int(i), self._force)
-                    if other in self._left:
-                        left += abs(self._force[0])
-                    else:
-                        right += abs(self._force[0])
-            # The squeeze is what both jaws press with; take the larger side so a
-            # one-sided shove also counts.
+            contacts = data.contact
+            touching, left, right = _cup_contacts(contacts.geom[:ncon], contacts.efc_address[:ncon], data.efc_force,
+                                                  self._geom_body, self._cup_geom, self._jaw_of_body)
+            # The squeeze is what both jaws press with; take the larger side so a one-sided
+            # shove also counts.
             if left > self.peak_squeeze_n or right > self.peak_squeeze_n:
                 self.peak_squeeze_n = max(left, right)
         if touching:
