@@ -29,32 +29,61 @@ def bare_physics_step_s(seed: int, steps: int = 20000) -> float:
     return (time.perf_counter() - t0) / steps
 
 
+# Upper edges (us) of the control-tick histogram in the results.
+HISTOGRAM_EDGES_US = (20, 40, 60, 80, 100, 150, 200, 300, 500, 1000, 2000)
+
+
+def histogram(costs_s: np.ndarray) -> dict:
+    counts, below = {}, 0
+    for edge in HISTOGRAM_EDGES_US:
+        upto = int(np.count_nonzero(costs_s <= edge * 1e-6))
+        counts[f"<={edge}"] = upto - below
+        below = upto
+    counts[f">{HISTOGRAM_EDGES_US[-1]}"] = int(costs_s.size) - below
+    return counts
+
+
 def coffee_core(seed: int) -> dict:
+    """The task through the core loop. The control tick (read, executor, servo, grip loop,
+    monitor, write: everything but the simulator's step) is timed inside the running task."""
     session = SimSession(seed=seed)
     plan = Planner(load_catalogue(), session.body.world).plan("make coffee")
     step_times: list[float] = []
+    control_costs: list[float] = []
     body = session.body
+    session.loop.every(0.0, lambda: control_costs.append(body.control_cost_s))   # the previous tick's
     t_wall0 = time.perf_counter()
     session.run_plan(plan, step_times_s=step_times)
     wall = time.perf_counter() - t_wall0
     verdict = session.sim.verdict()
+    # The first entry is no tick; the first tick of a process loads the compiled kernels.
+    control = np.asarray(control_costs[2:])
     return {"seed": seed, "success": verdict.success, "sim_time_s": body.time_s, "wall_time_s": wall,
             "real_time_factor": body.time_s / wall, "median_step_us": float(np.median(step_times) * 1e6),
             "p99_step_us": float(np.percentile(step_times, 99) * 1e6),
+            "tick_median_us": float(np.median(control) * 1e6), "tick_p99_us": float(np.percentile(control, 99) * 1e6),
+            "tick_max_us": float(control.max() * 1e6), "tick_histogram_us": histogram(control),
             "peak_squeeze_n": verdict.peak_squeeze_n}
 
 
-def coffee_ros(seed: int) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "brainbody.cli", "demo", "make coffee", "--seed", str(seed)],
+def coffee_ros(seed: int, *, separate: bool = False) -> dict:
+    command = [sys.executable, "-m", "brainbody.cli", "demo", "make coffee", "--seed", str(seed)]
+    proc = subprocess.run(command + (["--separate"] if separate else []),
                           capture_output=True, text=True, timeout=900, env=os.environ.copy())
     match = re.search(r"sim time ([\d.]+) s \| wall time ([\d.]+) s \| real-time factor ([\d.]+)x", proc.stdout)
+    sim, wall = (float(match.group(1)), float(match.group(2))) if match else (None, None)
     return {"seed": seed, "success": proc.returncode == 0 and "SUCCESS" in proc.stdout,
-            "sim_time_s": float(match.group(1)) if match else None,
-            "wall_time_s": float(match.group(2)) if match else None,
-            "real_time_factor": float(match.group(3)) if match else None}
+            "sim_time_s": sim, "wall_time_s": wall, "real_time_factor": sim / wall if match else None}
 
 
 TITLE = "the coffee task headless, 1 kHz lock-step control + MuJoCo physics"
+TARGETS = {"core_rtf_median": 15.0, "ros_rtf_median": 12.0, "separate_rtf_median": 12.0,
+           "tick_median_us": 40.0, "tick_p99_us": 150.0, "ros_sim_time_ratio_to_core": 1.10}
+
+
+def _median(values) -> float:
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else 0.0
 
 
 def run() -> dict:
@@ -62,42 +91,80 @@ def run() -> dict:
     baseline = bare_physics_step_s(0)
     core = [coffee_core(s) for s in seeds]
     ros = [coffee_ros(s) for s in seeds]
-    median_step = float(np.median([r["median_step_us"] for r in core]))
+    separate = [coffee_ros(s, separate=True) for s in seeds]
+    median_step = _median(r["median_step_us"] for r in core)
+    core_sim = {r["seed"]: r["sim_time_s"] for r in core}
     result = {
         "seeds": list(seeds),
         "baseline_bare_physics_step_us": baseline * 1e6,
-        "core": core, "ros_in_process": ros,
-        "core_rtf_median": float(np.median([r["real_time_factor"] for r in core])),
-        "ros_rtf_median": float(np.median([r["real_time_factor"] or 0.0 for r in ros])),
+        "core": core, "ros_in_process": ros, "ros_separate": separate,
+        "core_rtf_median": _median(r["real_time_factor"] for r in core),
+        "ros_rtf_median": _median(r["real_time_factor"] for r in ros),
+        "separate_rtf_median": _median(r["real_time_factor"] for r in separate),
         "median_control_step_us": median_step,
         "control_step_over_bare_physics": median_step / (baseline * 1e6),
-        "all_succeeded": all(r["success"] for r in core + ros),
+        "tick_median_us": _median(r["tick_median_us"] for r in core),
+        "tick_p99_us": _median(r["tick_p99_us"] for r in core),
+        "tick_max_us": max(r["tick_max_us"] for r in core),
+        "tick_over_bare_physics": _median(r["tick_median_us"] for r in core) / (baseline * 1e6),
+        "ros_sim_time_ratio_to_core": _median(r["sim_time_s"] / core_sim[r["seed"]] for r in ros + separate
+                                              if r["sim_time_s"] is not None),
+        "all_succeeded": all(r["success"] for r in core + ros + separate),
     }
-    # The ROS figure is reported against the same target but is a known gap (RESULTS.md).
-    result["targets_met"] = result["all_succeeded"] and result["core_rtf_median"] >= 10.0
-    print(f"bare physics step {result['baseline_bare_physics_step_us']:.1f} us (baseline); control step "
-          f"median {median_step:.1f} us = {result['control_step_over_bare_physics']:.2f}x baseline")
-    print(f"real-time factor, core loop: {result['core_rtf_median']:.1f}x (target >= 10x); "
-          f"through ROS nodes: {result['ros_rtf_median']:.1f}x; success {result['all_succeeded']}")
+    met = {key: (result[key] <= limit if key.startswith(("tick", "ros_sim")) else result[key] >= limit)
+           for key, limit in TARGETS.items()}
+    result["targets"] = {key: {"target": TARGETS[key], "value": result[key], "met": ok} for key, ok in met.items()}
+    result["targets_met"] = result["all_succeeded"] and all(met.values())
+    print(f"bare physics step {result['baseline_bare_physics_step_us']:.1f} us (baseline); control tick median "
+          f"{result['tick_median_us']:.1f} us = {result['tick_over_bare_physics']:.2f}x baseline, p99 "
+          f"{result['tick_p99_us']:.1f} us, max {result['tick_max_us']:.0f} us; whole step median {median_step:.1f} us")
+    print(f"real-time factor, core loop: {result['core_rtf_median']:.2f}x; through ROS in one process "
+          f"{result['ros_rtf_median']:.2f}x, separate processes {result['separate_rtf_median']:.2f}x; task sim time "
+          f"through ROS / core {result['ros_sim_time_ratio_to_core']:.3f}; success {result['all_succeeded']}")
     return result
 
 
 def markdown(r: dict) -> str:
-    return f"""| measure | value | target |
-|---|---|---|
-| baseline: bare MuJoCo step of the scene (no controller) | {r['baseline_bare_physics_step_us']:.1f} µs | — |
-| median control step (read, executor, servo, grip loop, write, physics step) | {r['median_control_step_us']:.1f} µs ({r['control_step_over_bare_physics']:.2f}× baseline) | — |
-| real-time factor, core loop (no ROS), median of 3 seeds | {r['core_rtf_median']:.1f}× | ≥ 10× |
-| real-time factor through the ROS nodes in one process (`brainbody demo`) | {r['ros_rtf_median']:.1f}× | ≥ 10× |
-| ground-truth success on every run | {r['all_succeeded']} | True |
+    t = r.get("targets", {})
 
-{'The core loop meets the ≥ 10× target.' if r['core_rtf_median'] >= 10 else '**The ≥ 10× target is not met** (it was, at 11.3×, before issue 3).'}
-What the loop carries now (issue 3): every arm joint is two hinges with a gear stage whose
-twist torque, Stribeck friction and encoder quantisation the plant computes each step (bare
-physics {r['baseline_bare_physics_step_us']:.0f} µs against 19 µs for rigid joints), and the servo adds inertia and friction
-feed-forward, backlash and compliance compensation, the grip loop slip detection (together
-~40 µs per step against ~20 µs plain; `cost` below). Through the ROS nodes, action feedback
-and world traffic also compete with the 1 kHz loop for the GIL. Next steps: run the control
-loop in its own process, and move the plant's per-step Python (drivetrain, ground-truth judge)
-into a MuJoCo plugin.
+    def mark(key: str) -> str:
+        return "met" if t.get(key, {}).get("met") else "**not met**"
+
+    hist = r["core"][0].get("tick_histogram_us", {}) if r.get("core") else {}
+    hist_row = " | ".join(f"{k} µs" for k in hist)
+    hist_counts = " | ".join(str(v) for v in hist.values())
+    return f"""| measure | value | target | |
+|---|---|---|---|
+| baseline: bare MuJoCo step of the scene (no controller) | {r['baseline_bare_physics_step_us']:.1f} µs | — | |
+| control tick inside the running task (read, executor, servo, grip loop, monitor, write; no physics), median of the 3 seeds' medians | {r['tick_median_us']:.1f} µs ({r['tick_over_bare_physics']:.2f}× baseline) | ≤ 40 µs | {mark('tick_median_us')} |
+| control tick p99 / max | {r['tick_p99_us']:.1f} µs / {r['tick_max_us']:.0f} µs | p99 ≤ 150 µs | {mark('tick_p99_us')} |
+| whole step (control tick + plant + physics + ground-truth judge), median | {r['median_control_step_us']:.1f} µs ({r['control_step_over_bare_physics']:.2f}× baseline) | — | |
+| real-time factor, core loop (no ROS), median of 3 seeds | {r['core_rtf_median']:.2f}× | ≥ 15× | {mark('core_rtf_median')} |
+| real-time factor through the ROS nodes in one process (`brainbody demo`) | {r['ros_rtf_median']:.2f}× | ≥ 12× | {mark('ros_rtf_median')} |
+| real-time factor, brain and body as separate processes (`--separate`) | {r['separate_rtf_median']:.2f}× | ≥ 12× | {mark('separate_rtf_median')} |
+| task sim time through ROS / core loop (same seed), median | {r['ros_sim_time_ratio_to_core']:.3f} | ≤ 1.10 | {mark('ros_sim_time_ratio_to_core')} |
+| ground-truth success on every run | {r['all_succeeded']} | True | |
+
+Control tick histogram, seed {r['core'][0]['seed'] if r.get('core') else '-'} ({sum(hist.values())} ticks):
+
+| {hist_row} |
+|{'---|' * len(hist)}
+| {hist_counts} |
+
+The physics step alone sets the ceiling: at {r['baseline_bare_physics_step_us']:.0f} µs per bare step on
+this machine the task cannot run faster than {1e3 / r['baseline_bare_physics_step_us']:.1f}× real time
+even with a free controller. The issue's targets were set on a machine where the same step took
+33 µs; the ratios to the baseline (the tick at {r['tick_over_bare_physics']:.2f}× a physics step) are
+what carries over between machines.
+
+What changed in issue 10 (each step measured on this machine by timing every component inside
+one coffee task, seed 1; the machine's speed drifts by ±15 % between runs, so read the
+ratios): the per-joint arithmetic of the servo, its compensators (backlash, friction,
+compliance) and the runtime monitor runs as compiled kernels (numba, `brainbody/jit.py`):
+monitor 175 → 60 µs per tick, servo 74 → 39 µs; the plant's gear stage, its encoders, the
+ground-truth cup judge and the state finiteness check likewise (judge 54 → 27 µs, read 52 →
+39 µs, plant drivetrain about 45 → 10 µs). Through ROS the body's action server now wakes on
+the primitive's end instead of polling at 20 Hz, and the demo takes its sim-time origin from a
+fresh ground-truth sample: the earlier figures (62 s of sim time through ROS against 45 s in
+the core, and real-time factors of 4×) measured from a stale sample, seconds old.
 """

@@ -28,7 +28,9 @@ _MIN_SLEEP_S = 0.002
 
 class Ticked(Protocol):
     """What the loop drives: a controller that runs one period per :meth:`tick` on the
-    hardware clock :attr:`time_s` (a :class:`BodyController`, or a rig's servo alone)."""
+    hardware clock :attr:`time_s` (a :class:`BodyController`, or a rig's servo alone). One that
+    has a ``control_cost_s`` attribute reports there what its last tick cost without the
+    hardware's own step (physics in simulation); otherwise the whole tick counts."""
 
     @property
     def time_s(self) -> float: ...
@@ -44,19 +46,23 @@ class _Job:
 
 
 class LoopTiming:
-    """Every control period (hardware clock) and tick cost (wall clock) since the loop started."""
+    """Every control period (hardware clock), tick cost and control cost (wall clock) since the
+    loop started. The control cost is the tick without the hardware's step: read, decide,
+    check and write, what a real drive's cycle leaves the body to do."""
 
     def __init__(self):
         self.period = TimingHistogram()
         self.tick_cost = TimingHistogram()
+        self.control_cost = TimingHistogram()
 
     @property
     def count(self) -> int:
         return self.period.count
 
-    def add(self, period_s: float, tick_cost_s: float) -> None:
+    def add(self, period_s: float, tick_cost_s: float, control_cost_s: Optional[float] = None) -> None:
         self.period.add(period_s)
         self.tick_cost.add(tick_cost_s)
+        self.control_cost.add(tick_cost_s if control_cost_s is None else control_cost_s)
 
     def median_tick_cost_s(self) -> float:
         return self.tick_cost.percentile_s(0.5)
@@ -110,7 +116,7 @@ class ControlLoop:
             self.tick_costs_s.append(cost)
         time_s = body.time_s
         if self._last_time_s is not None and time_s > self._last_time_s:   # a tick without a new sample is no period
-            self.timing.add(time_s - self._last_time_s, cost)
+            self.timing.add(time_s - self._last_time_s, cost, getattr(body, "control_cost_s", None))
         self._last_time_s = time_s
         if self.realtime_factor > 0.0:
             self._pace(time_s)

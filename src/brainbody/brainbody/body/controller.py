@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import math
 import threading
+import time
 from typing import Optional, Sequence
 
 import numpy as np
@@ -87,6 +88,7 @@ class BodyController:
         self.lost_since_s: Optional[float] = None
         self._tcp_tick = -1
         self.ticks = 0
+        self.control_cost_s = 0.0   # the last tick without the hardware step (wall clock)
         self.stale_ticks = 0      # ticks that found no new sample
         self.failed_ticks = 0     # ticks whose computation raised (the body then holds)
         self._hold_pending = False  # a fault asked for a hold command not yet sent
@@ -303,7 +305,9 @@ class BodyController:
 
     # -- the loop ------------------------------------------------------------------------
     def tick(self) -> None:
-        """One control period: read, decide, write, step the hardware."""
+        """One control period: read, decide, write, step the hardware. ``control_cost_s``: what
+        it cost without the hardware's step (wall clock)."""
+        t0 = time.perf_counter()
         with self.lock:
             state = self.hardware.read()
             if self._refuse_non_finite(state):
@@ -319,6 +323,7 @@ class BodyController:
                 self.stale_ticks += 1
                 state = None
         if state is None:
+            self.control_cost_s = time.perf_counter() - t0
             self.hardware.step()
             return
         with self.lock:
@@ -344,6 +349,7 @@ class BodyController:
                 step = dt / _SCALE_RATE_S
                 self._applied_speed_scale += min(max(self.motion_speed_scale - self._applied_speed_scale, -step), step)
             self._trajectory_time_s += dt * self._applied_speed_scale
+        self.control_cost_s = time.perf_counter() - t0
         self.hardware.step()
 
     def _assure(self, state: HardwareState, dt: float, arm: Optional[np.ndarray],

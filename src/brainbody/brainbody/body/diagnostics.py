@@ -186,6 +186,10 @@ def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks:
         ("failed_ticks", str(failed_ticks)),
         ("stale_ticks", str(stale_ticks)),
         ("median_step_us", f"{timing.median_tick_cost_s() * 1e6:.1f}"),
+        # The tick without the hardware's step: what a real drive's cycle leaves the body to do.
+        ("control_p50_us", f"{timing.control_cost.percentile_s(0.5) * 1e6:.0f}"),
+        ("control_p99_us", f"{timing.control_cost.percentile_s(0.99) * 1e6:.0f}"),
+        ("control_max_us", f"{timing.control_cost.max_s * 1e6:.0f}"),
         ("periods", str(timing.count)),
         ("period_p50_ms", f"{p50 * 1e3:.3f}"),
         ("period_p99_ms", f"{p99 * 1e3:.3f}"),
