@@ -124,7 +124,8 @@ def _cmd_campaign(args) -> int:
                              wall_time_s=time.monotonic() - wall0, interrupted=interrupted)
     for result in report["episodes"]:
         truth = result["ground_truth"] or {}
-        print(f"seed {result['seed']:4d}: {'SUCCESS' if result['success'] else 'FAILURE'}  sim {result['sim_time_s']:6.1f} s"
+        verdict = "SUCCESS" if result["success"] else "FAILURE"
+        print(f"seed {result['seed']:4d}: {verdict}  sim {result['sim_time_s']:6.1f} s"
               f"  wall {result['wall_time_s']:6.1f} s  peak squeeze {truth.get('peak_squeeze_n', float('nan')):.2f} N"
               + ("" if result["success"] else "  " + "; ".join(result["reasons"])))
     summary, meta = report["summary"], report["campaign"]
@@ -432,7 +433,7 @@ def main(argv=None) -> int:
                                "the Ray instance; on a cluster, a cap on the tasks in flight")
     campaign.add_argument("--ray", metavar="ADDRESS", default=None,
                           help="run on Ray: 'local' starts an instance for this campaign, otherwise a cluster's "
-                               "address for ray.init ('auto', 'ray://head:10001'); its nodes need this "
+                               "address for ray.init ('auto', 'head:6379'); its nodes need this "
                                "checkout's environment")
     campaign.add_argument("--out", metavar="PATH", help="write the merged results (one JSON) here")
     campaign.add_argument("--drivetrain", choices=sorted(DRIVETRAINS), default="harmonic",

@@ -118,23 +118,26 @@ def run_episode(spec: Episode) -> dict:
     agrees, see :func:`judge`), ``reasons`` for a failure, ``ground_truth`` (the simulator's
     cup verdict: final position in m, peak squeeze in N, ...), ``primitives`` (the body's
     report of each one run), ``sim_time_s``, ``error``/``error_code`` when something raised,
-    and the non-deterministic ``wall_time_s``, ``real_time_factor`` and ``worker``.
+    and the non-deterministic ``wall_time_s`` (from building the simulation to the verdict),
+    ``real_time_factor`` and ``worker`` (host and process id).
 
     Never raises for the episode's own failures: a refused intent, an exception in the
     simulation or the body become a failed result with the error's text.
     """
-    wall0 = time.perf_counter()
     result: dict = {"text": spec.text, "seed": spec.seed, "drivetrain": spec.drivetrain,
                     "grip_force_source": spec.grip_force_source, "success": False, "reasons": [],
                     "judged_by": None, "error": None, "error_code": None, "plan": [], "primitives": [],
                     "ground_truth": None, "sim_time_s": 0.0}
     session = None
+    wall0 = time.perf_counter()
     try:
+        # Here, not at the top: the process that only schedules episodes never needs MuJoCo.
         from brainbody.body.body_config import BodyConfig
         from brainbody.brain.planner import Planner
         from brainbody.brain.skills import load_catalogue
         from brainbody.runtime.sim_session import SimSession
 
+        wall0 = time.perf_counter()   # a worker's first episode still loads the compiled kernels
         config = BodyConfig(drivetrain_estimates=(spec.drivetrain,) * 7, grip_force_source=spec.grip_force_source)
         session = SimSession(seed=spec.seed, body_config=config, sim_drivetrain=(spec.drivetrain,) * 7)
         plan = Planner(load_catalogue(), session.body.world).plan(spec.text)
@@ -179,7 +182,10 @@ def judge(plan, reports, verdict) -> dict:
         reasons += list(verdict.reasons)
     else:
         judged_by = "cup_intact"
-        reasons += [r for r in verdict.reasons if "crushed" in r or "dropped" in r]
+        if verdict.crushed:
+            reasons.append(f"cup crushed ({verdict.peak_squeeze_n:.2f} N > {verdict.crush_force_n:.1f} N)")
+        if verdict.dropped:
+            reasons.append("cup was dropped or tipped over")
     return {"success": not reasons, "reasons": reasons, "judged_by": judged_by,
             "ground_truth": _verdict_dict(verdict)}
 
@@ -273,7 +279,8 @@ def run_campaign(specs: Sequence[Episode], *, executor: str = "local", workers: 
             ``"local"`` it is the number of CPUs of the instance started; on a cluster it caps
             the tasks in flight (default: all, the cluster schedules them).
         ray_address: ``"local"`` starts a Ray instance for this campaign and stops it after;
-            anything else is handed to ``ray.init(address=...)`` (``"auto"``, ``"ray://host:10001"``).
+            anything else is handed to ``ray.init(address=...)`` (``"auto"``, ``"head:6379"``; Ray Client's
+            ``ray://`` addresses need ``ray[client]``, which is not installed here).
             When Ray is already initialised in this process, that instance is used and left running.
         on_result: called in this process as each episode ends, with its index in ``specs``
             and its result (progress display).
@@ -281,6 +288,7 @@ def run_campaign(specs: Sequence[Episode], *, executor: str = "local", workers: 
     Raises:
         ValueError: an unknown executor, ``workers`` < 1, or an empty ``specs``.
         ImportError: ``executor="ray"`` and Ray is not installed.
+        ConnectionError: the Ray cluster at ``ray_address`` cannot be reached.
         KeyboardInterrupt: passed on after pending episodes are cancelled and workers stopped.
     """
     if executor not in EXECUTORS:
@@ -361,17 +369,19 @@ def _run_ray(specs: list[Episode], workers: Optional[int], address: str) -> Iter
         raise ImportError("the ray executor needs Ray: pip install ray==2.60.0 "
                           "(requirements/common.txt)") from exc
     owned = not ray.is_initialized()
-    if owned:
-        if address == "local":
-            ray.init(num_cpus=workers or default_workers(), include_dashboard=False)
-        else:
-            ray.init(address=address)
-    # No retries: a crashed worker is a failed episode, as with the local pool.
-    remote = ray.remote(num_cpus=1, max_retries=0)(run_episode)
     limit = workers if (workers and address != "local") else len(specs)
     queue = list(enumerate(specs))
     in_flight: dict = {}
     try:
+        if owned:
+            if address == "local":
+                # "local" always starts a new instance, never one left by `ray start`.
+                ray.init(address="local", num_cpus=workers or default_workers(), include_dashboard=False)
+            else:
+                _check_reachable(address)
+                ray.init(address=address)
+        # No retries: a crashed worker is a failed episode, as with the local pool.
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_episode)
         while queue or in_flight:
             while queue and len(in_flight) < limit:
                 index, spec = queue.pop(0)
@@ -388,6 +398,24 @@ def _run_ray(specs: list[Episode], workers: Optional[int], address: str) -> Iter
             ray.cancel(ref, force=True)
         if owned:
             ray.shutdown()
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` or ``ray://host:port`` nobody answers: ``ray.init`` would
+    retry for minutes, deaf to Ctrl-C for 30 s at a time. Other forms (``auto``) go to Ray as
+    they are.
+
+    Raises:
+        ConnectionError: no TCP connection within ``timeout_s``.
+    """
+    match = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d+)", address.strip())
+    if not match:
+        return
+    host, port = match.group(1), int(match.group(2))
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConnectionError(f"cannot reach {host}:{port} ({exc})") from None
 
 
 # --- progress and the merged file ------------------------------------------------------------
