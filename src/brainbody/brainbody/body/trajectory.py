@@ -12,11 +12,13 @@ from typing import Sequence
 import numpy as np
 
 from brainbody.exceptions import InvalidPrimitiveError, OutOfRangeError
+from brainbody.jit import kernel
 
 # Peak of ds/dt for the quintic 10t^3 - 15t^4 + 6t^5 on a unit interval.
 QUINTIC_PEAK_VELOCITY = 1.875
 
 
+@kernel
 def _quintic(tau: float) -> tuple[float, float]:
     """s(tau) and ds/dtau of the rest-to-rest quintic, tau in [0, 1]."""
     t2 = tau * tau
@@ -43,17 +45,26 @@ class PathTrajectory:
 
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Desired position (7,) and velocity (7,) at ``time_s``."""
-        tau = min(max((time_s - self.start_time_s) / self.duration_s, 0.0), 1.0)
-        s, ds = _quintic(tau)
-        i = int(np.searchsorted(self._s, s, side="right") - 1)
-        i = min(max(i, 0), len(self._points) - 2)
-        span = self._s[i + 1] - self._s[i]
-        direction = (self._points[i + 1] - self._points[i]) / span if span > 0 else np.zeros(7)
-        q = self._points[i] + direction * (s - self._s[i])
-        return q, direction * ds / self.duration_s
+        return _sample_path(self._s, self._points, self.start_time_s, self.duration_s, float(time_s))
 
     def done(self, time_s: float) -> bool:
         return time_s >= self.end_time_s
+
+
+@kernel
+def _sample_path(knots, points, start_time_s, duration_s, time_s):
+    """Position and velocity on the polyline ``points`` (arc-length ``knots`` in [0, 1]) under
+    the quintic time scaling."""
+    s, ds = _quintic(min(max((time_s - start_time_s) / duration_s, 0.0), 1.0))
+    i = min(max(np.searchsorted(knots, s, side="right") - 1, 0), points.shape[0] - 2)
+    span = knots[i + 1] - knots[i]
+    n = points.shape[1]
+    q, qd = np.empty(n), np.empty(n)
+    for j in range(n):
+        direction = (points[i + 1, j] - points[i, j]) / span if span > 0 else 0.0
+        q[j] = points[i, j] + direction * (s - knots[i])
+        qd[j] = direction * ds / duration_s
+    return q, qd
 
 
 def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
