@@ -56,9 +56,9 @@ def _record() -> tuple[SimSession, list]:
     log: list = []
     servo_torque = body.servo.torque
 
-    def torque(q_des, qd_des, q, qd):
-        log.append(("servo", (q_des.copy(), qd_des.copy(), q.copy(), qd.copy()), {}))
-        return servo_torque(q_des, qd_des, q, qd)
+    def torque(q_des, qd_des, q, qd, dt_s=None):     # the loop passes its measured period
+        log.append(("servo", (q_des.copy(), qd_des.copy(), q.copy(), qd.copy(), dt_s), {}))
+        return servo_torque(q_des, qd_des, q, qd, dt_s)
 
     body.servo.torque = torque
     body.grip = _Recorder(body.grip, log)
