@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 # One joint's take-up: its half gap and the filter's gains (parameters), and the side
 # variable with its rate and target (state), as the compiled servo reads them.
@@ -67,7 +67,7 @@ class BacklashCompensation:
 
     def __init__(self, estimates: DrivetrainEstimates, *, reversal_torque_nm: float, static_torque_nm: float,
                  min_speed_radps: float, takeup_s: float):
-        p = self.params = np.zeros(len(estimates.backlash_rad), BACKLASH_PARAMS)
+        p = self.params = records(len(estimates.backlash_rad), BACKLASH_PARAMS)
         p["half_gap"] = 0.5 * estimates.backlash_rad
         p["reversal_torque"] = float(reversal_torque_nm)
         p["static_torque"] = float(static_torque_nm)
@@ -75,7 +75,7 @@ class BacklashCompensation:
         # Critically damped: settles to ~2% of a full swing in about takeup_s.
         w = 5.8 / max(float(takeup_s), 1e-3)
         p["w2"], p["two_w"] = w ** 2, 2.0 * w
-        self.state = np.zeros(len(p), BACKLASH_STATE)
+        self.state = records(len(p), BACKLASH_STATE)
 
     @property
     def side(self) -> np.ndarray:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 # One joint's compliance curve, as the compiled servo reads it: compliance (1/K) drops at T1
 # and again at T2, a sum of ramps.
@@ -38,7 +38,7 @@ class ComplianceCompensation:
 
     def __init__(self, estimates: DrivetrainEstimates):
         k1, k2, k3 = estimates.stiffness_k_nm_per_rad
-        p = self.params = np.zeros(len(k1), COMPLIANCE_PARAMS)
+        p = self.params = records(len(k1), COMPLIANCE_PARAMS)
         p["t1"], p["t2"] = estimates.stiffness_t_nm
         p["c1"] = 1.0 / k1
         p["drop1"] = 1.0 / k1 - 1.0 / k2

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from brainbody.body.drivetrain_estimates import DrivetrainEstimates
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 # One joint's friction estimate, as the compiled servo reads it.
 FRICTION_PARAMS = np.dtype([("coulomb", "f8"), ("excess", "f8"), ("neg_inv_vs2", "f8"), ("viscous", "f8"),
@@ -49,7 +49,7 @@ class FrictionCompensation:
     """
 
     def __init__(self, estimates: DrivetrainEstimates, smoothing_velocity_radps: float):
-        p = self.params = np.zeros(len(estimates.coulomb_nm), FRICTION_PARAMS)
+        p = self.params = records(len(estimates.coulomb_nm), FRICTION_PARAMS)
         p["coulomb"] = estimates.coulomb_nm
         p["excess"] = estimates.static_nm - estimates.coulomb_nm
         p["neg_inv_vs2"] = -1.0 / estimates.stribeck_velocity_radps ** 2

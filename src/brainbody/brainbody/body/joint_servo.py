@@ -34,7 +34,7 @@ from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estima
 from brainbody.body.friction_compensation import FrictionCompensation, joint_motor_side_nm, joint_output_side_nm
 from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import ErrorCode, ExecutionError, InvalidStateError
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 # Per joint: PID gains and limits, the rotor inertia and the feed-forward acceleration bound.
 SERVO_PARAMS = np.dtype([("kp", "f8"), ("kd", "f8"), ("ki", "f8"), ("i_limit", "f8"), ("i_zone", "f8"),
@@ -133,7 +133,7 @@ class JointServo:
         self.period_s = float(period_s)   # nominal; each tick may pass the measured one
         self._model = model
         c = config
-        p = self.params = np.zeros(7, SERVO_PARAMS)
+        p = self.params = records(7, SERVO_PARAMS)
         p["kp"], p["kd"] = c.joint_stiffness_nm_per_rad, c.joint_damping_nms_per_rad
         p["ki"], p["i_limit"] = c.joint_integral_gain_nm_per_rad_s, c.joint_integral_limit_nm
         p["i_zone"], p["i_deadband"] = c.joint_integral_zone_rad, c.joint_integral_deadband_rad
@@ -153,7 +153,7 @@ class JointServo:
         self._integral = np.zeros(7)
         self._qd_des_prev: np.ndarray | None = None
         self._zero = np.zeros(7)
-        self._out = np.zeros(7, SERVO_OUTPUT)
+        self._out = records(7, SERVO_OUTPUT)
 
     # Last tick's figures, for diagnostics (copies: the kernel rewrites them every tick).
     @property

@@ -42,7 +42,7 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.hardware import GripForceSource, HardwareState
 from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import ErrorCode
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 _TOOL_REST_SPEED_MPS = 0.001      # a tool slower than this is not "moving out" of the box
 _SATURATED_FRACTION = 1.0 - 1e-6  # a command this close to the actuator limit is saturated
@@ -133,12 +133,12 @@ class RuntimeMonitor:
         self.collision_nm = np.asarray(config.monitor_collision_threshold_nm, dtype=float)
         self.lag_limit_rad = config.monitor_position_lag_limit_rad
         self.grip_margin_n = config.monitor_grip_force_margin_n
-        j = self._joint_limits = np.zeros(7, _JOINT_LIMITS)
+        j = self._joint_limits = records(7, _JOINT_LIMITS)
         j["lo"], j["hi"] = self.lower_rad + self.margin_rad, self.upper_rad - self.margin_rad
         j["max_speed"] = self.max_speed_radps
         j["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm
         j["collision_nm"] = self.collision_nm
-        a = self._arm_limits = np.zeros(1, _ARM_LIMITS)
+        a = self._arm_limits = records(1, _ARM_LIMITS)
         a["deceleration"] = config.stop_deceleration_radps2
         a["rest_speed"] = config.reset_max_joint_speed_radps
         a["max_tool_speed"] = self.max_tool_speed_mps
@@ -151,8 +151,8 @@ class RuntimeMonitor:
         a["finger_friction"] = config.finger_friction_estimate_n
         a["pad_sensors"] = GripForceSource(config.grip_force_source) is GripForceSource.PAD_SENSORS
         a["effort_mode"] = self.effort_mode
-        self._joints = np.zeros(7, _JOINT_STATE)
-        self._arm = np.zeros(1, _ARM_STATE)
+        self._joints = records(7, _JOINT_STATE)
+        self._arm = records(1, _ARM_STATE)
         self._figures = np.zeros(len(_MARGINS) + 2)
         self._applied = np.zeros(7)        # the arm command acting on the plant now
         self._has_applied = False

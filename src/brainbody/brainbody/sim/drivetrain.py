@@ -34,7 +34,7 @@ import numpy as np
 import yaml
 
 from brainbody.exceptions import BrainBodyError
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 RIGID = "rigid"
 _ARCMIN = math.pi / (180.0 * 60.0)
@@ -294,7 +294,7 @@ class Drivetrain:
         self._t = (t1, t2)
         self._th1 = t1 / k1                    # twist where K2 takes over
         self._th2 = self._th1 + (t2 - t1) / k2  # twist where K3 takes over
-        g = self._gears = np.zeros(len(idx), _GEAR)
+        g = self._gears = records(len(idx), _GEAR)
         g["half_gap"], g["k1"], g["k2"], g["k3"] = self._half_gap, k1, k2, k3
         g["th1"], g["th2"] = self._th1, self._th2
         g["damping"] = 2.0 * arr("structural_damping_ratio") * np.sqrt(k1 * arr("armature_kgm2"))
