@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Optional, TypeVar
 
 import numpy as np
 
@@ -30,20 +30,38 @@ JIT_ENABLED = os.environ.get("BRAINBODY_JIT", "1") != "0"
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _cache_dir() -> Path:
+def _cache_dir() -> Optional[Path]:
+    """A writable directory for this source's kernels: beside the package, else (a read-only
+    install) under the user's cache; None when neither can be written (compile every start)."""
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
-    return _PACKAGE / "__pycache__" / f"kernels-{digest.hexdigest()[:16]}"
+    name = f"kernels-{digest.hexdigest()[:16]}"
+    bases = [_PACKAGE / "__pycache__"]
+    try:
+        bases.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "brainbody")
+    except RuntimeError:     # no home directory
+        pass
+    for base in bases:
+        try:
+            (base / name).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(base / name, os.W_OK):
+            return base / name
+    return None
 
+
+_CACHE = _cache_dir() if JIT_ENABLED else None
 
 if JIT_ENABLED:
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(_cache_dir()))
+    if _CACHE is not None:
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(_CACHE))
     import numba
 
     def kernel(function: F) -> F:
-        return numba.njit(cache=True, nogil=True)(function)
+        return numba.njit(cache=_CACHE is not None, nogil=True)(function)
 else:
     def kernel(function: F) -> F:
         return function
