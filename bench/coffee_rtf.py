@@ -158,13 +158,18 @@ even with a free controller. The issue's targets were set on a machine where the
 what carries over between machines.
 
 What changed in issue 10 (each step measured on this machine by timing every component inside
-one coffee task, seed 1; the machine's speed drifts by ±15 % between runs, so read the
-ratios): the per-joint arithmetic of the servo, its compensators (backlash, friction,
-compliance) and the runtime monitor runs as compiled kernels (numba, `brainbody/jit.py`):
-monitor 175 → 60 µs per tick, servo 74 → 39 µs; the plant's gear stage, its encoders, the
-ground-truth cup judge and the state finiteness check likewise (judge 54 → 27 µs, read 52 →
-39 µs, plant drivetrain about 45 → 10 µs). Through ROS the body's action server now wakes on
-the primitive's end instead of polling at 20 Hz, and the demo takes its sim-time origin from a
-fresh ground-truth sample: the earlier figures (62 s of sim time through ROS against 45 s in
-the core, and real-time factors of 4×) measured from a stale sample, seconds old.
+one coffee task, seed 1, instrumented, so about 30 % above the figures above; the machine's
+speed drifts by ±15 % between runs, so read the ratios): the per-joint arithmetic of the
+servo, its compensators (backlash, friction, compliance) and the runtime monitor runs as
+compiled kernels (numba, `brainbody/jit.py`), and the body's pinocchio model locks the fingers
+(no full-configuration copies): monitor 175 → 41 µs per tick, servo 74 → 25 µs; the plant's
+gear stage, its encoders, the ground-truth cup judge and the state finiteness check likewise
+(judge 54 → 14 µs, read 52 → 29 µs, plant drivetrain about 45 → 10 µs). The control tick went
+from about 400 µs to 148 µs and the core loop from 1.4× to 4.0× real time. Through ROS the
+body's action server now wakes on the primitive's end instead of polling at 20 Hz, and the demo
+takes its sim-time origin from a fresh ground-truth sample: the earlier figures (62 s of sim
+time through ROS against 45 s in the core, and real-time factors of 4×) measured from a stale
+sample, seconds old. Through ROS the loop runs at about half its core speed: the control
+thread and the rclpy executor threads hand the GIL back and forth (every `mj_step` releases
+it); the next step is the control loop in a process of its own.
 """
