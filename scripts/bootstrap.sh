@@ -90,4 +90,11 @@ if [ "$(cat "$install/.stamp-build" 2>/dev/null)" != "$build_sum" ]; then
   )
   echo "$build_sum" > "$install/.stamp-build"
 fi
+# --- 5. compile the per-tick kernels once (cached; seconds on a fresh clone or after an edit)
+(
+  set +u     # the colcon setup scripts env.sh sources read unset variables
+  # shellcheck source=scripts/env.sh
+  . "$root/scripts/env.sh"
+  python -m brainbody.runtime.kernel_warmup
+) || { echo "compiling the kernels failed" >&2; exit 1; }
 log "ready"

@@ -35,7 +35,7 @@ from brainbody.body.control_loop import ControlLoop
 from brainbody.body.controller import BodyController
 from brainbody.body.diagnostics import BodyDiagnostics, compensation_label, hardware_status
 from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS, RobotModel
-from brainbody.exceptions import BrainBodyError, StaleStateError
+from brainbody.exceptions import BrainBodyError, ErrorCode, StaleStateError
 from brainbody.lifecycle import Status
 from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
@@ -53,6 +53,7 @@ from brainbody.runtime.realtime import (make_current_thread_realtime, make_middl
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _FEEDBACK_PERIOD_S = 0.05
 SETPOINT_PERIOD_S = 0.01   # /body/joint_setpoint on topic backends (hardware time)
+_FIRST_WORLD_WAIT_S = 2.0  # wall clock: how long a goal waits for the body's first world model
 
 
 class BodyNode(Node):
@@ -66,6 +67,8 @@ class BodyNode(Node):
         self._commanders: Optional[CommanderWatch] = None
         self.hardware = None
         self._scheduling = "normal"
+        self.body: Optional[BodyController] = None
+        self._world_seen = threading.Event()     # the body's world model has objects to act on
         self.node_config = declare_config(self, BodyNodeConfig)
         body_config = declare_config(self, BodyConfig)
         cfg = self.node_config
@@ -75,6 +78,7 @@ class BodyNode(Node):
                                                  sim_drivetrain=cfg.sim_drivetrain)
             self.session.loop.realtime_factor = cfg.realtime_factor
             self.body, self.loop = self.session.body, self.session.loop
+            self._world_seen.set()                  # the session fills it from the simulator
         else:
             # A topic backend: the robot's driver (or the MuJoCo process) owns /joint_states,
             # /clock and /world/objects; the body reads them.
@@ -82,8 +86,7 @@ class BodyNode(Node):
             robot = RobotModel(default_urdf_path())
             # What the body commands, for a simulator's ground-truth path error (and for RViz).
             self._setpoint_pub = self.create_publisher(JointState, "/body/joint_setpoint", 10)
-            self.create_subscription(ObjectArray, "/world/objects",
-                                     lambda m: self.body.update_world(world_from_msg(m)), 10, callback_group=group)
+            self.create_subscription(ObjectArray, "/world/objects", self._on_world, 10, callback_group=group)
             self._stale_fault = False
 
         self._wrench_pub = self.create_publisher(WrenchStamped, "/body/gripper/wrench", 10)
@@ -256,12 +259,30 @@ class BodyNode(Node):
         except BrainBodyError as exc:
             self.get_logger().error(f"/body/joint_trajectory refused [{int(exc.code)}]: {exc}")
 
+    def _on_world(self, msg: ObjectArray) -> None:
+        if self.body is None:        # still connecting to the robot: the next message (10 Hz) counts
+            return
+        self.body.update_world(world_from_msg(msg))
+        self._world_seen.set()
+
     def _execute(self, goal_handle) -> ExecutePrimitive.Result:
         with self._executing_count():
             return self._execute_one(goal_handle)
 
     def _execute_one(self, goal_handle) -> ExecutePrimitive.Result:
         result = ExecutePrimitive.Result()
+        # A goal can arrive as soon as the action server is discoverable, before the first
+        # /world/objects: wait for it briefly rather than refuse every object as unknown.
+        if not self._world_seen.wait(_FIRST_WORLD_WAIT_S):
+            self.get_logger().warning(f"no /world/objects within {_FIRST_WORLD_WAIT_S:g} s; the primitive is "
+                                      "checked against an empty world")
+        if self.body is None:
+            message = "the body is still connecting to the robot (no state yet); nothing moved"
+            self.get_logger().error(f"refused primitive {goal_handle.request.primitive.id!r} "
+                                    f"[{int(ErrorCode.BODY_UNAVAILABLE)}]: {message}")
+            goal_handle.abort()
+            result.success, result.error_code, result.message = False, int(ErrorCode.BODY_UNAVAILABLE), message
+            return result
         try:
             primitive = primitive_from_msg(goal_handle.request.primitive)
             execution = self.body.execute(primitive)

@@ -1,0 +1,43 @@
+"""Compile and cache the per-tick kernels before anything needs them (``python -m
+brainbody.runtime.kernel_warmup``; the set-up step runs it).
+
+A kernel compiles on its first call, which takes seconds when nothing is cached yet (a fresh
+clone, or any edit of the package: ``brainbody/jit.py``). A body node paying that on its first
+tick would miss its deadlines and answer its first goals late; after this, every process loads
+the cached kernels in well under a second. Runs the embedded simulation for a few ticks of a
+motion, which calls every kernel of the body and of the plant.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from brainbody.body.trajectory import PathTrajectory
+from brainbody.jit import JIT_ENABLED
+
+
+def warm_up() -> float:
+    """Run every kernel once; returns the wall time it took (s)."""
+    from brainbody.runtime.sim_session import SimSession
+    t0 = time.perf_counter()
+    session = SimSession(seed=0)
+    body = session.body
+    start = np.asarray(body.q_cmd_rad, dtype=float)
+    body.set_trajectory(PathTrajectory(np.vstack([start, start + 0.001]), 0.05, body.time_s))
+    session.loop.run_until(lambda: False, max_time_s=0.06)
+    body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    if not JIT_ENABLED:
+        print("kernels: BRAINBODY_JIT=0, nothing to compile")
+        return
+    took = warm_up()
+    print(f"kernels ready in {took:.1f} s (cache {os.environ.get('NUMBA_CACHE_DIR', 'none')})")
+
+
+if __name__ == "__main__":
+    main()
