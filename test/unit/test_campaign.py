@@ -10,7 +10,7 @@ import pytest
 
 from brainbody import cli
 from brainbody.runtime.campaign import (Episode, Progress, campaign_report, parse_seeds, result_differences,
-                                        run_campaign, run_episode)
+                                        run_campaign)
 
 # Short episodes: "go home" from home (0.3 s of sim time, the cup left where the seed put it),
 # a button press (about 9 s of sim time: real motion and contact) and an intent the brain

@@ -18,6 +18,7 @@ semantics (no fast-math), so the finiteness guards behave as in numpy.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -65,6 +66,15 @@ if JIT_ENABLED:
 else:
     def kernel(function: F) -> F:
         return function
+
+
+@kernel
+def all_finite(values) -> bool:
+    """Every value of a 1-D array finite (the guard kernels share: NaN must never reach a command)."""
+    for v in values:
+        if not math.isfinite(v):
+            return False
+    return True
 
 
 def records(count: int, dtype: np.dtype) -> np.ndarray:

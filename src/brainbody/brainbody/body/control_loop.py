@@ -15,7 +15,6 @@ import threading
 import time
 from typing import Callable, Optional, Protocol
 
-import numpy as np
 
 from brainbody.body.controller import BodyController
 from brainbody.body.primitive_executor import PrimitiveExecution

@@ -34,7 +34,7 @@ from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estima
 from brainbody.body.friction_compensation import FrictionCompensation, joint_motor_side_nm, joint_output_side_nm
 from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import ErrorCode, ExecutionError, InvalidStateError
-from brainbody.jit import kernel, records
+from brainbody.jit import all_finite, kernel, records
 
 # Per joint: PID gains and limits, the rotor inertia and the feed-forward acceleration bound.
 SERVO_PARAMS = np.dtype([("kp", "f8"), ("kd", "f8"), ("ki", "f8"), ("i_limit", "f8"), ("i_zone", "f8"),
@@ -46,16 +46,8 @@ SERVO_OUTPUT = np.dtype([("command", "f8"), ("motor_setpoint", "f8"), ("motor_er
 
 
 @kernel
-def _finite(values) -> bool:
-    for v in values:
-        if not math.isfinite(v):
-            return False
-    return True
-
-
-@kernel
 def _inputs_finite(q_des, qd_des, q, qd, dt) -> bool:
-    return math.isfinite(dt) and _finite(q_des) and _finite(qd_des) and _finite(q) and _finite(qd)
+    return math.isfinite(dt) and all_finite(q_des) and all_finite(qd_des) and all_finite(q) and all_finite(qd)
 
 
 @kernel
@@ -245,7 +237,7 @@ class JointServo:
         """Refuse non-finite inputs before any compensator integrates them."""
         if _inputs_finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt):
             return
-        if not (_finite(q_rad) and _finite(qd_radps)):
+        if not (all_finite(q_rad) and all_finite(qd_radps)):
             raise InvalidStateError(f"non-finite joint state (q {q_rad}, qd {qd_radps}): no torque computed")
         raise ExecutionError(f"non-finite set-point (q {q_des_rad}, qd {qd_des_radps}) or period {dt}",
                              code=ErrorCode.INTERNAL)

@@ -17,26 +17,18 @@ import numpy as np
 
 from brainbody.body.hardware import HardwareState
 from brainbody.exceptions import BrainBodyError, EstopActiveError
-from brainbody.jit import kernel
+from brainbody.jit import all_finite, kernel
 
 _NONE = np.zeros(0)
 
 
 @kernel
-def _finite(values) -> bool:
-    for v in values:
-        if not math.isfinite(v):
-            return False
-    return True
-
-
-@kernel
 def _state_finite(time_s, q, qd, finger_pos, finger_vel, pad_force, pad_force_xyz, q_link) -> bool:
     for row in range(pad_force_xyz.shape[0]):
-        if not _finite(pad_force_xyz[row]):
+        if not all_finite(pad_force_xyz[row]):
             return False
-    return (math.isfinite(time_s) and _finite(q) and _finite(qd) and _finite(finger_pos) and _finite(finger_vel)
-            and _finite(pad_force) and _finite(q_link))
+    return (math.isfinite(time_s) and all_finite(q) and all_finite(qd) and all_finite(finger_pos)
+            and all_finite(finger_vel) and all_finite(pad_force) and all_finite(q_link))
 
 
 @dataclasses.dataclass(frozen=True)
