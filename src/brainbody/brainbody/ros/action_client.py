@@ -4,6 +4,13 @@
 must be used from a thread other than the one spinning that node (an action execute
 callback in a MultiThreadedExecutor, or a script spinning in the background): futures
 complete through callbacks that only set events.
+
+:class:`SerializedActionClient` is rclpy's ``ActionClient`` with the request/response race of
+ros2/rclpy#1123 closed: a send from one thread and the executor taking the response on another
+are serialized, so a response never arrives before its request is registered. rclpy 9 (kilted)
+does this itself; rclpy 7.1.6 (jazzy, the newest wheel) does not, and there a fast server's
+goal response was dropped ("Ignoring unexpected goal response") and the goal reported as
+unanswered.
 """
 from __future__ import annotations
 
@@ -27,10 +34,35 @@ class TaskResult(enum.Enum):
     UNAVAILABLE = "unavailable"   # no server, or no answer in time
 
 
+class SerializedActionClient(ActionClient):
+    """An ``ActionClient`` whose requests are registered before their responses can be taken."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Taken before rclpy's own lock (where there is one) on both paths: one order, no deadlock.
+        self._request_lock = threading.Lock()
+
+    def take_data(self):
+        with self._request_lock:
+            return super().take_data()
+
+    def send_goal_async(self, *args: Any, **kwargs: Any):
+        with self._request_lock:
+            return super().send_goal_async(*args, **kwargs)
+
+    def _cancel_goal_async(self, *args: Any, **kwargs: Any):
+        with self._request_lock:
+            return super()._cancel_goal_async(*args, **kwargs)
+
+    def _get_result_async(self, *args: Any, **kwargs: Any):
+        with self._request_lock:
+            return super()._get_result_async(*args, **kwargs)
+
+
 class BlockingActionClient:
     def __init__(self, node: Node, action_type: Any, name: str):
         self._node = node
-        self._client = ActionClient(node, action_type, name, callback_group=ReentrantCallbackGroup())
+        self._client = SerializedActionClient(node, action_type, name, callback_group=ReentrantCallbackGroup())
         self.name = name
 
     def wait_for_server(self, timeout_s: float) -> bool:

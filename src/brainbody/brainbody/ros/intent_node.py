@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Optional
 
-from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -29,7 +29,7 @@ from brainbody.brain.plan_executor import PlanExecutor, PrimitiveOutcome, StepFe
 from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.node_params import IntentNodeConfig
-from brainbody.ros.action_client import BlockingActionClient, TaskResult
+from brainbody.ros.action_client import BlockingActionClient, SerializedActionClient, TaskResult
 from brainbody.ros.commander_heartbeat import HeartbeatPublisher
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
 from brainbody.ros.node_main import run_node
@@ -68,7 +68,7 @@ class IntentNode(Node):
         self._server = ActionServer(self, ExecuteIntent, "/brain/execute_intent", execute_callback=self._execute,
                                     goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
-        self._self_client = ActionClient(self, ExecuteIntent, "/brain/execute_intent", callback_group=group)
+        self._self_client = SerializedActionClient(self, ExecuteIntent, "/brain/execute_intent", callback_group=group)
         # Short GIL hand-over (and a frozen start-up heap): else the brain's busy threads hold the
         # heartbeat thread off for tens of milliseconds (see ros/commander_heartbeat.py).
         prepare_process_for_control_loop()
