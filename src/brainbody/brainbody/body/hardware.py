@@ -50,6 +50,9 @@ class HardwareCapabilities:
         pad_force_3axis: a 3-axis force sensor in each finger pad.
         wrist_wrench: a wrist force/torque sensor.
         finger_effort: the finger drives report their effort.
+        motor_housing_temperature: each arm joint reports its motor housing's temperature
+            (``motor_housing_temp_c``); without it the body's thermal model starts from and
+            cools to its configured ambient.
     """
 
     command_modes: frozenset = frozenset({CommandMode.EFFORT})
@@ -57,6 +60,7 @@ class HardwareCapabilities:
     pad_force_3axis: bool = False
     wrist_wrench: bool = False
     finger_effort: bool = False
+    motor_housing_temperature: bool = False
 
     def grip_force_sources(self) -> frozenset:
         return frozenset(source for source, present in (
@@ -98,6 +102,8 @@ class HardwareState:
             to the pad face, x and z in its plane (zeros when the hand has no such sensor).
         finger_effort_n: the force each finger drive applies (2,), N, positive opens (the
             command's sign), or None when the hand does not report it.
+        motor_housing_temp_c: each arm motor's housing temperature (7,), C, or None when the
+            robot does not report one.
     """
 
     time_s: float
@@ -109,6 +115,7 @@ class HardwareState:
     q_link_rad: Optional[np.ndarray] = None
     pad_force_xyz_n: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((2, 3)))
     finger_effort_n: Optional[np.ndarray] = None
+    motor_housing_temp_c: Optional[np.ndarray] = None
 
 
 class Hardware(Protocol):

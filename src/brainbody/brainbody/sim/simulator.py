@@ -16,6 +16,7 @@ from brainbody.body.hardware import HardwareCapabilities, HardwareState
 from brainbody.sim.coffee_machine import CoffeeMachine
 from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
+from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
 from brainbody.sim.scene import (ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, build_model)
 
 
@@ -42,10 +43,11 @@ class Simulator:
     Args:
         config: plant properties; ``config.seed`` places the cup.
         home_q_rad: arm configuration to start in (7,).
+        motor_thermal: the joint motors' heat (None: the default build at 25 C).
     """
 
     def __init__(self, config: SceneConfig, *, home_q_rad: Optional[np.ndarray] = None,
-                 urdf_path=None):
+                 urdf_path=None, motor_thermal: Optional[MotorThermalPlantConfig] = None):
         self.config = config
         self.model = build_model(config, urdf_path)
         self.data = mujoco.MjData(self.model)
@@ -64,6 +66,10 @@ class Simulator:
             _as_slice(a) for a in (self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof,
                                    self._pad_sensor))
         self._finger_open_m = float(m.jnt_range[m.joint(FINGER_JOINTS[0]).id][1])
+        # The drives and the motors' heat: a commanded torque becomes a current, the joint gets
+        # what the (hot) motor makes of it.
+        self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
+                                               torque_limit_nm=m.actuator_ctrlrange[:7, 1])
         if home_q_rad is not None:
             self.data.qpos[self._arm_qpos] = np.asarray(home_q_rad, dtype=float)
             self._preload_gears()
@@ -80,7 +86,8 @@ class Simulator:
         """Torque actuators only (no vendor position loop); 3-axis pad sensors; finger
         actuators whose force is the command; link encoders where the profile has them."""
         return HardwareCapabilities(link_encoders=self.drivetrain.link_encoder_rad(self.data) is not None,
-                                    pad_force_3axis=True, finger_effort=True)
+                                    pad_force_3axis=True, finger_effort=True,
+                                    motor_housing_temperature=self.motor_thermal.config.enabled)
 
     def activate(self, command_mode) -> None:
         """In-process MuJoCo takes torques from the first step on (``command_mode`` is
@@ -102,6 +109,7 @@ class Simulator:
             q_link_rad=drive.link_encoder_rad(d),
             pad_force_xyz_n=d.sensordata[self._pad_force3],
             finger_effort_n=d.actuator_force[7:9].copy(),
+            motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self.motor_thermal.config.enabled else None,
         )
 
     def link_angle_rad(self) -> np.ndarray:
@@ -118,7 +126,7 @@ class Simulator:
             self.drivetrain.settle_twist(d, d.qfrc_bias)
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
-        self.data.ctrl[:7] = arm_torque_nm
+        self.data.ctrl[:7] = self.motor_thermal.torque(arm_torque_nm)
         self.data.ctrl[7:9] = finger_force_n
 
     def motor_feedback(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,6 +143,7 @@ class Simulator:
     def step(self) -> None:
         self.drivetrain.apply(self.data)
         mujoco.mj_step(self.model, self.data)
+        self.motor_thermal.step(self.data.qvel[self._arm_dof])
         self.coffee_machine.update()
         self.judge.update()
 

@@ -1,0 +1,296 @@
+"""The joint motors' heat, plant side: what the body's thermal protection is judged against.
+
+Per arm joint, a three-node network (``config/sim_motor_thermal.yaml``): winding, rotor
+(the magnets) and housing, the housing losing heat to the ambient air. Copper loss
+``I^2 R(T_winding)`` heats the winding, with ``R`` rising 0.393 %/C; iron loss, growing with
+the square of the motor speed, heats the rotor. The magnets' torque constant falls with
+their temperature (NdFeB, about -0.11 %/C) and, once they pass their grade's limit
+(150 C for SH), loses a part for good: the loss grows with the highest excursion and never
+comes back (:attr:`MotorThermalPlant.kt_loss_fraction`, :attr:`MotorThermalPlant.demagnetisation_events`).
+
+The drive turns each commanded joint torque into a current with the *datasheet* torque
+constant (what its firmware knows); the torque the joint really gets is that current times
+the motor's *actual* constant (hot, perhaps demagnetised) times the gear ratio. Each joint
+reports a housing temperature (a thermistor: sampled at 10 Hz, noisy, quantised).
+
+Written apart from the body's estimator (``body/motor_thermal.py``): no shared code, constants
+or model structure (the body assumes two nodes and no iron loss). Its ground truth
+(winding, magnet, housing temperatures, demagnetisation) is for tests and benchmarks only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import yaml
+
+from brainbody.exceptions import BrainBodyError
+from brainbody.jit import kernel, records
+
+_MOTOR_KEYS = ("ratio", "kt_datasheet_nm_per_a", "kt_at_25c_nm_per_a", "resistance_25c_ohm",
+               "winding_housing_k_per_w", "winding_rotor_k_per_w", "rotor_housing_k_per_w",
+               "housing_ambient_k_per_w", "winding_heat_capacity_j_per_k", "rotor_heat_capacity_j_per_k",
+               "housing_heat_capacity_j_per_k", "iron_loss_w_per_radps2")
+_MATERIAL_KEYS = ("copper_resistance_per_c", "magnet_kt_per_c", "magnet_grade_limit_c",
+                  "demagnetisation_loss_per_c", "demagnetisation_loss_max", "reference_c",
+                  "housing_sensor_period_s", "housing_sensor_noise_c", "housing_sensor_resolution_c")
+# Of a motor's values, the ones a build spread perturbs (the gear ratio and the torque
+# constants are not thermal properties).
+_SPREAD_KEYS = _MOTOR_KEYS[3:]
+
+
+@dataclasses.dataclass(frozen=True)
+class MotorThermalPlantConfig:
+    """How the simulated motors are built and where they run.
+
+    Attributes:
+        enabled: False: ideal motors (the commanded torque is produced, nothing heats).
+        motors: the motor of each arm joint, by name in the motors file.
+        ambient_c: air temperature around the arm (C).
+        initial_c: every node's temperature at the start (a motor soaked at it); None: ambient.
+        parameter_spread: each thermal value of each motor is multiplied by a factor drawn
+            uniformly from [1 - spread, 1 + spread] (seeded): motors of one build differ.
+        seed: draws the spread and the sensor noise.
+        path: the motors file; None: ``config/sim_motor_thermal.yaml``.
+    """
+
+    enabled: bool = True
+    motors: tuple = ("large",) * 4 + ("small",) * 3
+    ambient_c: float = 25.0
+    initial_c: Optional[float] = None
+    parameter_spread: float = 0.0
+    seed: int = 0
+    path: Optional[str] = None
+
+    def __post_init__(self):
+        if len(self.motors) != 7:
+            raise ValueError(f"motors needs a motor name for each of 7 joints, got {self.motors!r}")
+        if not -40.0 <= self.ambient_c <= 80.0:
+            raise ValueError(f"ambient_c must be in [-40, 80] C, got {self.ambient_c!r}")
+        if self.initial_c is not None and not -40.0 <= self.initial_c <= 200.0:
+            raise ValueError(f"initial_c must be in [-40, 200] C, got {self.initial_c!r}")
+        if not 0.0 <= self.parameter_spread <= 0.5:
+            raise ValueError(f"parameter_spread must be in [0, 0.5], got {self.parameter_spread!r}")
+
+
+def default_path() -> Path:
+    from brainbody.share_files import find_share_file
+    return find_share_file("config", "sim_motor_thermal.yaml")
+
+
+def load_motors(path: Optional[Path] = None) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """The motors (name -> values) and the material constants of the plant's motors file.
+
+    Raises:
+        BrainBodyError: missing file, unknown or missing keys, values not finite and positive.
+    """
+    path = Path(path or default_path())
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        motors_raw = dict(raw.pop("motors"))
+    except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        raise BrainBodyError(f"cannot read motor thermal data from {path}: {exc}") from exc
+    if set(raw) != set(_MATERIAL_KEYS):
+        raise BrainBodyError(f"{path}: material keys {sorted(raw)}, expected {sorted(_MATERIAL_KEYS)}")
+    motors = {}
+    for name, entry in motors_raw.items():
+        entry = dict(entry)
+        entry.pop("description", None)
+        if set(entry) != set(_MOTOR_KEYS):
+            raise BrainBodyError(f"{path}: motor {name!r} has keys {sorted(entry)}, expected {sorted(_MOTOR_KEYS)}")
+        motors[name] = {k: float(v) for k, v in entry.items()}
+    for key, value in [*((f"{n}.{k}", v) for n, m in motors.items() for k, v in m.items()), *raw.items()]:
+        if not math.isfinite(float(value)) or (float(value) <= 0.0 and key.split(".")[-1] not in
+                                                ("magnet_kt_per_c", "iron_loss_w_per_radps2",
+                                                 "housing_sensor_noise_c", "housing_sensor_resolution_c")):
+            raise BrainBodyError(f"{path}: {key} = {value!r} must be a finite positive number")
+    return motors, {k: float(v) for k, v in raw.items()}
+
+
+# One motor as built, plus the material constants (copied per motor: one record per kernel call).
+_MOTOR = np.dtype([("ratio", "f8"), ("kt_drive", "f8"), ("kt25", "f8"), ("r25", "f8"),
+                   ("g_wh", "f8"), ("g_wr", "f8"), ("g_rh", "f8"), ("g_ha", "f8"),
+                   ("c_w", "f8"), ("c_r", "f8"), ("c_h", "f8"), ("k_iron", "f8"),
+                   ("alpha_cu", "f8"), ("kt_tc", "f8"), ("grade_limit", "f8"), ("loss_per_c", "f8"),
+                   ("loss_max", "f8"), ("reference", "f8")])
+# The run-time state of one motor.
+_STATE = np.dtype([("winding", "f8"), ("rotor", "f8"), ("housing", "f8"), ("current", "f8"),
+                   ("peak_rotor", "f8"), ("kt_loss", "f8"), ("over_limit", "b1"), ("events", "i8"),
+                   ("copper_loss", "f8")])
+
+
+@kernel
+def _actual_kt(m, s):
+    """The motor's torque constant now: reversible drop with magnet temperature, times what
+    demagnetisation left."""
+    return m.kt25 * (1.0 + m.kt_tc * (s.rotor - m.reference)) * (1.0 - s.kt_loss)
+
+
+@kernel
+def _produce(motors, state, command_nm, limit_nm, torque_out):
+    """The drive: each command (clipped to the drive's limit) becomes a current through the
+    datasheet constant; the joint gets current x actual constant x ratio."""
+    for i in range(motors.shape[0]):
+        m, s = motors[i], state[i]
+        tau = min(max(command_nm[i], -limit_nm[i]), limit_nm[i])
+        s.current = tau / (m.ratio * m.kt_drive)
+        torque_out[i] = s.current * _actual_kt(m, s) * m.ratio
+
+
+@kernel
+def _heat(motors, state, motor_speed, ambient, dt):
+    """One explicit step of every motor's network (its time constants are seconds or more)."""
+    for i in range(motors.shape[0]):
+        m, s = motors[i], state[i]
+        copper = s.current * s.current * m.r25 * (1.0 + m.alpha_cu * (s.winding - m.reference))
+        iron = m.k_iron * motor_speed[i] * motor_speed[i]
+        q_wh = (s.winding - s.housing) * m.g_wh
+        q_wr = (s.winding - s.rotor) * m.g_wr
+        q_rh = (s.rotor - s.housing) * m.g_rh
+        q_ha = (s.housing - ambient) * m.g_ha
+        s.winding += dt * (copper - q_wh - q_wr) / m.c_w
+        s.rotor += dt * (iron + q_wr - q_rh) / m.c_r
+        s.housing += dt * (q_wh + q_rh - q_ha) / m.c_h
+        s.copper_loss = copper
+        # Irreversible loss: set by the highest excursion above the grade's limit.
+        s.peak_rotor = max(s.peak_rotor, s.rotor)
+        excess = s.rotor - m.grade_limit
+        if excess > 0.0:
+            s.kt_loss = max(s.kt_loss, min(excess * m.loss_per_c, m.loss_max))
+        over = s.rotor > m.grade_limit
+        if over and not s.over_limit:
+            s.events += 1
+        s.over_limit = over
+
+
+class MotorThermalPlant:
+    """The seven arm motors' heat, drive and housing sensors.
+
+    Call :meth:`torque` with each command (what reaches the joints) and :meth:`step` once per
+    physics step (before or after ``mj_step``: the current of the last command heats).
+
+    Args:
+        config: how the motors are built, the ambient, the seed.
+        period_s: the physics step.
+        torque_limit_nm: the drives' limits at the joint (7,).
+
+    Raises:
+        BrainBodyError: the motors file is missing or malformed, or names an unknown motor.
+    """
+
+    def __init__(self, config: MotorThermalPlantConfig, *, period_s: float, torque_limit_nm: Sequence[float]):
+        self.config = config
+        self.period_s = float(period_s)
+        self._limit = np.asarray(torque_limit_nm, dtype=float).copy()
+        motors, material = load_motors(config.path)
+        unknown = sorted(set(config.motors) - set(motors))
+        if unknown:
+            raise BrainBodyError(f"unknown motor(s) {unknown}; known: {sorted(motors)}")
+        rng = np.random.default_rng(config.seed)
+        built = []
+        for name in config.motors:
+            values = dict(motors[name])
+            for key in _SPREAD_KEYS:
+                values[key] *= 1.0 + rng.uniform(-config.parameter_spread, config.parameter_spread)
+            built.append(values)
+        col = lambda key: np.array([b[key] for b in built])  # noqa: E731
+        m = self._motors = records(7, _MOTOR)
+        m["ratio"], m["kt_drive"], m["kt25"] = col("ratio"), col("kt_datasheet_nm_per_a"), col("kt_at_25c_nm_per_a")
+        m["r25"] = col("resistance_25c_ohm")
+        m["g_wh"], m["g_wr"] = 1.0 / col("winding_housing_k_per_w"), 1.0 / col("winding_rotor_k_per_w")
+        m["g_rh"], m["g_ha"] = 1.0 / col("rotor_housing_k_per_w"), 1.0 / col("housing_ambient_k_per_w")
+        m["c_w"], m["c_r"] = col("winding_heat_capacity_j_per_k"), col("rotor_heat_capacity_j_per_k")
+        m["c_h"], m["k_iron"] = col("housing_heat_capacity_j_per_k"), col("iron_loss_w_per_radps2")
+        m["alpha_cu"], m["kt_tc"] = material["copper_resistance_per_c"], material["magnet_kt_per_c"]
+        m["grade_limit"], m["loss_per_c"] = material["magnet_grade_limit_c"], material["demagnetisation_loss_per_c"]
+        m["loss_max"], m["reference"] = material["demagnetisation_loss_max"], material["reference_c"]
+        self.grade_limit_c = material["magnet_grade_limit_c"]
+        self.ratio = col("ratio")
+        start = config.ambient_c if config.initial_c is None else config.initial_c
+        s = self._state = records(7, _STATE)
+        s["winding"] = s["rotor"] = s["housing"] = s["peak_rotor"] = start
+        self._sensor_period_s = material["housing_sensor_period_s"]
+        self._sensor_noise_c = material["housing_sensor_noise_c"]
+        self._sensor_resolution_c = material["housing_sensor_resolution_c"]
+        self._sensor_rng = np.random.default_rng([config.seed, 1])
+        self._time_s = 0.0
+        self._next_sample_s = 0.0
+        self._sensor_c = np.full(7, start)
+        self._torque = np.zeros(7)
+        self._speed = np.zeros(7)
+        self._sample_sensor()
+
+    # -- the drive and the heat ------------------------------------------------------------
+    def torque(self, command_nm: np.ndarray) -> np.ndarray:
+        """The joint torques (7,) the drives produce for ``command_nm`` (the torque asked for)."""
+        if not self.config.enabled:
+            return np.minimum(np.maximum(command_nm, -self._limit), self._limit)
+        _produce(self._motors, self._state, np.asarray(command_nm, dtype=float), self._limit, self._torque)
+        return self._torque
+
+    def step(self, joint_speed_radps: np.ndarray) -> None:
+        """Advance every motor by one period at the current of the last :meth:`torque` call."""
+        if not self.config.enabled:
+            return
+        np.multiply(joint_speed_radps, self.ratio, out=self._speed)
+        _heat(self._motors, self._state, self._speed, self.config.ambient_c, self.period_s)
+        self._time_s += self.period_s
+        if self._time_s >= self._next_sample_s:
+            self._sample_sensor()
+
+    def _sample_sensor(self) -> None:
+        reading = self._state["housing"] + self._sensor_rng.normal(0.0, self._sensor_noise_c, 7)
+        q = self._sensor_resolution_c
+        self._sensor_c = np.round(reading / q) * q if q > 0.0 else reading
+        self._next_sample_s += self._sensor_period_s
+
+    # -- what the robot reports --------------------------------------------------------------
+    @property
+    def housing_sensor_c(self) -> np.ndarray:
+        """The housing thermistors' latest readings (7,), C."""
+        return self._sensor_c.copy()
+
+    # -- ground truth (tests and benchmarks only) -----------------------------------------
+    @property
+    def winding_c(self) -> np.ndarray:
+        return self._state["winding"].copy()
+
+    @property
+    def magnet_c(self) -> np.ndarray:
+        return self._state["rotor"].copy()
+
+    @property
+    def housing_c(self) -> np.ndarray:
+        return self._state["housing"].copy()
+
+    @property
+    def current_a(self) -> np.ndarray:
+        return self._state["current"].copy()
+
+    @property
+    def copper_loss_w(self) -> np.ndarray:
+        return self._state["copper_loss"].copy()
+
+    @property
+    def kt_nm_per_a(self) -> np.ndarray:
+        """Each motor's actual torque constant now (motor side)."""
+        s, m = self._state, self._motors
+        return m["kt25"] * (1.0 + m["kt_tc"] * (s["rotor"] - m["reference"])) * (1.0 - s["kt_loss"])
+
+    @property
+    def kt_loss_fraction(self) -> np.ndarray:
+        """The part of each torque constant lost for good to demagnetisation."""
+        return self._state["kt_loss"].copy()
+
+    @property
+    def demagnetisation_events(self) -> np.ndarray:
+        """Per joint: how many times its magnets went above the grade's limit."""
+        return self._state["events"].copy()
+
+    def ground_truth(self) -> dict:
+        return {"winding_c": self.winding_c.tolist(), "magnet_c": self.magnet_c.tolist(),
+                "housing_c": self.housing_c.tolist(), "kt_loss_fraction": self.kt_loss_fraction.tolist(),
+                "demagnetisation_events": int(self.demagnetisation_events.sum())}
