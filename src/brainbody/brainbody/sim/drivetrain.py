@@ -348,6 +348,11 @@ class Drivetrain:
     def motor_encoder_rad(self, data: mujoco.MjData) -> np.ndarray:
         return _quantise(data.qpos[self._motor_qpos], self._motor_quantum)
 
+    @property
+    def motor_encoder_quantum_rad(self) -> np.ndarray:
+        """One motor-encoder count in output radians per joint (0: ideal, rigid joint)."""
+        return self._motor_quantum
+
     def link_encoder_rad(self, data: mujoco.MjData) -> Optional[np.ndarray]:
         if not self.has_link_encoder:
             return None

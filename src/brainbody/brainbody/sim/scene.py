@@ -20,6 +20,7 @@ import numpy as np
 
 from brainbody.exceptions import BrainBodyError
 from brainbody.sim import drivetrain as drivetrain_plant
+from brainbody.sim import plant_realism
 
 ARM_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINTS = ("panda_finger_joint1", "panda_finger_joint2")
@@ -74,6 +75,11 @@ class SceneConfig:
     arm_torque_limit_nm: tuple[float, ...] = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
     finger_force_limit_n: float = 70.0
     finger_damping_nspm: float = 5.0
+    # "ideal": the robot is its datasheet (URDF, nominal drivetrain profile, perfect sensors).
+    # "honest": a particular unit drawn from robot_seed that differs from it as a real one
+    # does (sim/plant_realism.py); the body is never told which.
+    plant: str = "ideal"
+    robot_seed: int = 0
 
     def __post_init__(self):
         if not (0.0 < self.timestep_s <= 0.005):
@@ -84,13 +90,26 @@ class SceneConfig:
             raise ValueError("arm_armature_kgm2 and arm_torque_limit_nm need 7 values")
         if len(self.drivetrain) != 7:
             raise ValueError(f"drivetrain needs a profile name for each of 7 joints, got {self.drivetrain!r}")
+        if self.plant not in plant_realism.PLANTS:
+            raise ValueError(f"plant must be one of {', '.join(plant_realism.PLANTS)}, got {self.plant!r}")
+
+    @property
+    def honest(self) -> bool:
+        return self.plant == "honest"
 
     def drivetrains(self) -> list:
-        """Per-joint plant drivetrains (None for rigid joints)."""
+        """Per-joint plant drivetrains as this unit really has them (None for rigid joints)."""
         if all(name == drivetrain_plant.RIGID for name in self.drivetrain):
             return [None] * 7
         profiles = drivetrain_plant.load_profiles(self.drivetrain_profiles_path)
-        return drivetrain_plant.resolve(self.drivetrain, profiles)
+        nominal = drivetrain_plant.resolve(self.drivetrain, profiles)
+        return plant_realism.perturbed_drivetrains(nominal, self.robot_seed) if self.honest else nominal
+
+    def hinge_drivetrains(self) -> list:
+        """What MuJoCo's hinge pairs carry: on the honest plant the motor friction is LuGre,
+        applied explicitly, not MuJoCo's frictionloss and damping."""
+        drives = self.drivetrains()
+        return [plant_realism.without_motor_friction(d) for d in drives] if self.honest else drives
 
     def cup_start_position(self) -> np.ndarray:
         """Cup start (bottom centre), jittered reproducibly by ``seed``."""
@@ -115,10 +134,12 @@ def build_model(config: SceneConfig, urdf_path: Optional[Path] = None) -> mujoco
     if not urdf_path.is_file():
         raise BrainBodyError(f"robot description not found: {urdf_path}")
     spec = mujoco.MjSpec.from_file(str(urdf_path))
-    drivetrains = config.drivetrains()
+    drivetrains = config.hinge_drivetrains()
     if any(d is not None for d in drivetrains):
         xml = drivetrain_plant.insert_gear_stages(spec.to_xml(), ARM_JOINTS, drivetrains)
         spec = mujoco.MjSpec.from_string(xml)
+    if config.honest:   # after the XML round trip, which drops a geom-less body's inertial
+        plant_realism.perturb_inertials(spec, config.robot_seed)
     spec.modelname = "brainbody_coffee"
     spec.option.timestep = config.timestep_s
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST

@@ -16,6 +16,7 @@ from brainbody.body.hardware import HardwareCapabilities, HardwareState
 from brainbody.sim.coffee_machine import CoffeeMachine
 from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
+from brainbody.sim.plant_realism import HonestPlant
 from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
 from brainbody.sim.scene import (ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, build_model)
 
@@ -51,9 +52,13 @@ class Simulator:
         self.config = config
         self.model = build_model(config, urdf_path)
         self.data = mujoco.MjData(self.model)
-        self.drivetrain = Drivetrain(self.model, ARM_JOINTS, config.drivetrains())
+        self.drivetrain = Drivetrain(self.model, ARM_JOINTS, config.hinge_drivetrains())
         self.period_s = float(self.model.opt.timestep)
         m = self.model
+        # The honest plant's imperfections (None: the robot is its datasheet).
+        self.realism = (HonestPlant(m, ARM_JOINTS, config.drivetrains(), m.actuator_ctrlrange[:7, 1],
+                                    robot_seed=config.robot_seed, episode_seed=config.seed)
+                        if config.honest else None)
         self._arm_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in ARM_JOINTS])
         self._arm_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in ARM_JOINTS])
         self._finger_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in FINGER_JOINTS])
@@ -99,15 +104,21 @@ class Simulator:
     def read(self) -> HardwareState:
         d = self.data
         drive = self.drivetrain
+        q, q_link = drive.motor_encoder_rad(d), drive.link_encoder_rad(d)
+        pads, pads_xyz = d.sensordata[self._pad_sensor].copy(), d.sensordata[self._pad_force3]
+        if self.realism is not None:
+            q = self.realism.motor_encoder(q, drive.motor_encoder_quantum_rad)
+            q_link = self.realism.link_encoder(q_link)
+            pads, pads_xyz = self.realism.pad_forces(pads, pads_xyz)
         return HardwareState(
             time_s=float(d.time),
-            q_rad=drive.motor_encoder_rad(d),
+            q_rad=q,
             qd_radps=d.qvel[self._arm_dof].copy(),
             finger_pos_m=d.qpos[self._finger_qpos].copy(),
             finger_vel_mps=d.qvel[self._finger_dof].copy(),
-            pad_force_n=d.sensordata[self._pad_sensor].copy(),
-            q_link_rad=drive.link_encoder_rad(d),
-            pad_force_xyz_n=d.sensordata[self._pad_force3],
+            pad_force_n=pads,
+            q_link_rad=q_link,
+            pad_force_xyz_n=pads_xyz,
             finger_effort_n=d.actuator_force[7:9].copy(),
             motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self.motor_thermal.config.enabled else None,
         )
@@ -126,7 +137,10 @@ class Simulator:
             self.drivetrain.settle_twist(d, d.qfrc_bias)
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
-        self.data.ctrl[:7] = self.motor_thermal.torque(arm_torque_nm)
+        # The unit's drive errors (torque constant at 25 C, current offset and noise: honest
+        # plant only), then what the motor at its present temperature makes of that current.
+        drive = arm_torque_nm if self.realism is None else self.realism.actuate(arm_torque_nm)
+        self.data.ctrl[:7] = self.motor_thermal.torque(drive)
         self.data.ctrl[7:9] = finger_force_n
 
     def motor_feedback(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,6 +156,8 @@ class Simulator:
 
     def step(self) -> None:
         self.drivetrain.apply(self.data)
+        if self.realism is not None:
+            self.realism.apply(self.data, self.period_s)
         mujoco.mj_step(self.model, self.data)
         self.motor_thermal.step(self.data.qvel[self._arm_dof])
         self.coffee_machine.update()
