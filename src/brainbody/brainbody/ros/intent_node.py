@@ -165,7 +165,12 @@ class IntentNode(Node):
             result.message = f"brain shutting down: {result.message}"
         else:
             goal_handle.abort()
-        (log.info if outcome.success or outcome.canceled else log.error)(result.message)
+        # One severity per call site: rclpy raises when a call site's severity changes (a brain
+        # whose goal failed raised here at the end of its next, successful goal).
+        if outcome.success or outcome.canceled:
+            log.info(result.message)
+        else:
+            log.error(result.message)
         return result
 
     def _wait_heartbeat_matched(self) -> None:
