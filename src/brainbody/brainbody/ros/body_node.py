@@ -316,6 +316,13 @@ class BodyNode(Node):
             goal_handle.succeed()
         elif report.status is Status.CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
+        elif report.status is Status.CANCELED and self.body.stop_latch.active and not self._winding_down.is_set():
+            # Canceled by an e-stop, not by its client: the goal aborts with the stop's code and
+            # reason (it was reported as "body shutting down").
+            refusal = self.body.stop_latch.refusal()
+            result.error_code, result.message = int(refusal.code), f"stopped: {refusal}"
+            self.get_logger().error(f"primitive {primitive.id!r} stopped [{result.error_code}]: {refusal}")
+            goal_handle.abort()
         elif report.status is Status.CANCELED:   # shutting down: no client asked, so the goal aborts
             result.message = f"body shutting down: {result.message}"
             goal_handle.abort()
