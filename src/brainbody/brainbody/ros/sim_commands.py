@@ -5,10 +5,16 @@ Each command topic is a channel; a period's command is complete once every chann
 spoken since the last state went out (the lock-step pacing waits for that). A malformed
 message (wrong size, unknown or missing joint names, a non-finite value) is refused and the
 last command stays applied, as a real controller keeps it.
+
+For the fault-injection judge, every command message that arrives is also checked against the
+plant's envelope (``limits``: per joint, the actuator's range, or the joint's range for
+position set-points) and counted in ``unsafe`` when any value is non-finite or outside it,
+whether it was then refused or taken.
 """
 from __future__ import annotations
 
-from typing import Callable
+import math
+from typing import Callable, Mapping, Optional
 
 import numpy as np
 
@@ -21,10 +27,14 @@ from brainbody.topic_layout import TopicLayout
 
 
 class SimCommandInputs:
-    """Subscriptions on ``node`` for ``layout``; ``on_refused(text)`` reports a refusal."""
+    """Subscriptions on ``node`` for ``layout``; ``on_refused(text)`` reports a refusal.
+    ``limits`` maps a joint name to its (low, high) envelope for :attr:`unsafe`."""
 
-    def __init__(self, node, layout: TopicLayout, on_refused: Callable[[str], None]):
+    def __init__(self, node, layout: TopicLayout, on_refused: Callable[[str], None], *,
+                 limits: Optional[Mapping[str, tuple[float, float]]] = None):
         self.layout = layout
+        self.limits = dict(limits or {})
+        self.unsafe = 0            # messages with a non-finite value or one outside ``limits``
         self.arm = np.zeros(7)
         self.finger = np.zeros(2)
         self.received = 0          # messages taken
@@ -73,18 +83,29 @@ class SimCommandInputs:
         self._heard.add(channel)
         self.received += 1
 
+    def _judge(self, pairs) -> None:
+        """Count a message whose (joint, value) pairs leave the envelope (before any refusal)."""
+        for joint, value in pairs:
+            value = float(value)
+            low, high = self.limits.get(joint, (-math.inf, math.inf))
+            if not (math.isfinite(value) and low <= value <= high):
+                self.unsafe += 1
+                return
+
     def _refuse(self, why: str) -> None:
         self.refused += 1
         self._on_refused(why)
 
     def _on_array(self, topic: str, joints: list, msg: Float64MultiArray) -> None:
         data = np.asarray(msg.data, dtype=float)
+        self._judge(zip(joints, data) if len(data) == len(joints) else ((None, v) for v in data))
         if data.shape != (len(joints),) or not np.all(np.isfinite(data)):
             self._refuse(f"{topic}: {len(data)} values (need {len(joints)} finite ones)")
             return
         self._take(topic, dict(zip(joints, data)))
 
     def _on_joint(self, topic: str, joint: str, msg: Float64) -> None:
+        self._judge([(joint, msg.data)])
         if not np.isfinite(msg.data):
             self._refuse(f"{topic}: non-finite command {msg.data}")
             return
@@ -93,6 +114,7 @@ class SimCommandInputs:
     def _on_joint_state(self, msg: JointState) -> None:
         topic = self.layout.arm_command_topic
         names, effort = list(msg.name), np.asarray(msg.effort, dtype=float)
+        self._judge(zip(names, effort))
         missing = [n for n in ARM_JOINTS + FINGER_JOINTS if n not in names]
         if missing or len(effort) != len(names) or not np.all(np.isfinite(effort)):
             self._refuse(f"{topic}: {len(names)} names, {len(effort)} efforts"

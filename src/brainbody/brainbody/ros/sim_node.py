@@ -11,6 +11,13 @@ set-points for the robot's own position loop (``sim/vendor_position_loop.py``).
 Besides: ``/clock``, ``/world/objects``, a ``geometry_msgs/WrenchStamped`` per finger pad,
 ``/robot_description`` and ``/sim/ground_truth`` (tests and the demo report only).
 
+The ground truth also judges the safety envelope at the plant, for the fault-injection suite
+(``test/graph/fault_harness.py``): ``unsafe_commands`` (command messages with a non-finite
+value or one beyond the actuator's range, or beyond a joint's range for position set-points),
+``joint_limit_periods`` (command periods that ended with a true link angle past its URDF range)
+and ``workspace_periods`` (periods that ended with the true TCP outside the body's specified
+workspace box), plus the fastest arm joint and the TCP now.
+
 Pacing ``lockstep`` steps only once the command for the last published state has arrived,
 so a run is deterministic whatever the machine's load; ``wall`` steps on the wall clock.
 """
@@ -51,6 +58,13 @@ from brainbody.sim.simulator import Simulator
 from brainbody.sim.vendor_position_loop import VendorPositionLoop
 from brainbody.world import load_object_database, merge_observations
 
+# A position set-point may lead the link by the backlash offset and gear twist (the fuzz
+# harness's allowance too); a set-point further past a joint's range is outside the envelope.
+_POSITION_SLACK_RAD = 0.02
+# A true link angle counts as past its range beyond this (MuJoCo's soft limit yields a little
+# to a joint resting against it; anything the controller drove there goes well past).
+_JOINT_LIMIT_TOLERANCE_RAD = 1e-3
+
 # Lock-step: with no command for this long (wall), the last state is sent again so that a body
 # that starts late, or lost a sample, still gets one.
 _REPUBLISH_S = 0.2
@@ -84,7 +98,14 @@ class SimNode(Node):
         description = self.create_publisher(String, "/robot_description", LATCHED)
         description.publish(String(data=urdf.read_text(encoding="utf-8")))
         self._io = rclpy.create_node("sim_node_io", context=self.context)
-        self.commands = SimCommandInputs(self._io, self.layout, self._on_refused)
+        self.commands = SimCommandInputs(self._io, self.layout, self._on_refused, limits=self._envelope())
+        m = self.sim.model
+        self._joint_range = np.asarray(m.jnt_range)[[m.joint(n).id for n in ARM_JOINTS]]
+        spec = BodyConfig()
+        self._workspace_m = (np.asarray(spec.workspace_min_m), np.asarray(spec.workspace_max_m))
+        self._arm_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in ARM_JOINTS])
+        self.joint_limit_periods = 0
+        self.workspace_periods = 0
         # Ground truth only: the tool path error, the true TCP (MuJoCo's site) against the forward
         # kinematics of the set-point the body reports on /body/joint_setpoint, while it moves.
         # Each set-point is stamped with the state it answered; it is judged against the TCP
@@ -106,6 +127,19 @@ class SimNode(Node):
             f"{cfg.command_rate_hz:g} Hz, commands on {_command_topics(self.layout)}")
 
     # -- commands ------------------------------------------------------------------------
+    def _envelope(self) -> dict:
+        """Joint name -> (low, high) of what the plant may be commanded (``unsafe_commands``)."""
+        m = self.sim.model
+        ctrl = np.asarray(m.actuator_ctrlrange)
+        limits = {name: (float(ctrl[7 + i, 0]), float(ctrl[7 + i, 1])) for i, name in enumerate(FINGER_JOINTS)}
+        for i, name in enumerate(ARM_JOINTS):
+            if self.config.command_mode == "position":
+                low, high = m.jnt_range[m.joint(name).id]
+                limits[name] = (float(low) - _POSITION_SLACK_RAD, float(high) + _POSITION_SLACK_RAD)
+            else:
+                limits[name] = (float(ctrl[i, 0]), float(ctrl[i, 1]))
+        return limits
+
     def _on_refused(self, why: str) -> None:
         n = self.commands.refused
         if n in (1, 10, 100) or n % 1000 == 0:
@@ -222,7 +256,13 @@ class SimNode(Node):
                         effort=[*map(float, self._arm_effort), *map(float, state.finger_effort_n)])
         js.header.stamp = stamp
         self._joint_pub.publish(js)
-        self._tcp_history.append((state.time_s, sim.data.site_xpos[self._tcp_site].copy()))
+        tcp_m = sim.data.site_xpos[self._tcp_site].copy()
+        self._tcp_history.append((state.time_s, tcp_m))
+        link = sim.link_angle_rad()
+        tol = _JOINT_LIMIT_TOLERANCE_RAD
+        self.joint_limit_periods += bool(np.any(link < self._joint_range[:, 0] - tol)
+                                         or np.any(link > self._joint_range[:, 1] + tol))
+        self.workspace_periods += bool(np.any(tcp_m < self._workspace_m[0]) or np.any(tcp_m > self._workspace_m[1]))
         ticks = int(round(state.time_s / (self._steps_per_command * sim.period_s)))
         if ticks % max(int(round(cfg.command_rate_hz / cfg.world_objects_rate_hz)), 1) == 0:
             objects = merge_observations(sim.observed_objects(), self._objects_db)
@@ -237,6 +277,11 @@ class SimNode(Node):
         truth["commands_received"] = self.commands.received
         truth["commands_refused"] = self.commands.refused
         truth["mujoco_warnings"] = self.sim.mujoco_warnings()
+        truth["unsafe_commands"] = self.commands.unsafe
+        truth["joint_limit_periods"] = self.joint_limit_periods
+        truth["workspace_periods"] = self.workspace_periods
+        truth["arm_speed_max_radps"] = float(np.max(np.abs(self.sim.data.qvel[self._arm_dof])))
+        truth["tcp_m"] = [float(v) for v in self.sim.data.site_xpos[self._tcp_site]]
         truth.update(self.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 
