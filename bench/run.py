@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 
 # Order of sections in RESULTS.md.
 BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "grip_sources", "slip", "cost", "intent",
-              "backends", "fuzz", "campaign")
+              "backends", "fuzz", "faults", "campaign")
 
 
 def machine() -> str:

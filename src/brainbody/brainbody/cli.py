@@ -196,7 +196,7 @@ def _cmd_demo(args) -> int:
         if args.backend != "embedded":
             processes.insert(0, ("brainbody.ros.sim_node", demo_sim_parameters(args)))
         for module, values in processes:
-            children.append(subprocess.Popen([sys.executable, "-m", module, *_ros_args(values)],
+            children.append(subprocess.Popen([sys.executable, "-m", module, *ros_args(values)],
                                              env=os.environ.copy()))
         names = [module.rsplit(".", 1)[1] for module, _ in processes]
         print(f"started {', '.join(names)} as processes {[c.pid for c in children]}")
@@ -350,7 +350,7 @@ def demo_sim_parameters(args) -> dict:
     return values
 
 
-def _ros_args(values: dict) -> list[str]:
+def ros_args(values: dict) -> list[str]:
     out = ["--ros-args"] if values else []
     for name, value in values.items():
         out += ["-p", f"{name}:={_ros_value(value)}"]
