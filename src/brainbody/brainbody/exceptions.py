@@ -162,6 +162,14 @@ class CommanderLostError(ExecutionError):
     code = ErrorCode.COMMANDER_LOST
 
 
+class OverTemperatureError(ExecutionError):
+    """A joint motor is, or would become, too hot (its winding near the insulation class limit
+    or its magnets near their grade's): a primitive is refused before it starts, or the
+    runtime monitor trips."""
+
+    code = ErrorCode.OVER_TEMPERATURE
+
+
 class MonitorTripError(ExecutionError):
     """The runtime monitor found the state leaving the safe set (codes 220-226): the fallback
     brakes to a hold, keeps a held object gripped, and the fault latches until ``/body/reset``."""

@@ -112,6 +112,26 @@ class BodyConfig:
                                                "by more than this", lo=0.0, hi=10.0)
     monitor_grip_force_confirm_s: float = param(0.01, "the grip force must stay above that this long to trip (a load "
                                                 "step gives the pad sensors a one-tick spike)", lo=0.0, hi=0.5)
+    # -- motor thermal protection (body/motor_thermal.py)
+    thermal_protection: bool = param(True, "effort mode: derate joint torques so that the estimated motor "
+                                     "temperatures stay under their bounds, and refuse with OVER_TEMPERATURE (206) a "
+                                     "primitive predicted to pass them (the estimates are published either way)")
+    motor_datasheets: tuple = param(("large",) * 4 + ("small",) * 3, "per joint: the motor's thermal datasheet in "
+                                    "config/motor_datasheets.yaml")
+    motor_ambient_c: float = param(25.0, "air temperature around the arm, assumed when the robot reports no motor "
+                                   "housing temperature", lo=-20.0, hi=60.0)
+    winding_limit_c: float = param(155.0, "insulation class limit of the motor windings (class F: 155 C)",
+                                   lo=80.0, hi=240.0)
+    winding_margin_c: float = param(20.0, "derating keeps the estimated winding this far below its limit (the "
+                                    "estimate's error: up to about 15 C in a fast 3x overload of motors 5 % off "
+                                    "their datasheet)", lo=0.0, hi=60.0)
+    magnet_limit_c: float = param(150.0, "highest magnet temperature without irreversible loss (NdFeB SH grade: "
+                                  "150 C)", lo=60.0, hi=240.0)
+    magnet_margin_c: float = param(20.0, "derating keeps the estimated magnets this far below their limit",
+                                   lo=0.0, hi=60.0)
+    thermal_derating_horizon_s: float = param(2.0, "I2t: a joint may draw any current that would not take its "
+                                              "motor past a bound within this time (peaks stay available until a "
+                                              "bound is near)", lo=0.1, hi=60.0)
     # -- gripper and grip-force loop
     gripper_max_force_n: float = param(70.0, "largest grip force the hand can exert", lo=1.0, hi=200.0)
     finger_open_m: float = param(0.04, "opening of each finger when fully open", lo=0.0, hi=0.04)
@@ -159,7 +179,7 @@ class BodyConfig:
                 raise ValueError(f"{name} must be one of {known}, got {getattr(self, name)!r}")
         for name in ("joint_stiffness_nm_per_rad", "joint_damping_nms_per_rad", "home_q_rad",
                      "joint_integral_gain_nm_per_rad_s", "joint_integral_limit_nm", "drivetrain_estimates",
-                     "monitor_collision_threshold_nm"):
+                     "monitor_collision_threshold_nm", "motor_datasheets"):
             if len(getattr(self, name)) != 7:
                 raise ValueError(f"{name} needs 7 values, got {len(getattr(self, name))}")
         for name in ("workspace_min_m", "workspace_max_m"):

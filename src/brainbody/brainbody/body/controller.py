@@ -24,6 +24,7 @@ from brainbody.body.grip_force_source import check_grip_margin, grip_force_sourc
 from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, HardwareState,
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
+from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import ARM_JOINTS, RobotModel
 from brainbody.body.runtime_monitor import MonitorCheck, MonitorTrip, RuntimeMonitor
@@ -35,7 +36,7 @@ from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
 from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidStateError,
                                   MonitorTripError)
 from brainbody.lifecycle import Status
-from brainbody.primitives import TaskPrimitive
+from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,13 @@ class BodyController:
         self.monitor = RuntimeMonitor(config, model, effort_mode=effort) if config.runtime_monitor else None
         self.fallback = Fallback(config, model, effort_mode=effort)
         self.monitor_trip: Optional[MonitorTrip] = None    # the trip that engaged the fallback
+        # Motor temperatures, estimated from the torques written (so effort mode only: in
+        # position mode the vendor's loop decides the currents and the body does not see them).
+        self.thermal = (MotorThermal(
+            load_datasheets(config.motor_datasheets),
+            ThermalLimits.from_config(config),
+            effort_limit_nm=model.effort_limit_nm, housing_c=self.state.motor_housing_temp_c,
+            protect=config.thermal_protection) if effort else None)
         self.monitor_trips = 0
         self._last_arm: Optional[np.ndarray] = None
         self._last_finger: Optional[np.ndarray] = None
@@ -161,6 +169,8 @@ class BodyController:
             checked = self.supervisor.check(primitive, self.world, holding=self.holding)
             if checked.grip_force_n > 0.0:
                 check_grip_margin(self.grip_source, checked.grip_force_n, checked.grip_limit_n, checked.obj.id)
+            if self.thermal is not None:
+                self.thermal.check(_thermal_horizon_s(checked), primitive.describe())
             self._trajectory = None
             if self._tracking_lost():
                 # After a collision or a stop the old set-point is stale: start from here.
@@ -330,6 +340,8 @@ class BodyController:
             dt = self._measured_period_s(state.time_s)
             self.state = state
             try:
+                if self.thermal is not None:
+                    self.thermal.update(dt, state.motor_housing_temp_c)
                 arm, finger = self._decide(state, dt)
             except Exception as exc:     # never a dead loop: the fallback holds, say why, run on
                 log.exception("control tick failed; the fallback holds")
@@ -344,6 +356,8 @@ class BodyController:
                 self._last_arm, self._last_finger = arm, finger
                 if self.monitor is not None:
                     self.monitor.wrote(arm)
+                if self.thermal is not None:
+                    self.thermal.wrote(arm)
             self.ticks += 1
             if self._applied_speed_scale != self.motion_speed_scale:
                 step = dt / _SCALE_RATE_S
@@ -430,6 +444,9 @@ class BodyController:
             arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
         else:
             arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
+            if self.thermal is not None:
+                # Derated before the monitor sees it: what it checks is what reaches the joints.
+                arm = self.thermal.derate(arm)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
                                   pad_force_xyz, touching)
@@ -480,3 +497,11 @@ class BodyController:
             return
         self._trajectory = BrakingTrajectory(self.q_cmd_rad, self.qd_cmd_radps, self.state.time_s,
                                              self.config.stop_deceleration_radps2)
+
+
+def _thermal_horizon_s(checked) -> float:
+    """How long a primitive may load the motors: a wait its duration, anything else up to its
+    timeout (the executor fails it then)."""
+    if checked.kind is PrimitiveKind.WAIT:
+        return min(checked.primitive.duration_s, checked.timeout_s)
+    return checked.timeout_s

@@ -78,6 +78,10 @@ class BodyDiagnostics:
         encoder_error = None if state.q_link_rad is None else body.q_cmd_rad - state.q_link_rad
         label = compensation_label(servo.compensation_state)
         side = servo.backlash.side
+        thermal = body.thermal
+        if thermal is not None:
+            winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
+            limit, derating = thermal.torque_limit_nm, thermal.derating
         out = []
         for i, name in enumerate(ARM_JOINTS):
             error = float(link_error[i])
@@ -96,6 +100,15 @@ class BodyDiagnostics:
                 values.append(("link_encoder_error_rad", f"{encoder_error[i]:.6f}"))
             message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                        f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
+            if thermal is not None:
+                # Estimates (body/motor_thermal.py); a joint being derated is WARN.
+                values += [("winding_temperature_c", f"{winding[i]:.1f}"), ("magnet_temperature_c", f"{magnet[i]:.1f}"),
+                           ("housing_temperature_c", f"{housing[i]:.1f}"),
+                           ("thermal_torque_limit_nm", f"{limit[i]:.1f}"),
+                           ("thermal_derating", str(bool(derating[i])).lower())]
+                if derating[i]:
+                    warn = True
+                    message += f"; derated to {limit[i]:.1f} N m (winding {winding[i]:.0f} C, magnets {magnet[i]:.0f} C)"
             out.append(HealthStatus(Level.WARN if warn else Level.OK, f"body/joint/{name}", name, message,
                                     tuple(values) + self._static[i]))
         return out

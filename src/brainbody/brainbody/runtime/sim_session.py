@@ -18,6 +18,7 @@ from brainbody.share_files import find_share_file
 from brainbody.lifecycle import Status
 from brainbody.sim.path_error import PathErrorStats
 from brainbody.primitives import TaskPlan
+from brainbody.sim.motor_thermal import MotorThermalPlantConfig
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observations
@@ -39,6 +40,7 @@ class SimSession:
         sim_drivetrain: the plant's drivetrain profile per arm joint (7 names from
             ``config/sim_drivetrain.yaml`` or ``rigid``); overrides ``scene_config.drivetrain``.
         realtime_factor: 0 runs as fast as possible, r > 0 paces sim time to r x wall time.
+        motor_thermal: the simulated motors' heat (None: the default build at 25 C).
 
     ``loop`` is the :class:`ControlLoop` that drives the body; it refreshes the body's
     world model and samples the tool path error. Runners add their own jobs to it.
@@ -50,7 +52,7 @@ class SimSession:
 
     def __init__(self, *, seed: int = 0, body_config: Optional[BodyConfig] = None,
                  scene_config: Optional[SceneConfig] = None, sim_drivetrain: Optional[Sequence[str]] = None,
-                 realtime_factor: float = 0.0):
+                 realtime_factor: float = 0.0, motor_thermal: Optional[MotorThermalPlantConfig] = None):
         self.body_config = body_config or BodyConfig()
         scene = scene_config or SceneConfig()
         changes = {"seed": seed}
@@ -58,7 +60,8 @@ class SimSession:
             changes["drivetrain"] = tuple(sim_drivetrain)
         self.scene_config = dataclasses.replace(scene, **changes)
         urdf = self.urdf_path = default_urdf_path()
-        self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf)
+        self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf,
+                             motor_thermal=motor_thermal)
         self.robot = RobotModel(urdf)
         self.body = BodyController(self.body_config, self.robot, self.sim)
         self.objects_db = load_object_database(find_share_file("config", "objects.yaml"))

@@ -1,0 +1,309 @@
+"""Motor thermal protection: the body's estimate of each arm motor's winding and magnet
+temperature, I²t-style torque derating, and the over-temperature check of a primitive.
+
+The estimate runs on what a drive knows: the current the body commands (the torque written
+divided by the datasheet's torque constant and gear ratio; ``config/motor_datasheets.yaml``)
+and, where the robot reports one, the motor housing's temperature. The model is the maker's
+thermal impedance from winding to housing, two first-order terms (a Foster network):
+
+    P = I^2 R_25 (1 + a (T_w - 25))          dx_k/dt = (P R_k - x_k) / tau_k,  k = fast, slow
+    T_w = T_h + x_fast + x_slow              T_m = T_h + (R_magnet / R_slow) x_slow
+
+Without a housing sensor the housing is one lumped node, heated by what crosses the
+impedance and cooled by the ambient air; it starts at the configured ambient. With one, the
+housing is the reading and the winding starts there (a motor switched on hot is assumed soaked).
+
+Derating keeps the estimated winding under ``winding_limit_c - winding_margin_c`` and the
+estimated magnets under ``magnet_limit_c - magnet_margin_c``: a joint may draw any current
+that would not take either past its bound within ``thermal_derating_horizon_s`` (short: peaks
+stay available until a bound is near, then the limit falls to what the motor can shed).
+
+It shares nothing with the simulated motors (``sim/motor_thermal.py``: a physical network of
+three nodes with iron loss and numbers of its own).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import yaml
+
+from brainbody.exceptions import BrainBodyError, OverTemperatureError
+from brainbody.jit import kernel, records
+
+_SHEET_KEYS = ("ratio", "kt_nm_per_a", "resistance_25c_ohm", "copper_resistance_per_c", "fast_k_per_w",
+               "fast_time_constant_s", "slow_k_per_w", "slow_time_constant_s", "magnet_k_per_w",
+               "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k")
+_REFERENCE_C = 25.0          # the datasheets' resistance is given at 25 C
+_LOAD_WINDOW_S = 1.0         # a primitive is predicted at the mean square torque of about the last second
+
+
+@dataclasses.dataclass(frozen=True)
+class MotorDatasheet:
+    """One motor's data (motor side; thermal resistances K/W, time constants s, capacity J/K)."""
+
+    ratio: float
+    kt_nm_per_a: float
+    resistance_25c_ohm: float
+    copper_resistance_per_c: float
+    fast_k_per_w: float
+    fast_time_constant_s: float
+    slow_k_per_w: float
+    slow_time_constant_s: float
+    magnet_k_per_w: float
+    housing_ambient_k_per_w: float
+    housing_heat_capacity_j_per_k: float
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0.0):
+                raise ValueError(f"motor datasheet: {f.name} must be a finite positive number, got {v!r}")
+
+
+def load_datasheets(names: Sequence[str], path: Optional[Path] = None) -> list[MotorDatasheet]:
+    """The datasheet of each joint's motor, by name in ``config/motor_datasheets.yaml``.
+
+    Raises:
+        BrainBodyError: missing file, unknown sheet, unknown or missing keys, bad values.
+    """
+    if path is None:
+        from brainbody.share_files import find_share_file
+        path = find_share_file("config", "motor_datasheets.yaml")
+    path = Path(path)
+    try:
+        sheets = yaml.safe_load(path.read_text(encoding="utf-8"))["sheets"]
+        sheets = {name: dict(entry) for name, entry in sheets.items()}
+    except (OSError, KeyError, TypeError, AttributeError, ValueError, yaml.YAMLError) as exc:
+        raise BrainBodyError(f"cannot read motor datasheets from {path}: {exc}") from exc
+    out = []
+    for name in names:
+        if name not in sheets:
+            raise BrainBodyError(f"unknown motor datasheet {name!r}; known: {sorted(sheets)}")
+        entry = {k: v for k, v in sheets[name].items() if k != "description"}
+        if set(entry) != set(_SHEET_KEYS):
+            raise BrainBodyError(f"motor datasheet {name!r}: keys {sorted(entry)}, expected {sorted(_SHEET_KEYS)}")
+        try:
+            out.append(MotorDatasheet(**{k: float(v) for k, v in entry.items()}))
+        except (TypeError, ValueError) as exc:
+            raise BrainBodyError(f"motor datasheet {name!r}: {exc}") from exc
+    return out
+
+
+def sheet_names(path: Optional[Path] = None) -> tuple[str, ...]:
+    """The sheets ``config/motor_datasheets.yaml`` offers."""
+    from brainbody.share_files import find_share_file
+    path = Path(path or find_share_file("config", "motor_datasheets.yaml"))
+    try:
+        return tuple(sorted(yaml.safe_load(path.read_text(encoding="utf-8"))["sheets"]))
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise BrainBodyError(f"cannot read motor datasheets from {path}: {exc}") from exc
+
+
+# Per joint: the datasheet as the kernel needs it, and the estimate.
+_SHEET = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast", "f8"), ("tau_fast", "f8"),
+                   ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("r_ha", "f8"), ("c_h", "f8"),
+                   ("effort_limit", "f8")])
+_JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("mean_sq_torque", "f8"), ("limit", "f8")])
+# The bounds that are the same for every joint.
+_LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8"), ("horizon", "f8"),
+                    ("load_window", "f8")])
+
+
+@kernel
+def _loss(sh, st, current_sq):
+    """Copper loss at the estimated winding temperature (W)."""
+    return current_sq * sh.r25 * (1.0 + sh.tc * (st.housing + st.fast + st.slow - _REFERENCE_C))
+
+
+@kernel
+def _update(sheets, joints, torque, housing, dt, lim):
+    """Advance every joint's estimate by ``dt`` at the current of ``torque`` (the command that
+    acted over that period) and recompute its torque limit."""
+    for i in range(sheets.shape[0]):
+        sh, st = sheets[i], joints[i]
+        current = torque[i] / sh.torque_per_a
+        loss = _loss(sh, st, current * current)
+        if housing.shape[0] == sheets.shape[0] and math.isfinite(housing[i]):
+            st.housing = housing[i]
+        else:
+            # What crosses the impedance reaches the housing (exact at steady state).
+            into_housing = (st.fast + st.slow) / (sh.r_fast + sh.r_slow)
+            st.housing += dt * (into_housing - (st.housing - lim.ambient) / sh.r_ha) / sh.c_h
+        st.fast += (loss * sh.r_fast - st.fast) * min(dt / sh.tau_fast, 1.0)
+        st.slow += (loss * sh.r_slow - st.slow) * min(dt / sh.tau_slow, 1.0)
+        st.mean_sq_torque += (torque[i] * torque[i] - st.mean_sq_torque) * min(dt / lim.load_window, 1.0)
+        # I2t: the largest constant loss that brings neither the winding nor the magnets past
+        # their bounds within the horizon.
+        e_fast, e_slow = math.exp(-lim.horizon / sh.tau_fast), math.exp(-lim.horizon / sh.tau_slow)
+        winding_room = lim.winding_max - st.housing - st.fast * e_fast - st.slow * e_slow
+        allowed = winding_room / (sh.r_fast * (1.0 - e_fast) + sh.r_slow * (1.0 - e_slow))
+        magnet_room = (lim.magnet_max - st.housing) / sh.magnet_gain - st.slow * e_slow
+        allowed = min(allowed, magnet_room / (sh.r_slow * (1.0 - e_slow)))
+        r_hot = sh.r25 * (1.0 + sh.tc * (max(lim.winding_max, st.housing + st.fast + st.slow) - _REFERENCE_C))
+        st.limit = min(math.sqrt(max(allowed, 0.0) / r_hot) * sh.torque_per_a, sh.effort_limit)
+
+
+@kernel
+def _predict(sheets, joints, horizon, out_winding, out_magnet):
+    """Each joint's winding and magnets after ``horizon`` at its recent mean square torque (the
+    housing held where it is)."""
+    for i in range(sheets.shape[0]):
+        sh, st = sheets[i], joints[i]
+        loss = _loss(sh, st, st.mean_sq_torque / (sh.torque_per_a * sh.torque_per_a))
+        fast = loss * sh.r_fast + (st.fast - loss * sh.r_fast) * math.exp(-horizon / sh.tau_fast)
+        slow = loss * sh.r_slow + (st.slow - loss * sh.r_slow) * math.exp(-horizon / sh.tau_slow)
+        out_winding[i] = st.housing + fast + slow
+        out_magnet[i] = st.housing + sh.magnet_gain * slow
+
+
+@dataclasses.dataclass(frozen=True)
+class ThermalLimits:
+    """The bounds the protection keeps, C (declared with their ranges in ``BodyConfig``)."""
+
+    winding_limit_c: float = 155.0
+    winding_margin_c: float = 20.0
+    magnet_limit_c: float = 150.0
+    magnet_margin_c: float = 20.0
+    ambient_c: float = 25.0
+    derating_horizon_s: float = 2.0
+
+    @classmethod
+    def from_config(cls, config) -> "ThermalLimits":
+        """The bounds a ``BodyConfig`` sets."""
+        return cls(winding_limit_c=config.winding_limit_c, winding_margin_c=config.winding_margin_c,
+                   magnet_limit_c=config.magnet_limit_c, magnet_margin_c=config.magnet_margin_c,
+                   ambient_c=config.motor_ambient_c, derating_horizon_s=config.thermal_derating_horizon_s)
+
+    @property
+    def winding_max_c(self) -> float:
+        return self.winding_limit_c - self.winding_margin_c
+
+    @property
+    def magnet_max_c(self) -> float:
+        return self.magnet_limit_c - self.magnet_margin_c
+
+
+class MotorThermal:
+    """Estimated motor temperatures and the torque each joint may have (7 joints).
+
+    Call :meth:`update` once per fresh state sample (the time since the last one and the
+    housing temperatures if the robot reports them), :meth:`derate` on the torque about to be
+    written and :meth:`wrote` with what was written.
+
+    Args:
+        datasheets: each joint's motor.
+        limits: the bounds to keep.
+        effort_limit_nm: each joint's torque limit without derating (7,).
+        housing_c: the housing temperatures at start (7,), or None (the motors at ambient).
+        protect: False: estimate only (no derating, no refusal).
+    """
+
+    def __init__(self, datasheets: Sequence[MotorDatasheet], limits: ThermalLimits, *,
+                 effort_limit_nm: Sequence[float], housing_c: Optional[np.ndarray] = None, protect: bool = True):
+        if len(datasheets) != 7:
+            raise ValueError(f"need a motor datasheet for each of 7 joints, got {len(datasheets)}")
+        self.datasheets = list(datasheets)
+        self.limits = limits
+        self.protect = bool(protect)
+        col = lambda key: np.array([getattr(d, key) for d in datasheets], dtype=float)  # noqa: E731
+        s = self._sheets = records(7, _SHEET)
+        s["torque_per_a"] = col("kt_nm_per_a") * col("ratio")
+        s["r25"], s["tc"] = col("resistance_25c_ohm"), col("copper_resistance_per_c")
+        s["r_fast"], s["tau_fast"] = col("fast_k_per_w"), col("fast_time_constant_s")
+        s["r_slow"], s["tau_slow"] = col("slow_k_per_w"), col("slow_time_constant_s")
+        s["magnet_gain"] = col("magnet_k_per_w") / col("slow_k_per_w")
+        s["r_ha"], s["c_h"] = col("housing_ambient_k_per_w"), col("housing_heat_capacity_j_per_k")
+        s["effort_limit"] = np.asarray(effort_limit_nm, dtype=float)
+        lim = self._limits = records(1, _LIMITS)
+        lim["ambient"], lim["horizon"], lim["load_window"] = limits.ambient_c, limits.derating_horizon_s, _LOAD_WINDOW_S
+        lim["winding_max"], lim["magnet_max"] = limits.winding_max_c, limits.magnet_max_c
+        start = np.full(7, limits.ambient_c)
+        if housing_c is not None:
+            reading = np.asarray(housing_c, dtype=float)
+            start = np.where(np.isfinite(reading), reading, start)
+        j = self._joints = records(7, _JOINT)
+        j["housing"] = start
+        self._written = np.zeros(7)
+        self._none = np.zeros(0)
+        self.derating = np.zeros(7, dtype=bool)   # the last command asked more than a joint's limit
+        _update(self._sheets, self._joints, self._written, self._none, 0.0, self._limits[0])
+
+    # -- every tick ---------------------------------------------------------------------
+    def update(self, dt_s: float, housing_c: Optional[np.ndarray] = None) -> None:
+        """Advance by ``dt_s`` at the current of the torque last written; ``housing_c``: the
+        robot's housing temperatures (7,) if it reports them (a non-finite one is modelled)."""
+        housing = self._none if housing_c is None else np.asarray(housing_c, dtype=float)
+        _update(self._sheets, self._joints, self._written, housing, float(dt_s), self._limits[0])
+
+    def derate(self, arm_torque_nm: np.ndarray) -> np.ndarray:
+        """The torque command with each joint clipped to its thermal limit (unchanged when
+        protection is off)."""
+        limit = self._joints["limit"]
+        self.derating = np.abs(arm_torque_nm) > limit
+        if not self.protect or not self.derating.any():
+            return arm_torque_nm
+        return np.minimum(np.maximum(arm_torque_nm, -limit), limit)
+
+    def wrote(self, arm_torque_nm: np.ndarray) -> None:
+        """The torque just written: its current heats the motors until the next write."""
+        self._written[:] = arm_torque_nm
+
+    # -- before a primitive ---------------------------------------------------------------
+    def predict(self, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each joint's winding and magnet temperature after ``horizon_s`` (C), assuming the
+        joints keep the mean square torque of about the last second and the housing stays
+        where it is (it heats over tens of minutes)."""
+        winding, magnet = np.zeros(7), np.zeros(7)
+        _predict(self._sheets, self._joints, float(horizon_s), winding, magnet)
+        return winding, magnet
+
+    def check(self, horizon_s: float, what: str) -> None:
+        """Refuse ``what`` (a primitive that may run ``horizon_s``) if a joint is being derated
+        now or is predicted to pass a bound within ``horizon_s``.
+
+        Raises:
+            OverTemperatureError: naming the joint, its estimates and the bound (code 206).
+        """
+        if not self.protect:
+            return
+        lim = self.limits
+        if self.derating.any():
+            i = int(np.argmax(self.derating))
+            raise OverTemperatureError(
+                f"{what}: joint {i + 1} is derated to {self.torque_limit_nm[i]:.1f} N m (winding estimated "
+                f"{self.winding_c[i]:.1f} C, magnets {self.magnet_c[i]:.1f} C); let it cool first")
+        winding, magnet = self.predict(horizon_s)
+        for i in range(7):
+            if winding[i] > lim.winding_max_c or magnet[i] > lim.magnet_max_c:
+                rms = math.sqrt(self._joints["mean_sq_torque"][i])
+                raise OverTemperatureError(
+                    f"{what}: joint {i + 1} would overheat: carrying {rms:.1f} N m (rms) for up to {horizon_s:.0f} s "
+                    f"takes its winding from {self.winding_c[i]:.1f} C to {winding[i]:.1f} C and its magnets to "
+                    f"{magnet[i]:.1f} C; bounds {lim.winding_max_c:.0f} C winding, {lim.magnet_max_c:.0f} C magnets")
+
+    # -- estimates (C) ----------------------------------------------------------------------
+    @property
+    def winding_c(self) -> np.ndarray:
+        j = self._joints
+        return j["housing"] + j["fast"] + j["slow"]
+
+    @property
+    def magnet_c(self) -> np.ndarray:
+        return self._joints["housing"] + self._sheets["magnet_gain"] * self._joints["slow"]
+
+    @property
+    def housing_c(self) -> np.ndarray:
+        return self._joints["housing"].copy()
+
+    @property
+    def torque_limit_nm(self) -> np.ndarray:
+        """Each joint's thermal torque limit now (its effort limit when cool)."""
+        return self._joints["limit"].copy()
+
+    @property
+    def effort_limit_nm(self) -> np.ndarray:
+        return self._sheets["effort_limit"].copy()

@@ -1,0 +1,132 @@
+"""The body's motor thermal protection (body/motor_thermal.py) judged against the simulated
+motors (sim/motor_thermal.py, a different model with its own numbers, perturbed per seed)."""
+import numpy as np
+import pytest
+
+from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
+from brainbody.exceptions import BrainBodyError, ErrorCode, OverTemperatureError
+from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
+
+EFFORT_LIMIT = np.array([87.0] * 4 + [12.0] * 3)
+RATED_NM = np.array([25.0] * 4 + [3.5] * 3)      # the joints' continuous torque
+SHEETS = ("large",) * 4 + ("small",) * 3
+DT_S = 0.02
+
+
+def normal_duty(t):
+    """Pick and place: a 12 s cycle of two accelerations to 2x the continuous torque on top of
+    a load that drifts between 0.3 and 0.8 of it (each joint out of phase)."""
+    phase = t % 12.0
+    base = 0.55 + 0.25 * np.sin(2 * np.pi * t / 12.0 + np.arange(7))
+    burst = 1.6 if phase < 1.0 or 6.0 < phase < 7.0 else 0.0
+    return RATED_NM * (base + burst * np.sign(np.sin(2 * np.pi * phase)))
+
+
+def overload(t):
+    return 3.0 * RATED_NM
+
+
+def run(duty, duration_s, *, protect=True, housing_sensor=True, seed=0, spread=0.05, **limits):
+    plant = MotorThermalPlant(MotorThermalPlantConfig(parameter_spread=spread, seed=seed), period_s=DT_S,
+                              torque_limit_nm=EFFORT_LIMIT)
+    body = MotorThermal(load_datasheets(SHEETS), ThermalLimits(**limits), effort_limit_nm=EFFORT_LIMIT,
+                        housing_c=plant.housing_sensor_c if housing_sensor else None, protect=protect)
+    log = {"winding_error": 0.0, "magnet_error": 0.0, "winding_max": 0.0, "magnet_margin_min": np.inf,
+           "limit_min": EFFORT_LIMIT.copy()}
+    for k in range(int(duration_s / DT_S)):
+        body.update(DT_S, plant.housing_sensor_c if housing_sensor else None)
+        command = body.derate(duty(k * DT_S))
+        body.wrote(command)
+        plant.torque(command)
+        plant.step(np.full(7, 0.5 if k * DT_S % 12.0 < 1.0 else 0.0))
+        log["winding_error"] = max(log["winding_error"], float(np.max(np.abs(body.winding_c - plant.winding_c))))
+        log["magnet_error"] = max(log["magnet_error"], float(np.max(np.abs(body.magnet_c - plant.magnet_c))))
+        log["winding_max"] = max(log["winding_max"], float(plant.winding_c.max()))
+        log["magnet_margin_min"] = min(log["magnet_margin_min"], float(np.min(150.0 - body.magnet_c)))
+        log["limit_min"] = np.minimum(log["limit_min"], body.torque_limit_nm)
+    return plant, body, log
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_estimate_tracks_the_plant_within_3_c_over_a_working_half_hour(seed):
+    plant, body, log = run(normal_duty, 1800.0, seed=seed)
+    assert plant.winding_c.max() > 45.0, "the duty should heat the motors"
+    assert log["winding_error"] < 3.0
+    assert log["magnet_error"] < 3.0
+    assert np.all(log["limit_min"] > 2.5 * RATED_NM), "a normal duty is never derated"
+
+
+def test_without_a_housing_sensor_the_estimate_still_tracks_a_normal_duty():
+    _, _, log = run(normal_duty, 1800.0, housing_sensor=False)
+    assert log["winding_error"] < 3.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_derating_keeps_winding_and_magnets_in_bounds_under_a_3x_overload(seed):
+    plant, body, log = run(overload, 900.0, seed=seed)
+    assert log["winding_max"] < 155.0                    # class F
+    assert log["magnet_margin_min"] >= 20.0              # estimated magnets 20 C under the SH grade's 150 C
+    assert plant.demagnetisation_events.sum() == 0 and np.all(plant.kt_loss_fraction == 0.0)
+    assert np.all(body.torque_limit_nm < 3.0 * RATED_NM), "every joint is derated by now"
+    assert np.all(body.torque_limit_nm > 1.5 * RATED_NM), "but keeps more than its continuous torque"
+    # The same overload without protection overheats and demagnetises the plant.
+    plant, _, log = run(overload, 900.0, seed=seed, protect=False)
+    assert log["winding_max"] > 155.0 and plant.demagnetisation_events.sum() > 0
+
+
+def test_a_cool_motor_keeps_its_peak_torque():
+    body = MotorThermal(load_datasheets(SHEETS), ThermalLimits(), effort_limit_nm=EFFORT_LIMIT)
+    np.testing.assert_allclose(body.torque_limit_nm, EFFORT_LIMIT)
+    command = np.array([80.0, -80.0, 10.0, 0.0, 11.0, -11.0, 1.0])
+    np.testing.assert_array_equal(body.derate(command), command)
+    assert not body.derating.any()
+
+
+def test_the_estimate_starts_at_the_housing_reading_or_the_ambient():
+    hot = MotorThermal(load_datasheets(SHEETS), ThermalLimits(), effort_limit_nm=EFFORT_LIMIT,
+                       housing_c=np.array([60.0, 61.0, np.nan, 60.0, 60.0, 60.0, 60.0]))
+    np.testing.assert_allclose(hot.winding_c, [60.0, 61.0, 25.0, 60.0, 60.0, 60.0, 60.0])
+    cold = MotorThermal(load_datasheets(SHEETS), ThermalLimits(ambient_c=10.0), effort_limit_nm=EFFORT_LIMIT)
+    np.testing.assert_allclose(cold.magnet_c, 10.0)
+
+
+def loaded(housing_c, torque_nm, seconds=2.0):
+    body = MotorThermal(load_datasheets(SHEETS), ThermalLimits(), effort_limit_nm=EFFORT_LIMIT,
+                        housing_c=np.full(7, housing_c))
+    for _ in range(int(seconds / 0.01)):
+        body.wrote(torque_nm)
+        body.update(0.01, np.full(7, housing_c))
+    return body
+
+
+def test_a_primitive_predicted_to_overheat_a_joint_is_refused_with_206():
+    load = np.array([5.0, 30.0, 2.0, 20.0, 1.0, 1.0, 0.5])
+    body = loaded(126.0, load)
+    body.check(5.0, "wait")                                  # a short one fits
+    with pytest.raises(OverTemperatureError) as info:
+        body.check(120.0, "wait 120 s")
+    assert info.value.code is ErrorCode.OVER_TEMPERATURE
+    assert "joint 2" in str(info.value) and "would overheat" in str(info.value)
+    loaded(40.0, load).check(300.0, "a long wait")           # the same load on a cool arm is fine
+    off = loaded(126.0, load)
+    off.protect = False
+    off.check(120.0, "unprotected")
+
+
+def test_a_derated_joint_refuses_new_primitives():
+    body = loaded(134.5, np.zeros(7))
+    body.derate(np.array([0.0, 60.0, 0.0, 0.0, 0.0, 0.0, 0.0]))
+    assert body.derating[1]
+    with pytest.raises(OverTemperatureError, match="joint 2 is derated"):
+        body.check(1.0, "reach")
+
+
+def test_datasheets_are_read_and_checked(tmp_path):
+    sheets = load_datasheets(SHEETS)
+    assert sheets[0].kt_nm_per_a == 0.1 and sheets[6].ratio == 100.0
+    with pytest.raises(BrainBodyError, match="unknown motor datasheet"):
+        load_datasheets(("huge",) * 7)
+    bad = tmp_path / "sheets.yaml"
+    bad.write_text("sheets:\n  x: {ratio: 1.0}\n")
+    with pytest.raises(BrainBodyError, match="keys"):
+        load_datasheets(("x",) * 7, bad)
