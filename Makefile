@@ -31,9 +31,10 @@ test-scenario: setup
 soak: setup
 	@$(RUN) python -m pytest test -q -m soak
 
-# `make bench BENCH="backlash grip"` runs some of them.
+# `make bench BENCH="backlash grip"` runs some of them; PLANT=honest runs the drivetrain, grip and
+# slip benchmarks on a simulated unit that differs from its datasheet (results beside the ideal ones).
 bench: setup
-	@$(RUN) python bench/run.py $(BENCH)
+	@$(RUN) python bench/run.py $(BENCH) $(if $(PLANT),--plant $(PLANT))
 
 clean:
 	rm -rf build install log

@@ -25,7 +25,11 @@ from brainbody.body.control_loop import ControlLoop
 from brainbody.body.grip_force import GripForceController
 from brainbody.runtime.grip_rig import RigGrip
 from brainbody.sim.gripper_rig import GripperRig, RigPlant
+from brainbody.sim.scene import SceneConfig
 
+# What the ideal-vs-honest plant table in RESULTS.md compares (bench/run.py).
+HEADLINES = {"worst_steady_state_error_n": "worst steady-state error, N", "worst_overshoot": "worst overshoot",
+             "worst_settling_s": "worst settling, s", "crush_max_peak_n": "highest peak in the crush trials, N"}
 TITLE = "closed-loop grip force on MuJoCo contacts vs a forwarded maximum effort"
 
 CUP_LIMIT_N = 3.4            # config/objects.yaml: the body's envelope for the cup
@@ -156,9 +160,10 @@ def crush_trials(rig: GripperRig, config: BodyConfig, seed: int = 3) -> dict:
     return out
 
 
-def run() -> dict:
+def run(plant: str = "ideal") -> dict:
     config = BodyConfig()
-    rigs = {"cup": GripperRig(object_kind="cup"), "block": GripperRig(object_kind="block")}
+    scene = SceneConfig(plant=plant)
+    rigs = {"cup": GripperRig(scene, object_kind="cup"), "block": GripperRig(scene, object_kind="block")}
     rng = np.random.default_rng(7)
     rows = [setpoint_row(rigs, config, kind, f, rng) for kind, f in SETPOINTS]
     info = [setpoint_row(rigs, config, kind, f, rng) for kind, f in INFO_SETPOINTS]
@@ -173,7 +178,10 @@ def run() -> dict:
     print(f"crush trials: closed loop {cl['below_crush']}/{cl['trials']} below {crush['crush_force_n']} N "
           f"(max {cl['max_peak_n']:.2f} N); baseline {bl['below_crush']}/{bl['trials']} (max {bl['max_peak_n']:.2f} N)")
     met = all(r["closed_loop_met"] for r in rows) and cl["below_crush"] == cl["trials"]
-    return {"setpoints": rows, "setpoints_informational": info, "crush": crush, "targets": TARGETS,
+    worst = {k: max(r["closed_loop"][k] for r in rows) for k in ("steady_state_error_n", "overshoot", "settling_s")}
+    return {"plant": plant, "worst_steady_state_error_n": worst["steady_state_error_n"],
+            "worst_overshoot": worst["overshoot"], "worst_settling_s": worst["settling_s"],
+            "crush_max_peak_n": cl["max_peak_n"], "setpoints": rows, "setpoints_informational": info, "crush": crush, "targets": TARGETS,
             "settling_band": "5 % of the set-point, at most 0.1 N", "targets_met": bool(met)}
 
 

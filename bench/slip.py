@@ -19,7 +19,10 @@ from brainbody.body.slip_detection import SlipState
 from brainbody.primitives import PrimitiveKind, TaskPlan, TaskPrimitive
 from brainbody.sim.disturbance import set_body_mass
 from brainbody.runtime.sim_session import SimSession
+from brainbody.sim.scene import SceneConfig
 
+HEADLINES = {"displacement_ratio": "cup slide with reflex / without (median)",
+             "median_baseline_displacement_m": "cup slide without reflex (median), m"}
 TITLE = "slip reflex: a held cup gets 0.2 kg heavier at once"
 
 SEEDS = (0, 1, 2)
@@ -41,9 +44,9 @@ def hold_cup_plan(hold_n: float) -> TaskPlan:
         TaskPrimitive("lift", PrimitiveKind.LIFT, object_id="cup")))
 
 
-def trial(seed: int, hold_n: float, reflex: bool) -> dict:
+def trial(seed: int, hold_n: float, reflex: bool, plant: str = "ideal") -> dict:
     config = dataclasses.replace(BodyConfig(), slip_reflex=reflex)
-    session = SimSession(seed=seed, body_config=config)
+    session = SimSession(seed=seed, body_config=config, scene_config=SceneConfig(plant=plant))
     body, sim = session.body, session.sim
     reports = session.run_plan(hold_cup_plan(hold_n))
     if reports[-1].status.name != "SUCCEEDED" or len(reports) < 3:
@@ -100,11 +103,11 @@ def _met(t: dict) -> bool:
             and not t["crushed"] and not t["dropped"])
 
 
-def run() -> dict:
+def run(plant: str = "ideal") -> dict:
     rows = []
     for hold in HOLD_FORCES_N:
         for seed in SEEDS:
-            pair = {"reflex": trial(seed, hold, True), "baseline": trial(seed, hold, False)}
+            pair = {"reflex": trial(seed, hold, True, plant), "baseline": trial(seed, hold, False, plant)}
             r, b = pair["reflex"], pair["baseline"]
             print(f"hold {hold} N seed {seed}: reflex detected {r['detected_s'] * 1e3:.0f} ms, arrested "
                   f"{r['arrested_s'] * 1e3:.0f} ms, moved {r['displacement_m'] * 1e3:.2f} mm, peak "
@@ -115,7 +118,7 @@ def run() -> dict:
     worst = {k: max(p["reflex"][k] for p in rows) for k in ("detected_s", "arrested_s", "displacement_m",
                                                              "peak_squeeze_n")}
     base_disp = float(np.median([p["baseline"]["displacement_m"] for p in rows]))
-    return {"trials": rows, "targets": TARGETS, "mass_step_kg": MASS_STEP_KG, "worst_reflex": worst,
+    return {"plant": plant, "trials": rows, "targets": TARGETS, "mass_step_kg": MASS_STEP_KG, "worst_reflex": worst,
             "median_baseline_displacement_m": base_disp,
             "displacement_ratio": float(np.median([p["reflex"]["displacement_m"] / max(p["baseline"]["displacement_m"], 1e-9)
                                                    for p in rows])),

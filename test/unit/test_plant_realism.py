@@ -141,3 +141,10 @@ def test_the_honest_arm_holds_still_at_home_under_a_plain_gravity_hold():
 def test_an_unknown_plant_name_is_refused():
     with pytest.raises(ValueError, match="plant must be one of ideal, honest"):
         SceneConfig(plant="perfect")
+
+
+def test_the_hand_rig_of_an_honest_unit_has_its_pad_sensor_errors_too():
+    from brainbody.sim.gripper_rig import GripperRig
+    ideal, honest = GripperRig(SceneConfig(), object_kind="cup"), GripperRig(SceneConfig(plant="honest"), object_kind="cup")
+    assert np.all(ideal.read().pad_force_xyz_n == 0.0)        # free pads read zero...
+    assert np.any(np.abs(honest.read().pad_force_xyz_n) > 1e-4)   # ...a real unit's read their bias and noise

@@ -77,10 +77,11 @@ class _RigServo:
 
 def run_joint(reference: Callable[[float], tuple[np.ndarray, np.ndarray]], duration_s: float, *,
               drivetrain: tuple[str, ...], estimate_sets: tuple[str, ...], switches: dict,
-              estimates: Optional[DrivetrainEstimates] = None, warmup_s: float = 0.5) -> Run:
-    """Hold the start pose for ``warmup_s`` (settles the initial twist), then follow ``reference``."""
+              estimates: Optional[DrivetrainEstimates] = None, warmup_s: float = 0.5, plant: str = "ideal") -> Run:
+    """Hold the start pose for ``warmup_s`` (settles the initial twist), then follow ``reference``
+    on the ``plant`` (``ideal`` or ``honest``: see sim/plant_realism.py)."""
     body = BodyConfig(drivetrain_estimates=estimate_sets, **switches)
-    sim = Simulator(SceneConfig(drivetrain=drivetrain), home_q_rad=np.asarray(body.home_q_rad))
+    sim = Simulator(SceneConfig(drivetrain=drivetrain, plant=plant), home_q_rad=np.asarray(body.home_q_rad))
     est = estimates if estimates is not None else load_estimates(estimate_sets)
     servo = JointServo(body, robot(), sim.period_s, est)
     hold = servo.start(sim.read().q_rad)

@@ -24,6 +24,7 @@ import numpy as np
 from brainbody.body.hardware import HardwareCapabilities, HardwareState
 from brainbody.exceptions import BrainBodyError
 from brainbody.sim.disturbance import set_body_mass
+from brainbody.sim.plant_realism import PadSensorErrors
 from brainbody.sim.scene import FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
 
 OBJECTS = ("cup", "block")
@@ -85,6 +86,8 @@ class GripperRig:
         self._touch = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
         self._force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3) for p in PAD_BODIES])
         self._object_body = m.body("object").id
+        # On the honest plant the pad sensors err as a real hand's do (sim/plant_realism.py).
+        self._pad_errors = (PadSensorErrors(self.scene.robot_seed, self.scene.seed) if self.scene.honest else None)
         self._object_geom = m.geom("object_geom").id
         self._table_geom = m.geom("table").id
         self._object_qpos = m.jnt_qposadr[m.joint("object_free").id]
@@ -151,9 +154,12 @@ class GripperRig:
 
     def read(self) -> HardwareState:
         d = self.data
+        pads, pads_xyz = d.sensordata[self._touch], d.sensordata[self._force3]
+        if self._pad_errors is not None:
+            pads, pads_xyz = self._pad_errors.read(pads, pads_xyz)
         return HardwareState(time_s=float(d.time), q_rad=np.zeros(7), qd_radps=np.zeros(7),
                              finger_pos_m=d.qpos[self._finger_qpos], finger_vel_mps=d.qvel[self._finger_dof],
-                             pad_force_n=d.sensordata[self._touch], pad_force_xyz_n=d.sensordata[self._force3],
+                             pad_force_n=pads, pad_force_xyz_n=pads_xyz,
                              finger_effort_n=d.actuator_force[:2].copy())
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:

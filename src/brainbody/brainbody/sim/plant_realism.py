@@ -169,6 +169,24 @@ def _lugre_step(params, state, motor_qpos, motor_dof, qpos, qvel, qfrc_applied, 
         s.lube_temp += (heat - (s.lube_temp - p.room_temp) / p.resistance) * dt / p.heat_capacity
 
 
+class PadSensorErrors:
+    """The fingertip force sensors of a real hand: gain error and bias per pad (per axis), and
+    noise; the touch reading is the normal (y) axis of the 3-axis sensor."""
+
+    def __init__(self, robot_seed: int, episode_seed: int, spread: RealismSpread = RealismSpread()):
+        rng = np.random.default_rng([robot_seed, 5])
+        self._gain = 1.0 + rng.uniform(-spread.pad_gain_frac, spread.pad_gain_frac, 2)
+        self._bias = _clipped_normal(rng, spread.pad_bias_n, (2, 3))
+        self._sigma = spread.pad_noise_n
+        self._noise = np.random.default_rng([robot_seed, episode_seed, 6])
+
+    def read(self, normal_n: np.ndarray, xyz_n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(touch (2,), 3-axis (2, 3)) as the sensors report the true pad forces."""
+        noisy = xyz_n * self._gain[:, None] + self._bias + self._noise.normal(0.0, self._sigma, (2, 3))
+        normal = normal_n * self._gain + self._bias[:, 1] + self._noise.normal(0.0, self._sigma, 2)
+        return normal, noisy
+
+
 class HonestPlant:
     """The run-time part of the honest plant: motor friction, drive and sensor imperfections.
 
@@ -217,11 +235,10 @@ class HonestPlant:
         self._kt_gain = 1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7)
         self._current_bias = _clipped_normal(rng, spread.current_bias_frac_of_limit, 7) * limit
         self._current_noise = spread.current_noise_frac_of_limit * limit
-        self._pad_gain = 1.0 + rng.uniform(-spread.pad_gain_frac, spread.pad_gain_frac, 2)
-        self._pad_bias = _clipped_normal(rng, spread.pad_bias_n, (2, 3))
         self._link_ecc = spread.link_encoder_eccentricity_rad * rng.uniform(0.5, 1.0, 7)
         self._link_ecc_phase = rng.uniform(0.0, 2 * math.pi, 7)
         self._noise = np.random.default_rng([robot_seed, episode_seed, 4])
+        self.pads = PadSensorErrors(robot_seed, episode_seed, spread)
 
     # -- physics --------------------------------------------------------------------------
     def apply(self, data: mujoco.MjData, dt: float) -> None:
@@ -248,11 +265,7 @@ class HonestPlant:
         return q_link_rad + self._link_ecc * np.sin(q_link_rad + self._link_ecc_phase)
 
     def pad_forces(self, normal_n: np.ndarray, xyz_n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pad sensors: gain error, bias (per axis) and noise; the touch reading is the normal axis."""
-        noisy = (xyz_n * self._pad_gain[:, None] + self._pad_bias
-                 + self._noise.normal(0.0, self.spread.pad_noise_n, (2, 3)))
-        normal = normal_n * self._pad_gain + self._pad_bias[:, 1] + self._noise.normal(0.0, self.spread.pad_noise_n, 2)
-        return normal, noisy
+        return self.pads.read(normal_n, xyz_n)
 
     # -- ground truth (benchmarks only) ------------------------------------------------------
     @property
