@@ -38,7 +38,8 @@ class BrainConfig:
     max_place_tilt_rad: float = param(0.35, "after a place the object stands within this tilt",
                                       lo=0.0, hi=1.6)
     world_wait_s: float = param(1.0, "wait this long for a /world/objects update after a "
-                                "primitive before judging its postcondition", lo=0.0, hi=10.0)
+                                "primitive before judging its postcondition; a failed one is judged again on "
+                                "newer updates for this long (a lagging link)", lo=0.0, hi=10.0)
     # -- execution monitoring
     max_recovery_attempts: int = param(2, "re-approach/regrasp attempts per failed grasp or "
                                        "slip before the plan fails", lo=0, hi=5)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import time
 from typing import Callable, Optional
 
 from brainbody.brain.brain_config import BrainConfig
@@ -150,6 +151,18 @@ class PlanExecutor:
                     verified = True
                     reason = check_postcondition(primitive, before=before, after=after,
                                                  tool_position_m=outcome.tool_position_m, config=self.config)
+                    # A world received after the result can still show the scene before the
+                    # primitive's end: over a lossy link the reliable world stream waits for a
+                    # lost sample's repair while the result overtakes it (a lift was judged on
+                    # the cup still low). A failed check is judged again on each newer world
+                    # for up to world_wait_s of wall time before the step fails.
+                    settle_until = time.monotonic() + self.config.world_wait_s
+                    while reason is not None and time.monotonic() < settle_until:
+                        later = self._observe()
+                        if later is None:
+                            break
+                        reason = check_postcondition(primitive, before=before, after=later,
+                                                     tool_position_m=outcome.tool_position_m, config=self.config)
                     if reason is not None:
                         code = int(ErrorCode.GRASP_FAILED if primitive.kind in (
                             PrimitiveKind.GRASP, PrimitiveKind.LIFT) else ErrorCode.POSTCONDITION_FAILED)
