@@ -25,6 +25,14 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
 
+# How long an action server keeps a finished goal's result for its client (s). rclpy 9 (kilted)
+# keeps it 10 s, rclpy 7 (jazzy) and rcl 900 s. Over a lossy link a client's result request can
+# arrive later than 10 s after a short primitive ended (each lost request waits for the writer's
+# next heartbeat); the body then answered "unknown or expired goal" and the brain reported the
+# body unavailable (the fault-injection suite, 20 % loss and 50 ms latency).
+RESULT_KEPT_S = 900
+
+
 class TaskResult(enum.Enum):
     """How an action ended (nav2_simple_commander's vocabulary)."""
 

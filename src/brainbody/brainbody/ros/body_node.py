@@ -39,6 +39,7 @@ from brainbody.exceptions import BrainBodyError, ErrorCode, StaleStateError
 from brainbody.lifecycle import Status
 from brainbody.node_params import BodyNodeConfig
 from brainbody.primitives import Pose
+from brainbody.ros.action_client import RESULT_KEPT_S
 from brainbody.ros.backends import topic_hardware
 from brainbody.ros.commander_heartbeat import CommanderWatch
 from brainbody.ros.conversions import (duration_s, pose_to_msg, primitive_from_msg, stamp_s, time_msg,
@@ -104,7 +105,8 @@ class BodyNode(Node):
         self.create_service(Trigger, "/body/reset", self._on_reset, callback_group=group)
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
-                                    cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
+                                    cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group,
+                                    result_timeout=RESULT_KEPT_S)
         if self.session is None:
             # On the steady clock, also under use_sim_time: when the robot's clock stops (a dead
             # driver or simulator stops /clock), diagnostics must not.

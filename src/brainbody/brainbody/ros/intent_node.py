@@ -29,7 +29,7 @@ from brainbody.brain.plan_executor import PlanExecutor, PrimitiveOutcome, StepFe
 from brainbody.brain.skills import load_catalogue
 from brainbody.exceptions import BrainBodyError, ErrorCode
 from brainbody.node_params import IntentNodeConfig
-from brainbody.ros.action_client import BlockingActionClient, SerializedActionClient, TaskResult
+from brainbody.ros.action_client import RESULT_KEPT_S, BlockingActionClient, SerializedActionClient, TaskResult
 from brainbody.ros.commander_heartbeat import HeartbeatPublisher
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
 from brainbody.ros.node_main import run_node
@@ -67,7 +67,8 @@ class IntentNode(Node):
         self._stopping = threading.Event()   # set on shutdown: a running plan cancels itself
         self._server = ActionServer(self, ExecuteIntent, "/brain/execute_intent", execute_callback=self._execute,
                                     goal_callback=lambda _: GoalResponse.ACCEPT,
-                                    cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group)
+                                    cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group,
+                                    result_timeout=RESULT_KEPT_S)
         self._self_client = SerializedActionClient(self, ExecuteIntent, "/brain/execute_intent", callback_group=group)
         # Short GIL hand-over (and a frozen start-up heap): else the brain's busy threads hold the
         # heartbeat thread off for tens of milliseconds (see ros/commander_heartbeat.py).
