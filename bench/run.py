@@ -23,8 +23,8 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 # Order of sections in RESULTS.md.
-BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "grip_sources", "slip", "cost", "intent",
-              "backends", "fuzz", "faults", "campaign")
+BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "grip_sources", "slip", "thermal", "cost",
+              "intent", "backends", "fuzz", "faults", "campaign")
 
 
 def machine() -> str:

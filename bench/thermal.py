@@ -1,0 +1,234 @@
+"""thermal: motor thermal protection judged on the simulated motors (sim/motor_thermal.py:
+three nodes, iron loss, its own numbers, each motor's thermal values spread +/-5 % per seed),
+which the body's estimator (body/motor_thermal.py: the maker's two-term impedance from
+config/motor_datasheets.yaml) never sees.
+
+Two duties on all seven motors, each run with the estimate only (baseline: what the motors go
+through without protection) and with derating, in the same run:
+- normal: pick and place for 30 minutes (a 12 s cycle: two accelerations to 2x the continuous
+  torque on a load drifting between 0.3 and 0.8 of it);
+- 3x overload: three times the continuous torque for 15 minutes.
+Then the whole arm (MuJoCo, body controller, motors soaked at 90 C) held against a 90 N push
+on the hand for 40 s (about 3x the continuous torque at joint 4), with and without
+protection (runtime monitor off, or it would stop the push as a collision).
+
+Writes ``bench/results/health.json`` (the thermal keys only: winding_temp_error_max_c,
+magnet_margin_min_c, demagnetisation_events), keeping keys other benchmarks put there.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from brainbody.body.body_config import BodyConfig
+from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
+from brainbody.runtime.sim_session import SimSession
+from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
+
+TITLE = "motor thermal protection: estimate vs plant, derating under a 3x overload"
+HEALTH = Path(__file__).resolve().parent / "results" / "health.json"
+
+SEEDS = (0, 1, 2)
+SPREAD = 0.05                 # each plant motor's thermal values within +/-5 % of its type
+DT_S = 0.01
+EFFORT_LIMIT_NM = np.array([87.0] * 4 + [12.0] * 3)
+RATED_NM = np.array([25.0] * 4 + [3.5] * 3)          # continuous torque of each joint
+SHEETS = ("large",) * 4 + ("small",) * 3
+GRADE_LIMIT_C, WINDING_LIMIT_C = 150.0, 155.0
+ARM_PUSH_N, ARM_START_C, ARM_S = 90.0, 90.0, 40.0
+
+
+def normal_duty(t: float) -> np.ndarray:
+    phase = t % 12.0
+    base = 0.55 + 0.25 * np.sin(2 * np.pi * t / 12.0 + np.arange(7))
+    burst = 1.6 if phase < 1.0 or 6.0 < phase < 7.0 else 0.0
+    return RATED_NM * (base + burst * np.sign(np.sin(2 * np.pi * phase)))
+
+
+def overload(t: float) -> np.ndarray:
+    return 3.0 * RATED_NM
+
+
+DUTIES = {"normal": (normal_duty, 1800.0), "overload_3x": (overload, 900.0)}
+
+
+def motors_run(duty: str, seed: int, protect: bool) -> dict:
+    """One duty on the seven plant motors with the body's estimator (and derating if ``protect``)."""
+    demand, duration = DUTIES[duty]
+    plant = MotorThermalPlant(MotorThermalPlantConfig(parameter_spread=SPREAD, seed=seed), period_s=DT_S,
+                              torque_limit_nm=EFFORT_LIMIT_NM)
+    body = MotorThermal(load_datasheets(SHEETS), ThermalLimits.from_config(BodyConfig()),
+                        effort_limit_nm=EFFORT_LIMIT_NM, housing_c=plant.housing_sensor_c, protect=protect)
+    w_err = m_err = w_max = m_max = 0.0
+    m_margin_est = np.inf
+    sq_demand = sq_given = 0.0
+    for k in range(int(duration / DT_S)):
+        t = k * DT_S
+        body.update(DT_S, plant.housing_sensor_c)
+        wanted = demand(t)
+        command = body.derate(wanted)
+        body.wrote(command)
+        given = plant.torque(command)
+        plant.step(np.full(7, 0.5 if t % 12.0 < 1.0 else 0.0))
+        w_err = max(w_err, float(np.max(np.abs(body.winding_c - plant.winding_c))))
+        m_err = max(m_err, float(np.max(np.abs(body.magnet_c - plant.magnet_c))))
+        w_max = max(w_max, float(plant.winding_c.max()))
+        m_max = max(m_max, float(plant.magnet_c.max()))
+        m_margin_est = min(m_margin_est, float(np.min(GRADE_LIMIT_C - body.magnet_c)))
+        sq_demand += float(wanted @ wanted)
+        sq_given += float(given @ given)
+    return {"duty": duty, "seed": seed, "protected": protect, "duration_s": duration,
+            "winding_error_max_c": w_err, "magnet_error_max_c": m_err, "winding_max_c": w_max,
+            "magnet_max_c": m_max, "magnet_margin_min_est_c": m_margin_est,
+            "demagnetisation_events": int(plant.demagnetisation_events.sum()),
+            "kt_loss_max_frac": float(plant.kt_loss_fraction.max()),
+            "torque_delivered_frac": float(np.sqrt(sq_given / sq_demand))}
+
+
+def arm_run(protect: bool) -> dict:
+    """The whole arm held against a push, motors soaked hot (see the module docstring)."""
+    session = SimSession(seed=0, body_config=BodyConfig(runtime_monitor=False, thermal_protection=protect),
+                         motor_thermal=MotorThermalPlantConfig(initial_c=ARM_START_C))
+    body, plant = session.body, session.sim.motor_thermal
+    session.sim.data.xfrc_applied[session.sim.model.body("panda_hand").id, 2] = -ARM_PUSH_N
+    q0 = session.sim.read().q_rad.copy()
+    w_err = w_max = 0.0
+    m_margin_est = np.inf
+    excess = 0.0
+    for _ in range(int(ARM_S / session.sim.period_s)):
+        body.tick()
+        w_err = max(w_err, float(np.max(np.abs(body.thermal.winding_c - plant.winding_c))))
+        w_max = max(w_max, float(plant.winding_c.max()))
+        m_margin_est = min(m_margin_est, float(np.min(GRADE_LIMIT_C - body.thermal.magnet_c)))
+        if protect:
+            excess = max(excess, float(np.max(np.abs(body._last_arm) - body.thermal.torque_limit_nm)))
+    return {"protected": protect, "winding_error_max_c": w_err, "winding_max_c": w_max,
+            "magnet_max_c": float(plant.magnet_c.max()), "magnet_margin_min_est_c": m_margin_est,
+            "demagnetisation_events": int(plant.demagnetisation_events.sum()),
+            "joint4_torque_limit_nm": float(body.thermal.torque_limit_nm[3]),
+            "joint4_sag_rad": float(q0[3] - session.sim.read().q_rad[3]), "written_above_limit_nm": excess}
+
+
+def run() -> dict:
+    runs = []
+    for duty in DUTIES:
+        for seed in SEEDS:
+            for protect in (False, True):
+                r = motors_run(duty, seed, protect)
+                runs.append(r)
+                print(f"  {duty:12s} seed {seed} {'derating ' if protect else 'baseline '}: winding max "
+                      f"{r['winding_max_c']:6.1f} C, estimate error {r['winding_error_max_c']:5.2f} C, magnets max "
+                      f"{r['magnet_max_c']:6.1f} C, demagnetisations {r['demagnetisation_events']}, torque delivered "
+                      f"{r['torque_delivered_frac']:.3f}", flush=True)
+    arm = [arm_run(False), arm_run(True)]
+    for r in arm:
+        print(f"  arm push     {'derating ' if r['protected'] else 'baseline '}: winding max {r['winding_max_c']:6.1f} C, "
+              f"estimate error {r['winding_error_max_c']:5.2f} C, demagnetisations {r['demagnetisation_events']}, "
+              f"joint 4 limit {r['joint4_torque_limit_nm']:.1f} N m, sag {r['joint4_sag_rad']:.3f} rad", flush=True)
+
+    def pick(duty=None, protected=None, key=None, fn=max):
+        values = [r[key] for r in runs if (duty is None or r["duty"] == duty)
+                  and (protected is None or r["protected"] == protected)]
+        return fn(values)
+
+    protected_arm = arm[1]
+    summary = {
+        "error_normal_c": pick("normal", None, "winding_error_max_c"),
+        "error_overload_protected_c": pick("overload_3x", True, "winding_error_max_c"),
+        "error_arm_protected_c": protected_arm["winding_error_max_c"],
+        "magnet_error_normal_c": pick("normal", None, "magnet_error_max_c"),
+        "magnet_error_overload_protected_c": pick("overload_3x", True, "magnet_error_max_c"),
+        "winding_max_overload_baseline_c": pick("overload_3x", False, "winding_max_c"),
+        "winding_max_overload_protected_c": pick("overload_3x", True, "winding_max_c"),
+        "magnet_max_overload_baseline_c": pick("overload_3x", False, "magnet_max_c"),
+        "magnet_max_overload_protected_c": pick("overload_3x", True, "magnet_max_c"),
+        "demag_overload_baseline": pick("overload_3x", False, "demagnetisation_events", sum),
+        "demag_protected": pick(None, True, "demagnetisation_events", sum) + protected_arm["demagnetisation_events"],
+        "demag_arm_baseline": arm[0]["demagnetisation_events"],
+        "magnet_margin_min_est_c": min(pick(None, True, "magnet_margin_min_est_c", min),
+                                       protected_arm["magnet_margin_min_est_c"]),
+        "normal_torque_delivered_frac": pick("normal", True, "torque_delivered_frac", min),
+        "overload_torque_delivered_frac": pick("overload_3x", True, "torque_delivered_frac", min),
+    }
+    ambient = 25.0
+    summary["overload_winding_rise_ratio"] = ((summary["winding_max_overload_protected_c"] - ambient)
+                                              / (summary["winding_max_overload_baseline_c"] - ambient))
+    # The estimate's worst error wherever the motors were protected (a baseline overload burns
+    # the winding at 500+ C: its error there says nothing).
+    error_max = max(summary["error_normal_c"], summary["error_overload_protected_c"], summary["error_arm_protected_c"])
+    health = {"winding_temp_error_max_c": error_max, "magnet_margin_min_c": summary["magnet_margin_min_est_c"],
+              "demagnetisation_events": summary["demag_protected"]}
+    targets = {
+        "estimate within 3 C, normal duty": summary["error_normal_c"] <= 3.0,
+        "estimate within 3 C, everywhere protected": error_max <= 3.0,
+        "winding under 155 C under 3x overload": max(summary["winding_max_overload_protected_c"],
+                                                      protected_arm["winding_max_c"]) < WINDING_LIMIT_C,
+        "estimated magnets >= 20 C under their limit": summary["magnet_margin_min_est_c"] >= 20.0,
+        "zero demagnetisations with protection": summary["demag_protected"] == 0,
+    }
+    print("  " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()))
+    print(f"  ratios: overload winding rise protected/baseline {summary['overload_winding_rise_ratio']:.3f}; "
+          f"torque delivered normal {summary['normal_torque_delivered_frac']:.3f}, overload "
+          f"{summary['overload_torque_delivered_frac']:.3f}; demagnetisations baseline "
+          f"{summary['demag_overload_baseline']} vs protected {summary['demag_protected']}")
+    _write_health(health)
+    return {"seeds": list(SEEDS), "spread": SPREAD, "runs": runs, "arm": arm, "summary": summary, "health": health,
+            "targets": targets, "targets_met": all(targets.values())}
+
+
+def _write_health(values: dict) -> None:
+    """Update the thermal keys of health.json, keeping what other benchmarks wrote there."""
+    health = json.loads(HEALTH.read_text()) if HEALTH.is_file() else {}
+    health.update(values)
+    HEALTH.parent.mkdir(exist_ok=True)
+    HEALTH.write_text(json.dumps(health, indent=2) + "\n")
+
+
+def markdown(r: dict) -> str:
+    s, h = r["summary"], r["health"]
+    base = {(x["duty"], x["seed"]): x for x in r["runs"] if not x["protected"]}
+    rows = "\n".join(
+        f"| {x['duty']} | {x['seed']} | {base[(x['duty'], x['seed'])]['winding_max_c']:.1f} | {x['winding_max_c']:.1f} | "
+        f"{base[(x['duty'], x['seed'])]['magnet_max_c']:.1f} | {x['magnet_max_c']:.1f} | "
+        f"{base[(x['duty'], x['seed'])]['demagnetisation_events']} | {x['demagnetisation_events']} | "
+        f"{100 * base[(x['duty'], x['seed'])]['kt_loss_max_frac']:.0f} % | "
+        f"{x['winding_error_max_c']:.2f} | {x['magnet_error_max_c']:.2f} | {x['torque_delivered_frac']:.3f} |"
+        for x in r["runs"] if x["protected"])
+    arm0, arm1 = r["arm"]
+    targets = "\n".join(f"- {k}: **{'met' if v else 'not met'}**" for k, v in r["targets"].items())
+    return f"""Plant: seven motors (4 large, 3 small), thermal values spread ±{r['spread'] * 100:.0f} % per seed
+{r['seeds']}, 25 C ambient, housing thermistors (10 Hz, ±0.1 C noise, 0.1 C steps). Body: estimate from the
+commanded current and the housing readings, derating to 20 C under class F (155 C) and the magnets 20 C
+under the SH grade (150 C). Baseline: the same duty with the estimate only (no derating).
+
+| duty | seed | winding max, baseline (C) | winding max, derating (C) | magnets max, baseline (C) | magnets max, derating (C) | demagnetisations, baseline | demagnetisations, derating | Kt lost for good, baseline | estimate error winding (C) | estimate error magnets (C) | torque delivered / asked, derating |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+{rows}
+
+Whole arm, motors soaked at {ARM_START_C:.0f} C, {ARM_PUSH_N:.0f} N pushing the hand down for {ARM_S:.0f} s: without
+protection the hottest winding reaches {arm0['winding_max_c']:.1f} C ({arm0['demagnetisation_events']} demagnetisations);
+with it {arm1['winding_max_c']:.1f} C (0 written above the thermal limit: {arm1['written_above_limit_nm']:.1e} N m), joint 4
+derated to {arm1['joint4_torque_limit_nm']:.1f} N m, the arm giving way by {arm1['joint4_sag_rad']:.2f} rad at joint 4;
+estimate error {arm1['winding_error_max_c']:.2f} C.
+
+Ratios (same run): under the 3x overload the hottest winding's rise over ambient with derating / without
+**{s['overload_winding_rise_ratio']:.3f}**; torque delivered / asked with derating: normal duty
+**{s['normal_torque_delivered_frac']:.3f}** (the same as without: never derated; below 1 because a warm
+magnet's Kt is lower), 3x overload **{s['overload_torque_delivered_frac']:.3f}** (without derating the
+motors delivered more for those 15 minutes and lost up to half their torque constant for good).
+
+`bench/results/health.json`: winding_temp_error_max_c **{h['winding_temp_error_max_c']:.2f}** (worst over every
+protected run: normal duty {s['error_normal_c']:.2f} C, 3x overload {s['error_overload_protected_c']:.2f} C, arm
+{s['error_arm_protected_c']:.2f} C), magnet_margin_min_c **{h['magnet_margin_min_c']:.1f}** (grade limit less the
+estimated magnets, every protected run), demagnetisation_events **{h['demagnetisation_events']}** (protected runs;
+baseline overload: {s['demag_overload_baseline']}).
+
+Targets:
+{targets}
+
+The estimate misses ±3 C only in the fast heating of a 3x overload: there a few per cent of difference in
+winding resistance and heat capacity between datasheet and motor is a few per cent of a 100 C rise; nothing
+the drive measures (current, housing temperature) corrects it. The 20 C winding margin is sized for it.
+"""
