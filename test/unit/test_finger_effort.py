@@ -85,3 +85,22 @@ def test_a_grasp_the_source_cannot_bound_below_the_limit_is_refused():
         check_grip_margin(effort, 3.0, 3.4, "cup")
     assert refused.value.code == ErrorCode.FORCE_LIMIT and "at most 2.40 N" in str(refused.value)
     check_grip_margin(grip_force_source(BodyConfig()), 3.4, 3.4, "cup")   # pads: no margin
+
+
+def test_pad_sensors_are_zeroed_in_free_air_held_in_contact_and_capped():
+    pads = grip_force_source(BodyConfig())
+    bias = np.array([0.05, -0.04])
+    free_air = HardwareState(0.0, np.zeros(7), np.zeros(7), np.full(2, 0.04), np.zeros(2), bias,
+                             pad_force_xyz_n=np.array([[0.01, 0.05, 0.0], [0.0, -0.04, 0.02]]))
+    for _ in range(1000):       # 1 s at 1 kHz, fingers moving in free air
+        force, xyz, _ = pads.measure(free_air, DT, free=True)
+    assert np.allclose(force, 0.0, atol=1e-3) and np.allclose(xyz, 0.0, atol=1e-3)
+    squeezed = HardwareState(0.0, np.zeros(7), np.zeros(7), np.full(2, 0.03), np.zeros(2), bias + 3.0)
+    force, _, _ = pads.measure(squeezed, DT, free=False)      # in contact: the zero is held
+    assert np.allclose(force, 3.0, atol=1e-3)
+    # A light touch below the contact threshold, wrongly taken for free air for a long time, can
+    # move the zero by at most half the threshold: a real squeeze is never hidden by more.
+    creeping = HardwareState(0.0, np.zeros(7), np.zeros(7), np.full(2, 0.03), np.zeros(2), np.full(2, 0.24))
+    for _ in range(5000):
+        pads.measure(creeping, DT, free=True)
+    assert np.all(pads.offset_n <= 0.5 * BodyConfig().contact_threshold_n + 1e-12)

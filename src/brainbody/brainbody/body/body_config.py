@@ -147,6 +147,10 @@ class BodyConfig:
     approach_force_fraction: float = param(0.1, "force cap before contact beyond the learned finger force, "
                                            "as a fraction of the target", lo=0.05, hi=1.0)
     contact_threshold_n: float = param(0.25, "pad force that counts as contact", lo=0.01, hi=5.0)
+    pad_tare_time_constant_s: float = param(0.1, "pad_sensors: time constant with which the pads' zero is "
+                                            "learned while the fingers move in free air (positioning, or closing "
+                                            "before contact) and every reading is under contact_threshold_n; the "
+                                            "zero never exceeds half that threshold (0: never tare)", lo=0.0, hi=60.0)
     force_ramp_s: float = param(0.10, "time to ramp from contact to the target force", lo=0.0, hi=2.0)
     force_integral_gain_per_s: float = param(60.0, "integral gain of the grip-force loop", lo=0.0, hi=200.0)
     finger_friction_allowance_n: float = param(2.0, "how far the force command may exceed the set-point "

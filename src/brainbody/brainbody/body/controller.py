@@ -447,7 +447,8 @@ class BodyController:
             if self.thermal is not None:
                 # Derated before the monitor sees it: what it checks is what reaches the joints.
                 arm = self.thermal.derate(arm)
-        pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt)
+        pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
+                                                                      free=self.grip.in_free_air)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
                                   pad_force_xyz, touching)
         if not math.isfinite(float(np.sum(finger))):    # the servo guarantees a finite arm command

@@ -103,6 +103,11 @@ class GripForceController:
         self._tared = False
         self._reset_slip()
 
+    @property
+    def in_free_air(self) -> bool:
+        """The fingers are positioning, or closing before contact: the pads touch nothing."""
+        return self.mode is not GripMode.REGULATE
+
     def reset_peak(self) -> None:
         self.peak_force_n = 0.0
 

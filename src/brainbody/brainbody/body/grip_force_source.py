@@ -28,13 +28,35 @@ Measurement = tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]
 
 
 class PadSensorForce:
-    """The pads' own sensors, as they report."""
+    """The pads' own sensors, zeroed in free air.
+
+    A real fingertip sensor reads a few hundredths of a newton with nothing on it (offset,
+    drift with temperature), which would stay in the regulated squeeze and hide a light
+    contact. While the fingers move in free air (``free``: positioning, or closing before
+    contact) and every reading is under the contact threshold, the offset is learned with
+    ``pad_tare_time_constant_s``; in contact it is held. It is capped at half the contact
+    threshold, so a zero learned from a creeping touch can never hide a squeeze that matters
+    (the crush margin is far larger).
+    """
 
     source = GripForceSource.PAD_SENSORS
     uncertainty_n = 0.0      # the loop closes on the squeeze itself (bench/grip.py measures how well)
 
-    def measure(self, state: HardwareState, dt_s: float) -> Measurement:
-        return state.pad_force_n, state.pad_force_xyz_n, None
+    def __init__(self, config: BodyConfig):
+        self._time_constant_s = config.pad_tare_time_constant_s
+        self._contact_n = config.contact_threshold_n
+        self._cap_n = 0.5 * config.contact_threshold_n
+        self.offset_n = np.zeros(2)
+        self.offset_xyz_n = np.zeros((2, 3))
+
+    def measure(self, state: HardwareState, dt_s: float, free: bool = False) -> Measurement:
+        pads, pads_xyz = state.pad_force_n, state.pad_force_xyz_n
+        if free and self._time_constant_s > 0.0 and dt_s > 0.0 and float(np.max(np.abs(pads))) < self._contact_n:
+            gain, cap = min(dt_s / self._time_constant_s, 1.0), self._cap_n
+            self.offset_n = np.clip(self.offset_n + gain * (pads - self.offset_n), -cap, cap)
+            if pads_xyz is not None:
+                self.offset_xyz_n = np.clip(self.offset_xyz_n + gain * (pads_xyz - self.offset_xyz_n), -cap, cap)
+        return pads - self.offset_n, None if pads_xyz is None else pads_xyz - self.offset_xyz_n, None
 
 
 class FingerEffortSource:
@@ -51,8 +73,9 @@ class FingerEffortSource:
         in its stiction band, as wide as the friction (the larger finger's, as learned)."""
         return float(np.max(self.estimator.friction_n))
 
-    def measure(self, state: HardwareState, dt_s: float) -> Measurement:
-        """Raises InvalidStateError when the sample carries no finger effort."""
+    def measure(self, state: HardwareState, dt_s: float, free: bool = False) -> Measurement:
+        """Raises InvalidStateError when the sample carries no finger effort. (``free``: the
+        estimator learns the finger friction itself; nothing to tare.)"""
         if state.finger_effort_n is None:
             raise InvalidStateError("the hardware reports no finger effort, which grip_force_source "
                                     "finger_effort needs")
@@ -68,7 +91,7 @@ def grip_force_source(config: BodyConfig):
     """
     source = GripForceSource(config.grip_force_source)
     if source is GripForceSource.PAD_SENSORS:
-        return PadSensorForce()
+        return PadSensorForce(config)
     if source is GripForceSource.FINGER_EFFORT:
         return FingerEffortSource(config)
     raise HardwareMismatchError("grip_force_source 'wrist_wrench' cannot close the grip loop: a wrist "

@@ -5,6 +5,7 @@ benchmark's forwarded-effort baseline does).
 """
 from __future__ import annotations
 
+from brainbody.body.body_config import BodyConfig
 from brainbody.body.grip_force_source import PadSensorForce
 from brainbody.sim.gripper_rig import GripperRig
 
@@ -18,7 +19,7 @@ class RigGrip:
 
     def __init__(self, rig: GripperRig, controller, source=None):
         self.rig, self.controller = rig, controller
-        self.source = source or PadSensorForce()
+        self.source = source or PadSensorForce(BodyConfig())
 
     @property
     def time_s(self) -> float:
@@ -27,7 +28,9 @@ class RigGrip:
     def tick(self) -> None:
         rig = self.rig
         st = rig.read()
-        force, force_xyz, touching = self.source.measure(st, rig.period_s)
+        # A stand-in controller without the grip loop's modes never tares the pads.
+        force, force_xyz, touching = self.source.measure(st, rig.period_s,
+                                                         free=getattr(self.controller, "in_free_air", False))
         rig.write(None, self.controller.update(st.time_s, rig.period_s, st.finger_pos_m, st.finger_vel_mps,
                                                force, force_xyz, touching))
         rig.step()
