@@ -21,6 +21,9 @@ plant, no limit or workspace period was seen, the body reacted as the case expec
 nodes that should live are alive without a traceback.
 
     python fault_harness.py CASE [--seed N]    # one case; prints its result as one JSON line
+
+The link case (:func:`run_across_link`) puts the brain on one "host" and body, MuJoCo and this
+judge on another (network namespaces, ``two_hosts.py``), joined through ``lossy_wire.py``.
 """
 from __future__ import annotations
 
@@ -123,9 +126,11 @@ class NodeProcess:
                 if match and text in line and float(match.group(1)) >= after_s:
                     return float(match.group(1))
             return None
-        found = [None]
-        wait_for(lambda: (found.__setitem__(0, find()) or found[0]) is not None, timeout_s)
-        return found[0]
+        found = find()
+        if found is None and timeout_s > 0.0:
+            wait_for(lambda: find() is not None, timeout_s)
+            found = find()
+        return found
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -524,6 +529,25 @@ def sim_kill(rig: Rig, *, intent: str = "bring me the cup", step: int = 4) -> Ca
     return result
 
 
+
+
+def lossy_link(rig: Rig, *, intent: str = "bring me the cup", loss: float = 0.2, delay_ms: float = 50.0
+               ) -> CaseResult:
+    """The brain across a link that loses ``loss`` of the frames each way and delays the rest by
+    ``delay_ms`` (set up by :func:`run_across_link`): reliable DDS repairs the losses, the
+    heartbeat's beats survive them, and the goal ends with the cup at the handover."""
+    result = CaseResult(f"{loss:.0%} frame loss and {delay_ms:g} ms added latency on the brain-body link "
+                        f"({intent!r})")
+    rig.start_intent(intent, timeout_s=400.0)
+    ok = rig.check_delivered(result, rig.intent_ended(420.0))
+    lost = rig.body.logged_at("[209]", after_s=0.0, timeout_s=0.0)
+    result.check(lost is None, "the body took the live brain for lost (209)")
+    result.reaction = "none needed: the body carries on (no commander lost, no stale state)"
+    result.outcome = f"goal {'succeeded' if ok else 'failed'} across the link"
+    rig.judge_safety(result)
+    return result
+
+
 CASES: dict[str, Callable[[Rig], CaseResult]] = {
     "brain_kill": brain_kill,
     "estop_reset_resume": estop_reset_resume,
@@ -531,6 +555,7 @@ CASES: dict[str, Callable[[Rig], CaseResult]] = {
     "nan_sensors": nan_sensors,
     "sim_freeze": sim_freeze,
     "sim_kill": sim_kill,
+    "lossy_link": lossy_link,     # inside namespaces: run_across_link
 }
 
 
@@ -547,12 +572,37 @@ def warm_kernels() -> None:
         _warm.append(True)
 
 
-def run_case(name: str, *, seed: int = 1, **options) -> CaseResult:
+def run_across_link(*, loss: float = 0.2, delay_ms: float = 50.0, seed: int = 1) -> CaseResult:
+    """Run :func:`lossy_link` with the brain in namespace ``a`` and body, MuJoCo and the judge in
+    ``b``, every frame between them through ``lossy_wire.py``. Needs root (``ip netns``); where
+    namespaces cannot be made, the result says so and counts as not survived."""
+    import pytest    # two_hosts reports "cannot make namespaces here" as a pytest skip
+    from two_hosts import make_two_hosts
+    try:
+        hosts = make_two_hosts(wire=True)
+    except pytest.skip.Exception as exc:
+        return CaseResult("lossy_link", failures=[f"not run: {exc}"])
+    try:
+        hosts.start_wire(loss=loss, delay_ms=delay_ms, seed=seed)
+        proc = subprocess.run(["ip", "netns", "exec", hosts.b, sys.executable, __file__, "lossy_link",
+                               "--seed", str(seed), "--brain-netns", hosts.a, "--loss", str(loss),
+                               "--delay-ms", str(delay_ms)],
+                              capture_output=True, text=True, env=hosts.env(), timeout=900)
+    finally:
+        hosts.remove()
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return CaseResult("lossy_link", failures=[f"exit {proc.returncode}: {(proc.stdout + proc.stderr)[-2000:]}"])
+    return CaseResult(**json.loads(lines[-1]))
+
+
+def run_case(name: str, *, seed: int = 1, brain_netns: str = "", **options) -> CaseResult:
     """Start the rig, run case ``name`` (``options`` go to it), stop the rig; never raises for a
-    failed case: the failure is in the result."""
+    failed case: the failure is in the result. ``brain_netns``: start the brain in that network
+    namespace."""
     warm_kernels()
     wall0 = time.monotonic()
-    rig = Rig(seed=seed)
+    rig = Rig(seed=seed, brain_prefix=("ip", "netns", "exec", brain_netns) if brain_netns else ())
     try:
         rig.ready()
         result = CASES[name](rig, **options)
@@ -573,8 +623,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("case", choices=sorted(CASES))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--brain-netns", default="", help="start the brain in this network namespace")
+    parser.add_argument("--loss", type=float, default=0.2, help="lossy_link: the wire's loss (for the label)")
+    parser.add_argument("--delay-ms", type=float, default=50.0, help="lossy_link: the wire's delay (for the label)")
     args = parser.parse_args(argv)
-    result = run_case(args.case, seed=args.seed)
+    options = {"loss": args.loss, "delay_ms": args.delay_ms} if args.case == "lossy_link" else {}
+    result = run_case(args.case, seed=args.seed, brain_netns=args.brain_netns, **options)
     print(json.dumps(dataclasses.asdict(result)), flush=True)
     return 0 if result.survived else 1
 
