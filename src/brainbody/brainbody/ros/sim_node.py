@@ -37,7 +37,7 @@ from rclpy.node import Node
 from geometry_msgs.msg import WrenchStamped
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
-from std_msgs.msg import String
+from std_msgs.msg import Float64, String
 
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
@@ -53,6 +53,7 @@ from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
 from brainbody.runtime.realtime import (make_current_thread_realtime, make_middleware_threads_realtime,
                                         prepare_process_for_control_loop)
+from brainbody.sim.disturbance import set_body_mass
 from brainbody.sim.path_error import PathErrorStats
 from brainbody.sim.simulator import Simulator
 from brainbody.sim.vendor_position_loop import VendorPositionLoop
@@ -115,6 +116,9 @@ class SimNode(Node):
         self.path_error = PathErrorStats()
         self._tcp_history: collections.deque = collections.deque(maxlen=max(int(cfg.command_rate_hz), 10))
         self._io.create_subscription(JointState, "/body/joint_setpoint", self._on_setpoint, 10)
+        # Fault injection only (test/graph/fault_harness.py): the cup gets this much heavier at
+        # once, as a held cup that slips. Taken on the stepping thread, between two steps.
+        self._io.create_subscription(Float64, "/sim/disturbance/cup_added_mass_kg", self._on_cup_mass, 10)
         # The events executor: a quarter of the single-threaded one's cost per sample taken.
         self._io_executor = EventsExecutor(context=self.context)
         self._io_executor.add_node(self._io)
@@ -144,6 +148,16 @@ class SimNode(Node):
         n = self.commands.refused
         if n in (1, 10, 100) or n % 1000 == 0:
             self.get_logger().error(f"refused command #{n}: {why}")
+
+    def _on_cup_mass(self, msg: Float64) -> None:
+        cup = self.sim.model.body("cup").id
+        mass_kg = float(self.sim.model.body_mass[cup]) + msg.data
+        try:
+            set_body_mass(self.sim.model, self.sim.data, cup, mass_kg)
+        except ValueError as exc:
+            self.get_logger().error(f"/sim/disturbance/cup_added_mass_kg {msg.data}: {exc}")
+            return
+        self.get_logger().warning(f"disturbance: the cup is now {mass_kg:.3f} kg")
 
     def _on_setpoint(self, msg: JointState) -> None:
         if not (list(msg.name) == list(ARM_JOINTS) and len(msg.position) == 7 and len(msg.velocity) == 7
