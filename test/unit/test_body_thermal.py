@@ -74,3 +74,20 @@ def test_temperatures_are_in_the_joint_diagnostics():
     assert float(values["housing_temperature_c"]) == pytest.approx(60.0, abs=0.5)
     assert float(values["thermal_torque_limit_nm"]) == 87.0
     assert values["thermal_derating"] == "false"
+
+
+def test_the_runtime_monitor_trips_206_when_derating_cannot_keep_a_motor_in_bounds():
+    # Protection off, motors soaked just under the monitor's trip level: holding the arm
+    # against gravity takes joint 4 past it; the fallback holds and a reset waits for cooling.
+    session = hot_session(139.5, thermal_protection=False)
+    body = session.body
+    for _ in range(30_000):
+        body.tick()
+        if body.monitor_trip is not None:
+            break
+    assert body.monitor_trip is not None and body.monitor_trip.code is ErrorCode.OVER_TEMPERATURE
+    assert "joint 4" in body.monitor_trip.message and body.fallback.active
+    for _ in range(500):
+        body.tick()
+    outcome = body.reset()
+    assert not outcome.success and "too hot" in outcome.message

@@ -159,6 +159,26 @@ print(json.dumps(out))
 """
 
 
+def test_a_motor_past_half_its_thermal_margin_trips_over_temperature_on_that_joint(model):
+    m = monitor(model)                               # trips at 155 - 20/2 = 145 C winding, 150 - 20/2 = 140 C magnets
+    cool = np.full(7, 60.0)
+    assert m.update(sample(), None, DT, grip_limit_n=70.0, winding_c=cool, magnet_c=cool) is None
+    assert m.margins["temperature_margin_c"] == pytest.approx(80.0)
+    assert m.unsafe_reason() is None
+    winding = cool.copy()
+    winding[5] = 145.5
+    trip = m.update(sample(), None, DT, grip_limit_n=70.0, winding_c=winding, magnet_c=cool)
+    assert trip.check is MonitorCheck.OVER_TEMPERATURE and trip.code is ErrorCode.OVER_TEMPERATURE
+    assert "joint 6" in trip.message and "145.5 C winding" in trip.message
+    assert "still too hot" in m.unsafe_reason()
+    magnet = cool.copy()
+    magnet[1] = 140.5
+    trip = m.update(sample(), None, DT, grip_limit_n=70.0, winding_c=cool, magnet_c=magnet)
+    assert trip.check is MonitorCheck.OVER_TEMPERATURE and "joint 2" in trip.message
+    # Without estimates (position mode) nothing is checked and no margin is reported.
+    assert monitor(model).update(sample(), None, DT, grip_limit_n=70.0) is None
+
+
 def test_the_plain_python_fallback_decides_as_the_compiled_kernels():
     here = os.path.dirname(os.path.abspath(__file__))
     runs = {}

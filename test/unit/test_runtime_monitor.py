@@ -234,7 +234,7 @@ def test_the_monitor_is_quiet_and_ok_on_a_normal_primitive():
     assert status.level is Level.OK
     values = dict(status.values)
     assert float(values["joint_limit_margin_rad"]) > 0 and float(values["collision_fraction"]) < 1
-    assert values["temperature_monitored"] == "false"
+    assert values["temperature_monitored"] == "true" and float(values["temperature_margin_c"]) > 100.0
 
 
 def test_monitor_parameters_are_declared_with_ranges():

@@ -373,7 +373,10 @@ class BodyController:
         grip_ok = finger is not None
         try:
             if self.monitor is not None:
-                trip = self.monitor.update(state, arm, dt, grip_limit_n=self._grip_limit_n())
+                thermal = self.thermal
+                trip = self.monitor.update(state, arm, dt, grip_limit_n=self._grip_limit_n(),
+                                           winding_c=None if thermal is None else thermal.winding_c,
+                                           magnet_c=None if thermal is None else thermal.magnet_c)
                 if trip is not None and not self.fallback.active:
                     self.monitor_trip, self.monitor_trips = trip, self.monitor_trips + 1
                     log.error("runtime monitor: %s; the fallback brakes to a hold", trip.message)

@@ -183,7 +183,8 @@ def monitor_status(body: BodyController) -> HealthStatus:
         ("tripped_message", fallback.reason.message if fallback.active and fallback.reason is not None else ""),
         ("trips", str(body.monitor_trips)),
         *((key, f"{value:.4g}") for key, value in margins.items()),
-        ("temperature_monitored", "false")))     # no thermal model yet (a later issue)
+        # Motor temperatures are estimated from the torques written: effort mode only.
+        ("temperature_monitored", str(monitor is not None and body.thermal is not None).lower())))
 
 
 def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks: int = 0,

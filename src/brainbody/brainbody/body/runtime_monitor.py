@@ -25,9 +25,12 @@ Checks (each has a parameter and an error code):
   Either must stay over its threshold for ``monitor_collision_confirm_s`` to trip.
 - grip force: the pads' measured force at most the object's limit plus ``monitor_grip_force_margin_n``
   (over it for ``monitor_grip_force_confirm_s``).
-- temperatures: not monitored yet. The thermal model is a later issue; its check belongs in
-  :meth:`RuntimeMonitor.update` and trips with ``OVER_TEMPERATURE`` (206). Diagnostics say
-  ``temperature_monitored: false`` until then.
+- temperatures: the motors' estimated winding and magnet temperatures (``body/motor_thermal.py``,
+  effort mode) at most half-way into the margins the derating keeps (``winding_limit_c -
+  winding_margin_c / 2``, ``magnet_limit_c - magnet_margin_c / 2``): derating should never let
+  them get there, so a trip means it could not (a load the fallback holds, a housing already that
+  hot, protection switched off). Trips with ``OVER_TEMPERATURE`` (206); a reset waits until they
+  are 5 C under.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ from brainbody.jit import kernel, records
 
 _TOOL_REST_SPEED_MPS = 0.001      # a tool slower than this is not "moving out" of the box
 _SATURATED_FRACTION = 1.0 - 1e-6  # a command this close to the actuator limit is saturated
+_COOLED_C = 5.0                   # a reset after an over-temperature trip waits until this far under it
 
 
 # Per joint: the limits (``lo``/``hi``: the margin band's inner edges) and the monitor's state.
@@ -56,12 +60,13 @@ _JOINT_STATE = np.dtype([("saturated_s", "f8"), ("collision_s", "f8"), ("collisi
 _ARM_LIMITS = np.dtype([("deceleration", "f8"), ("rest_speed", "f8"), ("max_tool_speed", "f8"),
                         ("saturation_max_s", "f8"), ("observer_gain", "f8"), ("collision_confirm_s", "f8"),
                         ("lag_limit", "f8"), ("grip_margin", "f8"), ("grip_confirm_s", "f8"),
-                        ("finger_friction", "f8"), ("pad_sensors", "b1"), ("effort_mode", "b1")])
+                        ("finger_friction", "f8"), ("pad_sensors", "b1"), ("effort_mode", "b1"),
+                        ("winding_trip", "f8"), ("magnet_trip", "f8")])
 _ARM_STATE = np.dtype([("primed", "b1"), ("grip_over_s", "f8")])
-# The figures of one update, in this order (``margins`` names the first seven).
+# The figures of one update, in this order (``margins`` names the first eight).
 _MARGINS = ("joint_limit_margin_rad", "joint_speed_fraction", "workspace_margin_m", "tool_speed_mps",
-            "torque_saturated_s", "collision_fraction", "grip_force_margin_n")
-_LEAD_S, _GRIP_FORCE_N = 7, 8
+            "torque_saturated_s", "collision_fraction", "grip_force_margin_n", "temperature_margin_c")
+_TEMPERATURE_C, _LEAD_S, _GRIP_FORCE_N = 7, 8, 9
 
 
 class MonitorCheck(str, enum.Enum):
@@ -74,6 +79,7 @@ class MonitorCheck(str, enum.Enum):
     TOOL_SPEED = "tool_speed"
     TORQUE_SATURATION = "torque_saturation"
     GRIP_FORCE = "grip_force"
+    OVER_TEMPERATURE = "over_temperature"
 
 
 CHECK_CODES = {
@@ -84,6 +90,7 @@ CHECK_CODES = {
     MonitorCheck.TOOL_SPEED: ErrorCode.TOOL_SPEED,
     MonitorCheck.TORQUE_SATURATION: ErrorCode.TORQUE_SATURATED,
     MonitorCheck.GRIP_FORCE: ErrorCode.GRIP_FORCE_EXCEEDED,
+    MonitorCheck.OVER_TEMPERATURE: ErrorCode.OVER_TEMPERATURE,
 }
 
 
@@ -150,6 +157,11 @@ class RuntimeMonitor:
         a["finger_friction"] = config.finger_friction_estimate_n
         a["pad_sensors"] = GripForceSource(config.grip_force_source) is GripForceSource.PAD_SENSORS
         a["effort_mode"] = self.effort_mode
+        self.winding_trip_c = config.winding_limit_c - 0.5 * config.winding_margin_c
+        self.magnet_trip_c = config.magnet_limit_c - 0.5 * config.magnet_margin_c
+        a["winding_trip"], a["magnet_trip"] = self.winding_trip_c, self.magnet_trip_c
+        self.winding_c: Optional[np.ndarray] = None
+        self.magnet_c: Optional[np.ndarray] = None
         self._joints = records(7, _JOINT_STATE)
         self._arm = records(1, _ARM_STATE)
         self._figures = np.zeros(len(_MARGINS) + 2)
@@ -165,7 +177,9 @@ class RuntimeMonitor:
     def margins(self) -> dict[str, float]:
         if not self.updates:
             return {}
-        return dict(zip(_MARGINS, self._figures.tolist()))
+        # No temperatures given (position mode): no temperature margin either.
+        return {k: v for k, v in zip(_MARGINS, self._figures.tolist()) if k != _MARGINS[_TEMPERATURE_C]
+                or self.winding_c is not None}
 
     @property
     def tool_speed_mps(self) -> float:
@@ -191,7 +205,8 @@ class RuntimeMonitor:
         self._has_applied = True
 
     def update(self, state: HardwareState, arm: Optional[np.ndarray], dt_s: float, *,
-               grip_limit_n: float) -> Optional[MonitorTrip]:
+               grip_limit_n: float, winding_c: Optional[np.ndarray] = None,
+               magnet_c: Optional[np.ndarray] = None) -> Optional[MonitorTrip]:
         """Check one fresh, finite ``state`` and the arm command about to be written (None when
         there is none).
 
@@ -199,6 +214,7 @@ class RuntimeMonitor:
             dt_s: time since the previous sample (s).
             grip_limit_n: the most the object in (or closing on) the hand tolerates (N); the
                 gripper's own maximum without one.
+            winding_c, magnet_c: the motors' estimated temperatures (7,), C, or None (not checked).
 
         Returns:
             The first failed check in :class:`MonitorCheck` order, or None.
@@ -212,11 +228,13 @@ class RuntimeMonitor:
         else:
             mass, coriolis, gravity, v0 = self._none2, self._none2, self._none, 0
         self.grip_limit_n = float(grip_limit_n)
+        self.winding_c, self.magnet_c = winding_c, magnet_c
         effort = state.finger_effort_n
         check, joint = _check(
             q, qd, float(dt_s), self._none if arm is None else arm, self._applied, self._has_applied, tool, tool_v,
             self.box_lo_m, self.box_hi_m, mass, coriolis, gravity, v0, state.pad_force_n,
             self._none if effort is None else np.asarray(effort, dtype=float), self.grip_limit_n,
+            self._none if winding_c is None else winding_c, self._none if magnet_c is None else magnet_c,
             self._joint_limits, self._arm_limits, self._joints, self._arm, self._figures)
         if check < 0:
             return None
@@ -248,8 +266,14 @@ class RuntimeMonitor:
         if check is MonitorCheck.TORQUE_SATURATION:
             return (f"torque saturation: joint {j + 1} commanded at its {self.effort_limit_nm[j]:g} N m limit for "
                     f"{self._joints['saturated_s'][j]:.3f} s (bound {self.saturation_max_s:g} s)")
-        return (f"grip force: {self.grip_force_n:.2f} N measured, the object's limit is {self.grip_limit_n:.2f} N "
-                f"(+{self.grip_margin_n:g} N margin)")
+        if check is MonitorCheck.GRIP_FORCE:
+            return (f"grip force: {self.grip_force_n:.2f} N measured, the object's limit is {self.grip_limit_n:.2f} N "
+                    f"(+{self.grip_margin_n:g} N margin)")
+        return f"over temperature: {self._hot_motor(j)}"
+
+    def _hot_motor(self, j: int) -> str:
+        return (f"motor of joint {j + 1} estimated at {self.winding_c[j]:.1f} C winding (trip at "
+                f"{self.winding_trip_c:g} C), {self.magnet_c[j]:.1f} C magnets (trip at {self.magnet_trip_c:g} C)")
 
     def unsafe_reason(self) -> Optional[str]:
         """Why the last checked state is not safe to resume from (a reset is refused then), or
@@ -263,6 +287,9 @@ class RuntimeMonitor:
                     "clear the obstacle)")
         if self._figures[6] < 0.0:
             return f"the grip force {self.grip_force_n:.2f} N is above the object's limit"
+        if self._figures[_TEMPERATURE_C] < _COOLED_C:
+            hottest = int(np.argmax(np.maximum(self.winding_c - self.winding_trip_c, self.magnet_c - self.magnet_trip_c)))
+            return f"a motor is still too hot ({self._hot_motor(hottest)}): let it cool {_COOLED_C:g} C under"
         return None
 
 
@@ -271,7 +298,7 @@ _CHECK_ORDER = tuple(MonitorCheck)
 
 @kernel
 def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, mass, coriolis, gravity, v0,
-           pad_force, finger_effort, grip_limit, joints, arm_limits, state, arm_state, figures):
+           pad_force, finger_effort, grip_limit, winding, magnet, joints, arm_limits, state, arm_state, figures):
     """Every check of one update, in :class:`MonitorCheck` order; the figures into ``figures``.
 
     Returns the index of the first failed check (-1: none) and the joint it concerns.
@@ -324,8 +351,15 @@ def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, m
     s0.grip_over_s = s0.grip_over_s + dt if grip_margin < 0.0 else 0.0
 
     figures[0], figures[1], figures[2], figures[3] = joint_margin, speed_fraction, box_margin, tool_speed
+    # Motor temperatures (estimates; none given in position mode): the least room to the trip level.
+    temperature_margin, hot_joint = np.inf, 0
+    for i in range(winding.shape[0]):
+        room = min(a.winding_trip - winding[i], a.magnet_trip - magnet[i])
+        if room < temperature_margin:
+            temperature_margin, hot_joint = room, i
+
     figures[4], figures[5], figures[6] = saturated_max, collision_max, grip_margin
-    figures[7], figures[8] = lead, grip_force
+    figures[7], figures[8], figures[9] = temperature_margin, lead, grip_force
 
     if collision_s_max >= a.collision_confirm_s:
         worst, j = -1.0, 0
@@ -363,6 +397,8 @@ def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, m
         return 5, j
     if grip_margin < 0.0 and s0.grip_over_s >= a.grip_confirm_s:
         return 6, 0
+    if temperature_margin < 0.0:
+        return 7, hot_joint
     return -1, 0
 
 
