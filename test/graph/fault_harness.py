@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -49,7 +50,7 @@ from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Point, Pose as PoseMsg, Quaternion, WrenchStamped
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool, String
+from std_msgs.msg import Bool, Float64, String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -148,7 +149,7 @@ class Rig:
     def __init__(self, *, seed: int = 1, body_overrides: Optional[dict] = None, brain_prefix: tuple = ()):
         args = argparse.Namespace(backend=BACKEND, command_mode="effort", seed=seed, drivetrain="harmonic",
                                   realtime_factor=0.0, control_rate_hz=500.0, plain=False,
-                                  grip_force_source="pad_sensors")
+                                  grip_force_source="pad_sensors", plant="ideal", robot_seed=0)
         self.seed = seed
         self.processes: list[NodeProcess] = []
         self.sim = self._start("brainbody.ros.sim_node", {**demo_sim_parameters(args), "ground_truth_rate_hz": 20.0})
@@ -173,6 +174,10 @@ class Rig:
         self.state = node.create_publisher(JointState, self.layout.state_topic, CONTROL_QOS)
         self.pad = node.create_publisher(WrenchStamped, BodyNodeConfig().pad_force_topics[0], CONTROL_QOS)
         self.reset_client = node.create_client(Trigger, "/body/reset")
+        self.cup_mass = node.create_publisher(Float64, "/sim/disturbance/cup_added_mass_kg", 10)
+        self.grip: list[tuple[float, float]] = []      # (wall, the body's measured grip force N)
+        node.create_subscription(WrenchStamped, "/body/gripper/wrench",
+                                 lambda m: self.grip.append((time.time(), m.wrench.force.y)), 10)
         self.executor = MultiThreadedExecutor(num_threads=3, context=self.context)
         self.executor.add_node(node)
         self._spinner = threading.Thread(target=self.executor.spin, daemon=True)
@@ -454,19 +459,20 @@ def nan_sensors(rig: Rig, *, intent: str = "bring me the cup", step: int = 4, co
         return result
     before = int(rig.diag("body/hardware", "refused_states"))
     names = list(ARM_JOINTS) + list(FINGER_JOINTS)
-    sent = time.time()
     for i in range(count):
+        if i:
+            time.sleep(0.05)
         msg = JointState(name=names, position=[math.nan if i % 2 == 0 else 0.1] * 9,
                          velocity=[0.0 if i % 2 == 0 else math.inf] * 9, effort=[0.0] * 9)
         msg.header.stamp.sec = int(rig.last_truth()["sim_time_s"])
+        sent = time.time()          # the reaction counts from the last bad state
         rig.state.publish(msg)
-        time.sleep(0.05)
     wrench = WrenchStamped()
     wrench.wrench.force.x = wrench.wrench.force.y = wrench.wrench.force.z = math.nan
     rig.pad.publish(wrench)
     seen = wait_for(lambda: int(rig.diag("body/hardware", "refused_states")) >= before + count, 5.0)
     _reaction(result, sent, time.time() if seen else None,
-              f"body refuses the {count} bad states (/diagnostics refused_states)")
+              f"body refuses the {count} bad states (/diagnostics refused_states at 10 Hz), from the last")
     ok = rig.check_delivered(result, rig.intent_ended(240.0))
     result.outcome = (f"refused states {before} -> {rig.diag('body/hardware', 'refused_states')}; "
                       f"goal {'succeeded' if ok else 'failed'}")
@@ -531,6 +537,43 @@ def sim_kill(rig: Rig, *, intent: str = "bring me the cup", step: int = 4) -> Ca
 
 
 
+def cup_slip(rig: Rig, *, intent: str = "make coffee", step: int = 11, added_kg: float = 0.2) -> CaseResult:
+    """The full cup, carried to the tray, gets ``added_kg`` heavier at once (the simulator's
+    disturbance hook) and slips: the body's slip reflex holds it within its force limit, or the
+    body sets it down under control; either way it is neither dropped nor crushed and ends
+    upright and at rest on a surface (the tray, if the goal still got there)."""
+    result = CaseResult(f"the full cup slips: {added_kg:g} kg heavier at once while carried ({intent!r}, "
+                        f"step {step})")
+    rig.start_intent(intent)
+    if not result.check(rig.wait_step(step, "transit", 180.0), f"never reached step {step}'s transit"):
+        return result
+    added = time.time()
+    grip_before_n = rig.grip[-1][1] if rig.grip else 0.0
+    rig.cup_mass.publish(Float64(data=added_kg))
+    result.check(rig.sim.logged_at("disturbance: the cup is now", after_s=added, timeout_s=5.0) is not None,
+                 "the simulator did not apply the disturbance")
+    ended = rig.intent_ended(240.0)
+    set_down = [wall for wall, _, phase in rig.feedback if wall >= added and phase == "set down"]
+    squeezed = [wall for wall, force_n in list(rig.grip) if wall >= added and force_n > grip_before_n + 0.2]
+    result.check(rig.wait_rest(10.0) is not None, "the arm did not come to rest")
+    truth = rig.fresh_truth() or rig.last_truth()
+    resting = truth["upright"] and not rig.cup_in_hand() and truth["final_position_m"][2] < 0.12
+    result.check(truth["on_tray"] or resting, f"the cup is neither on the tray nor set down upright: "
+                 f"{truth['final_position_m']}, upright {truth['upright']}")
+    if set_down:
+        _reaction(result, added, set_down[0], "body sets the slipping cup down (feedback phase 'set down')")
+    else:
+        _reaction(result, added, squeezed[0] if squeezed else None,
+                  f"slip reflex: the body's grip force rises 0.2 N over its {grip_before_n:.2f} N "
+                  "(/body/gripper/wrench); no set-down")
+    goal = f"{ended[0].value} ({ended[1].message if ended[1] else ''})" if ended else "no end"
+    result.outcome = (f"goal {goal}; cup {'on the tray' if truth['on_tray'] else 'set down'} at "
+                      f"{[round(v, 3) for v in truth['final_position_m']]}, upright {truth['upright']}, "
+                      f"peak squeeze {truth['peak_squeeze_n']:.2f} N")
+    rig.judge_safety(result)
+    return result
+
+
 def lossy_link(rig: Rig, *, intent: str = "bring me the cup", loss: float = 0.2, delay_ms: float = 50.0
                ) -> CaseResult:
     """The brain across a link that loses ``loss`` of the frames each way and delays the rest by
@@ -555,6 +598,8 @@ CASES: dict[str, Callable[[Rig], CaseResult]] = {
     "nan_sensors": nan_sensors,
     "sim_freeze": sim_freeze,
     "sim_kill": sim_kill,
+    "cup_slip": cup_slip,                                       # the slip reflex holds it
+    "cup_slip_set_down": functools.partial(cup_slip, added_kg=0.4),   # beyond its limit: set down
     "lossy_link": lossy_link,     # inside namespaces: run_across_link
 }
 
