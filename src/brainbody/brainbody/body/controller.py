@@ -375,8 +375,8 @@ class BodyController:
             if self.monitor is not None:
                 thermal = self.thermal
                 trip = self.monitor.update(state, arm, dt, grip_limit_n=self._grip_limit_n(),
-                                           winding_c=None if thermal is None else thermal.winding_c,
-                                           magnet_c=None if thermal is None else thermal.magnet_c)
+                                           winding_c=None if thermal is None else thermal.winding_est_c,
+                                           magnet_c=None if thermal is None else thermal.magnet_est_c)
                 if trip is not None and not self.fallback.active:
                     self.monitor_trip, self.monitor_trips = trip, self.monitor_trips + 1
                     log.error("runtime monitor: %s; the fallback brakes to a hold", trip.message)

@@ -120,9 +120,11 @@ def _loss(sh, st, current_sq):
 
 
 @kernel
-def _update(sheets, joints, torque, housing, dt, lim):
+def _update(sheets, joints, torque, housing, dt, limits, winding, magnet):
     """Advance every joint's estimate by ``dt`` at the current of ``torque`` (the command that
-    acted over that period) and recompute its torque limit."""
+    acted over that period), recompute its torque limit; the temperatures into ``winding`` and
+    ``magnet``."""
+    lim = limits[0]
     for i in range(sheets.shape[0]):
         sh, st = sheets[i], joints[i]
         current = torque[i] / sh.torque_per_a
@@ -145,6 +147,22 @@ def _update(sheets, joints, torque, housing, dt, lim):
         allowed = min(allowed, magnet_room / (sh.r_slow * (1.0 - e_slow)))
         r_hot = sh.r25 * (1.0 + sh.tc * (max(lim.winding_max, st.housing + st.fast + st.slow) - _REFERENCE_C))
         st.limit = min(math.sqrt(max(allowed, 0.0) / r_hot) * sh.torque_per_a, sh.effort_limit)
+        winding[i] = st.housing + st.fast + st.slow
+        magnet[i] = st.housing + sh.magnet_gain * st.slow
+
+
+@kernel
+def _derate(joints, torque, protect, out, derating):
+    """Each joint's torque clipped to its limit into ``out``, and which were clipped into
+    ``derating`` (none without ``protect``). Returns whether any was."""
+    any_over = False
+    for i in range(joints.shape[0]):
+        limit = joints[i].limit
+        over = protect and abs(torque[i]) > limit
+        derating[i] = over
+        any_over = any_over or over
+        out[i] = min(max(torque[i], -limit), limit) if protect else torque[i]
+    return any_over
 
 
 @kernel
@@ -229,24 +247,27 @@ class MotorThermal:
         j["housing"] = start
         self._written = np.zeros(7)
         self._none = np.zeros(0)
-        self.derating = np.zeros(7, dtype=bool)   # the last command asked more than a joint's limit
-        _update(self._sheets, self._joints, self._written, self._none, 0.0, self._limits[0])
+        self.derating = np.zeros(7, dtype=bool)   # the joints the last command was clipped on
+        # The latest estimates, updated in place every tick (the runtime monitor reads them).
+        self.winding_est_c, self.magnet_est_c = np.zeros(7), np.zeros(7)
+        self._derated = np.zeros(7)
+        _update(self._sheets, self._joints, self._written, self._none, 0.0, self._limits,
+                self.winding_est_c, self.magnet_est_c)
 
     # -- every tick ---------------------------------------------------------------------
     def update(self, dt_s: float, housing_c: Optional[np.ndarray] = None) -> None:
         """Advance by ``dt_s`` at the current of the torque last written; ``housing_c``: the
         robot's housing temperatures (7,) if it reports them (a non-finite one is modelled)."""
         housing = self._none if housing_c is None else np.asarray(housing_c, dtype=float)
-        _update(self._sheets, self._joints, self._written, housing, float(dt_s), self._limits[0])
+        _update(self._sheets, self._joints, self._written, housing, float(dt_s), self._limits,
+                self.winding_est_c, self.magnet_est_c)
 
     def derate(self, arm_torque_nm: np.ndarray) -> np.ndarray:
         """The torque command with each joint clipped to its thermal limit (unchanged when
         protection is off)."""
-        limit = self._joints["limit"]
-        self.derating = np.abs(arm_torque_nm) > limit
-        if not self.protect or not self.derating.any():
+        if not _derate(self._joints, arm_torque_nm, self.protect, self._derated, self.derating):
             return arm_torque_nm
-        return np.minimum(np.maximum(arm_torque_nm, -limit), limit)
+        return self._derated.copy()
 
     def wrote(self, arm_torque_nm: np.ndarray) -> None:
         """The torque just written: its current heats the motors until the next write."""
@@ -288,12 +309,11 @@ class MotorThermal:
     # -- estimates (C) ----------------------------------------------------------------------
     @property
     def winding_c(self) -> np.ndarray:
-        j = self._joints
-        return j["housing"] + j["fast"] + j["slow"]
+        return self.winding_est_c.copy()
 
     @property
     def magnet_c(self) -> np.ndarray:
-        return self._joints["housing"] + self._sheets["magnet_gain"] * self._joints["slow"]
+        return self.magnet_est_c.copy()
 
     @property
     def housing_c(self) -> np.ndarray:
