@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 
+from brainbody.sim import PLANTS
 from brainbody.topic_layout import COMMAND_MODES, PROFILE_MODES, PROFILES
 
 EXIT_OK, EXIT_TASK_FAILED, EXIT_REFUSED, EXIT_NO_ROS = 0, 1, 2, 3
@@ -91,7 +92,8 @@ def _cmd_campaign(args) -> int:
         print(f"refused [{int(exc.code)} {exc.code.name}]: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     specs = [Episode(args.intent, seed, drivetrain=DRIVETRAINS[args.drivetrain],
-                     grip_force_source=args.grip_force_source) for seed in args.seeds]
+                     grip_force_source=args.grip_force_source, plant=args.plant, robot_seed=args.robot_seed)
+             for seed in args.seeds]
     executor = "ray" if args.ray else "local"
     workers = args.workers if args.workers is not None or args.ray not in (None, "local") else default_workers()
     where = (f"Ray at {args.ray}" if args.ray not in (None, "local") else
@@ -252,7 +254,9 @@ def _cmd_demo(args) -> int:
         print(f"drivetrain: {profile} on all 7 joints (simulated plant and the servo's estimates) | servo: "
               + ("plain PID + gravity feed-forward (--plain)" if args.plain
                  else "compensated (gravity, inertia, friction, backlash, compliance)")
-              + f" | grip force from {args.grip_force_source}", flush=True)
+              + f" | grip force from {args.grip_force_source}"
+              + (f" | honest plant: unit {args.robot_seed}, off its datasheet (the body is not told)"
+                 if args.plant == "honest" else ""), flush=True)
         outcome, result = client.run(ExecuteIntent.Goal(intent=args.intent, dry_run=False),
                                      timeout_s=args.timeout, on_feedback=on_feedback)
         wall = time.monotonic() - wall0
@@ -322,12 +326,19 @@ def _cmd_demo(args) -> int:
 _LOCKSTEP_DEADLINES = {"state_deadline_s": 0.5, "stale_hold_s": 2.0}
 
 
+def _plant_parameters(args, plant: str, robot_seed: str) -> dict:
+    """The simulated robot's parameters (an options namespace built by other code may lack them:
+    the datasheet robot)."""
+    return {plant: getattr(args, "plant", "ideal"), robot_seed: getattr(args, "robot_seed", 0)}
+
+
 def demo_body_parameters(args) -> dict:
     """The body_node parameters the demo's options stand for (name -> value)."""
     profile = DRIVETRAINS[args.drivetrain]
     if args.backend == "embedded":
         values = {"seed": args.seed, "realtime_factor": float(args.realtime_factor),
-                  "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7}
+                  "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7,
+                  **_plant_parameters(args, "sim_plant", "sim_robot_seed")}
     else:
         values = {"backend": args.backend, "command_mode": args.command_mode, "drivetrain_estimates": [profile] * 7,
                   "control_rate_hz": float(args.control_rate_hz)}
@@ -344,7 +355,7 @@ def demo_sim_parameters(args) -> dict:
     """The sim_node parameters of a topic-backend demo: lock-step unless a real-time factor is given."""
     values = {"profile": args.backend, "command_mode": args.command_mode, "seed": args.seed,
               "sim_drivetrain": [DRIVETRAINS[args.drivetrain]] * 7, "pacing": "lockstep",
-              "command_rate_hz": float(args.control_rate_hz)}
+              "command_rate_hz": float(args.control_rate_hz), **_plant_parameters(args, "plant", "robot_seed")}
     if args.realtime_factor > 0.0:
         values.update(pacing="wall", realtime_factor=float(args.realtime_factor))
     return values
@@ -387,6 +398,15 @@ def _describe(p) -> str:
         return p.id
 
 
+def _plant_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plant", choices=PLANTS, default="ideal",
+                        help="the simulated robot: ideal (exactly its datasheet) or honest (a unit that differs "
+                             "from it as a real one does: inertias and an unknown payload, another friction model, "
+                             "cogging, drive and sensor errors; the body is not told)")
+    parser.add_argument("--robot-seed", type=int, default=0, metavar="N",
+                        help="which honest unit (its fixed deviations from the datasheet); default 0")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="brainbody", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -414,6 +434,7 @@ def main(argv=None) -> int:
     demo.add_argument("--grip-force-source", choices=("pad_sensors", "finger_effort"), default="pad_sensors",
                       help="what the grip loop closes on: the pads' force sensors, or the finger drives' "
                            "effort (no slip reflex; grasps it cannot bound below the object's limit are refused)")
+    _plant_args(demo)
     demo.add_argument("--plain", action="store_true",
                       help="plain PID with gravity feed-forward: inertia, friction, backlash and "
                            "compliance compensation off")
@@ -440,6 +461,7 @@ def main(argv=None) -> int:
                           help="gearbox of every arm joint, as for demo")
     campaign.add_argument("--grip-force-source", choices=("pad_sensors", "finger_effort"), default="pad_sensors",
                           help="what the grip loop closes on, as for demo")
+    _plant_args(campaign)
     args = parser.parse_args(argv)
     if args.command == "campaign" and args.ray is not None and not args.ray.strip():
         campaign.error("--ray needs an address or 'local'")

@@ -95,6 +95,11 @@ class BodyNodeConfig:
     sim_drivetrain: tuple = param(("harmonic",) * 7, "sim: the SIMULATED plant's drivetrain profile per arm "
                                   "joint (config/sim_drivetrain.yaml: harmonic, budget_planetary; or rigid); "
                                   "the controller's own belief is drivetrain_estimates", read_only=True)
+    sim_plant: str = param("ideal", "sim: the simulated robot: ideal (its datasheet) or honest (a unit that "
+                           "differs from it as a real one does: inertias, payload, friction model, sensor and drive "
+                           "errors; the body is not told)", read_only=True)
+    sim_robot_seed: int = param(0, "sim: which honest unit (its fixed deviations from the datasheet)", lo=0,
+                                hi=1_000_000, read_only=True)
 
     def __post_init__(self):
         if self.mode not in ("sim", "hardware"):
@@ -112,6 +117,7 @@ class BodyNodeConfig:
                              f"got {len(self.sim_drivetrain)}: {list(self.sim_drivetrain)}")
         if self.backend == "embedded":
             from brainbody.sim.drivetrain import profile_names   # the plant's file; sim mode only
+            _check_plant("sim_plant", self.sim_plant)
             known = profile_names()
             unknown: dict[str, list[str]] = {}
             for i, name in enumerate(self.sim_drivetrain):
@@ -144,6 +150,10 @@ class SimNodeConfig:
     seed: int = param(0, "seed that places the cup", lo=0, hi=1_000_000, read_only=True)
     sim_drivetrain: tuple = param(("harmonic",) * 7, "the simulated plant's drivetrain profile per arm joint "
                                   "(config/sim_drivetrain.yaml, or rigid)", read_only=True)
+    plant: str = param("ideal", "the simulated robot: ideal (its datasheet) or honest (a unit that differs from "
+                       "it as a real one does; sim/plant_realism.py)", read_only=True)
+    robot_seed: int = param(0, "which honest unit (its fixed deviations from the datasheet)", lo=0, hi=1_000_000,
+                            read_only=True)
     pacing: str = param("lockstep", "lockstep: step only once the command for the last published state has "
                         "arrived (deterministic); wall: step on the wall clock, holding the last command",
                         read_only=True)
@@ -173,10 +183,17 @@ class SimNodeConfig:
         validate(self)
         if len(self.sim_drivetrain) != 7:
             raise ValueError(f"sim_drivetrain needs 7 profile names, got {list(self.sim_drivetrain)}")
+        _check_plant("plant", self.plant)
         _layout(self, self.profile, self.command_mode)
 
     def topic_layout(self) -> TopicLayout:
         return _layout(self, self.profile, self.command_mode)
+
+
+def _check_plant(name: str, value: str) -> None:
+    from brainbody.sim import PLANTS
+    if value not in PLANTS:
+        raise ValueError(f"{name}: unknown {value!r}; known: {', '.join(PLANTS)}")
 
 
 @dataclasses.dataclass(frozen=True)

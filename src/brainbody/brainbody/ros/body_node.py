@@ -46,7 +46,7 @@ from brainbody.ros.conversions import (duration_s, pose_to_msg, primitive_from_m
                                         world_from_msg, world_to_msg)
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
-from brainbody.sim.scene import default_urdf_path
+from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.runtime.sim_session import SimSession
 from brainbody.runtime.realtime import (make_current_thread_realtime, make_middleware_threads_realtime,
                                         prepare_process_for_control_loop, scheduling_label)
@@ -75,8 +75,9 @@ class BodyNode(Node):
         cfg = self.node_config
         group = ReentrantCallbackGroup()
         if cfg.backend == "embedded":
-            self.session = session or SimSession(seed=cfg.seed, body_config=body_config,
-                                                 sim_drivetrain=cfg.sim_drivetrain)
+            self.session = session or SimSession(
+                seed=cfg.seed, body_config=body_config, sim_drivetrain=cfg.sim_drivetrain,
+                scene_config=SceneConfig(plant=cfg.sim_plant, robot_seed=cfg.sim_robot_seed))
             self.session.loop.realtime_factor = cfg.realtime_factor
             self.body, self.loop = self.session.body, self.session.loop
             self._world_seen.set()                  # the session fills it from the simulator
@@ -129,7 +130,8 @@ class BodyNode(Node):
         self._loop.start()
         servo = self.body.servo
         where = (f"embedded sim, seed {cfg.seed}, realtime_factor {cfg.realtime_factor}; simulated drivetrain "
-                 f"{_names(self.session.scene_config.drivetrain)}" if self.session is not None else
+                 f"{_names(self.session.scene_config.drivetrain)}, {_plant(self.session.scene_config)}"
+                 if self.session is not None else
                  f"backend {cfg.backend} ({cfg.mode}): {self.hardware.describe()} at {cfg.control_rate_hz:g} Hz "
                  f"nominal, grip force from {body_config.grip_force_source}")
         self.get_logger().info(f"body ready ({where}); estimates {_names(servo.estimates.names)}, "
@@ -362,6 +364,10 @@ class BodyNode(Node):
         if self.hardware is not None and not (self._loop is not None and self._loop.is_alive()):
             self.hardware.close()      # its node and executor; only once the loop no longer spins them
         super().destroy_node()
+
+
+def _plant(scene: SceneConfig) -> str:
+    return f"honest plant (unit {scene.robot_seed})" if scene.honest else "ideal plant"
 
 
 def _names(per_joint) -> str:

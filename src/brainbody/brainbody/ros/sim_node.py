@@ -78,7 +78,8 @@ class SimNode(Node):
         self._thread = None
         self.config = cfg = declare_config(self, SimNodeConfig)
         urdf = default_urdf_path()
-        self.scene_config = SceneConfig(seed=cfg.seed, drivetrain=tuple(cfg.sim_drivetrain))
+        self.scene_config = SceneConfig(seed=cfg.seed, drivetrain=tuple(cfg.sim_drivetrain), plant=cfg.plant,
+                                        robot_seed=cfg.robot_seed)
         # The arm starts at the body's home pose, as a robot is switched on where it was parked.
         self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(BodyConfig().home_q_rad), urdf_path=urdf)
         self._objects_db = load_object_database(find_share_file("config", "objects.yaml"))
@@ -127,7 +128,9 @@ class SimNode(Node):
         self._thread.start()
         self.get_logger().info(
             f"sim ready (profile {cfg.profile}, {cfg.command_mode} commands, {cfg.pacing} pacing, seed {cfg.seed}, "
-            f"plant {', '.join(sorted(set(cfg.sim_drivetrain)))}): state on {self.layout.state_topic} at "
+            f"plant {', '.join(sorted(set(cfg.sim_drivetrain)))}, "
+            f"{f'honest unit {cfg.robot_seed}' if cfg.plant == 'honest' else 'ideal'}): "
+            f"state on {self.layout.state_topic} at "
             f"{cfg.command_rate_hz:g} Hz, commands on {_command_topics(self.layout)}")
 
     # -- commands ------------------------------------------------------------------------

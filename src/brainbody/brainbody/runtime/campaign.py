@@ -31,6 +31,8 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable, Iterator, Optional, Sequence, TextIO
 
+from brainbody.sim import PLANTS
+
 EXECUTORS = ("inline", "local", "ray")
 GRIP_FORCE_SOURCES = ("pad_sensors", "finger_effort")
 # Fields that depend on the machine and its load, not on the episode: left out of comparisons.
@@ -51,15 +53,19 @@ class Episode:
         drivetrain: a profile of ``config/sim_drivetrain.yaml`` for all 7 arm joints, used for
             the simulated plant and, under the same name, the servo's estimates.
         grip_force_source: what the grip loop closes on (``pad_sensors`` or ``finger_effort``).
+        plant: ``ideal`` or ``honest`` (a unit off its datasheet, ``robot_seed`` picks which).
 
     Raises:
-        ValueError: an empty text, a negative or non-integer seed, an unknown grip force source.
+        ValueError: an empty text, a negative or non-integer seed, an unknown grip force source
+            or plant.
     """
 
     text: str
     seed: int
     drivetrain: str = "harmonic"
     grip_force_source: str = "pad_sensors"
+    plant: str = "ideal"
+    robot_seed: int = 0
 
     def __post_init__(self):
         if not isinstance(self.text, str) or not self.text.strip():
@@ -71,6 +77,8 @@ class Episode:
         if self.grip_force_source not in GRIP_FORCE_SOURCES:
             raise ValueError(f"grip_force_source must be one of {GRIP_FORCE_SOURCES}, "
                              f"got {self.grip_force_source!r}")
+        if self.plant not in PLANTS:
+            raise ValueError(f"plant must be one of {PLANTS}, got {self.plant!r}")
 
 
 def parse_seeds(spec: str) -> list[int]:
@@ -125,7 +133,8 @@ def run_episode(spec: Episode) -> dict:
     simulation or the body become a failed result with the error's text.
     """
     result: dict = {"text": spec.text, "seed": spec.seed, "drivetrain": spec.drivetrain,
-                    "grip_force_source": spec.grip_force_source, "success": False, "reasons": [],
+                    "grip_force_source": spec.grip_force_source, "plant": spec.plant,
+                    "robot_seed": spec.robot_seed, "success": False, "reasons": [],
                     "judged_by": None, "error": None, "error_code": None, "plan": [], "primitives": [],
                     "ground_truth": None, "sim_time_s": 0.0}
     session = None
@@ -136,10 +145,12 @@ def run_episode(spec: Episode) -> dict:
         from brainbody.brain.planner import Planner
         from brainbody.brain.skills import load_catalogue
         from brainbody.runtime.sim_session import SimSession
+        from brainbody.sim.scene import SceneConfig
 
         wall0 = time.perf_counter()   # a worker's first episode still loads the compiled kernels
         config = BodyConfig(drivetrain_estimates=(spec.drivetrain,) * 7, grip_force_source=spec.grip_force_source)
-        session = SimSession(seed=spec.seed, body_config=config, sim_drivetrain=(spec.drivetrain,) * 7)
+        session = SimSession(seed=spec.seed, body_config=config, sim_drivetrain=(spec.drivetrain,) * 7,
+                             scene_config=SceneConfig(plant=spec.plant, robot_seed=spec.robot_seed))
         plan = Planner(load_catalogue(), session.body.world).plan(spec.text)
         result["plan"] = [p.id for p in plan.primitives]
         reports = session.run_plan(plan)
@@ -217,7 +228,8 @@ def failed_result(spec: Episode, error: BaseException) -> dict:
     """The result of an episode whose worker could not return one (it died or was lost)."""
     text = f"{type(error).__name__}: {error}"
     return {"text": spec.text, "seed": spec.seed, "drivetrain": spec.drivetrain,
-            "grip_force_source": spec.grip_force_source, "success": False, "reasons": [text],
+            "grip_force_source": spec.grip_force_source, "plant": spec.plant,
+            "robot_seed": spec.robot_seed, "success": False, "reasons": [text],
             "judged_by": None, "error": text, "error_code": None, "plan": [], "primitives": [],
             "ground_truth": None, "sim_time_s": 0.0, "wall_time_s": 0.0, "real_time_factor": 0.0,
             "worker": None}
@@ -472,6 +484,7 @@ def campaign_report(specs: Sequence[Episode], results: Iterable[Optional[dict]],
         "campaign": {"intents": sorted({s.text for s in specs}), "seeds": [s.seed for s in specs],
                      "drivetrain": sorted({s.drivetrain for s in specs}),
                      "grip_force_source": sorted({s.grip_force_source for s in specs}),
+                     "plant": sorted({f"{s.plant} {s.robot_seed}" if s.plant != "ideal" else s.plant for s in specs}),
                      "executor": executor, "workers": workers,
                      "ray_address": ray_address if executor == "ray" else None,
                      "wall_time_s": wall_time_s,

@@ -31,8 +31,7 @@ import mujoco
 import numpy as np
 
 from brainbody.jit import kernel, records
-
-PLANTS = ("ideal", "honest")
+from brainbody.sim import PLANTS  # noqa: F401 - the names, with the module that makes them
 
 # Bodies whose inertials a real unit has off its URDF (the hand included: cables, screws).
 _LINKS = tuple(f"panda_link{i}" for i in range(1, 8)) + ("panda_hand",)
