@@ -7,6 +7,7 @@ import pytest
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.diagnostics import BodyDiagnostics
 from brainbody.body.motor_thermal import ThermalLimits
+from brainbody.body.robot_model import ARM_JOINTS
 from brainbody.exceptions import ErrorCode, OverTemperatureError
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
@@ -91,3 +92,15 @@ def test_the_runtime_monitor_trips_206_when_derating_cannot_keep_a_motor_in_boun
         body.tick()
     outcome = body.reset()
     assert not outcome.success and "too hot" in outcome.message
+
+
+def test_a_streamed_trajectory_that_would_overheat_a_joint_is_refused_with_206():
+    session = hot_session(128.0)
+    body = session.body
+    for _ in range(1000):
+        body.tick()
+    q = body.q_cmd_rad.copy()
+    with pytest.raises(OverTemperatureError):
+        body.command_trajectory(ARM_JOINTS, 0.0, [(120.0, q, np.zeros(7))])
+    assert body.commands.refused == 1 and body.commands.last_code == int(ErrorCode.OVER_TEMPERATURE)
+    body.follow_trajectory([1.0], [q])      # a short one fits

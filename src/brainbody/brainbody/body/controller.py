@@ -281,7 +281,8 @@ class BodyController:
         Raises:
             RequestError subclasses for malformed input, a path (not only its goal) outside
             the joint limits or the workspace, too-fast input, when busy with a primitive, or
-            while a stop is latched.
+            while a stop is latched; OverTemperatureError when a joint is derated or would pass
+            a thermal bound before the trajectory ends.
         """
         with self.lock:
             if self.stop_latch.active:
@@ -300,6 +301,8 @@ class BodyController:
                                     lambda q: self.model.tcp_pose(q)[0],
                                     workspace_min_m=self.config.workspace_min_m,
                                     workspace_max_m=self.config.workspace_max_m)
+            if self.thermal is not None:
+                self.thermal.check(trajectory.stop_time_s - self.time_s, "joint trajectory")
             self._trajectory = trajectory
             self._trajectory_time_s = self.time_s
             self._stream = trajectory if trajectory.is_stream else None
