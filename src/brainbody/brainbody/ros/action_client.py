@@ -31,6 +31,12 @@ from rclpy.node import Node
 # next heartbeat); the body then answered "unknown or expired goal" and the brain reported the
 # body unavailable (the fault-injection suite, 20 % loss and 50 ms latency).
 RESULT_KEPT_S = 900
+# How long a sent goal may wait for its acceptance (s, at most the goal's own timeout). A goal
+# request is a lone message: lost, it is repaired only after the writer's next heartbeat (Fast
+# DDS: every 3 s), and the heartbeat, the NACK and the repair can each be lost too. With 20 %
+# frame loss and 50 ms latency, 10 s was too short in 5 of 14 runs of a five-goal task (the brain
+# reported the body unavailable, 301, the arm at rest); with 30 s, in none of 5.
+ACCEPT_WAIT_S = 30.0
 
 
 class TaskResult(enum.Enum):
@@ -98,7 +104,7 @@ class BlockingActionClient:
         send = self._client.send_goal_async(
             goal, feedback_callback=(lambda fb: on_feedback(fb.feedback)) if on_feedback else None)
         send.add_done_callback(on_goal)
-        if not accepted.wait(timeout=min(timeout_s, 10.0)):
+        if not accepted.wait(timeout=min(timeout_s, ACCEPT_WAIT_S)):
             holder["gave_up"] = True
             if not accepted.is_set():
                 return TaskResult.UNAVAILABLE, None
