@@ -78,7 +78,9 @@ def markdown(r: dict) -> str:
             "Each case: `sim_node` (MuJoCo, topic_based, lock-step), `body_node` and `intent_node` as processes, "
             "started afresh (`python test/graph/fault_harness.py CASE`); for the link case the brain runs in one "
             "network namespace and body, MuJoCo and the judge in another, every frame between them through "
-            "`test/graph/lossy_wire.py` (20 % dropped each way, the rest delayed 50 ms). *Unsafe commands*: command messages "
+            "`test/graph/lossy_wire.py` (20 % dropped each way, the rest delayed 50 ms), with the body's "
+            "commander_timeout_s at 0.5 s (the relay, a user-space process, is starved by the two real-time "
+            "lock-step threads on 2 cores: a live brain's beats were seen 358 ms apart). *Unsafe commands*: command messages "
             "that reached the MuJoCo process with a non-finite value or one beyond the actuator's range, "
             "counted there before it refuses or applies them. A case also fails on a period that ends with a "
             "true link angle past its URDF range or the true TCP outside the workspace box (none seen), a "
@@ -92,4 +94,9 @@ def markdown(r: dict) -> str:
             "whose support check (the load on the pads falls) took the lost cup for a surface at 0.37 m. With a "
             "CI run and two test runs on the same 2 cores (load 13), a live brain's heartbeat once went silent "
             "for 254 ms and the body abandoned the primitive with COMMANDER_LOST (the cup held, the task "
-            "failed); the default commander_timeout_s is 0.25 s.")
+            "failed); the default commander_timeout_s is 0.25 s. Across the lossy link, before the fixes it "
+            "found: a lift judged on a world older than its end (the brain now judges a failed postcondition "
+            "again on newer worlds), a result expired after rclpy 9's 10 s (now kept 900 s) and goals unaccepted "
+            "within 10 s (now 30 s); once a goal named a brain whose first beat had not crossed the link within "
+            "the body's 0.5 s first-beat grace (discovery over the lossy link) and the body held with "
+            "COMMANDER_LOST.")
