@@ -209,6 +209,7 @@ class BodyNode(Node):
         truth["sim_time_s"] = self.body.time_s
         # The plant's drivetrain and the tool path error judged against MuJoCo's TCP (sim only).
         truth["sim_drivetrain"] = list(self.session.scene_config.drivetrain)
+        truth["motors"] = self.session.sim.motor_thermal.ground_truth()    # temperatures, demagnetisation
         truth.update(self.session.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 
