@@ -140,11 +140,21 @@ class BodyNode(Node):
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:
         priority = self.node_config.thread_priority
-        why = make_current_thread_realtime(priority)
-        self._scheduling = scheduling_label(priority, why)
-        if not why:
+        if self.session is not None and self.node_config.realtime_factor <= 0.0 and priority > 0:
+            # As fast as possible the loop never sleeps: under SCHED_FIFO the kernel's real-time
+            # throttling would then stop every real-time thread on its core (the heartbeat
+            # receivers and the commander watchdog among them) for 50 ms each second, and a live
+            # brain would look lost. Sim time has no deadline to meet; the watchdog still has one.
             raised = make_middleware_threads_realtime(priority - 1)
-            self._scheduling += f", {raised} middleware threads at {priority - 1}"
+            self._scheduling = (f"normal (as fast as possible: no real-time deadline), {raised} middleware "
+                                f"threads at {priority - 1}")
+            why = None
+        else:
+            why = make_current_thread_realtime(priority)
+            self._scheduling = scheduling_label(priority, why)
+            if not why:
+                raised = make_middleware_threads_realtime(priority - 1)
+                self._scheduling += f", {raised} middleware threads at {priority - 1}"
         if why:
             self.get_logger().warning(f"control loop: {why}")
         try:
