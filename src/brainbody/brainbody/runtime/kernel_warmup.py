@@ -28,6 +28,7 @@ def warm_up() -> float:
     body.set_trajectory(PathTrajectory(np.vstack([start, start + 0.001]), 0.05, body.time_s))
     session.loop.run_until(lambda: False, max_time_s=0.06)
     body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
+    body.thermal.predict(1.0)                                         # a primitive's thermal check
     return time.perf_counter() - t0
 
 
