@@ -130,3 +130,25 @@ def test_datasheets_are_read_and_checked(tmp_path):
     bad.write_text("sheets:\n  x: {ratio: 1.0}\n")
     with pytest.raises(BrainBodyError, match="keys"):
         load_datasheets(("x",) * 7, bad)
+
+
+def test_the_estimator_and_the_plant_share_no_code_or_data():
+    import ast
+    import pathlib
+
+    import brainbody
+    root = pathlib.Path(brainbody.__file__).resolve().parent
+
+    def imports(path):
+        names = []
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names.append(node.module or "")
+        return names
+
+    body, plant = root / "body" / "motor_thermal.py", root / "sim" / "motor_thermal.py"
+    assert not [n for n in imports(body) if n.startswith("brainbody.sim")]
+    assert not [n for n in imports(plant) if n.startswith("brainbody.body")]
+    assert "sim_motor_thermal" not in body.read_text() and "motor_datasheets" not in plant.read_text()
