@@ -50,6 +50,11 @@ class BodyConfig:
     backlash_min_speed_radps: float = param(0.002, "below this desired speed a joint counts as at rest",
                                             lo=0.0, hi=1.0)
     backlash_takeup_s: float = param(0.1, "time to take up the backlash gap at a reversal", lo=0.002, hi=0.5)
+    backlash_identification: bool = param(True, "identify each joint's lost motion online from its motor and link "
+                                          "encoders (joints with a link encoder, where the load changes sign); "
+                                          "reported on /diagnostics, not yet fed to the compensator")
+    backlash_id_time_constant_s: float = param(60.0, "memory of the online lost-motion estimate (how fast it "
+                                               "follows wear)", lo=1.0, hi=1e6)
     max_feedforward_accel_radps2: float = param(20.0, "clip on the desired acceleration used for feed-forward",
                                                 lo=0.0, hi=500.0)
     tracking_error_limit_rad: float = param(0.25, "abort a motion when any joint lags its set-point by more",

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
 from brainbody.body.grip_force import GripForceController, GripMode
@@ -39,6 +40,7 @@ from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
 
+_BACKLASH_ID_EVERY = 10     # control ticks per identification sample
 log = logging.getLogger(__name__)
 _SCALE_RATE_S = 0.1     # the motion speed scale changes by at most 1 in this time
 _MAX_PERIODS_PER_TICK = 4.0   # a longer gap between samples counts as this many periods
@@ -112,6 +114,10 @@ class BodyController:
             ThermalLimits.from_config(config),
             effort_limit_nm=model.effort_limit_nm, housing_c=self.state.motor_housing_temp_c,
             protect=config.thermal_protection) if effort else None)
+        # Lost motion seen directly by two encoders, where the robot has link encoders.
+        self.backlash_id = (BacklashIdentification(self.servo.compliance, model.effort_limit_nm,
+                                                   time_constant_s=config.backlash_id_time_constant_s)
+                            if config.backlash_identification and self.state.q_link_rad is not None else None)
         self.monitor_trips = 0
         self._last_arm: Optional[np.ndarray] = None
         self._last_finger: Optional[np.ndarray] = None
@@ -453,6 +459,11 @@ class BodyController:
             if self.thermal is not None:
                 # Derated before the monitor sees it: what it checks is what reaches the joints.
                 arm = self.thermal.derate(arm)
+        if arm is not None and self.backlash_id is not None and state.q_link_rad is not None \
+                and self.ticks % _BACKLASH_ID_EVERY == 0:
+            # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
+            self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
+                                    dt * _BACKLASH_ID_EVERY)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,

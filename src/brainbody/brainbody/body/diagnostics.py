@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from typing import Optional
 
 from brainbody.body.control_loop import LoopTiming
@@ -78,6 +79,7 @@ class BodyDiagnostics:
         encoder_error = None if state.q_link_rad is None else body.q_cmd_rad - state.q_link_rad
         label = compensation_label(servo.compensation_state)
         side = servo.backlash.side
+        identified = body.backlash_id.width_rad if body.backlash_id is not None else None
         thermal = body.thermal
         if thermal is not None:
             winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
@@ -98,6 +100,9 @@ class BodyDiagnostics:
                       ("twist_offset_arcmin", f"{servo.twist_offset_rad[i] / ARCMIN_RAD:.2f}")]
             if encoder_error is not None:
                 values.append(("link_encoder_error_rad", f"{encoder_error[i]:.6f}"))
+            if identified is not None:
+                values.append(("backlash_identified_arcmin", f"{identified[i] / ARCMIN_RAD:.3f}"
+                               if math.isfinite(float(identified[i])) else "not observed yet (the load has not changed sign)"))
             message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                        f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
             if thermal is not None:

@@ -1,0 +1,67 @@
+"""Online lost-motion identification from two encoders (body/backlash_identification.py)."""
+import numpy as np
+import pytest
+
+from brainbody.body.backlash_identification import BacklashIdentification
+from brainbody.body.compliance import ComplianceCompensation
+from brainbody.body.drivetrain_estimates import ARCMIN_RAD, load_estimates
+
+ESTIMATES = load_estimates(("harmonic",) * 7)
+LIMIT = np.array([87.0] * 4 + [12.0] * 3)
+DT = 0.01
+
+
+def _deflection(gap_rad, torque, stiffness_error=1.0):
+    """A gear loaded on one flank: half the gap plus a twist the body's estimate gets a little wrong."""
+    twist = ComplianceCompensation(ESTIMATES).deflection_rad(torque) * stiffness_error
+    return np.sign(torque) * gap_rad / 2 + twist
+
+
+def _identify(gaps, torques, *, seconds=5.0, noise_rad=2e-6, stiffness_error=1.03, ident=None):
+    ident = ident or BacklashIdentification(ComplianceCompensation(ESTIMATES), LIMIT, time_constant_s=20.0)
+    rng = np.random.default_rng(0)
+    for k in range(int(seconds / DT)):
+        torque = torques(k * DT)
+        q_link = rng.uniform(-1, 1, 7)
+        q_motor = q_link + _deflection(gaps, torque, stiffness_error) + rng.normal(0.0, noise_rad, 7)
+        ident.update(q_motor, q_link, torque, DT)
+    return ident
+
+
+def test_a_gap_seen_from_both_flanks_is_identified_within_a_few_percent():
+    """Table-top loads (a few per cent of the limit) and a stiffness estimate 3 % off."""
+    gaps = np.linspace(0.8, 1.4, 7) * ARCMIN_RAD
+    ident = _identify(gaps, lambda t: 0.03 * LIMIT * np.sin(2 * np.pi * 0.5 * t))
+    assert ident.observed.all()
+    assert np.allclose(ident.width_rad, gaps, rtol=0.05)
+
+
+def test_under_heavy_loads_the_stiffness_error_shows_as_it_is_documented():
+    gaps = np.full(7, ARCMIN_RAD)
+    ident = _identify(gaps, lambda t: 0.25 * LIMIT * np.sin(2 * np.pi * 0.5 * t), stiffness_error=1.08)
+    assert np.all(ident.width_rad > 1.1 * gaps)      # over-estimated: the twist error adds on both flanks
+
+
+def test_a_joint_whose_load_never_changes_sign_is_not_guessed():
+    gaps = np.full(7, ARCMIN_RAD)
+    ident = _identify(gaps, lambda t: 0.1 * LIMIT * (1.5 + np.sin(t)))    # always positive
+    assert not ident.observed.any() and np.all(np.isnan(ident.width_rad))
+
+
+def test_loads_too_small_to_seat_the_link_on_a_flank_are_ignored():
+    gaps = np.full(7, ARCMIN_RAD)
+    ident = _identify(gaps, lambda t: 0.001 * LIMIT * np.sin(t))         # under the load band
+    assert not ident.observed.any()
+
+
+def test_the_estimate_follows_a_gap_that_grows_with_wear():
+    swing = lambda t: 0.03 * LIMIT * np.sin(2 * np.pi * 0.5 * t)          # noqa: E731
+    ident = _identify(np.full(7, ARCMIN_RAD), swing, seconds=30.0)
+    # The memory counts loaded time only (the swing is in the load band most of the time).
+    ident = _identify(np.full(7, 2 * ARCMIN_RAD), swing, seconds=150.0, ident=ident)
+    assert np.allclose(ident.width_rad, 2 * ARCMIN_RAD, rtol=0.05)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError):
+        BacklashIdentification(ComplianceCompensation(ESTIMATES), LIMIT, min_load=0.3, max_load=0.1)
