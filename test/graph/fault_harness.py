@@ -183,7 +183,8 @@ class Rig:
                                  lambda m: self.grip.append((time.time(), m.wrench.force.y)), 10)
         self.executor = MultiThreadedExecutor(num_threads=3, context=self.context)
         self.executor.add_node(node)
-        self._spinner = threading.Thread(target=self.executor.spin, daemon=True)
+        self._closing = threading.Event()
+        self._spinner = threading.Thread(target=self._spin, daemon=True)
         self._spinner.start()
         self._intent_thread: Optional[threading.Thread] = None
         self.intent_outcome: Optional[tuple] = None
@@ -310,7 +311,17 @@ class Rig:
         cup, tcp = np.asarray(truth["final_position_m"]), np.asarray(truth["tcp_m"])
         return cup[2] > 0.12 and float(np.linalg.norm(cup[:2] - tcp[:2])) < 0.03
 
+    def _spin(self) -> None:
+        try:
+            self.executor.spin()
+        except Exception:  # noqa: BLE001 - only while closing, below
+            if not self._closing.is_set():
+                raise
+            # Closing: a callback still running touched a handle shutdown() had destroyed
+            # (rclpy's InvalidHandle); the rig is going away, nothing is lost.
+
     def close(self) -> None:
+        self._closing.set()
         self.executor.shutdown(timeout_sec=2.0)
         self._spinner.join(timeout=5.0)
         self.node.destroy_node()
