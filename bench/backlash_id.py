@@ -12,9 +12,6 @@ Writes ``backlash_id_error_max_frac`` (over the observed joints) into ``bench/re
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
@@ -23,11 +20,11 @@ from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
 from brainbody.runtime.sim_session import SimSession
 from brainbody.sim.scene import SceneConfig
+from health_file import update_health   # bench/health_file.py
 
 TITLE = "online lost-motion identification from two encoders during the coffee task, honest units"
 UNITS = (0, 1, 2)
 TARGET_FRAC = 0.10
-HEALTH = Path(__file__).resolve().parent / "results" / "health.json"
 
 
 def _unit(robot_seed: int) -> dict:
@@ -61,21 +58,13 @@ def run() -> dict:
     datasheet = [u["datasheet_error_frac"][j] for u in units for j, ok in enumerate(u["observed"]) if ok]
     worst = max(errors) if errors else None
     joints = sorted({j + 1 for u in units for j, ok in enumerate(u["observed"]) if ok})
-    _write_health({"backlash_id_error_max_frac": worst})
+    update_health({"backlash_id_error_max_frac": worst})
     return {"plant": "honest", "units": units, "observed_joints": joints,
             "backlash_id_error_max_frac": worst,
             "datasheet_error_max_frac": max(datasheet) if datasheet else None,
             "target_frac": TARGET_FRAC,
             # Met on what is observable; joints 2 and 4-7 are not during this task.
             "targets_met": worst is not None and worst <= TARGET_FRAC and all(u["task_success"] for u in units)}
-
-
-def _write_health(values: dict) -> None:
-    """Update this benchmark's keys of health.json, keeping what other benchmarks wrote there."""
-    health = json.loads(HEALTH.read_text()) if HEALTH.is_file() else {}
-    health.update(values)
-    HEALTH.parent.mkdir(exist_ok=True)
-    HEALTH.write_text(json.dumps(health, indent=2) + "\n")
 
 
 def markdown(r: dict) -> str:

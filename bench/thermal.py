@@ -17,18 +17,15 @@ magnet_margin_min_c, demagnetisation_events), keeping keys other benchmarks put 
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
 from brainbody.runtime.sim_session import SimSession
 from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
+from health_file import update_health   # bench/health_file.py
 
 TITLE = "motor thermal protection: estimate vs plant, derating under a 3x overload"
-HEALTH = Path(__file__).resolve().parent / "results" / "health.json"
 
 SEEDS = (0, 1, 2)
 SPREAD = 0.05                 # each plant motor's thermal values within +/-5 % of its type
@@ -173,17 +170,9 @@ def run() -> dict:
           f"torque delivered normal {summary['normal_torque_delivered_frac']:.3f}, overload "
           f"{summary['overload_torque_delivered_frac']:.3f}; demagnetisations baseline "
           f"{summary['demag_overload_baseline']} vs protected {summary['demag_protected']}")
-    _write_health(health)
+    update_health(health)
     return {"seeds": list(SEEDS), "spread": SPREAD, "runs": runs, "arm": arm, "summary": summary, "health": health,
             "targets": targets, "targets_met": all(targets.values())}
-
-
-def _write_health(values: dict) -> None:
-    """Update the thermal keys of health.json, keeping what other benchmarks wrote there."""
-    health = json.loads(HEALTH.read_text()) if HEALTH.is_file() else {}
-    health.update(values)
-    HEALTH.parent.mkdir(exist_ok=True)
-    HEALTH.write_text(json.dumps(health, indent=2) + "\n")
 
 
 def markdown(r: dict) -> str:

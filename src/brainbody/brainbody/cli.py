@@ -326,19 +326,13 @@ def _cmd_demo(args) -> int:
 _LOCKSTEP_DEADLINES = {"state_deadline_s": 0.5, "stale_hold_s": 2.0}
 
 
-def _plant_parameters(args, plant: str, robot_seed: str) -> dict:
-    """The simulated robot's parameters (an options namespace built by other code may lack them:
-    the datasheet robot)."""
-    return {plant: getattr(args, "plant", "ideal"), robot_seed: getattr(args, "robot_seed", 0)}
-
-
 def demo_body_parameters(args) -> dict:
     """The body_node parameters the demo's options stand for (name -> value)."""
     profile = DRIVETRAINS[args.drivetrain]
     if args.backend == "embedded":
         values = {"seed": args.seed, "realtime_factor": float(args.realtime_factor),
                   "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7,
-                  **_plant_parameters(args, "sim_plant", "sim_robot_seed")}
+                  "sim_plant": args.plant, "sim_robot_seed": args.robot_seed}
     else:
         values = {"backend": args.backend, "command_mode": args.command_mode, "drivetrain_estimates": [profile] * 7,
                   "control_rate_hz": float(args.control_rate_hz)}
@@ -355,7 +349,7 @@ def demo_sim_parameters(args) -> dict:
     """The sim_node parameters of a topic-backend demo: lock-step unless a real-time factor is given."""
     values = {"profile": args.backend, "command_mode": args.command_mode, "seed": args.seed,
               "sim_drivetrain": [DRIVETRAINS[args.drivetrain]] * 7, "pacing": "lockstep",
-              "command_rate_hz": float(args.control_rate_hz), **_plant_parameters(args, "plant", "robot_seed")}
+              "command_rate_hz": float(args.control_rate_hz), "plant": args.plant, "robot_seed": args.robot_seed}
     if args.realtime_factor > 0.0:
         values.update(pacing="wall", realtime_factor=float(args.realtime_factor))
     return values
