@@ -370,8 +370,10 @@ def estop_reset_resume(rig: Rig, *, intent: str = "bring me the cup", step: int 
     rig.start_intent(intent)
     if not result.check(rig.wait_step(step, "transit", 120.0), f"never reached step {step}'s transit"):
         return result
-    rig.fresh_truth()
-    result.check(rig.last_truth()["arm_speed_max_radps"] > 0.05, "the arm was not moving at the e-stop")
+    # Transit starts from rest: press once the arm is really under way (it accelerates along a
+    # quintic, so the first ground-truth sample of the phase can still show it nearly still).
+    result.check(wait_for(lambda: (rig.fresh_truth() or {}).get("arm_speed_max_radps", 0.0) > 0.05, 10.0),
+                 "the arm was not moving at the e-stop")
     pressed = time.time()
     rig.estop.publish(Bool(data=True))
     _reaction(result, pressed, rig.body.logged_at("emergency stop LATCHED", after_s=pressed, timeout_s=5.0),
