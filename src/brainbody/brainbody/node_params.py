@@ -206,8 +206,10 @@ class IntentNodeConfig:
                                       "/body/commander_heartbeat; a tenth or less of the body's commander_timeout_s, "
                                       "so that only many beats lost in a row look like a lost brain", lo=0.002,
                                       hi=1.0, read_only=True)
-    heartbeat_thread_priority: int = param(40, "SCHED_FIFO priority of the heartbeat thread, so that load on "
-                                           "the machine does not delay beats into a false loss (0: normal "
+    heartbeat_thread_priority: int = param(60, "SCHED_FIFO priority of the heartbeat thread, so that load on "
+                                           "the machine does not delay beats into a false loss; above the "
+                                           "control threads (50) of a body or simulator on the same machine, "
+                                           "which may keep both cores busy (0: normal "
                                            "scheduling; refused by the system: a warning, and normal scheduling)",
                                            lo=0, hi=99, read_only=True)
 

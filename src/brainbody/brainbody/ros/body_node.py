@@ -48,6 +48,7 @@ from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.runtime.sim_session import SimSession
+from brainbody.runtime.kernel_warmup import warm_up
 from brainbody.runtime.realtime import (make_current_thread_realtime, make_middleware_threads_realtime,
                                         prepare_process_for_control_loop, scheduling_label)
 
@@ -74,6 +75,10 @@ class BodyNode(Node):
         body_config = declare_config(self, BodyConfig)
         cfg = self.node_config
         group = ReentrantCallbackGroup()
+        # Every compiled kernel loaded now, before the first goal: loading them holds the GIL for
+        # about 0.5 s, which in the middle of a primitive delays the control loop and the
+        # commander watch alike.
+        kernels_s = warm_up()
         if cfg.backend == "embedded":
             self.session = session or SimSession(
                 seed=cfg.seed, body_config=body_config, sim_drivetrain=cfg.sim_drivetrain,
@@ -135,7 +140,8 @@ class BodyNode(Node):
                  f"backend {cfg.backend} ({cfg.mode}): {self.hardware.describe()} at {cfg.control_rate_hz:g} Hz "
                  f"nominal, grip force from {body_config.grip_force_source}")
         self.get_logger().info(f"body ready ({where}); estimates {_names(servo.estimates.names)}, "
-                               f"servo {compensation_label(servo.compensation_state)}")
+                               f"servo {compensation_label(servo.compensation_state)}; kernels loaded in "
+                               f"{kernels_s:.2f} s")
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:

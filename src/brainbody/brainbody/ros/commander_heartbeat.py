@@ -13,8 +13,9 @@ Python's default 5 ms hand-over, a brain running a plan delayed its beat thread 
 (measured at load 1.4); the brain therefore shortens the hand-over as the body does
 (``runtime/realtime.py``), after which the worst gap seen was 40 ms. The body receives on a
 private node spun by its watch thread, as the topic backends do for robot state, and checks on
-the same thread; a beat is stamped when that thread takes it, so a body slow to take beats
-notices a loss later but never invents one.
+the same thread; a beat is stamped when that thread takes it, and the check judges by the time
+read before it took them, so a body slow to take beats notices a loss later but never invents
+one.
 """
 from __future__ import annotations
 
@@ -129,13 +130,18 @@ class CommanderWatch:
         if why:
             self._logger.warning(f"commander watch: {why}")
         while not self._stop.is_set():
+            # The time is read before the beats are taken: a thread stalled between taking
+            # and checking (the GIL held elsewhere, a higher priority thread) then judges by a
+            # time at which every beat queued since was still to be taken, so the stall makes
+            # it notice a loss later but never invents one.
+            now_s = time.monotonic()
             try:
                 self._executor.spin_once(timeout_sec=CHECK_PERIOD_S)
             except Exception:       # the context went away under us at shutdown
                 if self._stop.is_set() or not self.node.context.ok():
                     return
                 raise
-            self._check(time.monotonic())
+            self._check(now_s)
 
     def _check(self, now_s: float) -> None:
         with self._lock:

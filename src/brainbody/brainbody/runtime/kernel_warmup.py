@@ -19,7 +19,10 @@ from brainbody.jit import JIT_ENABLED
 
 
 def warm_up() -> float:
-    """Run every kernel once; returns the wall time it took (s)."""
+    """Run every kernel once; returns the wall time it took (s). Nothing to do (0.0) when
+    kernels run as plain Python (``BRAINBODY_JIT=0``)."""
+    if not JIT_ENABLED:
+        return 0.0
     from brainbody.runtime.sim_session import SimSession
     t0 = time.perf_counter()
     session = SimSession(seed=0)

@@ -1,0 +1,110 @@
+"""The body's commander watch over real DDS while the GIL is held elsewhere in its process for
+longer than the timeout (a body loading compiled kernels mid-primitive; a live brain was once taken
+for lost in CI): beats keep arriving underneath, so a brain that keeps beating is never taken for
+lost, and a brain that is killed is still noticed. The watch used to read the clock after taking
+beats, and failed this in nearly every run."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+
+from brainbody.ros.commander_heartbeat import CommanderWatch  # noqa: E402
+
+pytestmark = pytest.mark.graph
+
+TIMEOUT_S = 0.1
+STALL_S = 0.3       # three timeouts: every check of the stalled thread comes this late
+
+
+# A brain in a process of its own, as in every deployment: it beats until it is killed.
+_BRAIN = """
+import sys, threading, rclpy
+from brainbody.ros.commander_heartbeat import HeartbeatPublisher
+rclpy.init()
+HeartbeatPublisher(rclpy.create_node("stall_test_brain"), sys.argv[1], period_s=0.01, priority=0)
+threading.Event().wait()
+"""
+
+
+class _Body:
+    """What the watch asks of the body: abandon a primitive, recorded with when it happened."""
+
+    def __init__(self):
+        self.abandoned: list[tuple[float, object]] = []
+
+    def abandon(self, execution, error) -> None:
+        self.abandoned.append((time.monotonic(), error))
+        execution.status.done = True
+
+
+class _Execution:
+    """A running primitive, as the watch sees it (hashable by identity, as the real one)."""
+
+    def __init__(self):
+        self.status = SimpleNamespace(done=False)
+        self.primitive = SimpleNamespace(id="p01-reach")
+
+
+class _Logger:
+    def error(self, message: str) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
+        pass
+
+
+def _hold_the_gil(seconds: float) -> None:
+    """Keep every other thread of this process out of Python for ``seconds``, as a C extension
+    that does not release the GIL does (a compiled kernel loading, a long numpy call)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_a_stalled_watch_invents_no_loss_and_still_notices_a_real_one():
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    body = _Body()
+    watch = CommanderWatch(body, timeout_s=TIMEOUT_S, context=context, priority=0, logger=_Logger())
+    commander = f"/brain#{uuid.uuid4().hex[:8]}"
+    brain = subprocess.Popen([sys.executable, "-c", _BRAIN, commander])
+    try:
+        deadline = time.monotonic() + 20.0
+        while watch.liveness.silence_s(commander, time.monotonic()) is None:
+            assert time.monotonic() < deadline, "no beat reached the watch"
+            time.sleep(0.01)
+        execution = _Execution()
+        watch.watch(execution, commander)
+        for _ in range(8):          # the watch thread is mostly waiting for beats when a stall begins
+            _hold_the_gil(STALL_S)
+            time.sleep(0.05)
+        assert body.abandoned == [], f"a live brain was taken for lost: {body.abandoned[0][1]}"
+
+        brain.kill()
+        brain.wait()
+        stopped = time.monotonic()
+        deadline = stopped + 3.0
+        while not body.abandoned:
+            assert time.monotonic() < deadline, "a brain that stopped beating was never noticed"
+            time.sleep(0.01)
+        noticed_s, error = body.abandoned[0]
+        assert "silent for" in str(error)
+        assert noticed_s - stopped < TIMEOUT_S + 0.2
+        assert len(body.abandoned) == 1
+    finally:
+        brain.kill()
+        brain.wait()
+        watch.close()
+        rclpy.shutdown(context=context)
