@@ -15,6 +15,11 @@ judges the outcome from ``/sim/ground_truth`` (``ros/sim_node.py``):
 - ``reaction_ms``: wall time from the injection to the body's observable reaction: the log line
   in which it reports the fault (its logger's own timestamp), a refusal's answer, or the
   ``/diagnostics`` count that shows a refused sample (published at 10 Hz, so within 100 ms).
+  For the obstacle in the arm's path it is sim time from the first touch (ground truth) to the
+  body's collision trip (``/diagnostics`` ``tripped_at_s``): the contact is physics, in lock-step.
+- the obstacle case's contact force: the robot's on the box (``obstacle`` in the ground truth,
+  ``sim/obstacle.py``), its peak and what remains once the arm is at rest, against the bounds
+  there (ISO/TS 15066's transient value for the hand; resting on the box, not pressing it).
 
 A case survives when the cup was neither dropped nor crushed, nothing unsafe reached the
 plant, no limit or workspace period was seen, the body reacted as the case expects and the
@@ -62,6 +67,7 @@ from brainbody.node_params import BodyNodeConfig
 from brainbody.ros.action_client import BlockingActionClient, TaskResult
 from brainbody.ros.backends.topic_backend import CONTROL_QOS
 from brainbody.ros.body_node import LATCHED
+from brainbody.sim.obstacle import HELD_CONTACT_LIMIT_N, TRANSIENT_CONTACT_LIMIT_N
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, SceneConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -79,6 +85,9 @@ LINK_BODY = {"commander_timeout_s": 0.5}
 REST_SPEED_RADPS = 0.01        # the arm is at rest when no joint moves faster (ground truth)
 REACTION_LIMIT_S = 1.0         # a reaction later than this (wall) fails the case
 FREEZE_S = 1.0
+# The obstacle case: the robot's contact force on the box is judged against the bounds of
+# sim/obstacle.py (TRANSIENT_CONTACT_LIMIT_N at the impact, HELD_CONTACT_LIMIT_N after the stop).
+OBSTACLE_REACTION_LIMIT_S = 0.1      # sim time from the first touch to the body's collision trip
 _LOG = re.compile(r"\[(\d+\.\d+)\] \[(\w+)\]: (.*)")
 _HANDOVER_TOLERANCE_M = 0.03
 
@@ -178,6 +187,7 @@ class Rig:
         self.pad = node.create_publisher(WrenchStamped, BodyNodeConfig().pad_force_topics[0], CONTROL_QOS)
         self.reset_client = node.create_client(Trigger, "/body/reset")
         self.cup_mass = node.create_publisher(Float64, "/sim/disturbance/cup_added_mass_kg", 10)
+        self.obstacle = node.create_publisher(Point, "/sim/disturbance/obstacle_drop", 10)
         self.grip: list[tuple[float, float]] = []      # (wall, the body's measured grip force N)
         node.create_subscription(WrenchStamped, "/body/gripper/wrench",
                                  lambda m: self.grip.append((time.time(), m.wrench.force.y)), 10)
@@ -551,6 +561,65 @@ def sim_kill(rig: Rig, *, intent: str = "bring me the cup", step: int = 4) -> Ca
     return result
 
 
+def obstacle_in_path(rig: Rig, *, intent: str = "bring me the cup", step: int = 4) -> CaseResult:
+    """While the arm carries the cup to the hand-over spot, a 3 kg box of 20 cm sides is dropped
+    (``/sim/disturbance/obstacle_drop``) on the table beside the spot, in the path of the hand
+    as it lowers the cup there: the hand is 20 cm wide along the fingers, the cup 6 cm, so the
+    hand's edge lands on the box's top (20 cm up) at about 0.2 m/s, the cup's bottom 10 cm above
+    the table and cup and fingers clear of the box. The body's collision estimate trips, the primitive and the goal fail with
+    COLLISION (220), the arm yields and holds at rest with the cup in hand; judged by the robot's
+    contact force on the box (peak and after the stop) and the cup, from ground truth.
+    ``reaction_ms`` is sim time, first touch to the trip (the physics runs in lock-step)."""
+    result = CaseResult(f"an obstacle in the path: a 3 kg box dropped beside the hand-over spot while the cup is "
+                        f"carried there ({intent!r}, step {step})")
+    hx, hy = SceneConfig(seed=rig.seed).handover_xy_m
+    rig.start_intent(intent)
+    if not result.check(rig.wait_step(step, "transit", 120.0), f"never reached step {step}'s transit"):
+        return result
+    dropped = time.time()
+    # The box's near face 6.5 cm from the spot's centre: past the finger (5 cm), inside the hand's 10 cm.
+    rig.obstacle.publish(Point(x=hx, y=hy + 0.065 + 0.1, z=0.005))
+    result.check(rig.sim.logged_at("disturbance: the obstacle is dropped", after_s=dropped, timeout_s=5.0)
+                 is not None, "the simulator did not drop the obstacle")
+    ended = rig.intent_ended(120.0)
+    rest = rig.wait_rest(15.0)
+    result.check(rest is not None, "the arm did not come to rest")
+    time.sleep(1.0)                                 # it must stay held, and stop pressing
+    truth = rig.fresh_truth() or rig.last_truth()
+    box = truth["obstacle"]
+    result.check(truth["arm_speed_max_radps"] < REST_SPEED_RADPS, "the arm moved again")
+    touched = box["first_contact_s"] is not None
+    result.check(touched, f"the arm never touched the obstacle (box at {box['position_m']})")
+    result.check(not box["held_object_contact"], "the cup hit the obstacle (the case wants the hand to)")
+    result.check(box["peak_contact_force_n"] <= TRANSIENT_CONTACT_LIMIT_N,
+                 f"peak contact force {box['peak_contact_force_n']:.0f} N > {TRANSIENT_CONTACT_LIMIT_N:g} N")
+    result.check(box["contact_force_n"] <= HELD_CONTACT_LIMIT_N,
+                 f"the arm still presses on the obstacle with {box['contact_force_n']:.0f} N "
+                 f"(> {HELD_CONTACT_LIMIT_N:g} N) after the stop")
+    result.check(rig.cup_in_hand(), f"cup not in hand: {truth['final_position_m']}")
+    code = ended[1].error_code if ended and ended[1] else None
+    result.check(ended is not None and ended[0] is TaskResult.FAILED and code == 220,
+                 f"the goal did not fail with COLLISION (220): {ended and (ended[0].value, code)}")
+    result.check(rig.diag("body/monitor", "tripped_code") == "220",
+                 f"/diagnostics body/monitor shows no collision trip: {rig.diagnostics.get('body/monitor')}")
+    tripped = rig.diag("body/monitor", "tripped_at_s", "")
+    result.reaction = "the body's collision trip (/diagnostics tripped_at_s) after the first touch, sim time"
+    if touched and tripped:
+        result.reaction_ms = round(1e3 * (float(tripped) - box["first_contact_s"]), 1)
+        result.check(0.0 <= result.reaction_ms <= 1e3 * OBSTACLE_REACTION_LIMIT_S,
+                     f"collision tripped {result.reaction_ms:.0f} ms (sim) after the first touch")
+    else:
+        result.failures.append("no reaction: no collision trip on /diagnostics body/monitor")
+    # At rest and no longer pushed, the body accepts a reset (refused while the estimate is high).
+    response = rig.reset()
+    result.check(response.success, f"reset refused at rest against the obstacle: {response.message}")
+    peak_after_ms = 1e3 * ((box["peak_at_s"] or 0.0) - (box["first_contact_s"] or 0.0))
+    result.outcome = (f"goal {ended[0].value if ended else 'no end'} [{code}]; contact force peak "
+                      f"{box['peak_contact_force_n']:.0f} N ({peak_after_ms:.0f} ms after the touch), "
+                      f"{box['contact_force_n']:.1f} N held after the stop; cup in hand "
+                      f"{rig.cup_in_hand()}; reset: {response.message}")
+    rig.judge_safety(result)
+    return result
 
 
 def cup_slip(rig: Rig, *, intent: str = "make coffee", step: int = 11, added_kg: float = 0.2) -> CaseResult:
@@ -616,6 +685,7 @@ CASES: dict[str, Callable[[Rig], CaseResult]] = {
     "sim_kill": sim_kill,
     "cup_slip": cup_slip,                                       # the slip reflex holds it
     "cup_slip_set_down": functools.partial(cup_slip, added_kg=0.4),   # beyond its limit: set down
+    "obstacle_in_path": obstacle_in_path,
     "lossy_link": lossy_link,     # inside namespaces: run_across_link
 }
 

@@ -31,3 +31,14 @@ def test_an_estop_mid_motion_then_reset_at_rest_lets_the_same_goal_finish():
     assert "stopped: emergency stop" in result.outcome, result.outcome
     assert not result.dropped and not result.crushed and result.unsafe_commands == 0
     assert result.reaction_ms is not None and result.reaction_ms <= 1e3 * fault_harness.REACTION_LIMIT_S
+
+
+def test_a_box_dropped_into_the_path_stops_the_arm_with_a_bounded_contact_force_and_the_cup_in_hand():
+    # Expect: the hand lowering the cup lands on the box; the collision estimate trips within
+    # 100 ms (sim), the goal fails with COLLISION (220), the arm yields and rests on the box
+    # without pressing it, the cup still in hand; a reset at rest is accepted.
+    result = fault_harness.run_case("obstacle_in_path")
+    assert result.survived, _explain(result)
+    assert "[220]" in result.outcome and "cup in hand True" in result.outcome, result.outcome
+    assert not result.dropped and not result.crushed and result.unsafe_commands == 0
+    assert result.reaction_ms is not None and 0.0 <= result.reaction_ms <= 1e3 * fault_harness.OBSTACLE_REACTION_LIMIT_S

@@ -186,6 +186,9 @@ def monitor_status(body: BodyController) -> HealthStatus:
         ("tripped_check", trip.check.value if trip is not None and fallback.active else ""),
         ("tripped_code", str(int(fallback.reason.code)) if fallback.active and fallback.reason is not None else "0"),
         ("tripped_message", fallback.reason.message if fallback.active and fallback.reason is not None else ""),
+        # Hardware (sim) time of the trip: a test compares it with the simulator's ground truth.
+        ("tripped_at_s", f"{trip.time_s:.4f}" if trip is not None and fallback.active else ""),
+        ("yielding", str(fallback.yielding).lower()),
         ("trips", str(body.monitor_trips)),
         *((key, f"{value:.4g}") for key, value in margins.items()),
         # Motor temperatures are estimated from the torques written: effort mode only.

@@ -9,6 +9,13 @@ It is deliberately small, so it can be checked by reading it:
   torque is the model's gravity plus a PD on that reference (``joint_stiffness_nm_per_rad``,
   ``joint_damping_nms_per_rad``), clipped to the URDF effort limits; it does not use the
   servo (the servo may be what failed). In position mode the reference itself is the set-point.
+- Arm after a collision (the arm pushes on something): braking along the motion would keep
+  driving it into the obstacle for the whole braking distance and then hold it pressed there
+  (100 N on a box, measured). It yields instead: in effort mode the torque is the model's gravity
+  and a damping on the measured speed only, no stiffness, so the obstacle pushes the arm (and its
+  gears' twist) back until the contact is relieved; once the arm is at rest, or after
+  ``_YIELD_MAX_S`` at most, it holds where it is as above. In position mode (the robot's own
+  stiff loop) the set-point stays where the arm was when the trip came.
 - Hand: never opens because of a fault. The grip loop keeps regulating while it computes and
   is not the check that tripped; otherwise a held object is squeezed with its target force
   (below its limit) and an empty hand is not driven at all.
@@ -25,9 +32,15 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.hardware import HardwareState
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.trajectory import BrakingTrajectory
-from brainbody.exceptions import BrainBodyError
+from brainbody.exceptions import BrainBodyError, ErrorCode
 
 log = logging.getLogger(__name__)
+
+# Yielding to a collision: at least _YIELD_MIN_S (an arm stopped by the impact is still pressed
+# on the obstacle by its gears' twist), until every joint is slower than the reset's rest speed,
+# at most _YIELD_MAX_S (an obstacle that keeps pushing moves the arm at most that long).
+_YIELD_MIN_S = 0.05
+_YIELD_MAX_S = 0.3
 
 
 class Fallback:
@@ -47,19 +60,26 @@ class Fallback:
         self.kd = np.asarray(config.joint_damping_nms_per_rad, dtype=float)
         self.limit_nm = model.effort_limit_nm
         self.deceleration_radps2 = config.stop_deceleration_radps2
+        self.rest_speed_radps = config.reset_max_joint_speed_radps
         self.active = False
         self.reason: Optional[BrainBodyError] = None
         self.engaged_s = 0.0
         self._brake: Optional[BrakingTrajectory] = None
+        self._yielding = False
         self._arm = np.zeros(7)
         self._finger = np.zeros(2)
 
     def engage(self, state: HardwareState, reason: BrainBodyError, *, last_arm: Optional[np.ndarray] = None,
                last_finger: Optional[np.ndarray] = None) -> None:
         """Take over from ``state`` (finite, the latest sample); ``last_*``: the commands acting
-        now, written again if the first fallback command cannot be computed."""
+        now, written again if the first fallback command cannot be computed. A ``reason`` coded
+        COLLISION (the arm pushes on something) yields to it before holding (the module's docstring)."""
         self.active, self.reason, self.engaged_s = True, reason, state.time_s
-        self._brake = BrakingTrajectory(state.q_rad, state.qd_radps, state.time_s, self.deceleration_radps2)
+        collision = reason.code is ErrorCode.COLLISION
+        self._yielding = collision and self.effort_mode
+        # A collision in position mode: hold where the arm is (no braking distance into the obstacle).
+        velocity = np.zeros(7) if collision else state.qd_radps
+        self._brake = BrakingTrajectory(state.q_rad, velocity, state.time_s, self.deceleration_radps2)
         if last_arm is not None and np.all(np.isfinite(last_arm)):
             self._arm = np.array(last_arm, dtype=float)
         elif not self.effort_mode:
@@ -68,10 +88,16 @@ class Fallback:
             self._finger = np.array(last_finger, dtype=float)
 
     def release(self) -> None:
-        self.active, self.reason, self._brake = False, None, None
+        self.active, self.reason, self._brake, self._yielding = False, None, None, False
 
     def braking(self, time_s: float) -> bool:
-        return self.active and self._brake is not None and not self._brake.done(time_s)
+        """Still bringing the arm to rest (braking, or yielding to a collision)."""
+        return self.active and (self._yielding or (self._brake is not None and not self._brake.done(time_s)))
+
+    @property
+    def yielding(self) -> bool:
+        """Yielding to a collision (no stiffness yet)."""
+        return self._yielding
 
     @property
     def hold_rad(self) -> Optional[np.ndarray]:
@@ -88,8 +114,15 @@ class Fallback:
             squeeze_n: the target force of the object held (0 with an empty hand).
         """
         try:
+            if self._yielding:
+                self._yielding = self._still_yielding(state)
+                if not self._yielding:      # at rest (or out of time): hold from here
+                    self._brake = BrakingTrajectory(state.q_rad, state.qd_radps, state.time_s, self.deceleration_radps2)
             q_ref, qd_ref = self._brake.sample(state.time_s)
-            if self.effort_mode:
+            if self._yielding:
+                tau = self.model.gravity_nm(state.q_rad) - self.kd * state.qd_radps
+                arm = np.minimum(np.maximum(tau, -self.limit_nm), self.limit_nm)
+            elif self.effort_mode:
                 tau = self.model.gravity_nm(state.q_rad) + self.kp * (q_ref - state.q_rad) \
                     + self.kd * (qd_ref - state.qd_radps)
                 arm = np.minimum(np.maximum(tau, -self.limit_nm), self.limit_nm)
@@ -106,3 +139,8 @@ class Fallback:
         else:
             self._finger = np.zeros(2)                         # an empty hand: neither open nor close
         return self._arm.copy(), self._finger.copy()
+
+    def _still_yielding(self, state: HardwareState) -> bool:
+        elapsed_s = state.time_s - self.engaged_s
+        at_rest = float(np.max(np.abs(state.qd_radps))) < self.rest_speed_radps
+        return elapsed_s < _YIELD_MAX_S and (elapsed_s < _YIELD_MIN_S or not at_rest)

@@ -11,6 +11,13 @@ set-points for the robot's own position loop (``sim/vendor_position_loop.py``).
 Besides: ``/clock``, ``/world/objects``, a ``geometry_msgs/WrenchStamped`` per finger pad,
 ``/robot_description`` and ``/sim/ground_truth`` (tests and the demo report only).
 
+Fault injection (tests only, ``test/graph/fault_harness.py``), taken between two physics steps:
+``/sim/disturbance/cup_added_mass_kg`` (``std_msgs/Float64``: the cup gets that much heavier at
+once) and ``/sim/disturbance/obstacle_drop`` (``geometry_msgs/Point``: the scene's obstacle box,
+20 cm sides, 3 kg, parked out of reach, is released at rest with its bottom face centred at that
+point, world frame, m, and falls; a non-finite point parks it again; ``sim/obstacle.py``). The
+ground truth's ``obstacle`` entry then reports the robot's contact force on it (peak and now).
+
 The ground truth also judges the safety envelope at the plant, for the fault-injection suite
 (``test/graph/fault_harness.py``): ``unsafe_commands`` (command messages with a non-finite
 value or one beyond the actuator's range, or beyond a joint's range for position set-points),
@@ -34,7 +41,7 @@ import rclpy
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 
-from geometry_msgs.msg import WrenchStamped
+from geometry_msgs.msg import Point, WrenchStamped
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, String
@@ -120,6 +127,8 @@ class SimNode(Node):
         # Fault injection only (test/graph/fault_harness.py): the cup gets this much heavier at
         # once, as a held cup that slips. Taken on the stepping thread, between two steps.
         self._io.create_subscription(Float64, "/sim/disturbance/cup_added_mass_kg", self._on_cup_mass, 10)
+        # ... and the obstacle box is dropped into the arm's path (or parked again).
+        self._io.create_subscription(Point, "/sim/disturbance/obstacle_drop", self._on_obstacle_drop, 10)
         # The events executor: a quarter of the single-threaded one's cost per sample taken.
         self._io_executor = EventsExecutor(context=self.context)
         self._io_executor.add_node(self._io)
@@ -161,6 +170,19 @@ class SimNode(Node):
             self.get_logger().error(f"/sim/disturbance/cup_added_mass_kg {msg.data}: {exc}")
             return
         self.get_logger().warning(f"disturbance: the cup is now {mass_kg:.3f} kg")
+
+    def _on_obstacle_drop(self, msg: Point) -> None:
+        obstacle = self.sim.obstacle
+        if not all(np.isfinite((msg.x, msg.y, msg.z))):
+            obstacle.park()
+            self.get_logger().warning("disturbance: the obstacle is parked out of reach")
+            return
+        try:
+            obstacle.drop((msg.x, msg.y), msg.z)
+        except ValueError as exc:
+            self.get_logger().error(f"/sim/disturbance/obstacle_drop: {exc}")
+            return
+        self.get_logger().warning(f"disturbance: the obstacle is dropped at ({msg.x:.3f}, {msg.y:.3f}, {msg.z:.3f}) m")
 
     def _on_setpoint(self, msg: JointState) -> None:
         if not (list(msg.name) == list(ARM_JOINTS) and len(msg.position) == 7 and len(msg.velocity) == 7
@@ -300,6 +322,7 @@ class SimNode(Node):
         truth["arm_speed_max_radps"] = float(np.max(np.abs(self.sim.data.qvel[self._arm_dof])))
         truth["tcp_m"] = [float(v) for v in self.sim.data.site_xpos[self._tcp_site]]
         truth["motors"] = self.sim.motor_thermal.ground_truth()    # temperatures, demagnetisation
+        truth["obstacle"] = self.sim.obstacle.ground_truth()       # the robot's contact force on it
         truth.update(self.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 

@@ -32,6 +32,10 @@ TCP_BODY = "panda_tcp"
 # task's workspace and skipping them keeps the step cheap).
 _ARM_CONTYPE, _ARM_CONAFFINITY = 2, 0
 _SCENE_CONTYPE, _SCENE_CONAFFINITY = 1, 3
+SCENE_CONTACT_BITS = (_SCENE_CONTYPE, _SCENE_CONAFFINITY)   # (contype, conaffinity) of scene objects
+
+# The fault-injection obstacle (sim/obstacle.py): parked inert until dropped into the arm's path.
+OBSTACLE_BODY, OBSTACLE_GEOM = "obstacle", "obstacle_box"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +70,12 @@ class SceneConfig:
     tray_center_xy_m: tuple[float, float] = (0.30, -0.45)
     tray_half_size_m: tuple[float, float, float] = (0.10, 0.08, 0.005)
     handover_xy_m: tuple[float, float] = (0.25, 0.45)
+    # The fault-injection obstacle (sim/obstacle.py): a closed carton of 20 cm sides and 3 kg,
+    # parked (no contacts, weightless) far outside the arm's 0.855 m reach until dropped.
+    obstacle_half_size_m: tuple[float, float, float] = (0.1, 0.1, 0.1)
+    obstacle_mass_kg: float = 3.0
+    obstacle_friction: float = 0.5          # cardboard on the table, on the robot's paint
+    obstacle_parked_m: tuple[float, float, float] = (-1.5, -1.5, 0.5)
     # Drivetrain profile per arm joint, from config/sim_drivetrain.yaml (sim/drivetrain.py);
     # "rigid" keeps the single URDF hinge with the armature below.
     drivetrain: tuple[str, ...] = ("harmonic",) * 7
@@ -90,6 +100,8 @@ class SceneConfig:
             raise ValueError("arm_armature_kgm2 and arm_torque_limit_nm need 7 values")
         if len(self.drivetrain) != 7:
             raise ValueError(f"drivetrain needs a profile name for each of 7 joints, got {self.drivetrain!r}")
+        if not (min(self.obstacle_half_size_m) > 0.0 and self.obstacle_mass_kg > 0.0):
+            raise ValueError("obstacle_half_size_m and obstacle_mass_kg must be positive")
         if self.plant not in plant_realism.PLANTS:
             raise ValueError(f"plant must be one of {', '.join(plant_realism.PLANTS)}, got {self.plant!r}")
 
@@ -258,6 +270,17 @@ def _add_scene(spec: mujoco.MjSpec, config: SceneConfig) -> None:
                   contype=_SCENE_CONTYPE, conaffinity=_SCENE_CONAFFINITY)
     world.add_site(name="handover", pos=[*config.handover_xy_m, 0.0005],
                    type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[0.04, 0.0005, 0], rgba=[0.2, 0.7, 0.2, 0.5])
+
+    # Last, so that every other body and joint keeps its index: the obstacle box, parked. No
+    # contact bits and gravity compensation keep it out of the physics until it is dropped.
+    hx, hy, hz = config.obstacle_half_size_m
+    m = config.obstacle_mass_kg
+    inertia = [m * (hy * hy + hz * hz) / 3, m * (hx * hx + hz * hz) / 3, m * (hx * hx + hy * hy) / 3]
+    box = world.add_body(name=OBSTACLE_BODY, pos=list(config.obstacle_parked_m), mass=m, inertia=inertia,
+                         ipos=[0, 0, 0], iquat=[1, 0, 0, 0], explicitinertial=True, gravcomp=1.0)
+    box.add_freejoint(name="obstacle_free")
+    box.add_geom(name=OBSTACLE_GEOM, type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, hz], rgba=[0.75, 0.6, 0.4, 1],
+                 friction=[config.obstacle_friction, 0.005, 0.0001], contype=0, conaffinity=0)
 
 
 def tilt_rad(quat_wxyz: np.ndarray) -> float:

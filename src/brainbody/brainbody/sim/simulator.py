@@ -16,6 +16,7 @@ from brainbody.body.hardware import HardwareCapabilities, HardwareState
 from brainbody.sim.coffee_machine import CoffeeMachine
 from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
+from brainbody.sim.obstacle import Obstacle
 from brainbody.sim.plant_realism import HonestPlant
 from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
 from brainbody.sim.scene import (ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, build_model)
@@ -82,6 +83,7 @@ class Simulator:
         mujoco.mj_forward(self.model, self.data)
         self.coffee_machine = CoffeeMachine(self.model, self.data, config)
         self.judge = CupJudge(self.model, self.data, config)
+        self.obstacle = Obstacle(self.model, self.data, config)   # parked until a test drops it
         self._cup_body = m.body("cup").id
         self._button_body = m.body("coffee_button").id
 
@@ -162,6 +164,7 @@ class Simulator:
         self.motor_thermal.step(self.data.qvel[self._arm_dof])
         self.coffee_machine.update()
         self.judge.update()
+        self.obstacle.update()
 
     # -- what a perception node would publish --------------------------------
     def observed_objects(self) -> list[ObservedObject]:
