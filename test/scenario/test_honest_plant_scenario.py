@@ -8,6 +8,8 @@ import pytest
 from brainbody.body.body_config import BodyConfig
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
+from brainbody.jit import KERNELS
+from brainbody.runtime.kernel_warmup import warm_up
 from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, PLAIN, quintic_moves, run_joint
 from brainbody.runtime.sim_session import SimSession
 from brainbody.sim.scene import SceneConfig
@@ -16,6 +18,8 @@ from brainbody.sim.scene import SceneConfig
 @pytest.mark.parametrize("drivetrain, robot_seed", [("budget_planetary", 1), ("harmonic", 4)])
 def test_make_coffee_on_an_honest_unit(drivetrain, robot_seed):
     names = (drivetrain,) * 7
+    warm_up()
+    signatures = {k: len(k.signatures) for k in KERNELS}
     session = SimSession(seed=2, body_config=BodyConfig(drivetrain_estimates=names), sim_drivetrain=names,
                          scene_config=SceneConfig(plant="honest", robot_seed=robot_seed))
     assert session.sim.realism is not None
@@ -26,6 +30,8 @@ def test_make_coffee_on_an_honest_unit(drivetrain, robot_seed):
     assert verdict.success, verdict.reasons
     assert verdict.peak_squeeze_n < verdict.crush_force_n
     assert session.path_error.rms_m < 1e-3
+    # warm_up compiled all the honest plant needs too (nothing compiles mid-run).
+    assert [k.py_func.__qualname__ for k in KERNELS if len(k.signatures) != signatures[k]] == []
 
 
 def test_backlash_compensation_still_pays_on_an_honest_unit():

@@ -44,3 +44,26 @@ def test_a_read_only_package_caches_under_the_user_cache(tmp_path):
     cache, value, entries = proc.stdout.split()
     assert cache.startswith(str(tmp_path / "brainbody" / "kernels-"))
     assert float(value) == -1.0 and int(entries) >= 1       # the kernel ran and was cached there
+
+
+def test_a_kernel_over_contact_views_compiles_once_for_one_contact_and_for_many():
+    """A one-row slice of MuJoCo's contact structs is C-contiguous, a longer one strided: an
+    untyped kernel compiled a second specialisation mid-run, on the simulator's stepping thread,
+    when a step first had a single contact (300 ms with the GIL held, the body saw the state stale)."""
+    import numpy as np
+    from brainbody.runtime.sim_session import SimSession
+    from brainbody.sim.ground_truth import _cup_contacts
+
+    data = SimSession(seed=0).sim.data
+    model = data.model
+    assert data.ncon >= 2
+    geom_body = np.asarray(model.geom_bodyid, dtype=np.int64)
+    jaw_of_body = np.zeros(model.nbody, dtype=np.int64)
+    cup = model.geom("cup_wall").id
+    for n in (1, data.ncon):
+        assert data.contact.geom[:n].flags["C_CONTIGUOUS"] == (n == 1)
+        touching, _, _ = _cup_contacts(data.contact.geom[:n], data.contact.efc_address[:n], data.efc_force,
+                                       geom_body, cup, jaw_of_body)
+        assert isinstance(touching, bool)
+    if jit.JIT_ENABLED:
+        assert len(_cup_contacts.signatures) == 1

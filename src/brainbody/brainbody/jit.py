@@ -56,16 +56,30 @@ def _cache_dir() -> Optional[Path]:
 
 _CACHE = _cache_dir() if JIT_ENABLED else None
 
+# Every compiled kernel, for the check that a warmed-up process compiles nothing more.
+KERNELS: list = []
+
 if JIT_ENABLED:
     if _CACHE is not None:
         os.environ.setdefault("NUMBA_CACHE_DIR", str(_CACHE))
     import numba
 
-    def kernel(function: F) -> F:
-        return numba.njit(cache=_CACHE is not None, nogil=True)(function)
+    def kernel(function: Optional[F] = None, *, signature: Optional[str] = None):
+        """``@kernel``, or ``@kernel(signature="...")`` for a kernel whose array arguments are
+        views that change layout with their length: a one-row slice of a strided array is
+        C-contiguous, a longer one is not, and numba compiles a new specialisation for each,
+        on the calling thread, in the middle of a run (300 ms with the GIL held, the simulator
+        stalled). With a signature (``int32[:, :]`` is any layout) it compiles once and every
+        layout converts to it."""
+        def compile_(f: F) -> F:
+            compiled = (numba.njit(signature, cache=_CACHE is not None, nogil=True)(f) if signature
+                        else numba.njit(cache=_CACHE is not None, nogil=True)(f))
+            KERNELS.append(compiled)
+            return compiled
+        return compile_ if function is None else compile_(function)
 else:
-    def kernel(function: F) -> F:
-        return function
+    def kernel(function: Optional[F] = None, *, signature: Optional[str] = None):
+        return (lambda f: f) if function is None else function
 
 
 @kernel

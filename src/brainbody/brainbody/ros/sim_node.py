@@ -58,6 +58,7 @@ from brainbody.ros.parameters import declare_config
 from brainbody.ros.sim_commands import SimCommandInputs
 from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
+from brainbody.runtime.kernel_warmup import warm_up
 from brainbody.runtime.realtime import (make_current_thread_realtime, make_middleware_threads_realtime,
                                         prepare_process_for_control_loop)
 from brainbody.sim.disturbance import set_body_mass
@@ -84,6 +85,9 @@ class SimNode(Node):
         self._stop = threading.Event()
         self._thread = None
         self.config = cfg = declare_config(self, SimNodeConfig)
+        # Every compiled kernel loaded before stepping starts, not at the first contact of the
+        # run (loading holds the GIL, and the stepping thread would miss its periods).
+        warm_up()
         urdf = default_urdf_path()
         self.scene_config = SceneConfig(seed=cfg.seed, drivetrain=tuple(cfg.sim_drivetrain), plant=cfg.plant,
                                         robot_seed=cfg.robot_seed)

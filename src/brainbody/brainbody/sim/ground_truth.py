@@ -48,7 +48,9 @@ class CupVerdict:
 _LEFT, _RIGHT = 1, 2     # which jaw a body belongs to (0: neither)
 
 
-@kernel
+# Typed: the contact arrays are views of MuJoCo's contact structs, C-contiguous with one contact
+# and strided with more (see brainbody/jit.py).
+@kernel(signature="Tuple((boolean, float64, float64))(int32[:, :], int32[:], float64[:], int64[:], int64, int64[:])")
 def _cup_contacts(geoms, efc_address, efc_force, geom_body, cup_geom, jaw_of_body):
     """Whether anything touches the cup, and the normal force each jaw presses on it.
 
