@@ -371,7 +371,13 @@ class BodyController:
             if self._applied_speed_scale != self.motion_speed_scale:
                 step = dt / _SCALE_RATE_S
                 self._applied_speed_scale += min(max(self.motion_speed_scale - self._applied_speed_scale, -step), step)
-            self._trajectory_time_s += dt * self._applied_speed_scale
+            # Position mode: the vendor loop ramps to each set-point over one command period, so
+            # a trajectory advanced by a late state's whole gap reached its next set-point at
+            # several times the planned speed (0.45-0.6 m/s at the tool, towards the table, in
+            # wall-paced demos on a loaded machine). There a late state slows the motion instead:
+            # each command moves the trajectory on by at most one nominal period.
+            advance_s = min(dt, self.hardware.period_s) if self.command_mode is CommandMode.POSITION else dt
+            self._trajectory_time_s += advance_s * self._applied_speed_scale
         self.control_cost_s = time.perf_counter() - t0
         self.hardware.step()
 
