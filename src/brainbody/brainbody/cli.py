@@ -20,6 +20,10 @@ core loop (no ROS), in parallel over this machine's cores or on Ray (``--ray loc
 cluster's address), prints progress on stderr and a line per episode, and writes every result
 to ``--out`` as one JSON (``runtime/campaign.py``). Exit 0 when every episode succeeded by
 ground truth, 1 when one did not, 2 for a bad argument or a refused intent.
+
+``brainbody health`` listens to ``/diagnostics`` (``--duration`` seconds), prints the latest
+status per joint with its temperatures and identified drivetrain figures, and saves a PNG plot
+per trend in ``--out`` (``runtime/health_report.py``). Exit 3 when no status arrived.
 """
 from __future__ import annotations
 
@@ -77,6 +81,36 @@ def _cmd_plan(args) -> int:
              "duration_s": p.duration_s, "timeout_s": p.timeout_s} for p in plan.primitives]}, indent=2))
     else:
         print(planned.describe())
+    return EXIT_OK
+
+
+def _cmd_health(args) -> int:
+    try:
+        from brainbody.ros.health_listener import DIAGNOSTICS_TOPIC, listen
+    except ImportError as exc:
+        print(f"error: ROS 2 Python packages are missing ({exc}); run `make setup`", file=sys.stderr)
+        return EXIT_NO_ROS
+    from brainbody.ros.node_main import ros_context
+
+    shown = []
+
+    def progress(count: int, elapsed_s: float) -> None:
+        shown.append(count)
+        print(f"\rhealth: {count} statuses in {elapsed_s:.0f}/{args.duration:g} s", end="", file=sys.stderr,
+              flush=True)
+
+    with ros_context() as stop:
+        history = listen(duration_s=args.duration, first_timeout_s=args.timeout, on_progress=progress,
+                         stop=stop)
+    if shown:
+        print("", file=sys.stderr)
+    if not len(history):
+        print(f"error: nothing on {DIAGNOSTICS_TOPIC} within {args.timeout:g} s: is a body running on this "
+              f"ROS graph (ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')})?", file=sys.stderr)
+        return EXIT_NO_ROS
+    print(history.report())
+    files = history.plot(args.out)
+    print(f"plots: {len(files)} PNG in {args.out}/ ({', '.join(f.name for f in files) or 'no trends'})")
     return EXIT_OK
 
 
@@ -401,6 +435,16 @@ def _plant_args(parser: argparse.ArgumentParser) -> None:
                         help="which honest unit (its fixed deviations from the datasheet); default 0")
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (value > 0.0 and value < 1e6):
+        raise argparse.ArgumentTypeError(f"must be > 0 and finite, got {text}")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="brainbody", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -456,6 +500,13 @@ def main(argv=None) -> int:
     campaign.add_argument("--grip-force-source", choices=("pad_sensors", "finger_effort"), default="pad_sensors",
                           help="what the grip loop closes on, as for demo")
     _plant_args(campaign)
+    health = sub.add_parser("health", help="listen to /diagnostics, print the body's health report and save "
+                                           "PNG plots of its trends (temperatures, identified parameters, wear)")
+    health.add_argument("--duration", type=_positive_seconds, default=5.0,
+                        help="listen this long (wall s) from the first status; default 5")
+    health.add_argument("--timeout", type=_positive_seconds, default=10.0,
+                        help="give up when no status arrived within this long (wall s); default 10")
+    health.add_argument("--out", default="health", metavar="DIR", help="where the PNG plots go; default ./health")
     args = parser.parse_args(argv)
     if args.command == "campaign" and args.ray is not None and not args.ray.strip():
         campaign.error("--ray needs an address or 'local'")
@@ -465,6 +516,8 @@ def main(argv=None) -> int:
             parser.error(f"--command-mode {args.command_mode} needs --backend {' or '.join(takes)}")
     if args.command == "plan":
         return _cmd_plan(args)
+    if args.command == "health":
+        return _cmd_health(args)
     if args.command == "campaign":
         try:
             return _cmd_campaign(args)
