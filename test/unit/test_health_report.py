@@ -17,6 +17,7 @@ def _history() -> HealthHistory:
                       if step < 10 else f"{17.0 + j:.3f}",
                       "wear_lost_motion_growth_frac": f"{0.01 * step:.3f}",
                       "remaining_life_h": "unknown (no wear model yet)",
+                      "coulomb_identified_nm": f"{0.5 + 0.01 * step:.3f}",
                       "estimate_set": "harmonic"}
             history.add(t, f"body/joint/{name}", 1 if (j == 1 and step == 19) else 0,
                         f"tracking error {step * 0.1:.1f} arcmin", values)
@@ -31,7 +32,7 @@ def test_the_report_gives_each_joints_latest_level_and_figures():
     # Joints first, then the other statuses; the newest sample's level and message.
     assert lines[1] == "OK    body/joint/panda_joint1: tracking error 1.9 arcmin"
     assert "winding 26.9 C" in lines[2] and "lost motion identified 17.000 arcmin" in lines[2]
-    assert "wear lost motion growth frac 0.190" in lines[2]
+    assert "wear lost motion growth frac 0.190" in lines[2] and "coulomb identified nm 0.690" in lines[2]
     assert lines[3].startswith("WARN  body/joint/panda_joint2") and "winding 28.8 C" in lines[4]
     assert lines[5] == "OK    body/control_loop: running"
     assert "estimate_set" not in report and "periods" not in report
@@ -41,8 +42,8 @@ def test_a_plot_per_trend_with_numbers_only_from_the_numbers(tmp_path):
     history = _history()
     files = history.plot(tmp_path / "plots")
     # remaining_life_h never had a number: no plot for it.
-    assert sorted(f.name for f in files) == ["backlash_identified_arcmin.png", "wear_lost_motion_growth_frac.png",
-                                             "winding_temperature_c.png"]
+    assert sorted(f.name for f in files) == ["backlash_identified_arcmin.png", "coulomb_identified_nm.png",
+                                             "wear_lost_motion_growth_frac.png", "winding_temperature_c.png"]
     for f in files:
         data = f.read_bytes()
         assert data.startswith(PNG) and len(data) > 5000

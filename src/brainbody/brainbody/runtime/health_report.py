@@ -25,9 +25,10 @@ TRENDS: tuple[tuple[str, str, str], ...] = (
     ("backlash_identified_arcmin", "lost motion identified", "arcmin"),
     ("link_tracking_error_rad", "tracking error", "rad"),
 )
-# Keys the body may add as it learns more of its drive (identification, wear, remaining life):
-# reported and plotted whenever a status carries them.
-TREND_PREFIXES = ("friction_identified_", "payload_identified_", "wear_", "remaining_life_")
+# Keys the body may add as it learns more of its drive (any identified figure, wear, remaining
+# life): reported and plotted whenever a status carries them.
+TREND_PREFIXES = ("wear_", "remaining_life_")
+TREND_MARK = "identified"
 
 
 def _number(text: str) -> Optional[float]:
@@ -39,7 +40,7 @@ def _number(text: str) -> Optional[float]:
 
 
 def is_trend(key: str) -> bool:
-    return any(key == k for k, _, _ in TRENDS) or key.startswith(TREND_PREFIXES)
+    return any(key == k for k, _, _ in TRENDS) or key.startswith(TREND_PREFIXES) or TREND_MARK in key
 
 
 @dataclasses.dataclass(frozen=True)
