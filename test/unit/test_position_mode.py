@@ -145,3 +145,44 @@ def test_a_late_state_slows_the_motion_instead_of_speeding_it_up():
     # Restarting from the stall's standstill overshoots the planned speed a little (up to 1.4x
     # with the stiff vendor loop); a trajectory jumped ahead by the gap reached 2.5-3x.
     assert np.all(stalled <= 1.5 * smooth + 0.02), (stalled, smooth)
+
+
+def _trajectory_progress(*, holding, every, periods=4, seconds=0.6):
+    """How far the trajectory clock went in ``seconds`` of robot time, while a move runs with
+    states ``periods`` late every ``every`` commands."""
+    config = BodyConfig(command_mode="position", drivetrain_estimates=BUDGET)
+    arm = StallingVendorArm(config.home_q_rad, every=every, periods=periods)
+    body = BodyController(config, RobotModel(default_urdf_path()), arm)
+    body.holding = holding          # as the executor sets it after a grasp
+    q0 = body.q_cmd_rad.copy()
+    body.follow_trajectory([0.0, 5.0], [q0, q0 + 0.2])
+    start_robot, start_trajectory = body.time_s, body.trajectory_time_s
+    while body.time_s - start_robot < seconds:
+        body.tick()
+    return (body.trajectory_time_s - start_trajectory) / (body.time_s - start_robot), body, arm
+
+
+def test_late_states_slow_the_motion_while_an_object_is_in_hand():
+    """Each late state stopped the arm dead under the vendor loop's held set-point; at carrying
+    speed the full cup's inertia then pushed a jaw by over a newton, on top of the grip (the cup
+    crushed at 4.2-4.7 N in a coffee task whose states came 3-12 periods late every 20-50
+    commands). Late states now slow the motion while something is held."""
+    config = BodyConfig()
+    free, _, _ = _trajectory_progress(holding=None, every=20)
+    held, body, _ = _trajectory_progress(holding="cup", every=20)
+    punctual, _, _ = _trajectory_progress(holding="cup", every=10**9)
+    # Robot time runs on during a stall, the trajectory by one period per command: a stalled
+    # stream alone slows the clock to (every + 1) / (every + periods) of the robot's time.
+    assert free == pytest.approx(21 / 24, rel=0.05)
+    assert punctual == pytest.approx(1.0, rel=0.01)
+    # With the cup in hand it slows further, to the floor.
+    assert held < 0.6 * free
+    assert held > 0.8 * config.late_state_speed_scale * 21 / 24
+    # Punctual states bring the speed back.
+    body.hardware.every = 10**9
+    for _ in range(int(config.late_state_recovery_s / body.hardware.period_s) + 100):
+        body.tick()
+    t0, tt0 = body.time_s, body.trajectory_time_s
+    for _ in range(100):
+        body.tick()
+    assert (body.trajectory_time_s - tt0) / (body.time_s - t0) == pytest.approx(1.0, rel=0.01)
