@@ -55,6 +55,16 @@ class BodyConfig:
                                           "reported on /diagnostics, not yet fed to the compensator")
     backlash_id_time_constant_s: float = param(60.0, "memory of the online lost-motion estimate (how fast it "
                                                "follows wear)", lo=1.0, hi=1e6)
+    friction_identification: bool = param(True, "effort mode: identify each joint's Coulomb and viscous friction "
+                                           "online from the commanded torque and the motor encoder (where the joint "
+                                           "slides both ways); reported on /diagnostics, not yet fed to the compensator")
+    friction_id_time_constant_s: float = param(300.0, "memory of the online friction estimate (how fast it follows "
+                                               "the lubricant's temperature and wear)", lo=1.0, hi=1e6)
+    friction_id_min_speed_radps: float = param(0.03, "a joint's torque counts for friction identification only "
+                                               "above this speed (at the edge of the Stribeck region)", lo=0.001, hi=1.0)
+    payload_identification: bool = param(True, "effort mode: identify the mass the hand carries beyond the model "
+                                         "(tool, held object) from the joint torques while the arm moves; reported "
+                                         "on /diagnostics")
     max_feedforward_accel_radps2: float = param(20.0, "clip on the desired acceleration used for feed-forward",
                                                 lo=0.0, hi=500.0)
     tracking_error_limit_rad: float = param(0.25, "abort a motion when any joint lags its set-point by more",

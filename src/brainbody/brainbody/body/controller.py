@@ -20,12 +20,14 @@ import numpy as np
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
+from brainbody.body.friction_identification import DriveSampler, FrictionIdentification, torque_residual_nm
 from brainbody.body.grip_force import GripForceController, GripMode
 from brainbody.body.grip_force_source import check_grip_margin, grip_force_source
 from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, HardwareState,
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
+from brainbody.body.payload_identification import PayloadIdentification, tcp_gravity_regressor_nm_per_kg
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import ARM_JOINTS, RobotModel
 from brainbody.body.runtime_monitor import MonitorCheck, MonitorTrip, RuntimeMonitor
@@ -41,6 +43,7 @@ from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
 
 _BACKLASH_ID_EVERY = 10     # control ticks per identification sample
+_DRIVE_ID_TICKS = 20        # control ticks averaged into one friction/payload identification sample
 log = logging.getLogger(__name__)
 _SCALE_RATE_S = 0.1     # the motion speed scale changes by at most 1 in this time
 _MAX_PERIODS_PER_TICK = 4.0   # a longer gap between samples counts as this many periods
@@ -119,6 +122,14 @@ class BodyController:
         self.backlash_id = (BacklashIdentification(self.servo.compliance, model.effort_limit_nm,
                                                    time_constant_s=config.backlash_id_time_constant_s)
                             if config.backlash_identification and self.state.q_link_rad is not None else None)
+        # Friction and the hand's load seen in the commanded torque (effort mode: the body knows
+        # the torque; in position mode the vendor's loop decides it).
+        self.friction_id = (FrictionIdentification(min_speed_radps=config.friction_id_min_speed_radps,
+                                                   time_constant_s=config.friction_id_time_constant_s)
+                            if effort and config.friction_identification else None)
+        self.payload_id = (PayloadIdentification(model.effort_limit_nm)
+                           if effort and config.payload_identification else None)
+        self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
         self.monitor_trips = 0
         self._last_arm: Optional[np.ndarray] = None
         self._last_finger: Optional[np.ndarray] = None
@@ -487,6 +498,8 @@ class BodyController:
             # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
             self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
                                     dt * _BACKLASH_ID_EVERY)
+        if arm is not None and (self.friction_id is not None or self.payload_id is not None):
+            self._identify_drive(state, arm, dt)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
@@ -495,6 +508,30 @@ class BodyController:
             # Never written: the tick fails (INTERNAL) and the hold is computed instead.
             raise ExecutionError(f"non-finite finger command {finger}", code=ErrorCode.INTERNAL)
         return arm, finger
+
+    def _identify_drive(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
+        """Feeds the torque written to the friction and payload identification, a sample every
+        few ticks (the model's dynamics run once per sample, not per tick)."""
+        sample = self._drive_sampler.add(state.q_rad, state.qd_radps, arm, dt)
+        if sample is None:
+            return
+        estimates = self.servo.estimates
+        residual = torque_residual_nm(self.model, estimates.reflected_inertia_kgm2, sample)
+        if self.friction_id is not None:
+            self.friction_id.update(sample.qd_radps, sample.qdd_radps2, residual, sample.dt_s, sample.steady)
+        if self.payload_id is not None:
+            datasheet_coulomb = estimates.coulomb_nm + estimates.output_coulomb_nm
+            if self.friction_id is not None:
+                friction = self.friction_id.friction_nm(sample.qd_radps, datasheet_coulomb,
+                                                        estimates.viscous_nms_per_rad)
+                coulomb = self.friction_id.coulomb_nm
+                coulomb = np.where(np.isfinite(coulomb), coulomb, datasheet_coulomb)
+            else:
+                friction = datasheet_coulomb * np.sign(sample.qd_radps) + estimates.viscous_nms_per_rad * sample.qd_radps
+                coulomb = datasheet_coulomb
+            self.payload_id.update(sample.q_rad, sample.qd_radps, residual, friction, coulomb,
+                                   tcp_gravity_regressor_nm_per_kg(self.model, sample.q_rad), sample.dt_s,
+                                   holding=self.holding is not None)
 
     def _refuse_non_finite(self, state: HardwareState) -> bool:
         """True when ``state`` holds a non-finite value: it must not reach the servo (NaN angles

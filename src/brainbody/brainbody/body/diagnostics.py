@@ -37,6 +37,17 @@ class HealthStatus:
     values: tuple[tuple[str, str], ...]
 
 
+def _payload_values(body: BodyController) -> tuple[tuple[str, str], ...]:
+    """The hand's identified load (body/payload_identification.py), when the body identifies it."""
+    payload = body.payload_id
+    if payload is None:
+        return ()
+    load, held = payload.mass_kg, payload.held_object_kg
+    return (("payload_identified_kg", f"{load:.3f}" if math.isfinite(load) else "not observed yet (the arm has not moved)"),
+            ("payload_identified_std_kg", f"{payload.mass_std_kg:.3f}"),
+            ("held_object_identified_kg", f"{held:.3f}" if math.isfinite(held) else "none held or not observed yet"))
+
+
 def compensation_label(state: dict) -> str:
     """``compensated (gravity, inertia, ...)`` or ``plain PID + gravity``."""
     extra = [name for name, on in state.items() if on and name != "gravity"]
@@ -80,6 +91,9 @@ class BodyDiagnostics:
         label = compensation_label(servo.compensation_state)
         side = servo.backlash.side
         identified = body.backlash_id.width_rad if body.backlash_id is not None else None
+        friction_id = body.friction_id
+        if friction_id is not None:
+            coulomb, viscous = friction_id.coulomb_nm, friction_id.viscous_nms_per_rad
         thermal = body.thermal
         if thermal is not None:
             winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
@@ -103,6 +117,11 @@ class BodyDiagnostics:
             if identified is not None:
                 values.append(("backlash_identified_arcmin", f"{identified[i] / ARCMIN_RAD:.3f}"
                                if math.isfinite(float(identified[i])) else "not observed yet (the load has not changed sign)"))
+            if friction_id is not None:
+                values.append(("friction_coulomb_identified_nm", f"{coulomb[i]:.3f}" if math.isfinite(float(coulomb[i]))
+                               else "not observed yet (the joint has not slid both ways)"))
+                values.append(("friction_viscous_identified_nms_per_rad", f"{viscous[i]:.4f}"
+                               if math.isfinite(float(viscous[i])) else "not observed yet (too few speeds)"))
             message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                        f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
             if thermal is not None:
@@ -135,7 +154,8 @@ class BodyDiagnostics:
              ("holding", body.holding or ""),
              # Which sensor the loop closes on, and how far above its reading the squeeze may be.
              ("grip_force_source", body.grip_source.source.value),
-             ("grip_force_uncertainty_n", f"{body.grip_source.uncertainty_n:.3f}")))
+             ("grip_force_uncertainty_n", f"{body.grip_source.uncertainty_n:.3f}"),
+             *_payload_values(body)))
 
 
 def commands_status(commands: CommandLog, latch: StopLatch, *, invalid_state_ticks: int = 0) -> HealthStatus:
