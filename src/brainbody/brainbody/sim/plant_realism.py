@@ -270,3 +270,14 @@ class HonestPlant:
     @property
     def lube_temp_c(self) -> np.ndarray:
         return self._state["lube_temp"].copy()
+
+    def sliding_friction(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each arm joint's motor friction while it slides (7,) each, NaN for rigid joints:
+        the LuGre model's steady-state Coulomb level (N m, output side; past the Stribeck
+        region, its ripple and cogging averaging out over the motion) and its viscous
+        coefficient at the lubricant's present temperature (N m s/rad)."""
+        coulomb, viscous = np.full(7, np.nan), np.full(7, np.nan)
+        p, s = self._params, self._state
+        coulomb[self._geared] = p["coulomb"]
+        viscous[self._geared] = p["viscous_25c"] * np.exp(-p["viscous_temp_coeff"] * (s["lube_temp"] - 25.0))
+        return coulomb, viscous
