@@ -207,7 +207,7 @@ cannot tell a payload from the hand's and the wrist's own mass error (about 0.1 
 "beyond model"); the change at a grasp, the full cup's own mass, is within the last row.
 The identifier's speed and acceleration thresholds were chosen on units 0-2's recorded signals; a
 held-out check on units 3-5 (`_unit(3)` .. `_unit(5)` of this module, not in this table) gave Coulomb
-within 4.8 %, viscous off by up to 343 %, and the full cup within 9.4 % (0.192-0.219 kg).
+within 4.8 %, viscous off by up to 343 %, and the full cup within 9.8 % (0.191-0.219 kg).
 
 Not done: an excitation motion (speeds spread wide at poses the model knows well) for viscous friction,
 a known tool mass or weighing pose for the absolute load, and feeding the estimates to the compensators.

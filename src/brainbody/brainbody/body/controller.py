@@ -44,6 +44,7 @@ from brainbody.world import WorldModel, WorldObject
 
 _BACKLASH_ID_EVERY = 10     # control ticks per identification sample
 _DRIVE_ID_TICKS = 20        # control ticks averaged into one friction/payload identification sample
+_FRICTION_REFRESH_SAMPLES = 50   # the payload step's friction is refreshed from the estimate this often
 log = logging.getLogger(__name__)
 _SCALE_RATE_S = 0.1     # the motion speed scale changes by at most 1 in this time
 _MAX_PERIODS_PER_TICK = 4.0   # a longer gap between samples counts as this many periods
@@ -130,6 +131,9 @@ class BodyController:
         self.payload_id = (PayloadIdentification(model.effort_limit_nm)
                            if effort and config.payload_identification else None)
         self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
+        self._drive_samples = 0
+        self._friction_now: Optional[tuple[np.ndarray, np.ndarray]] = None   # (Coulomb, viscous) in use
+        self._payload_pending = None     # a sample whose payload step runs on the next tick
         self.monitor_trips = 0
         self._last_arm: Optional[np.ndarray] = None
         self._last_finger: Optional[np.ndarray] = None
@@ -510,28 +514,36 @@ class BodyController:
         return arm, finger
 
     def _identify_drive(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
-        """Feeds the torque written to the friction and payload identification, a sample every
-        few ticks (the model's dynamics run once per sample, not per tick)."""
+        """Feeds the torque written to the friction and payload identification: a sample every
+        few ticks (the model's dynamics run once per sample, not per tick), its friction step on
+        the tick that completes it and its payload step on the next (no tick carries both)."""
         sample = self._drive_sampler.add(state.q_rad, state.qd_radps, arm, dt)
+        if self._payload_pending is not None:
+            self._identify_payload(*self._payload_pending)
+            self._payload_pending = None
         if sample is None:
             return
-        estimates = self.servo.estimates
-        residual = torque_residual_nm(self.model, estimates.reflected_inertia_kgm2, sample)
+        residual = torque_residual_nm(self.model, self.servo.estimates.reflected_inertia_kgm2, sample)
         if self.friction_id is not None:
             self.friction_id.update(sample.qd_radps, sample.qdd_radps2, residual, sample.dt_s, sample.steady)
-        if self.payload_id is not None:
-            datasheet_coulomb = estimates.coulomb_nm + estimates.output_coulomb_nm
+        self._drive_samples += 1
+        if self._friction_now is None or self._drive_samples % _FRICTION_REFRESH_SAMPLES == 0:
+            # The friction the payload step takes off: identified where observed, else the datasheet's.
+            estimates = self.servo.estimates
+            coulomb, viscous = estimates.coulomb_nm + estimates.output_coulomb_nm, estimates.viscous_nms_per_rad
             if self.friction_id is not None:
-                friction = self.friction_id.friction_nm(sample.qd_radps, datasheet_coulomb,
-                                                        estimates.viscous_nms_per_rad)
-                coulomb = self.friction_id.coulomb_nm
-                coulomb = np.where(np.isfinite(coulomb), coulomb, datasheet_coulomb)
-            else:
-                friction = datasheet_coulomb * np.sign(sample.qd_radps) + estimates.viscous_nms_per_rad * sample.qd_radps
-                coulomb = datasheet_coulomb
-            self.payload_id.update(sample.q_rad, sample.qd_radps, residual, friction, coulomb,
-                                   tcp_gravity_regressor_nm_per_kg(self.model, sample.q_rad), sample.dt_s,
-                                   holding=self.holding is not None)
+                coulomb = np.where(np.isfinite(c := self.friction_id.coulomb_nm), c, coulomb)
+                viscous = np.where(np.isfinite(v := self.friction_id.viscous_nms_per_rad), v, viscous)
+            self._friction_now = (coulomb, viscous)
+        if self.payload_id is not None:
+            self._payload_pending = (sample, residual)
+
+    def _identify_payload(self, sample, residual: np.ndarray) -> None:
+        coulomb, viscous = self._friction_now
+        friction = coulomb * np.sign(sample.qd_radps) + viscous * sample.qd_radps
+        self.payload_id.update(sample.q_rad, sample.qd_radps, residual, friction, coulomb,
+                               tcp_gravity_regressor_nm_per_kg(self.model, sample.q_rad), sample.dt_s,
+                               holding=self.holding is not None)
 
     def _refuse_non_finite(self, state: HardwareState) -> bool:
         """True when ``state`` holds a non-finite value: it must not reach the servo (NaN angles

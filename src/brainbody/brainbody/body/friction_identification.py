@@ -190,16 +190,28 @@ class FrictionIdentification:
 
     def _solve(self) -> np.ndarray:
         """Per joint (sign, viscous, offset); without a spread of speeds the slope is left out
-        (zero) and the Coulomb level is the friction at the speeds seen."""
+        (zero) and the Coulomb level is the friction at the speeds seen. Cached until the next
+        update; every joint in one batched solve (it runs inside the control tick)."""
         if self._theta is None:
-            spread_ok = self.speed_spread_radps >= self.min_speed_spread_radps
-            theta = np.zeros((self.n_joints, _FEATURES))
-            for j in range(self.n_joints):
-                keep = [0, 1, 2] if spread_ok[j] else [0, 2]
-                block = self._info[j][np.ix_(keep, keep)] + _RIDGE * np.eye(len(keep))
-                theta[j, keep] = np.linalg.solve(block, self._target[j][keep])
-            self._theta = theta
+            info, target = self._info, self._target
+            full = np.linalg.solve(info + _RIDGE * np.eye(_FEATURES), target[:, :, None])[:, :, 0]
+            keep = np.ix_(range(self.n_joints), (0, 2), (0, 2))
+            reduced = np.linalg.solve(info[keep] + _RIDGE * np.eye(2), target[:, (0, 2), None])[:, :, 0]
+            sliding = np.zeros_like(full)
+            sliding[:, 0], sliding[:, 2] = reduced[:, 0], reduced[:, 1]
+            self._spread = self._speed_spread(info)
+            self._theta = np.where((self._spread >= self.min_speed_spread_radps)[:, None], full, sliding)
         return self._theta
+
+    @staticmethod
+    def _speed_spread(info: np.ndarray) -> np.ndarray:
+        # The viscous row's variance left after regressing it on sign and constant (Schur complement).
+        keep = np.ix_(range(info.shape[0]), (0, 2), (0, 2))
+        cross = info[:, (0, 2), 1]
+        explained = np.einsum("ji,ji->j", cross, np.linalg.solve(info[keep] + _RIDGE * np.eye(2), cross[:, :, None])[:, :, 0])
+        weight = info[:, 2, 2]
+        left = np.maximum(info[:, 1, 1] - explained, 0.0)
+        return np.sqrt(np.divide(left, weight, out=np.zeros_like(left), where=weight > 0.0))
 
     @property
     def observed(self) -> np.ndarray:
@@ -209,17 +221,8 @@ class FrictionIdentification:
     @property
     def speed_spread_radps(self) -> np.ndarray:
         """Per joint, the spread of its sliding speeds not explained by the direction alone."""
-        info = self._info
-        spread = np.zeros(self.n_joints)
-        for j in range(self.n_joints):
-            # The viscous row's variance left after regressing it on sign and constant (Schur complement).
-            keep = [0, 2]
-            block = info[j][np.ix_(keep, keep)] + _RIDGE * np.eye(2)
-            cross = info[j][1, keep]
-            weight = info[j][2, 2]
-            left = info[j][1, 1] - cross @ np.linalg.solve(block, cross)
-            spread[j] = math.sqrt(max(left, 0.0) / weight) if weight > 0.0 else 0.0
-        return spread
+        self._solve()
+        return self._spread.copy()
 
     @property
     def coulomb_nm(self) -> np.ndarray:
