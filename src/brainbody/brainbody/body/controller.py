@@ -128,7 +128,9 @@ class BodyController:
         self.friction_id = (FrictionIdentification(min_speed_radps=config.friction_id_min_speed_radps,
                                                    time_constant_s=config.friction_id_time_constant_s)
                             if effort and config.friction_identification else None)
-        self.payload_id = (PayloadIdentification(model.effort_limit_nm)
+        # It takes the sliding friction off: only where friction is past its Stribeck region,
+        # as for the friction estimate itself.
+        self.payload_id = (PayloadIdentification(model.effort_limit_nm, min_speed_radps=config.friction_id_min_speed_radps)
                            if effort and config.payload_identification else None)
         self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
         self._drive_samples = 0
