@@ -60,8 +60,9 @@ class BodyConfig:
                                            "slides both ways); reported on /diagnostics, not yet fed to the compensator")
     friction_id_time_constant_s: float = param(300.0, "memory of the online friction estimate (how fast it follows "
                                                "the lubricant's temperature and wear)", lo=1.0, hi=1e6)
-    friction_id_min_speed_radps: float = param(0.03, "a joint's torque counts for friction identification only "
-                                               "above this speed (at the edge of the Stribeck region)", lo=0.001, hi=1.0)
+    friction_id_min_speed_radps: float = param(0.03, "a joint's torque counts for friction and payload "
+                                               "identification only above this speed (at the edge of the Stribeck "
+                                               "region)", lo=0.001, hi=1.0)
     payload_identification: bool = param(True, "effort mode: identify the mass the hand carries beyond the model "
                                          "(tool, held object) from the joint torques while the arm moves; reported "
                                          "on /diagnostics")

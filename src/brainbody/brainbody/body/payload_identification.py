@@ -60,7 +60,7 @@ class PayloadIdentification:
     def __init__(self, torque_limit_nm: np.ndarray, *, initial_mass_std_kg: float = 0.5,
                  grasp_mass_std_kg: float = 0.5, mass_walk_kg_per_sqrt_s: float = 0.005,
                  offset_walk_frac_per_sqrt_rad: float = 0.01, noise_frac: float = 0.002,
-                 friction_uncertainty_frac: float = 0.15, min_speed_radps: float = 0.02,
+                 friction_uncertainty_frac: float = 0.15, min_speed_radps: float = 0.03,
                  min_seen_s: float = 0.5):
         limit = np.asarray(torque_limit_nm, dtype=float)
         if min(initial_mass_std_kg, grasp_mass_std_kg, noise_frac, min_speed_radps, min_seen_s) <= 0.0 \
