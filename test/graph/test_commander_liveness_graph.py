@@ -158,6 +158,12 @@ def kill_brain_while_carrying_the_cup(watcher: Watcher, body: Process, brain: Pr
     assert truth["final_position_m"][2] > 0.15, f"the cup is not in the air: {truth}"
 
 
+def _intent_server_gids(watcher: Watcher) -> set:
+    """The endpoints on the graph that publish the intent action's status (one per server)."""
+    return {bytes(info.endpoint_gid) for info in
+            watcher.node.get_publishers_info_by_topic("/brain/execute_intent/_action/status")}
+
+
 def test_a_killed_brain_leaves_the_arm_holding_the_cup_and_a_new_brain_takes_over(watcher):
     """At the default pacing (realtime_factor 0: as fast as the machine goes)."""
     body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3", "-p", f"commander_timeout_s:={TIMEOUT_S}")
@@ -166,8 +172,12 @@ def test_a_killed_brain_leaves_the_arm_holding_the_cup_and_a_new_brain_takes_ove
     try:
         kill_brain_while_carrying_the_cup(watcher, body, brain, BodyNodeConfig().realtime_factor)
         # A new brain takes over without any reset: home, the cup still in hand.
+        dead = _intent_server_gids(watcher)     # the killed brain stays listed until its lease ends
         new_brain = Process("brainbody.ros.intent_node")
         new_brain.line_with("brain ready", 60.0)
+        # A goal sent before this test has discovered the new server is lost (the killed one
+        # still counts as ready): wait for an endpoint that was not there before.
+        assert wait_for(lambda: _intent_server_gids(watcher) - dead, 30.0), "the new brain's server was never seen"
         outcome, result = watcher.intent_blocking.run(ExecuteIntent.Goal(intent="go home"), timeout_s=60.0)
         assert outcome is TaskResult.SUCCEEDED, (result.message if result else outcome, body.text()[-2000:])
         truth = watcher.fresh_truth()
