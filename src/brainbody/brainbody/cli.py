@@ -222,6 +222,9 @@ def _cmd_demo(args) -> int:
     rclpy.init()
     executor = MultiThreadedExecutor(num_threads=6)
     client_node = rclpy.create_node("brainbody_demo")
+    # Made before any thread spins the node: rclpy adds an action client to its node before
+    # the client's lock exists, and a spinning executor then fails on it (seen on Kilted).
+    client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")
     executor.add_node(client_node)
     body_values = demo_body_parameters(args)
     body_params = [Parameter(name, value=value) for name, value in body_values.items()]
@@ -264,7 +267,6 @@ def _cmd_demo(args) -> int:
     from brainbody.ros.body_node import LATCHED
     client_node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
     client_node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
-    client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")
     try:
         # Nodes already running elsewhere may take longer to discover over a slow link.
         if not client.wait_for_server(min(args.timeout, 120.0) if args.connect else 30.0):
