@@ -174,6 +174,30 @@ def test_an_exception_in_a_tick_fails_the_primitive_holds_and_the_loop_runs_on()
     assert status.level.name == "WARN" and "1 ticks failed" in status.message
 
 
+def test_a_failing_identifier_is_switched_off_and_the_primitive_carries_on():
+    """The drivetrain identifiers only report: one that raises must not hold the arm or fail the
+    primitive (the tick's own failure path does both); it is switched off and /diagnostics says so."""
+    from brainbody.body.diagnostics import BodyDiagnostics
+    session = SimSession(seed=0)
+    body, loop = session.body, session.loop
+    assert body.friction_id is not None and body.payload_id is not None
+    execution = body.execute(TaskPrimitive(id="reach", kind=PrimitiveKind.REACH, object_id="cup", timeout_s=30.0))
+    loop.run_until(lambda: body.time_s > 0.5)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the friction fit")
+
+    body.friction_id.update = broken
+    loop.run_until(lambda: body.friction_id is None, max_time_s=1.0)
+    assert body.identification_failures == 1 and body.payload_id is None and body.failed_ticks == 0
+    assert not body.fallback.active and not execution.status.done
+    loop.run_execution(execution, max_time_s=30.0)
+    assert execution.status is Status.SUCCEEDED
+    status = BodyDiagnostics(body, joint_tracking_warn_rad=1.0).statuses(loop.timing)[-1]
+    assert status.name == "body/control_loop" and status.level.name == "WARN"
+    assert dict(status.values)["identification_failures"] == "1" and "identification failed" in status.message
+
+
 class NanSamples(LateSamples):
     """The simulator behind a sensor that reports NaN for one joint angle while ``nan`` is set
     (physics runs on); every command written is kept."""

@@ -137,6 +137,7 @@ class BodyController:
         self._friction_now: Optional[tuple[np.ndarray, np.ndarray]] = None   # (Coulomb, viscous) in use
         self._payload_pending = None     # a sample whose payload step runs on the next tick
         self.monitor_trips = 0
+        self.identification_failures = 0     # identifiers switched off after an exception
         self._last_arm: Optional[np.ndarray] = None
         self._last_finger: Optional[np.ndarray] = None
 
@@ -499,13 +500,8 @@ class BodyController:
             if self.thermal is not None:
                 # Derated before the monitor sees it: what it checks is what reaches the joints.
                 arm = self.thermal.derate(arm)
-        if arm is not None and self.backlash_id is not None and state.q_link_rad is not None \
-                and self.ticks % _BACKLASH_ID_EVERY == 0:
-            # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
-            self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
-                                    dt * _BACKLASH_ID_EVERY)
-        if arm is not None and (self.friction_id is not None or self.payload_id is not None):
-            self._identify_drive(state, arm, dt)
+        if arm is not None:
+            self._identify(state, arm, dt)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
@@ -514,6 +510,23 @@ class BodyController:
             # Never written: the tick fails (INTERNAL) and the hold is computed instead.
             raise ExecutionError(f"non-finite finger command {finger}", code=ErrorCode.INTERNAL)
         return arm, finger
+
+    def _identify(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
+        """The drivetrain identifiers' share of a tick. They only report (/diagnostics) and move
+        nothing, so one that fails is switched off with a log line; the arm and the running
+        primitive carry on (the tick's own failure path would hold the arm and fail it)."""
+        try:
+            if self.backlash_id is not None and state.q_link_rad is not None \
+                    and self.ticks % _BACKLASH_ID_EVERY == 0:
+                # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
+                self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
+                                        dt * _BACKLASH_ID_EVERY)
+            if self.friction_id is not None or self.payload_id is not None:
+                self._identify_drive(state, arm, dt)
+        except Exception:
+            log.exception("drivetrain identification failed: switched off, the arm carries on")
+            self.identification_failures += 1
+            self.backlash_id = self.friction_id = self.payload_id = None
 
     def _identify_drive(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """Feeds the torque written to the friction and payload identification: a sample every

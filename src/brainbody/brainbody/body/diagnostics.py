@@ -80,7 +80,8 @@ class BodyDiagnostics:
         return [*self.joint_statuses(), self.gripper_status(),
                 commands_status(body.commands, body.stop_latch, invalid_state_ticks=body.invalid_state_ticks),
                 monitor_status(body),
-                loop_status(timing, scheduling, failed_ticks=body.failed_ticks, stale_ticks=body.stale_ticks)]
+                loop_status(timing, scheduling, failed_ticks=body.failed_ticks, stale_ticks=body.stale_ticks,
+                            identification_failures=body.identification_failures)]
 
     def joint_statuses(self) -> list[HealthStatus]:
         body = self.body
@@ -216,16 +217,19 @@ def monitor_status(body: BodyController) -> HealthStatus:
 
 
 def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks: int = 0,
-                stale_ticks: int = 0) -> HealthStatus:
+                stale_ticks: int = 0, identification_failures: int = 0) -> HealthStatus:
     """The control loop since it started: tick cost and the measured period (hardware clock),
     with the period's histogram; ``scheduling``: how its thread is scheduled. WARN once a tick's
-    computation has failed (the body then held)."""
+    computation has failed (the body then held), or the drivetrain identification failed (it is
+    then switched off)."""
     p50, p99, top = timing.period_percentiles_s(0.5, 0.99, 1.0)
     level, message = ((Level.WARN, f"{failed_ticks} ticks failed and held") if failed_ticks
-                      else (Level.OK, "running"))
+                      else (Level.WARN, "running; drivetrain identification failed and is off")
+                      if identification_failures else (Level.OK, "running"))
     return HealthStatus(level, "body/control_loop", "body", message, (
         ("scheduling", scheduling),
         ("failed_ticks", str(failed_ticks)),
+        ("identification_failures", str(identification_failures)),
         ("stale_ticks", str(stale_ticks)),
         ("median_step_us", f"{timing.median_tick_cost_s() * 1e6:.1f}"),
         # The tick without the hardware's step: what a real drive's cycle leaves the body to do.
