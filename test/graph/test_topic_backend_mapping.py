@@ -1,7 +1,8 @@
 """Each topic backend against a stand-in robot in the same process (real rclpy over DDS):
 state matched by name whatever the robot's order (extra joints ignored), commands on the
 profile's topics in the controller's order, malformed states refused with nothing taken,
-and a robot that goes quiet is reported stale."""
+a robot that goes quiet is reported stale, and one that repeats its state without taking the
+last command (a lock-step simulator that lost it) gets that command again."""
 from __future__ import annotations
 
 import threading
@@ -66,7 +67,8 @@ class StandInRobot:
             q[3] = float("nan")
         elif self.kind == "sizes":
             qd = qd[:4]
-        self.stamp += 0.002
+        if self.kind != "frozen":       # frozen: the same state again, as a lock-step sim waiting
+            self.stamp += 0.002
         stamp = self.stamp - 1.0 if self.kind == "backwards" else self.stamp
         msg = JointState(name=names, position=q, velocity=qd,
                          effort=[-10.0 * READING[n] for n in names] if self.with_effort else [])
@@ -149,6 +151,48 @@ def test_finger_effort_source_reads_the_finger_efforts_by_name_and_needs_them(ro
 def test_a_mode_the_backend_does_not_carry_is_refused_before_any_topic_is_made(ros):
     with pytest.raises(HardwareMismatchError, match="does not take command mode 'position'"):
         topic_hardware(BodyNodeConfig(backend="topic_based"), CommandMode.POSITION)
+
+
+@pytest.mark.parametrize("backend", ["gz", "ros2_control", "topic_based"])
+def test_a_robot_repeating_its_state_gets_the_unanswered_command_again(ros, backend):
+    config = BodyNodeConfig(backend=backend, state_wait_s=10.0, state_deadline_s=0.02, stale_hold_s=5.0)
+    layout = config.topic_layout("effort")
+    robot = StandInRobot(layout)
+    hw = topic_hardware(config, CommandMode.EFFORT)
+    try:
+        arm, finger = np.arange(1.0, 8.0), np.array([-0.5, -0.7])
+        # A robot whose state moves on has answered the command: it goes out once.
+        hw.write(arm, finger)
+        _spin_until(hw, lambda: False, 0.3)
+        assert hw.resent_commands == 0
+        assert wait_for(lambda: _copies(robot, layout) == 1, 2.0), _copies(robot, layout)
+
+        # The robot stops at one state: once the body has that state, its answer is sent
+        # again while the robot keeps repeating it (every 50 ms at most), and no more once
+        # the robot moves on.
+        robot.kind = "frozen"
+        last = robot.stamp
+        assert _spin_until(hw, lambda: hw.read().time_s >= last)
+        hw.write(2 * arm, 2 * finger)
+        _spin_until(hw, lambda: False, 0.5)
+        assert 2 <= hw.resent_commands <= 11, hw.resent_commands
+        wanted = dict(zip(ARM_JOINTS, 2 * arm)) | dict(zip(FINGER_JOINTS, 2 * finger))
+        assert wait_for(lambda: _copies(robot, layout) == 2 + hw.resent_commands, 2.0)
+        assert _heard(robot, layout) == wanted
+        robot.kind = "good"
+        assert _spin_until(hw, lambda: hw.read().time_s > last)
+        resent = hw.resent_commands
+        _spin_until(hw, lambda: False, 0.3)
+        assert hw.resent_commands == resent
+    finally:
+        hw.close()
+        robot.close()
+
+
+def _copies(robot: StandInRobot, layout) -> int:
+    """How many commands the robot heard on the arm's first command topic."""
+    topic = layout.joint_command_topics[ARM_JOINTS[0]] if layout.profile == "gz" else layout.arm_command_topic
+    return len(robot.commands.get(topic, []))
 
 
 def _spin_until(hw, predicate, timeout_s: float = 5.0) -> bool:

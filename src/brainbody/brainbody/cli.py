@@ -326,8 +326,8 @@ def _cmd_demo(args) -> int:
             print(f"control loop ({args.backend}): period p50 {loop['period_p50_ms']} ms, p99 {loop['period_p99_ms']} "
                   f"ms, max {loop['period_max_ms']} ms (state stamps); state-to-command latency p50 "
                   f"{hardware['latency_p50_ms']} ms, p99 {hardware['latency_p99_ms']} ms; deadline misses "
-                  f"{hardware['stale_steps']}; refused states {hardware['refused_states']}; "
-                  f"{loop['periods']} periods, thread {loop['scheduling']}")
+                  f"{hardware['stale_steps']}; refused states {hardware['refused_states']}; commands sent again "
+                  f"{hardware.get('resent_commands', '0')}; {loop['periods']} periods, thread {loop['scheduling']}")
             print(f"  period histogram (ms): {loop['period_histogram_ms']}")
             print(f"  latency histogram (ms): {hardware['latency_histogram_ms']}")
         if task_ok and truth_ok:

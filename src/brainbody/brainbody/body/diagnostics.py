@@ -244,10 +244,12 @@ def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks:
 
 
 def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold_s: float, refused: int,
-                    last_refusal, stale_steps: int, latency: Optional[TimingHistogram] = None) -> HealthStatus:
+                    last_refusal, stale_steps: int, latency: Optional[TimingHistogram] = None,
+                    resent_commands: int = 0) -> HealthStatus:
     """A topic backend's state stream: WARN once the state is older than ``deadline_s``,
     ERROR once older than ``hold_s`` (the arm then holds). ``latency``: state arrival to the
-    command it produced (wall), since start."""
+    command it produced (wall), since start. ``resent_commands``: commands sent again to a
+    robot that repeated its state without taking them."""
     latency = latency or TimingHistogram()
     if state_age_s > hold_s:
         level, message = Level.ERROR, f"no fresh state for {state_age_s * 1e3:.0f} ms: holding"
@@ -263,6 +265,7 @@ def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold
         ("refused_states", str(refused)),
         ("last_refusal_code", str(int(last_refusal.code)) if last_refusal is not None else "0"),
         ("stale_steps", str(stale_steps)),
+        ("resent_commands", str(resent_commands)),
         ("latency_p50_ms", f"{latency.percentile_s(0.5) * 1e3:.3f}"),
         ("latency_p99_ms", f"{latency.percentile_s(0.99) * 1e3:.3f}"),
         ("latency_max_ms", f"{latency.percentile_s(1.0) * 1e3:.3f}"),

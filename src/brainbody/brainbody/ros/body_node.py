@@ -241,7 +241,8 @@ class BodyNode(Node):
             hw, cfg = self.hardware, self.node_config
             st = hardware_status(self.node_config.backend, hw.state_age_s, deadline_s=cfg.state_deadline_s,
                                  hold_s=cfg.stale_hold_s, refused=hw.refused, last_refusal=hw.last_refusal,
-                                 stale_steps=hw.stale_steps, latency=hw.latency)
+                                 stale_steps=hw.stale_steps, latency=hw.latency,
+                                 resent_commands=hw.resent_commands)
             msg.status.append(DiagnosticStatus(level=bytes([int(st.level)]), name=st.name,
                                                hardware_id=st.hardware_id, message=st.message,
                                                values=[KeyValue(key=k, value=v) for k, v in st.values]))

@@ -5,6 +5,13 @@ A backend (``ros2_control.py``, ``gz.py``, ``topic_based.py``) adds only how com
 (:meth:`TopicHardware._publish_command`). The loop runs on arriving state: :meth:`step` spins
 the backend's own node until a newer state arrives or ``state_deadline_s`` of wall time passes.
 Malformed samples are refused (counted, the last reason kept) and nothing moves on them.
+
+A robot that publishes its last state again (same stamp) while our command for it is still
+unanswered has not taken that command: a simulator in lock-step that waits for it (sim_node's
+``lockstep`` pacing). The command goes out again then (counted in ``resent_commands``). Without
+that, one command sample lost or held up on its way stalled a lock-step run until the
+stale-state hold: the body answers only new states, and nothing else was written on the
+command topics for the middleware to notice the gap by.
 """
 from __future__ import annotations
 
@@ -36,6 +43,8 @@ CONTROL_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, histo
 # fell behind takes the latest state, not a queue of old ones.
 STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                        durability=DurabilityPolicy.VOLATILE)
+# A repeated state this long after our last send means the robot did not get that command.
+_RESEND_AFTER_S = 0.05
 
 
 class TopicHardware:
@@ -87,6 +96,9 @@ class TopicHardware:
         self.refused = 0
         self.last_refusal: Optional[InvalidStateError] = None
         self.stale_steps = 0
+        self.resent_commands = 0                       # commands sent again to a robot that repeated its state
+        self._last_command: Optional[tuple[np.ndarray, np.ndarray]] = None
+        self._last_sent_s = -float("inf")              # wall time of the last command sent
         # Pads first: when a state and its pad samples are ready together, the executor takes
         # them in creation order, so the state goes out with this period's pad forces.
         for i, topic in enumerate(config.pad_force_topics):
@@ -124,6 +136,14 @@ class TopicHardware:
             self._state, self._fresh = state, True
             self._unanswered_since = None
             self._arrived_wall_s = time.monotonic()
+        elif self._last_command is not None and self._unanswered_since is not None:
+            # A repeat sent before our command could have arrived crossed it on the way: only
+            # one published well after our last send says the command is missing.
+            now = time.monotonic()
+            if now - self._last_sent_s > _RESEND_AFTER_S:
+                self.resent_commands += 1
+                self._last_sent_s = now
+                self._publish_command(*self._last_command)
 
     def _wait_first_state(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -154,6 +174,8 @@ class TopicHardware:
     def write(self, arm_values: np.ndarray, finger_force_n: np.ndarray) -> None:
         self._publish_command(arm_values, finger_force_n)
         now = time.monotonic()
+        self._last_command = (np.array(arm_values, dtype=float), np.array(finger_force_n, dtype=float))
+        self._last_sent_s = now
         if self._unanswered_since is None:
             self._unanswered_since = now
         if self._arrived_wall_s is not None:
