@@ -13,6 +13,7 @@ inside the world file (`default` for worlds/brainbody_coffee.sdf); a world of yo
 needs gz-sim-forcetorque-system for the pad sensors. The body learns the objects from
 /world/objects, which nothing here publishes: run a perception node that does.
 """
+import atexit
 import os
 import tempfile
 
@@ -45,6 +46,13 @@ def bridge_entries(path, gz_world, gz_model):
     return entries
 
 
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def launch_setup(context):
     share = get_package_share_directory(PACKAGE)
     value = {name: LaunchConfiguration(name).perform(context)
@@ -61,6 +69,8 @@ def launch_setup(context):
                                          delete=False) as stream:
             yaml.safe_dump(entries, stream, sort_keys=False)
         bridge_file = stream.name
+        # The bridge reads it when it starts; the launch process outlives the bridge.
+        atexit.register(_remove_quietly, bridge_file)
 
     gz_args = f"-r -v 3 {value['world']}" + ("" if value["gui"] == "true" else " -s")
     gazebo = IncludeLaunchDescription(
