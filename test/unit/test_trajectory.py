@@ -61,6 +61,22 @@ def test_reported_velocity_is_the_derivative_of_position():
     np.testing.assert_allclose(v[1:-1], dq[1:-1], atol=2e-3)
 
 
+def test_velocity_is_continuous_through_the_waypoints():
+    """IK waypoints of a straight tool line lie on a curve in joint space. Through them the
+    velocity must not step at a waypoint (a polyline stepped it by up to 20 %; the servo's
+    acceleration feed-forward made each step a one-tick torque spike of tens of N m)."""
+    s = np.linspace(0.0, 1.0, 21)[:, None]
+    path = HOME + np.sin(1.2 * s) * [0.3, -0.2, 0.25, 0.3, -0.3, 0.2, 0.4] + s ** 2 * [0.1, 0.2, -0.1, 0, 0.2, 0, -0.1]
+    traj = PathTrajectory(path, 2.0, 0.0)
+    times, q, v = samples(traj, 40001)                      # every 50 us
+    for waypoint in path[1:-1]:
+        k = int(np.argmin(np.linalg.norm(q - waypoint, axis=1)))
+        assert np.linalg.norm(q[k] - waypoint) < 1e-3      # it passes through each waypoint
+    step = np.max(np.abs(np.diff(v, axis=0)))
+    assert step < 2e-3 * np.max(np.abs(v)), step            # no jump anywhere: accelerations are bounded
+    np.testing.assert_allclose(v[1:-1], np.gradient(q, times, axis=0)[1:-1], atol=2e-3)
+
+
 @st.composite
 def joint_paths(draw):
     n = draw(st.integers(2, 6))
@@ -82,6 +98,16 @@ def test_duration_for_keeps_every_joint_within_its_speed_limit(path, scale):
     assert np.all(np.abs(v) <= vmax * (1 + 1e-6)), np.max(np.abs(v) / vmax)
     dq = np.diff(q, axis=0) / np.diff(times)[:, None]
     assert np.all(np.abs(dq) <= vmax * (1 + 1e-3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(path=joint_paths())
+def test_the_path_never_leaves_the_range_of_its_waypoints(path):
+    """Shape-preserving: no overshoot past the waypoints, so limits checked on them hold
+    between them."""
+    traj = PathTrajectory(path, 1.0, 0.0)
+    _, q, _ = samples(traj, 2001)
+    assert np.all(q >= path.min(axis=0) - 1e-9) and np.all(q <= path.max(axis=0) + 1e-9)
 
 
 def test_duration_for_a_straight_move_is_the_quintic_minimum():

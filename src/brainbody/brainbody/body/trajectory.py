@@ -1,8 +1,8 @@
 """Smooth joint-space trajectories.
 
 :class:`PathTrajectory` follows a joint-space path (straight for a joint move, or IK
-waypoints of a Cartesian line) with a quintic time scaling: zero velocity and
-acceleration at both ends. :class:`SplineTrajectory` follows timed points as they come
+waypoints of a Cartesian line, joined by shape-preserving cubics) with a quintic time
+scaling: zero velocity and acceleration at both ends. :class:`SplineTrajectory` follows timed points as they come
 in a ``trajectory_msgs/JointTrajectory`` (cubic Hermite between points).
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from brainbody.exceptions import InvalidPrimitiveError, OutOfRangeError
 from brainbody.jit import kernel
@@ -28,16 +29,20 @@ def _quintic(tau: float) -> tuple[float, float]:
 
 
 class PathTrajectory:
-    """Waypoints (N, 7) traversed in ``duration_s`` with quintic timing along arc length."""
+    """Waypoints (N, 7) traversed in ``duration_s`` with quintic timing along arc length.
+
+    Between the waypoints each joint follows a shape-preserving cubic (PCHIP) of the
+    normalised joint-space arc length, so the joint velocity is continuous through every
+    waypoint: on a polyline it stepped there (IK waypoints of a Cartesian line are a curve
+    in joint space), the servo's acceleration feed-forward turned each step into a one-tick
+    torque spike of tens of N m, and the collision observer saw them as contacts. PCHIP does
+    not overshoot: between two waypoints a joint stays within their range (a joint at rest
+    over a segment stays at rest), so checks on the waypoints hold for the whole path.
+    """
 
     def __init__(self, waypoints_rad: np.ndarray, duration_s: float, start_time_s: float):
+        self._s, self._coefs = _path_shape(waypoints_rad)
         points = np.atleast_2d(np.asarray(waypoints_rad, dtype=float))
-        if len(points) == 1:
-            points = np.vstack([points, points])
-        seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
-        cum = np.concatenate([[0.0], np.cumsum(seg)])
-        self._s = cum / cum[-1] if cum[-1] > 0 else np.linspace(0.0, 1.0, len(points))
-        self._points = points
         self.duration_s = max(float(duration_s), 1e-3)
         self.start_time_s = float(start_time_s)
         self.end_time_s = self.start_time_s + self.duration_s
@@ -45,26 +50,58 @@ class PathTrajectory:
 
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Desired position (7,) and velocity (7,) at ``time_s``."""
-        return _sample_path(self._s, self._points, self.start_time_s, self.duration_s, float(time_s))
+        return _sample_path(self._s, self._coefs, self.start_time_s, self.duration_s, float(time_s))
 
     def done(self, time_s: float) -> bool:
         return time_s >= self.end_time_s
 
 
+def _path_shape(waypoints_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The path through ``waypoints_rad`` (N, 7) as a function of its normalised arc length:
+    knots (M,) in [0, 1] and per-segment cubic coefficients (M-1, 4, 7), highest power first,
+    in the segment's local coordinate (s - knot). Repeated waypoints are dropped; a path
+    without length is one point held."""
+    points = np.atleast_2d(np.asarray(waypoints_rad, dtype=float))
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    points = np.vstack([points[:1], points[1:][seg > 0.0]])
+    if len(points) == 1:
+        coefs = np.zeros((1, 4, points.shape[1]))
+        coefs[0, 3] = points[0]
+        return np.array([0.0, 1.0]), coefs
+    cum = np.concatenate([[0.0], np.cumsum(seg[seg > 0.0])])
+    knots = cum / cum[-1]
+    with np.errstate(over="ignore", divide="ignore"):   # scipy's guarded mean of near-zero slopes
+        shape = PchipInterpolator(knots, points, axis=0)
+    return knots, np.ascontiguousarray(np.transpose(shape.c, (1, 0, 2)))
+
+
 @kernel
-def _sample_path(knots, points, start_time_s, duration_s, time_s):
-    """Position and velocity on the polyline ``points`` (arc-length ``knots`` in [0, 1]) under
+def _sample_path(knots, coefs, start_time_s, duration_s, time_s):
+    """Position and velocity on the path (knots in [0, 1], per-segment cubics ``coefs``) under
     the quintic time scaling."""
     s, ds = _quintic(min(max((time_s - start_time_s) / duration_s, 0.0), 1.0))
-    i = min(max(np.searchsorted(knots, s, side="right") - 1, 0), points.shape[0] - 2)
-    span = knots[i + 1] - knots[i]
-    n = points.shape[1]
+    i = min(max(np.searchsorted(knots, s, side="right") - 1, 0), coefs.shape[0] - 1)
+    u = s - knots[i]
+    n = coefs.shape[2]
     q, qd = np.empty(n), np.empty(n)
     for j in range(n):
-        direction = (points[i + 1, j] - points[i, j]) / span if span > 0 else 0.0
-        q[j] = points[i, j] + direction * (s - knots[i])
-        qd[j] = direction * ds / duration_s
+        a, b, c, d = coefs[i, 0, j], coefs[i, 1, j], coefs[i, 2, j], coefs[i, 3, j]
+        q[j] = ((a * u + b) * u + c) * u + d
+        qd[j] = ((3.0 * a * u + 2.0 * b) * u + c) * ds / duration_s
     return q, qd
+
+
+def _peak_rates(knots: np.ndarray, coefs: np.ndarray) -> np.ndarray:
+    """Largest |dq/ds| (7,) of each joint over the whole path: per segment the larger of its
+    ends and, where it lies inside, the vertex of the quadratic derivative."""
+    a, b, c = coefs[:, 0], coefs[:, 1], coefs[:, 2]
+    h = np.diff(knots)[:, None]
+    ends = np.maximum(np.abs(c), np.abs((3.0 * a * h + 2.0 * b) * h + c))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = np.where(a != 0.0, -b / (3.0 * a), -1.0)
+    inside = (vertex > 0.0) & (vertex < h)
+    at_vertex = np.where(inside, np.abs((3.0 * a * vertex + 2.0 * b) * vertex + c), 0.0)
+    return np.max(np.maximum(ends, at_vertex), axis=0)
 
 
 def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
@@ -73,22 +110,14 @@ def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
     """Shortest quintic duration (s) for which :class:`PathTrajectory` respects joint and tool
     speed limits.
 
-    :class:`PathTrajectory` spreads the time scaling over the Euclidean joint-space arc
-    length ``L``, so in segment ``i`` joint ``j`` moves at ``|dq_ij| / len_i * L * ds/dt``;
-    the bound is taken over every segment, not over each joint's summed travel (which
-    let a joint that moves in only one segment of a long path run up to several times
-    its limit).
+    Joint ``j`` moves at ``|dq_j/ds| * ds/dt`` with ``s`` the normalised arc length, and ds/dt
+    peaks at ``QUINTIC_PEAK_VELOCITY / duration``; the bound takes each joint's largest
+    ``|dq_j/ds|`` anywhere on the path, not its summed travel (which let a joint that moves
+    in only one segment of a long path run up to several times its limit).
     """
-    path = np.atleast_2d(np.asarray(path_rad, dtype=float))
-    t_joint = 0.0
-    if len(path) > 1:
-        steps = np.diff(path, axis=0)
-        seg = np.linalg.norm(steps, axis=1)
-        moving = seg > 0.0
-        if np.any(moving):
-            rate = np.abs(steps[moving]) / seg[moving, None]      # joint travel per unit arc length
-            t_joint = float(QUINTIC_PEAK_VELOCITY * np.sum(seg)
-                            * np.max(rate / np.asarray(max_joint_velocity_radps, dtype=float)))
+    knots, coefs = _path_shape(path_rad)
+    rates = _peak_rates(knots, coefs)
+    t_joint = float(QUINTIC_PEAK_VELOCITY * np.max(rates / np.asarray(max_joint_velocity_radps, dtype=float)))
     t_tool = QUINTIC_PEAK_VELOCITY * cartesian_length_m / max_speed_mps if max_speed_mps > 0 else 0.0
     return max(t_joint, t_tool, minimum_s)
 
