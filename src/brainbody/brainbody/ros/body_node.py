@@ -226,6 +226,7 @@ class BodyNode(Node):
         # The plant's drivetrain and the tool path error judged against MuJoCo's TCP (sim only).
         truth["sim_drivetrain"] = list(self.session.scene_config.drivetrain)
         truth["motors"] = self.session.sim.motor_thermal.ground_truth()    # temperatures, demagnetisation
+        truth["reducers"] = self.session.sim.wear.ground_truth()              # life used, lost motion / new
         truth.update(self.session.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 

@@ -326,6 +326,7 @@ class SimNode(Node):
         truth["arm_speed_max_radps"] = float(np.max(np.abs(self.sim.data.qvel[self._arm_dof])))
         truth["tcp_m"] = [float(v) for v in self.sim.data.site_xpos[self._tcp_site]]
         truth["motors"] = self.sim.motor_thermal.ground_truth()    # temperatures, demagnetisation
+        truth["reducers"] = self.sim.wear.ground_truth()              # life used, lost motion / new
         truth["obstacle"] = self.sim.obstacle.ground_truth()       # the robot's contact force on it
         truth.update(self.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))

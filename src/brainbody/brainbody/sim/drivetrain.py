@@ -308,6 +308,40 @@ class Drivetrain:
         self._link_quantum = np.array([0.0 if dt is None else 2 * math.pi / max(dt.link_encoder_counts_per_rev, 1)
                                        for dt in all_dt])
         self.gear_torque_nm = np.zeros(len(idx))
+        # As built, for wear (set_wear scales from these).
+        self._model = model
+        self._new_half_gap = self._half_gap.copy()
+        self._new_stribeck_drop = g["stribeck_drop"].copy()
+        motor_dofs = np.array([model.jnt_dofadr[model.joint(joint_names[i]).id] for i in idx], dtype=int)
+        self._wear_dofs = motor_dofs
+        self._new_frictionloss = model.dof_frictionloss[motor_dofs].copy()
+        self._new_damping = model.dof_damping[motor_dofs].copy()
+
+    @property
+    def geared(self) -> np.ndarray:
+        """Which of the arm joints have a gear stage (7, bool)."""
+        out = np.zeros(len(self.drivetrains), dtype=bool)
+        out[self._idx] = True
+        return out
+
+    def set_wear(self, lost_motion_factor: np.ndarray, friction_factor: np.ndarray) -> None:
+        """Worn gear stages (``sim/reducer_wear.py``): each geared joint's lost motion and
+        motor friction (static, Coulomb, viscous) as these multiples (7) of the new ones."""
+        if not len(self._idx):
+            return
+        lm, ff = np.asarray(lost_motion_factor)[self._idx], np.asarray(friction_factor)[self._idx]
+        self._half_gap = self._new_half_gap * lm
+        self._gears["half_gap"] = self._half_gap
+        self._gears["stribeck_drop"] = self._new_stribeck_drop * ff
+        self._model.dof_frictionloss[self._wear_dofs] = self._new_frictionloss * ff
+        self._model.dof_damping[self._wear_dofs] = self._new_damping * ff
+
+    @property
+    def transmitted_torque_nm(self) -> np.ndarray:
+        """Torque across each arm joint's gear stage (7; 0 on rigid joints), last step."""
+        out = np.zeros(len(self.drivetrains))
+        out[self._idx] = self.gear_torque_nm
+        return out
 
     @property
     def any_geared(self) -> bool:

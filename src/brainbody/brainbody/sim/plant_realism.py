@@ -230,6 +230,7 @@ class HonestPlant:
             p[k]["resistance"] = spread.lube_resistance_k_per_w
             p[k]["room_temp"] = room
         self._state["lube_temp"] = room
+        self._new_friction = {k: p[k].copy() for k in ("coulomb", "static", "viscous_25c")}
         limit = np.asarray(torque_limit_nm, dtype=float)
         self._kt_gain = 1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7)
         self._current_bias = _clipped_normal(rng, spread.current_bias_frac_of_limit, 7) * limit
@@ -240,6 +241,13 @@ class HonestPlant:
         self.pads = PadSensorErrors(robot_seed, episode_seed, spread)
 
     # -- physics --------------------------------------------------------------------------
+    def set_friction_wear(self, friction_factor: np.ndarray) -> None:
+        """Worn reducers (``sim/reducer_wear.py``): each geared joint's motor friction (static,
+        Coulomb, viscous) as this multiple (7) of this unit's new one."""
+        factor = np.asarray(friction_factor, dtype=float)[self._geared]
+        for key, new in self._new_friction.items():
+            self._params[key] = new * factor
+
     def apply(self, data: mujoco.MjData, dt: float) -> None:
         """Adds motor friction and cogging for the coming step (after the drivetrain's own)."""
         if len(self._geared):

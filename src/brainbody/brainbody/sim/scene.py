@@ -21,6 +21,7 @@ import numpy as np
 from brainbody.exceptions import BrainBodyError
 from brainbody.sim import drivetrain as drivetrain_plant
 from brainbody.sim import plant_realism
+from brainbody.sim.reducer_wear import ReducerWearConfig
 
 ARM_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINTS = ("panda_finger_joint1", "panda_finger_joint2")
@@ -90,6 +91,8 @@ class SceneConfig:
     # does (sim/plant_realism.py); the body is never told which.
     plant: str = "ideal"
     robot_seed: int = 0
+    # The reducers' age and how they wear with use (sim/reducer_wear.py; off: as built).
+    wear: ReducerWearConfig = ReducerWearConfig()
 
     def __post_init__(self):
         if not (0.0 < self.timestep_s <= 0.005):

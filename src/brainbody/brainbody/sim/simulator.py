@@ -18,6 +18,7 @@ from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
 from brainbody.sim.obstacle import Obstacle
 from brainbody.sim.plant_realism import HonestPlant
+from brainbody.sim.reducer_wear import ReducerWear
 from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig
 from brainbody.sim.scene import (ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, build_model)
 
@@ -31,6 +32,9 @@ class ObservedObject:
     position_m: tuple[float, float, float]   # bottom centre (places: surface centre)
     quat_wxyz: tuple[float, float, float, float]
     size_m: tuple[float, float, float]
+
+
+_WEAR_APPLY_STEPS = 100     # physics steps between updates of the worn gear stages
 
 
 def _as_slice(index: np.ndarray):
@@ -76,6 +80,10 @@ class Simulator:
         # what the (hot) motor makes of it.
         self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
                                                torque_limit_nm=m.actuator_ctrlrange[:7, 1])
+        # The reducers' age (their lost motion and friction grow as they wear).
+        self.wear = ReducerWear(config.wear, m.actuator_ctrlrange[:7, 1], self.drivetrain.geared)
+        self._worn_steps = 0
+        self._apply_wear()
         if home_q_rad is not None:
             self.data.qpos[self._arm_qpos] = np.asarray(home_q_rad, dtype=float)
             self._preload_gears()
@@ -125,6 +133,15 @@ class Simulator:
             motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self.motor_thermal.config.enabled else None,
         )
 
+    def _apply_wear(self) -> None:
+        """The gear stages as worn as their life used says (every 0.1 s of sim time: wear is slow)."""
+        if not self.wear.config.enabled:
+            return
+        lost_motion, friction = self.wear.lost_motion_factor, self.wear.friction_factor
+        self.drivetrain.set_wear(lost_motion, friction)
+        if self.realism is not None:
+            self.realism.set_friction_wear(friction)
+
     def link_angle_rad(self) -> np.ndarray:
         """Ground truth: the true output angle of each arm joint (motor angle + gear twist)."""
         return self.drivetrain.link_angle_rad(self.data)
@@ -161,6 +178,11 @@ class Simulator:
         if self.realism is not None:
             self.realism.apply(self.data, self.period_s)
         mujoco.mj_step(self.model, self.data)
+        if self.wear.config.enabled:
+            self.wear.step(self.drivetrain.transmitted_torque_nm, self.data.qvel[self._arm_dof], self.period_s)
+            self._worn_steps += 1
+            if self._worn_steps % _WEAR_APPLY_STEPS == 0:
+                self._apply_wear()
         self.motor_thermal.step(self.data.qvel[self._arm_dof])
         self.coffee_machine.update()
         self.judge.update()
