@@ -52,17 +52,22 @@ class BodyConfig:
     backlash_takeup_s: float = param(0.1, "time to take up the backlash gap at a reversal", lo=0.002, hi=0.5)
     backlash_identification: bool = param(True, "identify each joint's lost motion online from its motor and link "
                                           "encoders (joints with a link encoder, where the load changes sign); "
-                                          "reported on /diagnostics, not yet fed to the compensator")
+                                          "reported on /diagnostics and, with adaptive_compensation, used by the "
+                                          "backlash compensator")
     backlash_id_time_constant_s: float = param(60.0, "memory of the online lost-motion estimate (how fast it "
                                                "follows wear)", lo=1.0, hi=1e6)
     friction_identification: bool = param(True, "effort mode: identify each joint's Coulomb and viscous friction "
                                            "online from the commanded torque and the motor encoder (where the joint "
-                                           "slides both ways); reported on /diagnostics, not yet fed to the compensator")
+                                           "slides both ways); reported on /diagnostics and, with adaptive_compensation, "
+                                           "its Coulomb level used by the friction compensator")
     friction_id_time_constant_s: float = param(300.0, "memory of the online friction estimate (how fast it follows "
                                                "the lubricant's temperature and wear)", lo=1.0, hi=1e6)
     friction_id_min_speed_radps: float = param(0.03, "a joint's torque counts for friction and payload "
                                                "identification only above this speed (at the edge of the Stribeck "
                                                "region)", lo=0.001, hi=1.0)
+    adaptive_compensation: bool = param(False, "the friction and backlash compensators follow the online "
+                                        "estimates (Coulomb level, lost motion) where a joint has one, each bounded "
+                                        "to 0.5-3x the datasheet; off: the datasheet values throughout")
     payload_identification: bool = param(True, "effort mode: identify the mass the hand carries beyond the model "
                                          "(tool, held object) from the joint torques while the arm moves; reported "
                                          "on /diagnostics")

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from brainbody.body.adaptive_compensation import AdaptiveCompensation
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
@@ -43,6 +44,7 @@ from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
 
 _BACKLASH_ID_EVERY = 10     # control ticks per identification sample
+_ADAPT_PERIOD_S = 1.0       # robot time between updates of the adaptive compensation
 _DRIVE_ID_TICKS = 20        # control ticks averaged into one friction/payload identification sample
 _FRICTION_REFRESH_SAMPLES = 50   # the payload step's friction is refreshed from the estimate this often
 log = logging.getLogger(__name__)
@@ -132,6 +134,10 @@ class BodyController:
         # as for the friction estimate itself.
         self.payload_id = (PayloadIdentification(model.effort_limit_nm, min_speed_radps=config.friction_id_min_speed_radps)
                            if effort and config.payload_identification else None)
+        # The compensators follow those estimates (adaptive_compensation).
+        self.adaptive = (AdaptiveCompensation(self.servo.estimates, self.servo.friction, self.servo.backlash)
+                         if config.adaptive_compensation else None)
+        self._next_adapt_s = -math.inf
         self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
         self._drive_samples = 0
         self._friction_now: Optional[tuple[np.ndarray, np.ndarray]] = None   # (Coulomb, viscous) in use
@@ -523,10 +529,16 @@ class BodyController:
                                         dt * _BACKLASH_ID_EVERY)
             if self.friction_id is not None or self.payload_id is not None:
                 self._identify_drive(state, arm, dt)
+            if self.adaptive is not None and state.time_s >= self._next_adapt_s:
+                self._next_adapt_s = state.time_s + _ADAPT_PERIOD_S
+                self.adaptive.follow(None if self.friction_id is None else self.friction_id.coulomb_nm,
+                                     None if self.backlash_id is None else self.backlash_id.width_rad)
         except Exception:
             log.exception("drivetrain identification failed: switched off, the arm carries on")
             self.identification_failures += 1
             self.backlash_id = self.friction_id = self.payload_id = None
+            if self.adaptive is not None:    # back to the datasheet: no estimate to follow any more
+                self.adaptive.follow(np.full(7, np.nan), np.full(7, np.nan))
 
     def _identify_drive(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """Feeds the torque written to the friction and payload identification: a sample every

@@ -123,6 +123,9 @@ class BodyDiagnostics:
                                else "not observed yet (the joint has not slid both ways)"))
                 values.append(("friction_viscous_identified_nms_per_rad", f"{viscous[i]:.4f}"
                                if math.isfinite(float(viscous[i])) else "not observed yet (too few speeds)"))
+            if body.adaptive is not None:     # what the compensators use now, over the datasheet
+                values += [("adaptive_friction_factor", f"{body.adaptive.friction_factor[i]:.3f}"),
+                           ("adaptive_backlash_factor", f"{body.adaptive.backlash_factor[i]:.3f}")]
             message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                        f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
             if thermal is not None:

@@ -1,0 +1,68 @@
+"""Adaptive compensation: the friction and backlash compensators follow the online estimates.
+
+The compensators start from the datasheet (``config/drivetrain_estimates.yaml``). As a unit
+wears, its friction and lost motion grow away from it; the body identifies them online
+(``body/friction_identification.py``, ``body/backlash_identification.py``). With
+``adaptive_compensation`` on, each joint's compensation follows its estimate once there is
+one:
+
+- friction: the identified Coulomb level (motor and output bearing together, what the torque
+  residual shows) scales the joint's Coulomb, Stribeck and output-bearing terms alike; the
+  viscous term stays the datasheet's (its online estimate is not good enough yet: up to 3x
+  off in the benchmark);
+- backlash: the identified lost motion replaces the datasheet's gap.
+
+A joint without an estimate (not observed yet, or not observable) keeps the datasheet's
+values. Each estimate is bounded to ``[min_factor, max_factor]`` times the datasheet, so a
+wrong estimate cannot make the compensation unboundedly wrong.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from brainbody.body.backlash import BacklashCompensation
+from brainbody.body.drivetrain_estimates import DrivetrainEstimates
+from brainbody.body.friction_compensation import FrictionCompensation
+
+
+class AdaptiveCompensation:
+    """Sets the compensators' parameters from identified values (call :meth:`follow`).
+
+    Args:
+        estimates: the datasheet values the compensators were built from.
+        friction, backlash: the compensators whose parameters it sets.
+        min_factor, max_factor: bounds on an estimate, as multiples of the datasheet value.
+    """
+
+    def __init__(self, estimates: DrivetrainEstimates, friction: FrictionCompensation,
+                 backlash: BacklashCompensation, *, min_factor: float = 0.5, max_factor: float = 3.0):
+        if not 0.0 < min_factor <= 1.0 <= max_factor:
+            raise ValueError(f"need 0 < min_factor <= 1 <= max_factor, got {min_factor!r}, {max_factor!r}")
+        self._friction, self._backlash = friction, backlash
+        self.min_factor, self.max_factor = float(min_factor), float(max_factor)
+        self._coulomb_total = np.asarray(estimates.coulomb_nm + estimates.output_coulomb_nm, dtype=float)
+        self._new_friction = {key: friction.params[key].copy() for key in ("coulomb", "excess", "output_coulomb")}
+        self._new_half_gap = backlash.params["half_gap"].copy()
+        self.friction_factor = np.ones(len(self._coulomb_total))   # in use, per joint
+        self.backlash_factor = np.ones(len(self._coulomb_total))
+
+    def follow(self, coulomb_nm: np.ndarray | None, lost_motion_rad: np.ndarray | None) -> None:
+        """Take the latest estimates (7 each, NaN where there is none; None: no identifier)."""
+        if coulomb_nm is not None:
+            factor = self._factor(coulomb_nm, self._coulomb_total)
+            if not np.array_equal(factor, self.friction_factor):
+                self.friction_factor = factor
+                for key, new in self._new_friction.items():
+                    self._friction.params[key] = new * factor
+        if lost_motion_rad is not None:
+            factor = self._factor(np.asarray(lost_motion_rad, dtype=float) * 0.5, self._new_half_gap)
+            if not np.array_equal(factor, self.backlash_factor):
+                self.backlash_factor = factor
+                self._backlash.params["half_gap"] = self._new_half_gap * factor
+
+    def _factor(self, estimate, datasheet: np.ndarray) -> np.ndarray:
+        estimate = np.asarray(estimate, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = estimate / datasheet
+        usable = np.isfinite(ratio) & (datasheet > 0.0)
+        return np.where(usable, np.clip(ratio, self.min_factor, self.max_factor), 1.0)
