@@ -68,7 +68,6 @@ class SimSession:
         # The path-error judge has its own kinematic model (its own pinocchio data), so it
         # never races the controller's model used from ROS callback threads.
         self._judge_robot = RobotModel(urdf)
-        self._tcp_site = self.sim.model.site("tcp").id
         self.path_error = PathErrorStats()
         self.refresh_world()
         self.loop = ControlLoop(self.body, realtime_factor=realtime_factor)
@@ -90,8 +89,10 @@ class SimSession:
         body = self.body
         if not body.qd_cmd_radps.any():
             return
+        # The set-point the body computed from its last state, against where the tool was at
+        # that state (the plant has stepped on since): as sim_node judges the topic backends.
         commanded_m, _ = self._judge_robot.tcp_pose(body.q_cmd_rad)
-        self.path_error.add(commanded_m, self.sim.data.site_xpos[self._tcp_site])
+        self.path_error.add(commanded_m, self.sim.tcp_at_read_m)
 
     def run_until_done(self, execution, *, max_time_s: float = 120.0,
                        step_times_s: Optional[list] = None) -> None:

@@ -94,6 +94,10 @@ class Simulator:
         self.obstacle = Obstacle(self.model, self.data, config)   # parked until a test drops it
         self._cup_body = m.body("cup").id
         self._button_body = m.body("coffee_button").id
+        self._tcp_site = m.site("tcp").id
+        # Ground truth: where the tool was when the last state was read (a controller's set-point
+        # for that state is judged against this, not against where the tool is a step later).
+        self.tcp_at_read_m = self.data.site_xpos[self._tcp_site].copy()
 
     # -- Hardware interface -------------------------------------------------
     @property
@@ -113,6 +117,7 @@ class Simulator:
 
     def read(self) -> HardwareState:
         d = self.data
+        self.tcp_at_read_m[:] = d.site_xpos[self._tcp_site]
         drive = self.drivetrain
         q, q_link = drive.motor_encoder_rad(d), drive.link_encoder_rad(d)
         pads, pads_xyz = d.sensordata[self._pad_sensor].copy(), d.sensordata[self._pad_force3]
