@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from brainbody.body.adaptive_compensation import AdaptiveCompensation
+from brainbody.body.drivetrain_check import check_trajectory
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
@@ -37,8 +38,8 @@ from brainbody.body.stop_latch import ResetOutcome, StopLatch, state_problem
 from brainbody.body.trajectory_command import (PATH_CHECK_STEP_S, CommandLog, check_path_in_workspace,
                                                check_trajectory_command)
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
-from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidStateError,
-                                  MonitorTripError)
+from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidPrimitiveError,
+                                  InvalidStateError, MonitorTripError)
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -301,6 +302,24 @@ class BodyController:
         with self.lock:
             self.commands.accept()
         return len(command.times_s)
+
+    def check_drivetrain(self) -> float:
+        """Start the drivetrain check (``body/drivetrain_check.py``): a motion that loads every
+        gear stage both ways, so the lost-motion identification sees each gap. Returns its
+        duration (s of robot time).
+
+        Raises:
+            RequestError: no link encoders to identify with, an object in the hand, or what
+                :meth:`follow_trajectory` refuses (busy, a latched stop, limits, workspace).
+        """
+        if self.backlash_id is None:
+            raise InvalidPrimitiveError("drivetrain check: this robot reports no link encoders (or lost-motion "
+                                        "identification is off), so there is nothing to identify")
+        if self.holding is not None:
+            raise InvalidPrimitiveError(f"drivetrain check: the hand holds {self.holding!r}; put it down first")
+        times, points = check_trajectory(self.q_cmd_rad)
+        self.follow_trajectory(times, points)
+        return times[-1]
 
     def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
         """Stream a joint trajectory (``/body/joint_trajectory``) for the arm. It replaces the

@@ -109,6 +109,7 @@ class BodyNode(Node):
                                  callback_group=group)
         self.create_subscription(Bool, "/body/estop", self._on_estop, LATCHED, callback_group=group)
         self.create_service(Trigger, "/body/reset", self._on_reset, callback_group=group)
+        self.create_service(Trigger, "/body/check_drivetrain", self._on_check_drivetrain, callback_group=group)
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group,
@@ -271,6 +272,23 @@ class BodyNode(Node):
         else:
             self.get_logger().warning(f"/body/reset: {outcome.message}")
         response.success, response.message = outcome.success, outcome.message
+        return response
+
+    def _on_check_drivetrain(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Starts the drivetrain check (body/drivetrain_check.py); a refusal says why, with its code."""
+        if self.body is None:
+            response.success, response.message = False, "refused: still connecting to the robot"
+            return response
+        try:
+            duration = self.body.check_drivetrain()
+        except BrainBodyError as exc:
+            response.success, response.message = False, f"refused [{int(exc.code)}]: {exc}"
+            self.get_logger().warning(f"/body/check_drivetrain {response.message}")
+            return response
+        response.success = True
+        response.message = (f"drivetrain check started: {duration:.0f} s of motion; lost motion per joint on "
+                            "/diagnostics (backlash_identified_arcmin)")
+        self.get_logger().info(f"/body/check_drivetrain: {response.message}")
         return response
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
