@@ -23,7 +23,7 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 # Order of sections in RESULTS.md.
-BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "grip_sources", "slip", "backlash_id", "friction_payload_id", "thermal", "cost",
+BENCHMARKS = ("coffee_rtf", "backlash", "friction", "arm", "grip", "grip_sources", "slip", "backlash_id", "friction_payload_id", "adaptive", "thermal", "cost",
               "intent", "backends", "fuzz", "faults", "campaign")
 
 

@@ -17,6 +17,7 @@ from brainbody.body.drivetrain_estimates import DrivetrainEstimates, load_estima
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.robot_model import RobotModel
 from brainbody.body.trajectory import _quintic
+from brainbody.sim.reducer_wear import ReducerWearConfig
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
 
@@ -77,11 +78,14 @@ class _RigServo:
 
 def run_joint(reference: Callable[[float], tuple[np.ndarray, np.ndarray]], duration_s: float, *,
               drivetrain: tuple[str, ...], estimate_sets: tuple[str, ...], switches: dict,
-              estimates: Optional[DrivetrainEstimates] = None, warmup_s: float = 0.5, plant: str = "ideal") -> Run:
+              estimates: Optional[DrivetrainEstimates] = None, warmup_s: float = 0.5, plant: str = "ideal",
+              wear: Optional[ReducerWearConfig] = None) -> Run:
     """Hold the start pose for ``warmup_s`` (settles the initial twist), then follow ``reference``
-    on the ``plant`` (``ideal`` or ``honest``: see sim/plant_realism.py)."""
+    on the ``plant`` (``ideal`` or ``honest``: see sim/plant_realism.py), its reducers as
+    worn as ``wear`` says (None: as built)."""
     body = BodyConfig(drivetrain_estimates=estimate_sets, **switches)
-    sim = Simulator(SceneConfig(drivetrain=drivetrain, plant=plant), home_q_rad=np.asarray(body.home_q_rad))
+    scene = SceneConfig(drivetrain=drivetrain, plant=plant, wear=wear or ReducerWearConfig())
+    sim = Simulator(scene, home_q_rad=np.asarray(body.home_q_rad))
     est = estimates if estimates is not None else load_estimates(estimate_sets)
     servo = JointServo(body, robot(), sim.period_s, est)
     hold = servo.start(sim.read().q_rad)
