@@ -27,9 +27,11 @@ test-graph: setup
 test-scenario: setup
 	@$(RUN) python -m pytest test/scenario -q
 
-# Long runs (a coffee task over a lossy link, ...): minutes each, so not in `make test`.
+# Long runs (a coffee task over a lossy link, ...): minutes each, so not in `make test`; then the
+# wear soak (SOAK_TASKS coffee tasks, default 1000, on SOAK_ROBOTS robots: bench/wear_soak.py).
 soak: setup
 	@$(RUN) python -m pytest test -q -m soak
+	@$(RUN) python bench/run.py wear_soak
 
 # `make bench BENCH="backlash grip"` runs some of them; PLANT=honest runs the drivetrain, grip and
 # slip benchmarks on a simulated unit that differs from its datasheet (results beside the ideal ones).

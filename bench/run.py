@@ -34,8 +34,12 @@ def machine() -> str:
 PLANTS = ("ideal", "honest")
 
 
+# Soaks: in RESULTS.md, but run only by name (`make soak`), not by a bare `make bench`.
+SOAKS = ("wear_soak",)
+
+
 def available() -> list[str]:
-    return [name for name in BENCHMARKS if (HERE / f"{name}.py").is_file()]
+    return [name for name in BENCHMARKS + SOAKS if (HERE / f"{name}.py").is_file()]
 
 
 def on_either_plant() -> list[str]:
@@ -81,7 +85,7 @@ def main(argv=None) -> int:
                         help="the simulated robot: its datasheet (ideal) or a unit that differs from it as a real "
                              "one does (honest, sim/plant_realism.py); honest results go to <name>_honest.json")
     args = parser.parse_args(argv)
-    names = args.names or (available() if args.plant == "ideal" else on_either_plant())
+    names = args.names or ([n for n in available() if n not in SOAKS] if args.plant == "ideal" else on_either_plant())
     unknown = sorted(set(names) - set(available()))
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; available: {available()}")

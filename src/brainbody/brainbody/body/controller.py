@@ -19,6 +19,7 @@ import numpy as np
 
 from brainbody.body.adaptive_compensation import AdaptiveCompensation
 from brainbody.body.drivetrain_check import check_trajectory
+from brainbody.body.wear_monitor import WearMonitor
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
@@ -139,6 +140,10 @@ class BodyController:
         self.adaptive = (AdaptiveCompensation(self.servo.estimates, self.servo.friction, self.servo.backlash)
                          if config.adaptive_compensation else None)
         self._next_adapt_s = -math.inf
+        # Each joint's lost motion over the robot's life, from the drivetrain checks.
+        self.wear = WearMonitor()
+        self.operating_hours_offset = 0.0
+        self._check_trajectory = None      # a drivetrain check being followed
         self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
         self._drive_samples = 0
         self._friction_now: Optional[tuple[np.ndarray, np.ndarray]] = None   # (Coulomb, viscous) in use
@@ -319,7 +324,26 @@ class BodyController:
             raise InvalidPrimitiveError(f"drivetrain check: the hand holds {self.holding!r}; put it down first")
         times, points = check_trajectory(self.q_cmd_rad)
         self.follow_trajectory(times, points)
+        self._check_trajectory = self._trajectory
         return times[-1]
+
+    @property
+    def operating_hours(self) -> float:
+        """The robot's operating time (h): this run's plus what :meth:`resume_wear` carried over."""
+        return self.operating_hours_offset + self.time_s / 3600.0
+
+    def resume_wear(self, monitor: WearMonitor, operating_hours: float) -> None:
+        """Continue a robot's wear record (from an earlier run) at ``operating_hours``."""
+        self.wear = monitor
+        self.operating_hours_offset = float(operating_hours) - self.time_s / 3600.0
+
+    def _check_completed(self) -> None:
+        """A drivetrain check ran to its end: its lost-motion estimates go to the wear record."""
+        self._check_trajectory = None
+        try:
+            self.wear.add_check(self.operating_hours, self.backlash_id.width_rad)
+        except Exception:     # the record only reports: never the arm's problem
+            log.exception("wear record: the drivetrain check's estimates were not taken")
 
     def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
         """Stream a joint trajectory (``/body/joint_trajectory``) for the arm. It replaces the
@@ -514,6 +538,8 @@ class BodyController:
                     code=ErrorCode.TIMEOUT), state.time_s)
                 log.warning("%s", self.commands.last_message)
             if self._trajectory.done(self._trajectory_time_s):
+                if self._trajectory is self._check_trajectory and self.backlash_id is not None:
+                    self._check_completed()
                 self._trajectory = None
                 self.qd_cmd_radps = np.zeros(7)
         if self.fallback.active:

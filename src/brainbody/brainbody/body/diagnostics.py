@@ -95,6 +95,7 @@ class BodyDiagnostics:
         friction_id = body.friction_id
         if friction_id is not None:
             coulomb, viscous = friction_id.coulomb_nm, friction_id.viscous_nms_per_rad
+        remaining = body.wear.remaining_life_h
         thermal = body.thermal
         if thermal is not None:
             winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
@@ -123,6 +124,11 @@ class BodyDiagnostics:
                                else "not observed yet (the joint has not slid both ways)"))
                 values.append(("friction_viscous_identified_nms_per_rad", f"{viscous[i]:.4f}"
                                if math.isfinite(float(viscous[i])) else "not observed yet (too few speeds)"))
+            if body.wear.checks:             # since the first drivetrain check
+                ratio, life = float(body.wear.ratio[i]), float(remaining[i])
+                values += [("wear_lost_motion_ratio", f"{ratio:.3f}" if math.isfinite(ratio) else "not observed"),
+                           ("remaining_life_h", f"{life:.1f}" if math.isfinite(life) else
+                            ("no growth seen" if life == math.inf else "not known yet (three checks needed)"))]
             if body.adaptive is not None:     # what the compensators use now, over the datasheet
                 values += [("adaptive_friction_factor", f"{body.adaptive.friction_factor[i]:.3f}"),
                            ("adaptive_backlash_factor", f"{body.adaptive.backlash_factor[i]:.3f}")]
@@ -137,6 +143,9 @@ class BodyDiagnostics:
                 if derating[i]:
                     warn = True
                     message += f"; derated to {limit[i]:.1f} N m (winding {winding[i]:.0f} C, magnets {magnet[i]:.0f} C)"
+            if body.wear.flagged[i]:
+                warn = True
+                message += (f"; lost motion {body.wear.ratio[i]:.1f}x its first check: reducer due for service")
             out.append(HealthStatus(Level.WARN if warn else Level.OK, f"body/joint/{name}", name, message,
                                     tuple(values) + self._static[i]))
         return out

@@ -224,9 +224,11 @@ def _verdict_dict(verdict) -> dict:
     return values
 
 
-def failed_result(spec: Episode, error: BaseException) -> dict:
+def failed_result(spec, error: BaseException) -> dict:
     """The result of an episode whose worker could not return one (it died or was lost)."""
     text = f"{type(error).__name__}: {error}"
+    if not isinstance(spec, Episode):     # another runner's spec (a dataclass): its fields, failed
+        return {**dataclasses.asdict(spec), "success": False, "reasons": [text], "error": text}
     return {"text": spec.text, "seed": spec.seed, "drivetrain": spec.drivetrain,
             "grip_force_source": spec.grip_force_source, "plant": spec.plant,
             "robot_seed": spec.robot_seed, "success": False, "reasons": [text],
@@ -279,13 +281,17 @@ def _clip(text: str, limit: int = 120) -> str:
 
 # --- executors -----------------------------------------------------------------------------
 
-def run_campaign(specs: Sequence[Episode], *, executor: str = "local", workers: Optional[int] = None,
-                 ray_address: str = "local", on_result: Optional[Callable[[int, dict], None]] = None
-                 ) -> list[dict]:
+def run_campaign(specs: Sequence, *, executor: str = "local", workers: Optional[int] = None,
+                 ray_address: str = "local", on_result: Optional[Callable[[int, dict], None]] = None,
+                 runner: Optional[Callable[[object], dict]] = None) -> list[dict]:
     """Run every episode of ``specs`` and return their results in the order of ``specs``.
 
     Args:
         specs: the episodes (normally one intent over many seeds, in seed order).
+        runner: runs one spec and returns its JSON-able result (with ``success``); a module-level
+            function, so that worker processes can import it. Default :func:`run_episode`, whose
+            specs are :class:`Episode`; another runner takes its own (picklable) specs, such as
+            the wear soak's robots (``runtime/wear_soak.py``).
         executor: ``inline``, ``local`` or ``ray`` (module docstring).
         workers: parallel episodes; default one per core. With ``ray`` and ``ray_address``
             ``"local"`` it is the number of CPUs of the instance started; on a cluster it caps
@@ -310,14 +316,16 @@ def run_campaign(specs: Sequence[Episode], *, executor: str = "local", workers: 
     specs = list(specs)
     if not specs:
         raise ValueError("a campaign needs at least one episode")
-    if not all(isinstance(s, Episode) for s in specs):
-        raise ValueError("specs must be Episode instances")
+    if runner is None:
+        runner = run_episode
+        if not all(isinstance(s, Episode) for s in specs):
+            raise ValueError("specs must be Episode instances")
     if executor == "inline":
-        stream = ((i, run_episode(s)) for i, s in enumerate(specs))
+        stream = ((i, runner(s)) for i, s in enumerate(specs))
     elif executor == "local":
-        stream = _run_local(specs, min(workers or default_workers(), len(specs)))
+        stream = _run_local(specs, min(workers or default_workers(), len(specs)), runner)
     else:
-        stream = _run_ray(specs, workers, ray_address)
+        stream = _run_ray(specs, workers, ray_address, runner)
     results: list[Optional[dict]] = [None] * len(specs)
     try:
         for index, result in stream:
@@ -335,12 +343,12 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_local(specs: list[Episode], workers: int) -> Iterator[tuple[int, dict]]:
+def _run_local(specs: list, workers: int, runner: Callable = run_episode) -> Iterator[tuple[int, dict]]:
     # spawn, not fork: the parent may run threads (a progress display, ROS, numba's pool),
     # and a forked child inherits their locks in whatever state they were.
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_ignore_sigint)
-    futures = {pool.submit(run_episode, spec): index for index, spec in enumerate(specs)}
+    futures = {pool.submit(runner, spec): index for index, spec in enumerate(specs)}
     done = False
     try:
         for future in as_completed(futures):
@@ -374,7 +382,8 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5.0)
 
 
-def _run_ray(specs: list[Episode], workers: Optional[int], address: str) -> Iterator[tuple[int, dict]]:
+def _run_ray(specs: list, workers: Optional[int], address: str, runner: Callable = run_episode
+             ) -> Iterator[tuple[int, dict]]:
     try:
         import ray
     except ImportError as exc:
@@ -393,7 +402,7 @@ def _run_ray(specs: list[Episode], workers: Optional[int], address: str) -> Iter
                 _check_reachable(address)
                 ray.init(address=address)
         # No retries: a crashed worker is a failed episode, as with the local pool.
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_episode)
+        remote = ray.remote(num_cpus=1, max_retries=0)(runner)
         while queue or in_flight:
             while queue and len(in_flight) < limit:
                 index, spec = queue.pop(0)

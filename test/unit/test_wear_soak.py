@@ -1,0 +1,42 @@
+"""The wear soak's robot runner and its judge against the plant."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from brainbody.runtime.campaign import run_campaign
+from brainbody.runtime.wear_soak import WearRobot, judge_robot, run_wear_robot
+
+
+def _check(task, hours, truth, flagged, remaining):
+    return {"task": task, "hours": hours, "true_lost_motion_factor": truth, "ratio": [1.0] * 7,
+            "flagged": flagged, "remaining_life_h": remaining}
+
+
+def test_the_judge_counts_flags_against_the_plant_and_times_the_remaining_life():
+    f, t, nan = False, True, math.nan
+    result = {"tasks": [{"task": k, "success": k != 9} for k in range(10)], "checks": [
+        _check(0, 0.0, [1.0, 1.0] + [1.0] * 5, [f] * 7, [nan] * 7),
+        _check(4, 1.0, [1.5, 1.0] + [1.0] * 5, [f, t] + [f] * 5, [3.0, nan] + [nan] * 5),   # joint 2: a false flag
+        _check(8, 2.0, [2.5, 1.0] + [1.0] * 5, [t, t] + [f] * 5, [0.0, 0.0] + [nan] * 5),
+    ]}
+    judged = judge_robot(result, joints=(0, 1, 2))
+    assert (judged["tp"], judged["fp"], judged["tn"], judged["fn"]) == (1, 2, 3, 0)
+    # Joint 1 doubled at 1.5 h (2.0 between 1.5 at 1 h and 2.5 at 2 h): 0.5 h left at 1 h, estimated 3.
+    assert judged["rul_errors"] == [pytest.approx(5.0)]
+    assert judged["first_flag_task"] == 4 and judged["first_failure_task"] == 9
+
+
+def test_a_robot_runs_its_tasks_and_checks_through_the_campaign_runner():
+    spec = WearRobot(robot=0, tasks=1, check_every=1, acceleration=3e5)
+    [result] = run_campaign([spec], executor="inline", runner=run_wear_robot)
+    assert result["success"], result["reasons"]
+    assert [c["task"] for c in result["checks"]] == [0, 1] and len(result["tasks"]) == 1
+    first, last = result["checks"]
+    assert last["true_lost_motion_factor"][1] > first["true_lost_motion_factor"][1]   # the shoulder wore
+    assert last["ratio"][1] > 1.0 and last["hours"] > first["hours"]
+    judged = judge_robot(result)
+    assert judged["tp"] + judged["fp"] + judged["tn"] + judged["fn"] == 6
+    with pytest.raises(ValueError):
+        WearRobot(robot=0, tasks=0)
