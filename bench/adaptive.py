@@ -89,8 +89,7 @@ def run(plant: str = "ideal") -> dict:
     return {"plant": plant, "life_used": LIFE_USED, "seed": SEED, "coffee_fixed": fixed, "coffee_adaptive": adaptive,
             "path_error_ratio": adaptive["path_error_rms_mm"] / fixed["path_error_rms_mm"],
             "rows": rows, "tracking_ratio_worst": max((r["ratio"] for r in rows), default=float("nan")),
-            "tracking_ratio_best": min((r["ratio"] for r in rows), default=float("nan")),
-            "targets_met": None}
+            "tracking_ratio_best": min((r["ratio"] for r in rows), default=float("nan"))}
 
 
 def markdown(r: dict) -> str:

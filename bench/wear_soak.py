@@ -17,6 +17,7 @@ import json
 import math
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,7 @@ HEADLINES = {"wear_tpr": "doubled lost motion flagged (true-positive rate)",
              "wear_fpr": "flags before a doubling (false-positive rate)"}
 TITLE = "wear soak: honest robots with accelerated reducer wear, flags and remaining life against the plant"
 CHECK_EVERY = 4
+PARTIAL = Path(__file__).resolve().parent / "results" / "wear_soak.partial.json"
 ACCELERATIONS = (4e4, 5e4, 6e4)
 
 
@@ -47,9 +49,15 @@ def run() -> dict:
     robots = int(os.environ.get("SOAK_ROBOTS", "20"))
     robot_specs = specs(total, robots)
     progress = Progress(len(robot_specs))
+    finished: list = []
+
+    def on_result(_index: int, result: dict) -> None:
+        progress.update(result)
+        finished.append(result)     # robots done so far, kept should the soak be stopped
+        PARTIAL.write_text(json.dumps(finished) + "\n")
+
     t0 = time.perf_counter()
-    results = run_campaign(robot_specs, runner=run_wear_robot, workers=default_workers(),
-                           on_result=lambda _i, r: progress.update(r))
+    results = run_campaign(robot_specs, runner=run_wear_robot, workers=default_workers(), on_result=on_result)
     wall = time.perf_counter() - t0
     judged = [judge_robot(r) for r in results]
     tp, fp, tn, fn = (sum(j[k] for j in judged) for k in ("tp", "fp", "tn", "fn"))
