@@ -19,7 +19,6 @@ import dataclasses
 import math
 import time
 import traceback
-from typing import Optional
 
 import numpy as np
 
