@@ -322,9 +322,10 @@ class BodyController:
                                         "identification is off), so there is nothing to identify")
         if self.holding is not None:
             raise InvalidPrimitiveError(f"drivetrain check: the hand holds {self.holding!r}; put it down first")
-        times, points = check_trajectory(self.q_cmd_rad)
-        self.follow_trajectory(times, points)
-        self._check_trajectory = self._trajectory
+        with self.lock:     # the loop must not see the check's trajectory before it is marked as one
+            times, points = check_trajectory(self.q_cmd_rad)
+            self.follow_trajectory(times, points)
+            self._check_trajectory = self._trajectory
         return times[-1]
 
     @property
