@@ -1,7 +1,8 @@
 """The body's safety interfaces over DDS, the body node in its own process (embedded sim paced
 to the wall clock): /body/estop latches and `false` does not clear it, /body/reset refuses
-while the arm moves and clears at rest with the reason in its response, and a refused
-/body/joint_trajectory is visible on /diagnostics (body/commands), not only in a log."""
+while the arm moves and clears at rest with the reason in its response, a refused
+/body/joint_trajectory is visible on /diagnostics (body/commands), not only in a log, and
+/body/check_drivetrain starts the drivetrain check or says with a code why not."""
 from __future__ import annotations
 
 import os
@@ -49,6 +50,7 @@ class Operator:
         self.estop = self.node.create_publisher(Bool, "/body/estop", LATCHED)
         self.trajectory = self.node.create_publisher(JointTrajectory, "/body/joint_trajectory", 10)
         self.reset_client = self.node.create_client(Trigger, "/body/reset")
+        self.check_client = self.node.create_client(Trigger, "/body/check_drivetrain")
         self.executor = MultiThreadedExecutor(num_threads=2)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -98,6 +100,11 @@ class Operator:
     def reset(self) -> Trigger.Response:
         future = self.reset_client.call_async(Trigger.Request())
         assert wait_for(future.done, 10.0), "no answer from /body/reset"
+        return future.result()
+
+    def check_drivetrain(self) -> Trigger.Response:
+        future = self.check_client.call_async(Trigger.Request())
+        assert wait_for(future.done, 10.0), "no answer from /body/check_drivetrain"
         return future.result()
 
 
@@ -162,3 +169,17 @@ def test_a_trajectory_stamped_on_the_wall_clock_is_refused_observably(operator):
     assert status["_level"] == 1 and "refused" in status["_message"]
     time.sleep(0.5)
     assert np.max(np.abs(op.position() - before)) < 1e-3      # nothing moved
+
+
+def test_the_drivetrain_check_service_starts_the_check_and_refuses_it_with_a_code_under_a_stop(operator):
+    op = operator
+    assert wait_for(op.still, 20.0)
+    response = op.check_drivetrain()
+    assert response.success and "drivetrain check started" in response.message, response.message
+    assert wait_for(lambda: op.speed() > 0.05, 10.0), "the check did not move the arm"
+    op.estop.publish(Bool(data=True))
+    op.fresh_commands(lambda c: c["estop_latched"] == "true")
+    response = op.check_drivetrain()
+    assert not response.success and f"[{int(ErrorCode.ESTOP_ACTIVE)}]" in response.message, response.message
+    assert wait_for(op.still, 20.0), "the arm did not come to rest"
+    assert op.reset().success
