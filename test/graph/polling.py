@@ -24,3 +24,11 @@ def stop_processes(procs, timeout_s: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def stop_spinning(executor, thread, timeout_s: float = 5.0) -> None:
+    """Shut ``executor`` down and wait for ``thread`` (spinning it) to end. Only then may the
+    context be shut down: a spin thread still between two waits would build its next wait set
+    on an invalid context and die with RCLError."""
+    executor.shutdown(timeout_sec=timeout_s)
+    thread.join(timeout=timeout_s)

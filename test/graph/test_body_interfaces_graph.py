@@ -28,7 +28,7 @@ from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import stop_processes, wait_for  # noqa: E402
+from polling import stop_processes, wait_for, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -120,7 +120,7 @@ def operator():
         assert wait_for(lambda: op.joint_states and op.commands(), 30.0), "body_node publishes no state"
         yield op
     finally:
-        op.executor.shutdown(timeout_sec=2.0)
+        stop_spinning(op.executor, op._thread)
         rclpy.try_shutdown()
         stop_processes([proc])
 

@@ -23,7 +23,7 @@ from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import stop_processes  # noqa: E402
+from polling import stop_processes, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -72,7 +72,7 @@ def graph():
         assert g.body.wait_for_server(30.0), "body_node did not come up"
         yield g
     finally:
-        g.executor.shutdown(timeout_sec=2.0)
+        stop_spinning(g.executor, g._thread)
         rclpy.try_shutdown()
         stop_processes(procs)
         assert all(p.returncode is not None for p in procs)

@@ -33,7 +33,7 @@ from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 from brainbody.sim.scene import default_urdf_path  # noqa: E402
 
-from polling import wait_for  # noqa: E402
+from polling import wait_for, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 # The figure: noticed within 100 ms. The body's default timeout is wider (a loaded
@@ -87,7 +87,8 @@ class Watcher:
         self.intent = ActionClient(self.node, ExecuteIntent, "/brain/execute_intent")
         self.intent_blocking = BlockingActionClient(self.node, ExecuteIntent, "/brain/execute_intent")
         self.body = BlockingActionClient(self.node, ExecutePrimitive, "/body/execute_primitive")
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
 
     def _on_joints(self, msg: JointState) -> None:
         self.joint_states.append((time.monotonic(), np.array(msg.position[:7])))
@@ -114,7 +115,7 @@ def watcher():
     try:
         yield w
     finally:
-        w.executor.shutdown(timeout_sec=2.0)
+        stop_spinning(w.executor, w._thread)
         rclpy.try_shutdown()
 
 

@@ -23,7 +23,7 @@ from brainbody.body.body_config import BodyConfig  # noqa: E402
 from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import stop_processes, wait_for  # noqa: E402
+from polling import stop_processes, wait_for, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -72,7 +72,7 @@ def watcher():
         assert w.wait_for(lambda: w.diagnostics and w.truth), "body_node published no diagnostics"
         yield w
     finally:
-        w.executor.shutdown(timeout_sec=2.0)
+        stop_spinning(w.executor, w._thread)
         rclpy.try_shutdown()
         stop_processes([proc])
 

@@ -39,7 +39,7 @@ from brainbody.runtime.sim_session import SimSession  # noqa: E402
 from brainbody.topic_layout import TopicLayout  # noqa: E402
 
 from fuzz_harness import has_code  # noqa: E402
-from polling import stop_processes, wait_for  # noqa: E402
+from polling import stop_processes, wait_for, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -265,7 +265,8 @@ def nodes():
     executor = rclpy.executors.MultiThreadedExecutor(num_threads=2)
     executor.add_node(node)
     import threading
-    threading.Thread(target=executor.spin, daemon=True).start()
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
     handles = types.SimpleNamespace(
         procs=procs, node=node,
         intent=BlockingActionClient(node, ExecuteIntent, "/brain/execute_intent"),
@@ -275,7 +276,7 @@ def nodes():
         assert handles.body.wait_for_server(30.0), "body_node did not come up"
         yield handles
     finally:
-        executor.shutdown(timeout_sec=2.0)
+        stop_spinning(executor, spinner)
         rclpy.try_shutdown()
         stop_processes(procs)
 

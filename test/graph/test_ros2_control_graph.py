@@ -25,7 +25,7 @@ from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.action_client import BlockingActionClient, TaskResult  # noqa: E402
 from brainbody.ros.backends.ros2_control import CONTROL_QOS  # noqa: E402
 
-from polling import wait_for  # noqa: E402
+from polling import wait_for, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -56,7 +56,8 @@ class Robot:
         self.body = BlockingActionClient(self.node, ExecutePrimitive, "/body/execute_primitive")
         self.executor = MultiThreadedExecutor(num_threads=3)
         self.executor.add_node(self.node)
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
 
     def status(self, name: str):
         for msg in reversed(self.diagnostics):
@@ -133,7 +134,7 @@ def test_sim_killed_mid_motion_holds_fails_with_stale_and_refuses_bad_states():
         assert _values(hardware)["last_refusal_code"] == str(int(ErrorCode.HARDWARE_STATE_INVALID))
         assert hardware.level == DiagnosticStatus.ERROR     # still stale: nothing was accepted
     finally:
-        robot.executor.shutdown(timeout_sec=2.0)
+        stop_spinning(robot.executor, robot._thread)
         rclpy.try_shutdown()
         for p in (sim, body):
             if p.poll() is None:
