@@ -62,14 +62,17 @@ def _path_shape(waypoints_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     in the segment's local coordinate (s - knot). Repeated waypoints are dropped; a path
     without length is one point held."""
     points = np.atleast_2d(np.asarray(waypoints_rad, dtype=float))
-    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
-    points = np.vstack([points[:1], points[1:][seg > 0.0]])
-    if len(points) == 1:
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    if not cum[-1] > 0.0:
         coefs = np.zeros((1, 4, points.shape[1]))
-        coefs[0, 3] = points[0]
+        coefs[0, 3] = points[-1]
         return np.array([0.0, 1.0]), coefs
-    cum = np.concatenate([[0.0], np.cumsum(seg[seg > 0.0])])
     knots = cum / cum[-1]
+    # A waypoint whose knot does not move on (repeated, or a step too small to change the
+    # normalised arc length) is dropped; the last waypoint is always the path's end.
+    keep = np.flatnonzero(np.concatenate([[True], np.diff(knots) > 0.0]))
+    keep[-1] = len(points) - 1
+    points, knots = points[keep], knots[keep]
     with np.errstate(over="ignore", divide="ignore"):   # scipy's guarded mean of near-zero slopes
         shape = PchipInterpolator(knots, points, axis=0)
     return knots, np.ascontiguousarray(np.transpose(shape.c, (1, 0, 2)))
