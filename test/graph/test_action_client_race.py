@@ -96,3 +96,65 @@ def test_the_plain_rclpy_client_loses_responses_where_rclpy_lacks_its_own_lock()
     upstream lock (jazzy 7.1.6), none on one with it (kilted 9.1)."""
     upstream_lock = "_lock" in ActionClient.__init__.__code__.co_names
     assert _answered(ActionClient) == (_GOALS if upstream_lock else 0)
+
+
+class _SlowHandle:
+    """A goal handle whose status update takes a while (a loaded machine between two steps)."""
+
+    def __init__(self):
+        self._value = None
+
+    @property
+    def _status(self):
+        return self._value
+
+    @_status.setter
+    def _status(self, value):
+        time.sleep(0.05)
+        self._value = value
+
+
+def _run(coroutine) -> None:
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        pass
+
+
+@pytest.mark.parametrize("client_class", [ActionClient, SerializedActionClient])
+def test_two_threads_handling_one_goal_s_final_status_never_raise(client_class):
+    """rclpy's execute is not locked: two executor threads that each take a status message
+    for the same finished goal both delete it, and the second raises KeyError in the executor
+    (the brain node died of it in CI). SerializedActionClient handles them one at a time."""
+    from action_msgs.msg import GoalStatus, GoalStatusArray
+    import weakref
+    rclpy.init()
+    try:
+        node = rclpy.create_node("status_race")
+        client = client_class(node, ExecuteIntent, "/status_race", callback_group=ReentrantCallbackGroup())
+        handle, goal_id = _SlowHandle(), uuid.uuid4().bytes
+        client._goal_handles[goal_id] = weakref.ref(handle)
+        status = GoalStatus(status=GoalStatus.STATUS_SUCCEEDED)
+        status.goal_info.goal_id.uuid = list(goal_id)
+        data = {"status": GoalStatusArray(status_list=[status])}
+        errors = []
+
+        def handle_status():
+            try:
+                _run(client.execute(data))
+            except Exception as exc:   # noqa: BLE001 - what the executor would have died of
+                errors.append(exc)
+
+        threads = [threading.Thread(target=handle_status) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert goal_id not in client._goal_handles
+        if client_class is SerializedActionClient:
+            assert errors == []
+        else:      # the race this guards against, shown on rclpy's own client
+            assert [type(e) for e in errors] == [KeyError]
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown()

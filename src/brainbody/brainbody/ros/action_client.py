@@ -5,9 +5,11 @@ must be used from a thread other than the one spinning that node (an action exec
 callback in a MultiThreadedExecutor, or a script spinning in the background): futures
 complete through callbacks that only set events.
 
-:class:`SerializedActionClient` is rclpy's ``ActionClient`` with the request/response race of
-ros2/rclpy#1123 closed: a send from one thread and the executor taking the response on another
-are serialized, so a response never arrives before its request is registered. rclpy 9 (kilted)
+:class:`SerializedActionClient` is rclpy's ``ActionClient`` with two races closed: its
+responses are handled one at a time (two executor threads could delete one finished goal
+twice), and the request/response race of ros2/rclpy#1123: a send from one thread and the
+executor taking the response on another are serialized, so a response never arrives before
+its request is registered. rclpy 9 (kilted)
 does this itself; rclpy 7.1.6 (jazzy, the newest wheel) does not, and there a fast server's
 goal response was dropped ("Ignoring unexpected goal response") and the goal reported as
 unanswered.
@@ -55,6 +57,7 @@ class SerializedActionClient(ActionClient):
         super().__init__(*args, **kwargs)
         # Taken before rclpy's own lock (where there is one) on both paths: one order, no deadlock.
         self._request_lock = threading.Lock()
+        self._execute_lock = threading.Lock()
 
     def take_data(self):
         with self._request_lock:
@@ -71,6 +74,15 @@ class SerializedActionClient(ActionClient):
     def _get_result_async(self, *args: Any, **kwargs: Any):
         with self._request_lock:
             return super()._get_result_async(*args, **kwargs)
+
+    async def execute(self, taken_data):
+        # rclpy's execute updates its goal table without a lock (7.1.6 and 9 alike). In a
+        # reentrant callback group two executor threads can each take a status message and
+        # delete the same finished goal: a KeyError in the executor, which ended the brain
+        # node in CI (Jazzy, a burst of intents). Feedback callbacks here are plain functions,
+        # so the coroutine never suspends while it holds the lock.
+        with self._execute_lock:
+            return await super().execute(taken_data)
 
 
 class BlockingActionClient:
