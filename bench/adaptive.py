@@ -21,7 +21,7 @@ from brainbody.body.drivetrain_estimates import load_estimates
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
 from brainbody.lifecycle import Status
-from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, run_joint
+from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, run_joint, sine_reference
 from brainbody.runtime.sim_session import SimSession
 from brainbody.sim.reducer_wear import ReducerWearConfig
 from brainbody.sim.scene import SceneConfig
@@ -53,15 +53,6 @@ def _coffee(wear: ReducerWearConfig, plant: str, adaptive: bool) -> dict:
     return out
 
 
-def _sine(joint: int, amplitude: float):
-    def reference(t: float):
-        q, qd = np.zeros(7), np.zeros(7)
-        q[joint] = amplitude * np.sin(OMEGA * t)
-        qd[joint] = amplitude * OMEGA * np.cos(OMEGA * t)
-        return q, qd
-    return reference
-
-
 def run(plant: str = "ideal") -> dict:
     wear = ReducerWearConfig(enabled=True, life_used=(LIFE_USED,) * 7)
     fixed, adaptive = _coffee(wear, plant, False), _coffee(wear, plant, True)
@@ -75,7 +66,7 @@ def run(plant: str = "ideal") -> dict:
     rows = []
     for joint in np.flatnonzero((friction != 1.0) | (backlash != 1.0)):
         for peak in (0.05, 0.01):
-            reference = _sine(int(joint), peak / OMEGA)
+            reference = sine_reference(int(joint), peak / OMEGA, OMEGA)
             rms = {name: run_joint(reference, DURATION_S, drivetrain=DRIVETRAIN, estimate_sets=DRIVETRAIN,
                                    switches=COMPENSATED, estimates=estimates, plant=plant, wear=wear
                                    ).rms(int(joint)) / ARCMIN

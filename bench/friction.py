@@ -7,24 +7,14 @@ ratio isolates what friction compensation adds. The plain PID is shown for refer
 """
 from __future__ import annotations
 
-import numpy as np
 
-from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, PLAIN, run_joint
+from brainbody.runtime.joint_rig import ARCMIN, COMPENSATED, PLAIN, run_joint, sine_reference
 
 HEADLINES = {"worst_ratio": "RMS error with / without friction compensation (worst joint and speed)"}
 TITLE = "friction compensation in slow tracking (≤ 0.05 rad/s), ground-truth link error"
 JOINTS = (0, 3, 5)
 OMEGA = 1.25          # rad/s: a 5 s period
 DURATION_S = 10.0
-
-
-def _sine(joint: int, amplitude: float):
-    def reference(t: float):
-        q, qd = np.zeros(7), np.zeros(7)
-        q[joint] = amplitude * np.sin(OMEGA * t)
-        qd[joint] = amplitude * OMEGA * np.cos(OMEGA * t)
-        return q, qd
-    return reference
 
 
 def run(plant: str = "ideal") -> dict:
@@ -34,7 +24,7 @@ def run(plant: str = "ideal") -> dict:
     rows = []
     for joint in JOINTS:
         for peak in (0.05, 0.01):
-            reference = _sine(joint, peak / OMEGA)
+            reference = sine_reference(joint, peak / OMEGA, OMEGA)
             rms = {name: run_joint(reference, DURATION_S, drivetrain=drivetrain, estimate_sets=drivetrain,
                                    switches=sw, plant=plant).rms(joint) / ARCMIN for name, sw in configs.items()}
             base = rms["without friction compensation (baseline)"]

@@ -16,7 +16,7 @@ import numpy as np
 from brainbody.body.grip_force import GripMode
 from brainbody.body.inverse_kinematics import solve_ik
 from brainbody.body.safety_supervisor import CheckedPrimitive
-from brainbody.body.trajectory import PathTrajectory, duration_for
+from brainbody.body.trajectory import JointPath, PathTrajectory, duration_for
 from brainbody.exceptions import BrainBodyError, ErrorCode, ExecutionError, UnreachableError
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind
@@ -253,7 +253,7 @@ class PrimitiveExecution:
 
     def _joint_move(self, q_goal: np.ndarray, phase: str) -> Steps:
         b = self.body
-        path = np.vstack([b.q_cmd_rad, q_goal])
+        path = JointPath(np.vstack([b.q_cmd_rad, q_goal]))
         tcp_len = float(np.linalg.norm(b.model.tcp_pose(q_goal)[0] - b.tcp_position_m))
         duration = duration_for(path, b.model.velocity_limit_radps * b.config.joint_speed_scale,
                                 cartesian_length_m=tcp_len, max_speed_mps=self.checked.speed_mps)
@@ -277,7 +277,7 @@ class PrimitiveExecution:
             if i % _IK_SOLVES_PER_TICK == 0 and i < n:
                 self._check_hold()
                 yield phase, 0.0
-        path = np.vstack(waypoints)
+        path = JointPath(np.vstack(waypoints))     # built once for the duration and the trajectory
         duration = duration_for(path, b.model.velocity_limit_radps * b.config.joint_speed_scale,
                                 cartesian_length_m=length, max_speed_mps=speed_mps or self.checked.speed_mps)
         yield from self._follow(PathTrajectory(path, duration, b.time_s), phase, stop=stop)

@@ -40,20 +40,28 @@ class PathTrajectory:
     over a segment stays at rest), so checks on the waypoints hold for the whole path.
     """
 
-    def __init__(self, waypoints_rad: np.ndarray, duration_s: float, start_time_s: float):
-        self._s, self._coefs = _path_shape(waypoints_rad)
-        points = np.atleast_2d(np.asarray(waypoints_rad, dtype=float))
+    def __init__(self, waypoints_rad: "np.ndarray | JointPath", duration_s: float, start_time_s: float):
+        self.path = waypoints_rad if isinstance(waypoints_rad, JointPath) else JointPath(waypoints_rad)
         self.duration_s = max(float(duration_s), 1e-3)
         self.start_time_s = float(start_time_s)
         self.end_time_s = self.start_time_s + self.duration_s
-        self.goal_rad = points[-1]
+        self.goal_rad = self.path.goal_rad
 
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Desired position (7,) and velocity (7,) at ``time_s``."""
-        return _sample_path(self._s, self._coefs, self.start_time_s, self.duration_s, float(time_s))
+        return _sample_path(self.path.knots, self.path.coefs, self.start_time_s, self.duration_s, float(time_s))
 
     def done(self, time_s: float) -> bool:
         return time_s >= self.end_time_s
+
+
+class JointPath:
+    """The geometric path through waypoints (N, 7), built once for both :func:`duration_for`
+    and :class:`PathTrajectory` (see :func:`_path_shape`)."""
+
+    def __init__(self, waypoints_rad: np.ndarray):
+        self.knots, self.coefs = _path_shape(waypoints_rad)
+        self.goal_rad = np.atleast_2d(np.asarray(waypoints_rad, dtype=float))[-1]
 
 
 def _path_shape(waypoints_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +115,7 @@ def _peak_rates(knots: np.ndarray, coefs: np.ndarray) -> np.ndarray:
     return np.max(np.maximum(ends, at_vertex), axis=0)
 
 
-def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
+def duration_for(path_rad: "np.ndarray | JointPath", max_joint_velocity_radps: np.ndarray, *,
                  cartesian_length_m: float = 0.0, max_speed_mps: float = 0.0,
                  minimum_s: float = 0.3) -> float:
     """Shortest quintic duration (s) for which :class:`PathTrajectory` respects joint and tool
@@ -118,8 +126,8 @@ def duration_for(path_rad: np.ndarray, max_joint_velocity_radps: np.ndarray, *,
     ``|dq_j/ds|`` anywhere on the path, not its summed travel (which let a joint that moves
     in only one segment of a long path run up to several times its limit).
     """
-    knots, coefs = _path_shape(path_rad)
-    rates = _peak_rates(knots, coefs)
+    path = path_rad if isinstance(path_rad, JointPath) else JointPath(path_rad)
+    rates = _peak_rates(path.knots, path.coefs)
     t_joint = float(QUINTIC_PEAK_VELOCITY * np.max(rates / np.asarray(max_joint_velocity_radps, dtype=float)))
     t_tool = QUINTIC_PEAK_VELOCITY * cartesian_length_m / max_speed_mps if max_speed_mps > 0 else 0.0
     return max(t_joint, t_tool, minimum_s)

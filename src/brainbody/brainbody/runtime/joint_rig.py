@@ -118,6 +118,16 @@ def run_joint(reference: Callable[[float], tuple[np.ndarray, np.ndarray]], durat
     return Run(t_log, qd_log, ql_log, qm_log)
 
 
+def sine_reference(joint: int, amplitude_rad: float, omega_radps: float):
+    """A reference: one joint on ``amplitude_rad * sin(omega t)`` (the others still)."""
+    def reference(t: float) -> tuple[np.ndarray, np.ndarray]:
+        q, qd = np.zeros(7), np.zeros(7)
+        q[joint] = amplitude_rad * np.sin(omega_radps * t)
+        qd[joint] = amplitude_rad * omega_radps * np.cos(omega_radps * t)
+        return q, qd
+    return reference
+
+
 def quintic_moves(joint: int, amplitudes_rad: list[float], move_s: float, hold_s: float):
     """A reference: a sequence of quintic moves of one joint, each followed by a hold.
 
