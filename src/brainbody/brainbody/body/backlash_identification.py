@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from brainbody.body.compliance import ComplianceCompensation
+from brainbody.jit import kernel
 
 
 class BacklashIdentification:
@@ -58,17 +59,10 @@ class BacklashIdentification:
     def update(self, q_motor_rad: np.ndarray, q_link_rad: np.ndarray, torque_nm: np.ndarray, dt_s: float) -> None:
         """One sample: both encoders and the torque the gear transmits (the servo's estimate)."""
         torque = np.asarray(torque_nm, dtype=float)
-        residual = (np.asarray(q_motor_rad) - np.asarray(q_link_rad)) - self._compliance.deflection_rad(torque)
-        magnitude = np.abs(torque)
-        in_band = (magnitude > self._lo) & (magnitude < self._hi) & np.isfinite(residual)
-        for side, on_side in ((0, in_band & (torque > 0.0)), (1, in_band & (torque < 0.0))):
-            if not on_side.any():
-                continue
-            seen = self._seen_s[side, on_side] + dt_s
-            # 1/n at first (a plain mean), then a fixed memory.
-            gain = dt_s / np.minimum(seen, self._time_constant_s)
-            self._mean[side, on_side] += gain * (residual[on_side] - self._mean[side, on_side])
-            self._seen_s[side, on_side] = seen
+        residual = (np.asarray(q_motor_rad, dtype=float) - np.asarray(q_link_rad, dtype=float)
+                    - self._compliance.deflection_rad(torque))
+        _flank_means(torque, residual, float(dt_s), self._lo, self._hi, self._time_constant_s,
+                     self._mean, self._seen_s)
 
     @property
     def observed(self) -> np.ndarray:
@@ -79,3 +73,17 @@ class BacklashIdentification:
     def width_rad(self) -> np.ndarray:
         """The identified lost motion per joint (rad); NaN where not observed yet."""
         return np.where(self.observed, self._mean[0] - self._mean[1], np.nan)
+
+
+@kernel
+def _flank_means(torque, residual, dt, lo, hi, time_constant, mean, seen_s):
+    """Each joint loaded within its band adds ``residual`` to its flank's running mean (1/n at
+    first, a plain mean; then a fixed memory of ``time_constant``)."""
+    for i in range(torque.shape[0]):
+        magnitude = abs(torque[i])
+        if not (lo[i] < magnitude < hi[i]) or not np.isfinite(residual[i]):
+            continue
+        side = 0 if torque[i] > 0.0 else 1
+        seen = seen_s[side, i] + dt
+        mean[side, i] += dt / min(seen, time_constant) * (residual[i] - mean[side, i])
+        seen_s[side, i] = seen

@@ -42,6 +42,8 @@ from typing import Optional
 
 import numpy as np
 
+from brainbody.jit import kernel
+
 _FEATURES = 3          # sign(qd), qd, 1
 _RIDGE = 1e-9          # keeps a never-excited joint's solve finite (its estimate is NaN anyway)
 
@@ -65,6 +67,42 @@ class DriveSample:
     torque_nm: np.ndarray
     steady: np.ndarray
     dt_s: float
+
+
+_ALL_STEADY = np.ones(0, dtype=np.bool_)     # no steadiness flags given
+
+
+@kernel
+def _learn(info, target, seen_s, v, a, r, steady, use_steady, dt, fade, min_speed, max_accel):
+    """One sample into the weighted sums (in place): every sum fades by ``fade``; a joint that
+    slid (faster than ``min_speed``, slower to change than ``max_accel``, a finite residual,
+    steady where flags are given) adds its features (sign v, v, 1) weighted by ``dt``."""
+    for j in range(info.shape[0]):
+        for m in range(info.shape[1]):
+            target[j, m] *= fade
+            for k in range(info.shape[2]):
+                info[j, m, k] *= fade
+        seen_s[0, j] *= fade
+        seen_s[1, j] *= fade
+        if not (abs(v[j]) > min_speed and abs(a[j]) < max_accel and np.isfinite(r[j])):
+            continue
+        if use_steady and not steady[j]:
+            continue
+        x0 = 1.0 if v[j] > 0.0 else -1.0
+        x = (x0, v[j], 1.0)
+        for m in range(3):
+            target[j, m] += dt * x[m] * r[j]
+            for k in range(3):
+                info[j, m, k] += dt * x[m] * x[k]
+        seen_s[0 if v[j] > 0.0 else 1, j] += dt
+
+
+@kernel
+def _accumulate(torque_sum, qd_sum, torque, qd):
+    """Add one period's torque and velocity to the window's sums (in place)."""
+    for i in range(torque_sum.shape[0]):
+        torque_sum[i] += torque[i]
+        qd_sum[i] += qd[i]
 
 
 class DriveSampler:
@@ -94,8 +132,7 @@ class DriveSampler:
             self._qd_start = np.array(qd_radps, dtype=float)
             self._sign_start = np.sign(self._qd_start)
             return None
-        self._torque += torque_nm
-        self._qd += qd_radps
+        _accumulate(self._torque, self._qd, np.asarray(torque_nm, dtype=float), np.asarray(qd_radps, dtype=float))
         self._dt += dt_s
         self._n += 1
         if self._n < self.ticks:
@@ -164,29 +201,13 @@ class FrictionIdentification:
         dt = float(dt_s)
         if not (dt > 0.0 and math.isfinite(dt)):
             return
-        v = np.asarray(qd_radps, dtype=float)
-        a = np.asarray(qdd_radps2, dtype=float)
-        r = np.asarray(residual_nm, dtype=float)
-        with np.errstate(invalid="ignore"):
-            use = (np.abs(v) > self.min_speed_radps) & (np.abs(a) < self.max_accel_radps2) & np.isfinite(r)
-        if steady is not None:
-            use &= np.asarray(steady, dtype=bool)
+        f = np.asarray
         # Forget everywhere (time passes for every joint), learn where the joint slid.
-        fade = math.exp(-dt / self.time_constant_s)
-        self._info *= fade
-        self._target *= fade
-        self._seen_s *= fade
+        _learn(self._info, self._target, self._seen_s, f(qd_radps, dtype=float), f(qdd_radps2, dtype=float),
+               f(residual_nm, dtype=float), _ALL_STEADY if steady is None else f(steady, dtype=np.bool_),
+               steady is not None, dt, math.exp(-dt / self.time_constant_s), self.min_speed_radps,
+               self.max_accel_radps2)
         self._theta = None
-        if not use.any():
-            return
-        x = np.zeros((self.n_joints, _FEATURES))
-        x[:, 0], x[:, 1], x[:, 2] = np.sign(v), v, 1.0
-        x[~use] = 0.0
-        r_used = np.where(use, r, 0.0)
-        self._info += dt * x[:, :, None] * x[:, None, :]
-        self._target += dt * x * r_used[:, None]
-        self._seen_s[0] += dt * (use & (v > 0.0))
-        self._seen_s[1] += dt * (use & (v < 0.0))
 
     def _solve(self) -> np.ndarray:
         """Per joint (sign, viscous, offset); without a spread of speeds the slope is left out

@@ -33,6 +33,8 @@ from typing import Optional
 
 import numpy as np
 
+from brainbody.jit import all_finite, kernel
+
 STANDARD_GRAVITY_MPS2 = 9.80665
 
 
@@ -99,12 +101,11 @@ class PayloadIdentification:
         Non-finite inputs are skipped (the sample is not used); nothing raises.
         """
         q = np.asarray(q_rad, dtype=float)
-        if not (np.all(np.isfinite(q)) and math.isfinite(dt_s) and dt_s >= 0.0):
+        if not (all_finite(q) and math.isfinite(dt_s) and dt_s >= 0.0):
             return
         p = self._p
         if self._q_last is not None:
-            travel = float(np.sum(np.abs(q - self._q_last)))
-            p[1:, 1:] += np.diag(self._offset_walk * travel)
+            _walk_offsets(p, q, self._q_last, self._offset_walk)
         self._q_last = q
         p[0, 0] += self._mass_walk * dt_s
         if self._holding is not None and bool(holding) != self._holding:
@@ -113,25 +114,11 @@ class PayloadIdentification:
             self._empty_kg = self.mass_kg if holding else math.nan
             self._seen_s = 0.0
         self._holding = bool(holding)
-        v = np.asarray(qd_radps, dtype=float)
-        z = np.asarray(residual_nm, dtype=float) - np.asarray(friction_nm, dtype=float)
-        y = np.asarray(regressor_nm_per_kg, dtype=float)
-        with np.errstate(invalid="ignore"):
-            use = (np.abs(v) > self.min_speed_radps) & np.isfinite(z) & np.isfinite(y) \
-                & np.isfinite(np.asarray(coulomb_nm, dtype=float))
-        joints = np.flatnonzero(use)
-        if not len(joints):
-            return
-        h = np.zeros((len(joints), self._n + 1))
-        h[:, 0] = y[joints]
-        h[np.arange(len(joints)), 1 + joints] = 1.0
-        noise = self._noise_nm[joints] ** 2 + (self._friction_frac * np.abs(np.asarray(coulomb_nm)[joints])) ** 2
-        s = h @ p @ h.T + np.diag(noise)
-        gain = np.linalg.solve(s, h @ p).T
-        self._x = self._x + gain @ (z[joints] - h @ self._x)
-        self._seen_s += dt_s
-        self._p = p - gain @ h @ p
-        self._p = 0.5 * (self._p + self._p.T)
+        f = np.asarray
+        if _measure(p, self._x, f(qd_radps, dtype=float), f(residual_nm, dtype=float), f(friction_nm, dtype=float),
+                    f(regressor_nm_per_kg, dtype=float), f(coulomb_nm, dtype=float), self._noise_nm,
+                    self._friction_frac, self.min_speed_radps):
+            self._seen_s += dt_s
 
     @property
     def mass_std_kg(self) -> float:
@@ -156,3 +143,45 @@ def tcp_gravity_regressor_nm_per_kg(model, q_rad: np.ndarray) -> np.ndarray:
     """Joint torques (7,) that hold one kilogram at the TCP at ``q_rad`` (the body's
     :class:`RobotModel`): standard gravity times the vertical row of the TCP Jacobian."""
     return STANDARD_GRAVITY_MPS2 * model.tcp_jacobian(q_rad)[2]
+
+
+@kernel
+def _walk_offsets(p, q, q_last, offset_walk):
+    """The offsets' variances grow with the joint travel since the last sample (in place)."""
+    travel = 0.0
+    for i in range(q.shape[0]):
+        travel += abs(q[i] - q_last[i])
+    for i in range(q.shape[0]):
+        p[1 + i, 1 + i] += offset_walk[i] * travel
+
+
+@kernel
+def _measure(p, x, qd, residual, friction, regressor, coulomb, noise_nm, friction_frac, min_speed) -> bool:
+    """The Kalman measurement update of state ``x`` (mass, then one offset per joint) and its
+    covariance ``p`` (in place), one joint at a time: joint j measures
+    ``residual_j - friction_j = regressor_j * mass + offset_j`` with variance noise_j^2 +
+    (friction_frac * coulomb_j)^2. The noises are independent, so these scalar updates in turn
+    equal the joint batch update (and need no matrix inverse). A joint slower than
+    ``min_speed`` or with a non-finite input is skipped. True if any joint was used."""
+    n = p.shape[0]
+    ph = np.empty(n)
+    used = False
+    for j in range(qd.shape[0]):
+        z = residual[j] - friction[j]
+        y = regressor[j]
+        if not (abs(qd[j]) > min_speed and np.isfinite(z) and np.isfinite(y) and np.isfinite(coulomb[j])):
+            continue
+        used = True
+        for i in range(n):
+            ph[i] = p[i, 0] * y + p[i, 1 + j]
+        s = y * ph[0] + ph[1 + j] + noise_nm[j] ** 2 + (friction_frac * coulomb[j]) ** 2
+        innovation = z - (y * x[0] + x[1 + j])
+        for i in range(n):
+            x[i] += ph[i] / s * innovation
+        for i in range(n):
+            for k in range(n):
+                p[i, k] -= ph[i] * ph[k] / s
+    for i in range(n):
+        for k in range(i + 1, n):
+            p[i, k] = p[k, i] = 0.5 * (p[i, k] + p[k, i])
+    return used
