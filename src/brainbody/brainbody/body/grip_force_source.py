@@ -22,9 +22,12 @@ import numpy as np
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.finger_effort import FingerEffortForce
 from brainbody.body.hardware import GripForceSource, HardwareState
+from brainbody.jit import kernel
 from brainbody.exceptions import ForceLimitError, HardwareMismatchError, InvalidStateError
 
 Measurement = tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]
+
+_NO_XYZ = np.zeros((0, 3))     # no 3-axis pads: nothing to learn there
 
 
 class PadSensorForce:
@@ -51,11 +54,10 @@ class PadSensorForce:
 
     def measure(self, state: HardwareState, dt_s: float, free: bool = False) -> Measurement:
         pads, pads_xyz = state.pad_force_n, state.pad_force_xyz_n
-        if free and self._time_constant_s > 0.0 and dt_s > 0.0 and float(np.max(np.abs(pads))) < self._contact_n:
-            gain, cap = min(dt_s / self._time_constant_s, 1.0), self._cap_n
-            self.offset_n = np.clip(self.offset_n + gain * (pads - self.offset_n), -cap, cap)
-            if pads_xyz is not None:
-                self.offset_xyz_n = np.clip(self.offset_xyz_n + gain * (pads_xyz - self.offset_xyz_n), -cap, cap)
+        if free and self._time_constant_s > 0.0 and dt_s > 0.0:
+            _learn_offsets(np.asarray(pads, dtype=float), self.offset_n,
+                           _NO_XYZ if pads_xyz is None else np.asarray(pads_xyz, dtype=float).reshape(-1, 3),
+                           self.offset_xyz_n, min(dt_s / self._time_constant_s, 1.0), self._cap_n, self._contact_n)
         return pads - self.offset_n, None if pads_xyz is None else pads_xyz - self.offset_xyz_n, None
 
 
@@ -112,3 +114,18 @@ def check_grip_margin(source, grip_force_n: float, limit_n: float, object_id: st
             f"{source.source.value} the squeeze is known only to +{margin:.2f} N (finger friction), and "
             f"{grip_force_n + margin:.2f} N would exceed its limit of {limit_n:.2f} N; ask for at most "
             f"{max(limit_n - margin, 0.0):.2f} N or use a hand with pad sensors")
+
+
+@kernel
+def _learn_offsets(pads, offset, pads_xyz, offset_xyz, gain, cap, contact):
+    """While every pad reads under ``contact``: each offset moves ``gain`` of the way to its
+    reading, capped to +/- ``cap`` (in place; the 3-axis offsets only for the rows given)."""
+    for k in range(pads.shape[0]):
+        if not abs(pads[k]) < contact:     # also NaN: learn nothing
+            return
+    for k in range(pads.shape[0]):
+        offset[k] = min(max(offset[k] + gain * (pads[k] - offset[k]), -cap), cap)
+    for k in range(pads_xyz.shape[0]):
+        for a in range(3):
+            value = offset_xyz[k, a] + gain * (pads_xyz[k, a] - offset_xyz[k, a])
+            offset_xyz[k, a] = min(max(value, -cap), cap)

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from brainbody.jit import all_finite
+
 _MIN_NORMAL_N = 0.02   # below this a pad is not in contact: its ratio is not defined
 
 
@@ -116,6 +118,6 @@ def _as_pads(pad_force_xyz_n) -> np.ndarray:
     f = np.asarray(pad_force_xyz_n, dtype=float)
     if f.shape != (2, 3):
         raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {f.shape}")
-    if not math.isfinite(f.sum()):
+    if not all_finite(f.reshape(-1)):
         raise ValueError(f"pad_force_xyz_n must be finite, got {f.tolist()}")
     return f
