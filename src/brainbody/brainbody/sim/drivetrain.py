@@ -249,11 +249,13 @@ def _link_angles(qpos, motor_qpos, gear_qpos):
 
 
 @kernel
-def _quantise(value, quantum):
-    """Round to whole counts; a zero quantum (no drivetrain) leaves the value as it is."""
-    out = np.empty(value.shape[0])
-    for i in range(value.shape[0]):
-        out[i] = math.floor(value[i] / quantum[i] + 0.5) * quantum[i] if quantum[i] > 0.0 else value[i]
+def _encoder(qpos, motor_qpos, gear_qpos, quantum):
+    """An encoder's reading per joint in one pass: the motor angle, plus the gear twist where
+    ``gear_qpos`` is given (a link encoder; -1: none, or a motor encoder), in whole counts."""
+    out = np.empty(motor_qpos.shape[0])
+    for i in range(motor_qpos.shape[0]):
+        angle = qpos[motor_qpos[i]] + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0)
+        out[i] = math.floor(angle / quantum[i] + 0.5) * quantum[i] if quantum[i] > 0.0 else angle
     return out
 
 
@@ -281,6 +283,7 @@ class Drivetrain:
         self._link_index = (self._motor_qpos.astype(np.int64),
                             np.array([-1] * len(joint_names), dtype=np.int64))
         self._link_index[1][self._idx] = self._gear_qpos
+        self._no_gear = np.full(len(joint_names), -1, dtype=np.int64)     # the motor encoders see no twist
         # Motor and gear hinges alternate in qpos/qvel: evenly spaced indices become strided
         # slices (views), much cheaper than fancy indexing every physics step.
         self._motor_qpos, self._motor_dof, self._gear_qpos, self._gear_dof, self._geared_motor_dof = (
@@ -380,7 +383,7 @@ class Drivetrain:
         return _link_angles(data.qpos, *self._link_index)
 
     def motor_encoder_rad(self, data: mujoco.MjData) -> np.ndarray:
-        return _quantise(data.qpos[self._motor_qpos], self._motor_quantum)
+        return _encoder(data.qpos, self._link_index[0], self._no_gear, self._motor_quantum)
 
     @property
     def motor_encoder_quantum_rad(self) -> np.ndarray:
@@ -390,7 +393,7 @@ class Drivetrain:
     def link_encoder_rad(self, data: mujoco.MjData) -> Optional[np.ndarray]:
         if not self.has_link_encoder:
             return None
-        return _quantise(_link_angles(data.qpos, *self._link_index), self._link_quantum)
+        return _encoder(data.qpos, *self._link_index, self._link_quantum)
 
     def motor_velocity_radps(self, data: mujoco.MjData) -> np.ndarray:
         return data.qvel[self._motor_dof]
