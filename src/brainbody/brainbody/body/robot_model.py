@@ -71,17 +71,25 @@ class RobotModel:
         velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
         return data.oMf[self._tcp].translation.copy(), velocity.linear.copy()
 
-    def dynamics_terms(self, q_rad: np.ndarray, qd_radps: np.ndarray,
-                       data: pin.Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """The terms of a generalised-momentum observer (p = M qd, dp/dt = tau + C^T qd - g + tau_ext),
-        computed in ``data``: mass matrix (upper triangle valid), Coriolis matrix and gravity
-        torques, as views into ``data`` (valid until its next use), and :attr:`arm_dof_offset`,
-        where the arm's block starts in them."""
+    def tool_motion_and_dynamics(self, q_rad: np.ndarray, qd_radps: np.ndarray, data: pin.Data
+                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """:meth:`tool_motion` and the terms of a generalised-momentum observer
+        (p = M qd, dp/dt = tau + C^T qd - g + tau_ext) in one pass, computed in ``data``.
+
+        Returns the TCP position and linear velocity (copies), the mass matrix (upper triangle
+        valid), the Coriolis matrix and the gravity torques (views into ``data``, valid until
+        its next use), and :attr:`arm_dof_offset`, where the arm's block starts in them.
+        pinocchio's Coriolis pass leaves the joint placements and velocities a forward
+        kinematics pass would, so the tool's motion is read off them (one pass fewer a tick).
+        """
         q, v = _vector(q_rad), _vector(qd_radps)
         pin.crba(self.model, data, q)
         pin.computeCoriolisMatrix(self.model, data, q, v)
         pin.computeGeneralizedGravity(self.model, data, q)
-        return data.M, data.C, data.g, self.arm_dof_offset
+        pin.updateFramePlacement(self.model, data, self._tcp)
+        velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
+        return (data.oMf[self._tcp].translation.copy(), velocity.linear.copy(), data.M, data.C, data.g,
+                self.arm_dof_offset)
 
     def inverse_dynamics_nm(self, q_rad: np.ndarray, qd_radps: np.ndarray, qdd_radps2: np.ndarray) -> np.ndarray:
         """Joint torques (7,) for a motion: inertia, Coriolis and gravity (RNEA)."""

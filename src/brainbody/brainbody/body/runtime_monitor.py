@@ -221,12 +221,12 @@ class RuntimeMonitor:
         """
         self.updates += 1
         q, qd = state.q_rad, state.qd_radps
-        tool, tool_v = self.model.tool_motion(q, qd, self._data)
-        self.tool_position_m, self.tool_velocity_mps = tool, tool_v
         if self.effort_mode:
-            mass, coriolis, gravity, v0 = self.model.dynamics_terms(q, qd, self._data)
+            tool, tool_v, mass, coriolis, gravity, v0 = self.model.tool_motion_and_dynamics(q, qd, self._data)
         else:
+            tool, tool_v = self.model.tool_motion(q, qd, self._data)
             mass, coriolis, gravity, v0 = self._none2, self._none2, self._none, 0
+        self.tool_position_m, self.tool_velocity_mps = tool, tool_v
         self.grip_limit_n = float(grip_limit_n)
         self.winding_c, self.magnet_c = winding_c, magnet_c
         effort = state.finger_effort_n
