@@ -39,6 +39,7 @@ from brainbody.body.stop_latch import ResetOutcome, StopLatch, state_problem
 from brainbody.body.trajectory_command import (PATH_CHECK_STEP_S, CommandLog, check_path_in_workspace,
                                                check_trajectory_command)
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
+from brainbody.jit import max_abs_difference
 from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidPrimitiveError,
                                   InvalidStateError, MonitorTripError)
 from brainbody.lifecycle import Status
@@ -558,7 +559,7 @@ class BodyController:
                                                                       free=self.grip.in_free_air)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
                                   pad_force_xyz, touching)
-        if not math.isfinite(float(np.sum(finger))):    # the servo guarantees a finite arm command
+        if not math.isfinite(sum(finger.tolist())):    # the servo guarantees a finite arm command
             # Never written: the tick fails (INTERNAL) and the hold is computed instead.
             raise ExecutionError(f"non-finite finger command {finger}", code=ErrorCode.INTERNAL)
         return arm, finger
@@ -645,7 +646,7 @@ class BodyController:
         return min(dt, _MAX_PERIODS_PER_TICK * nominal)
 
     def _tracking_lost(self) -> bool:
-        return bool(np.max(np.abs(self.q_cmd_rad - self.state.q_rad)) > self.config.tracking_error_limit_rad)
+        return max_abs_difference(self.q_cmd_rad, self.state.q_rad) > self.config.tracking_error_limit_rad
 
     def _hold_here(self) -> None:
         """Stop the arm (the grip loop keeps holding any object).

@@ -210,7 +210,9 @@ class JointServo:
 
     def _run(self, q_des_rad, qd_des_radps, q_rad, qd_radps, dt_s, *, pid: bool) -> np.ndarray:
         dt = self.period_s if dt_s is None else float(dt_s)
-        q_des, qd_des, q, qd = (np.asarray(a, dtype=float) for a in (q_des_rad, qd_des_radps, q_rad, qd_radps))
+        f = np.asarray     # four calls, not a generator of them: this runs every tick
+        q_des, qd_des = f(q_des_rad, dtype=float), f(qd_des_radps, dtype=float)
+        q, qd = f(q_rad, dtype=float), f(qd_radps, dtype=float)
         self._check_inputs(q_des, qd_des, q, qd, dt)
         if self._qd_des_prev is None:
             self._qd_des_prev = qd_des.copy()

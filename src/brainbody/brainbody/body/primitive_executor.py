@@ -18,6 +18,7 @@ from brainbody.body.inverse_kinematics import solve_ik
 from brainbody.body.safety_supervisor import CheckedPrimitive
 from brainbody.body.trajectory import JointPath, PathTrajectory, duration_for
 from brainbody.exceptions import BrainBodyError, ErrorCode, ExecutionError, UnreachableError
+from brainbody.jit import max_abs_difference
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind
 
@@ -291,13 +292,13 @@ class PrimitiveExecution:
                 b.set_trajectory(None)
                 b.q_cmd_rad, b.qd_cmd_radps = b.q_rad.copy(), np.zeros(7)
                 return
-            lag = float(np.max(np.abs(b.q_cmd_rad - b.q_rad)))
+            lag = max_abs_difference(b.q_cmd_rad, b.q_rad)
             if lag > b.config.tracking_error_limit_rad:
                 raise ExecutionError(f"{phase}: a joint lags its set-point by {lag:.2f} rad "
                                      "(collision or overload); holding", code=ErrorCode.TRACKING_ERROR)
             yield phase, (b.trajectory_time_s - trajectory.start_time_s) / trajectory.duration_s
         settle_end = b.time_s + _SETTLE_TIMEOUT_S
-        while np.max(np.abs(b.q_rad - trajectory.goal_rad)) > _SETTLE_TOLERANCE_RAD and b.time_s < settle_end:
+        while max_abs_difference(b.q_rad, trajectory.goal_rad) > _SETTLE_TOLERANCE_RAD and b.time_s < settle_end:
             yield phase, 1.0
 
     def _open_gripper(self) -> Steps:

@@ -48,7 +48,7 @@ def state_problem(state: HardwareState) -> Optional[str]:
     f = _floats
     try:     # every tick: one compiled pass over the sample (float arrays: one compiled variant)
         if _state_finite(float(state.time_s), f(state.q_rad), f(state.qd_radps), f(state.finger_pos_m),
-                         f(state.finger_vel_mps), f(state.pad_force_n), np.atleast_2d(f(state.pad_force_xyz_n)),
+                         f(state.finger_vel_mps), f(state.pad_force_n), f(state.pad_force_xyz_n).reshape(1, -1),
                          _NONE if state.q_link_rad is None else f(state.q_link_rad)):
             return None
     except (TypeError, ValueError):    # not numbers, or not arrays of them: the check below says which
