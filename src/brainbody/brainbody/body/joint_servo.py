@@ -51,15 +51,21 @@ def _inputs_finite(q_des, qd_des, q, qd, dt) -> bool:
 
 
 @kernel
-def _desired_acceleration(params, qd_des, qd_des_prev, dt):
+def _desired_acceleration(params, q_des, qd_des, q, qd, dt, qd_des_prev, first):
     """The desired velocity's rate of change, clipped so a set-point jump (a stop) does not
-    turn into a torque spike; ``qd_des_prev`` becomes ``qd_des``."""
-    qdd = np.empty(qd_des.shape[0])
+    turn into a torque spike; ``qd_des_prev`` becomes ``qd_des`` (``first``: there is no
+    previous one, the rate is zero). Checks every input first: (False, zeros) and nothing
+    changed when one is not finite, else (True, the rates)."""
+    qdd = np.zeros(qd_des.shape[0])
+    if not _inputs_finite(q_des, qd_des, q, qd, dt):
+        return False, qdd
     for i in range(qd_des.shape[0]):
+        if first:
+            qd_des_prev[i] = qd_des[i]
         limit = params[i].max_accel
         qdd[i] = min(max((qd_des[i] - qd_des_prev[i]) / dt, -limit), limit)
         qd_des_prev[i] = qd_des[i]
-    return qdd
+    return True, qdd
 
 
 @kernel
@@ -143,7 +149,8 @@ class JointServo:
                                              min_speed_radps=c.backlash_min_speed_radps,
                                              takeup_s=c.backlash_takeup_s)
         self._integral = np.zeros(7)
-        self._qd_des_prev: np.ndarray | None = None
+        self._qd_des_prev = np.zeros(7)     # the last set-point velocity, once there is one
+        self._has_qd_des_prev = False
         self._zero = np.zeros(7)
         self._out = records(7, SERVO_OUTPUT)
 
@@ -213,10 +220,11 @@ class JointServo:
         f = np.asarray     # four calls, not a generator of them: this runs every tick
         q_des, qd_des = f(q_des_rad, dtype=float), f(qd_des_radps, dtype=float)
         q, qd = f(q_rad, dtype=float), f(qd_radps, dtype=float)
-        self._check_inputs(q_des, qd_des, q, qd, dt)
-        if self._qd_des_prev is None:
-            self._qd_des_prev = qd_des.copy()
-        qdd = _desired_acceleration(self.params, qd_des, self._qd_des_prev, dt)
+        finite, qdd = _desired_acceleration(self.params, q_des, qd_des, q, qd, dt, self._qd_des_prev,
+                                            not self._has_qd_des_prev)
+        if not finite:
+            self._raise_non_finite(q_des, qd_des, q, qd, dt)
+        self._has_qd_des_prev = True
         if self.inertia:
             tau_rigid = self._model.inverse_dynamics_nm(q, qd_des, qdd)
             if not self.gravity:
@@ -235,10 +243,8 @@ class JointServo:
         return out["command"].copy()
 
     @staticmethod
-    def _check_inputs(q_des_rad, qd_des_radps, q_rad, qd_radps, dt) -> None:
-        """Refuse non-finite inputs before any compensator integrates them."""
-        if _inputs_finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt):
-            return
+    def _raise_non_finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt) -> None:
+        """Refuse non-finite inputs (before any compensator integrates them), naming which."""
         if not (all_finite(q_rad) and all_finite(qd_radps)):
             raise InvalidStateError(f"non-finite joint state (q {q_rad}, qd {qd_radps}): no torque computed")
         raise ExecutionError(f"non-finite set-point (q {q_des_rad}, qd {qd_des_radps}) or period {dt}",

@@ -86,9 +86,9 @@ class RobotModel:
         pin.crba(self.model, data, q)
         pin.computeCoriolisMatrix(self.model, data, q, v)
         pin.computeGeneralizedGravity(self.model, data, q)
-        pin.updateFramePlacement(self.model, data, self._tcp)
+        placement = pin.updateFramePlacement(self.model, data, self._tcp)
         velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
-        return (data.oMf[self._tcp].translation.copy(), velocity.linear.copy(), data.M, data.C, data.g,
+        return (placement.translation.copy(), velocity.linear.copy(), data.M, data.C, data.g,
                 self.arm_dof_offset)
 
     def inverse_dynamics_nm(self, q_rad: np.ndarray, qd_radps: np.ndarray, qdd_radps2: np.ndarray) -> np.ndarray:
