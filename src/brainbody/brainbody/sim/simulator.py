@@ -7,7 +7,7 @@ the demo only, the ground-truth judge of the cup.
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Callable, Optional
 
 import mujoco
 import numpy as np
@@ -38,9 +38,22 @@ _WEAR_APPLY_STEPS = 100     # physics steps between updates of the worn gear sta
 
 
 def _as_slice(index: np.ndarray):
-    if len(index) and np.all(np.diff(index) == 1):
-        return slice(int(index[0]), int(index[-1]) + 1)
+    """Evenly spaced indices as a slice (motor and gear hinges alternate: every other one)."""
+    if len(index) == 1:
+        return slice(int(index[0]), int(index[0]) + 1)
+    step = int(index[1] - index[0]) if len(index) > 1 else 0
+    if step > 0 and np.all(np.diff(index) == step):
+        return slice(int(index[0]), int(index[-1]) + 1, step)
     return index
+
+
+def _copier(source: np.ndarray, index) -> Callable[[], np.ndarray]:
+    """A fresh copy of ``source[index]`` per call: of a view taken once when the index is a
+    slice (MuJoCo's arrays stay where they are for the life of the data), else by fancy
+    indexing (which copies)."""
+    if isinstance(index, slice):
+        return source[index].copy
+    return lambda: source[index]
 
 
 class Simulator:
@@ -70,16 +83,21 @@ class Simulator:
         self._finger_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._pad_sensor = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
         self._pad_force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3) for p in PAD_BODIES])
-        # Contiguous index ranges become slices: a copy by slicing is cheaper than by
+        # Evenly spaced index ranges become slices: a copy by slicing is cheaper than by
         # fancy indexing, and this runs every millisecond.
         self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof, self._pad_sensor = (
             _as_slice(a) for a in (self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof,
                                    self._pad_sensor))
+        d = self.data
+        self._read_arm_qd, self._read_finger_q, self._read_finger_qd, self._read_pads, self._read_finger_effort = (
+            _copier(d.qvel, self._arm_dof), _copier(d.qpos, self._finger_qpos), _copier(d.qvel, self._finger_dof),
+            _copier(d.sensordata, self._pad_sensor), _copier(d.actuator_force, slice(7, 9)))
         self._finger_open_m = float(m.jnt_range[m.joint(FINGER_JOINTS[0]).id][1])
         # The drives and the motors' heat: a commanded torque becomes a current, the joint gets
         # what the (hot) motor makes of it.
         self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
                                                torque_limit_nm=m.actuator_ctrlrange[:7, 1])
+        self._housing_sensor = self.motor_thermal.config.enabled
         # The reducers' age (their lost motion and friction grow as they wear).
         self.wear = ReducerWear(config.wear, m.actuator_ctrlrange[:7, 1], self.drivetrain.geared)
         self._worn_steps = 0
@@ -120,7 +138,7 @@ class Simulator:
         self.tcp_at_read_m[:] = d.site_xpos[self._tcp_site]
         drive = self.drivetrain
         q, q_link = drive.motor_encoder_rad(d), drive.link_encoder_rad(d)
-        pads, pads_xyz = d.sensordata[self._pad_sensor].copy(), d.sensordata[self._pad_force3]
+        pads, pads_xyz = self._read_pads(), d.sensordata[self._pad_force3]
         if self.realism is not None:
             q = self.realism.motor_encoder(q, drive.motor_encoder_quantum_rad)
             q_link = self.realism.link_encoder(q_link)
@@ -128,14 +146,14 @@ class Simulator:
         return HardwareState(
             time_s=float(d.time),
             q_rad=q,
-            qd_radps=d.qvel[self._arm_dof].copy(),
-            finger_pos_m=d.qpos[self._finger_qpos].copy(),
-            finger_vel_mps=d.qvel[self._finger_dof].copy(),
+            qd_radps=self._read_arm_qd(),
+            finger_pos_m=self._read_finger_q(),
+            finger_vel_mps=self._read_finger_qd(),
             pad_force_n=pads,
             q_link_rad=q_link,
             pad_force_xyz_n=pads_xyz,
-            finger_effort_n=d.actuator_force[7:9].copy(),
-            motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self.motor_thermal.config.enabled else None,
+            finger_effort_n=self._read_finger_effort(),
+            motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self._housing_sensor else None,
         )
 
     def _apply_wear(self) -> None:
