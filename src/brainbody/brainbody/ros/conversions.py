@@ -22,6 +22,12 @@ def time_msg(seconds: float) -> Time:
     return Time(sec=sec, nanosec=int((seconds - sec) * 1e9))
 
 
+def fill_time(stamp: Time, seconds: float) -> None:
+    """Set ``stamp`` in place to ``seconds`` (a message reused every publish is not rebuilt)."""
+    sec = int(math.floor(seconds))
+    stamp.sec, stamp.nanosec = sec, int((seconds - sec) * 1e9)
+
+
 def stamp_s(stamp: Time) -> float:
     """A ``builtin_interfaces/Time`` in seconds."""
     return stamp.sec + stamp.nanosec * 1e-9
