@@ -89,7 +89,9 @@ never changes sign (they hold the arm up) and no estimate is given for them.
 | identified within ±{r['target_frac']:.0%} of the truth (observed joints) | {'—' if worst is None else f'{worst:.1%}'} | {r['targets_met']} |
 | datasheet estimate on the same joints (baseline) | {'—' if r['datasheet_error_max_frac'] is None else f"{r['datasheet_error_max_frac']:.1%}"} | |
 
-Not done: an excitation motion that reverses the load on the gravity-loaded joints, joints without a
-link encoder (the budget gears: the gap is not visible in normal motion from the motor side alone), and
-feeding the identified width to the backlash compensator.
+This table is the coffee task alone. The drivetrain check (`/body/check_drivetrain`,
+`body/drivetrain_check.py`) adds the excitation that reverses the load on the gravity-loaded joints
+(joints 1-6 identified, see the adaptive and wear_soak benchmarks), and `adaptive_compensation` feeds
+the identified width to the backlash compensator. Not done: joints without a link encoder (the budget
+gears: the gap is not visible from the motor side alone).
 """

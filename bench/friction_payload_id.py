@@ -208,12 +208,16 @@ lubricant's temperature, is closer. The hand's absolute load misses the target b
 cannot tell a payload from the hand's and the wrist's own mass error (about 0.1 kg on these units, see
 "beyond model"). The change at a grasp (the held object's own mass) is free of that, but it rests on
 the second or so of the lift and scatters by up to about 0.1 kg (the empty cup's rows): the full cup
-lands within 10 % on these three units, not by a margin to rely on.
+lands within {_pct(r['held_full_cup_error_max_frac'])} on these three units (within 9 % when the joint
+paths were straight segments between waypoints: the figure moves with the lift's motion, not one to
+rely on).
 The identifier's speed and acceleration thresholds were chosen on units 0-2's recorded signals; a
 held-out check on units 3-5 (`_unit(3)` .. `_unit(5)` of this module, not in this table) gave Coulomb
 within 4.8 %, viscous off by up to 343 %, the full cup at 0.201, 0.215 and 0.277 kg (up to 31 % off)
 and the empty cup at -0.048 to +0.110 kg.
 
 Not done: an excitation motion (speeds spread wide at poses the model knows well) for viscous friction,
-a known tool mass or weighing pose for the absolute load, and feeding the estimates to the compensators.
+a known tool mass or weighing pose for the absolute load, and feeding the payload estimate to the gravity
+feed-forward (the Coulomb estimate is fed to the friction compensator: `adaptive_compensation`, see the
+adaptive benchmark).
 """
