@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.drivetrain_check import ELBOW_FREE_RAD, SHOULDER_FREE_RAD, check_trajectory
+from brainbody.body.drivetrain_check import ELBOW_FREE_RAD, SHOULDER_FREE_RAD, FlankFit, check_trajectory
 from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import BusyError, ErrorCode, InvalidPrimitiveError
 from brainbody.runtime.sim_session import SimSession
@@ -41,6 +41,54 @@ def test_the_check_identifies_the_gravity_loaded_joints_on_an_honest_unit():
     np.testing.assert_array_less(np.abs(width[:6] / true[:6] - 1.0), 0.35)
     assert body.monitor_trips == 0
     np.testing.assert_allclose(body.q_cmd_rad, start, atol=1e-9)
+    # The check's own fit (what the wear record takes as this unit's baseline) on joints 1-6.
+    fitted = body.last_check_width_rad
+    np.testing.assert_array_less(np.abs(fitted[:6] / true[:6] - 1.0), 0.3)
+    np.testing.assert_array_equal(body.wear.baseline_rad[:6], fitted[:6])
+
+
+def _flank_samples(rng, n, width, twist_error_per_nm, limit):
+    """Residuals as a gear with ``width`` shows them under a twist model off by
+    ``twist_error_per_nm`` (rad per N m), with encoder noise and a few samples mid-gap."""
+    torque = rng.uniform(-0.3, 0.3, n) * limit
+    residual = np.sign(torque) * width / 2 + twist_error_per_nm * torque + rng.normal(0.0, 0.02 * width, n)
+    crossing = rng.random(n) < 0.05
+    residual[crossing] = rng.uniform(-width / 2, width / 2, crossing.sum())
+    return torque, residual
+
+
+class _Rigid:
+    """A twist model of zero: the residual is the deflection itself."""
+    def deflection_rad(self, torque):
+        return np.zeros_like(np.asarray(torque, dtype=float))
+
+
+def test_the_flank_fit_leaves_the_twist_models_error_out_where_flank_means_keep_it():
+    rng = np.random.default_rng(4)
+    limit = np.full(7, 87.0)
+    widths = np.linspace(0.8, 2.2, 7) * ARCMIN
+    # Twist model errors of up to 0.3 arcmin at a tenth of the limit (rad per N m).
+    errors = np.array([-0.3, -0.15, 0.0, 0.15, 0.3, -0.2, 0.2]) * ARCMIN / 8.7
+    fit = FlankFit(_Rigid(), limit)
+    samples = [_flank_samples(rng, 600, widths[j], errors[j], limit[j]) for j in range(7)]
+    for k in range(600):
+        residual = np.array([samples[j][1][k] for j in range(7)])
+        fit.add(residual, np.zeros(7), np.array([samples[j][0][k] for j in range(7)]))
+    width = fit.width_rad()
+    np.testing.assert_allclose(width, widths, rtol=0.05)
+    # What the flank means give on the same samples: off by the twist error at the mean load.
+    torque = np.array([s[0] for s in samples])
+    residual = np.array([s[1] for s in samples])
+    band = (np.abs(torque) > 0.01 * 87.0) & (np.abs(torque) < 0.3 * 87.0)
+    means = np.array([residual[j][band[j] & (torque[j] > 0)].mean() - residual[j][band[j] & (torque[j] < 0)].mean()
+                      for j in range(7)])
+    assert np.max(np.abs(means / widths - 1.0)) > 0.2
+    # Too few samples on a flank: no estimate.
+    lonely = FlankFit(_Rigid(), limit)
+    for _ in range(100):
+        lonely.add(np.full(7, 1e-4), np.zeros(7), np.full(7, 5.0))      # one flank only
+    assert np.isnan(lonely.width_rad()).all()
+    assert np.isnan(FlankFit(_Rigid(), limit).width_rad()).all()
 
 
 def test_the_check_is_refused_without_link_encoders_with_an_object_in_hand_or_while_busy():

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from brainbody.body.adaptive_compensation import AdaptiveCompensation
-from brainbody.body.drivetrain_check import check_trajectory
+from brainbody.body.drivetrain_check import FlankFit, check_trajectory
 from brainbody.body.wear_monitor import WearMonitor
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
@@ -145,6 +145,9 @@ class BodyController:
         self.wear = WearMonitor()
         self.operating_hours_offset = 0.0
         self._check_trajectory = None      # a drivetrain check being followed
+        self._check_fit: Optional[FlankFit] = None     # and its samples
+        # The last check's lost motion per joint (rad; NaN: not identified), what the wear record took.
+        self.last_check_width_rad = np.full(7, np.nan)
         self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
         self._drive_samples = 0
         self._friction_now: Optional[tuple[np.ndarray, np.ndarray]] = None   # (Coulomb, viscous) in use
@@ -327,6 +330,7 @@ class BodyController:
             times, points = check_trajectory(self.q_cmd_rad)
             self.follow_trajectory(times, points)
             self._check_trajectory = self._trajectory
+            self._check_fit = FlankFit(self.servo.compliance, self.model.effort_limit_nm)
         return times[-1]
 
     @property
@@ -342,8 +346,10 @@ class BodyController:
     def _check_completed(self) -> None:
         """A drivetrain check ran to its end: its lost-motion estimates go to the wear record."""
         self._check_trajectory = None
+        fit, self._check_fit = self._check_fit, None
         try:
-            self.wear.add_check(self.operating_hours, self.backlash_id.width_rad)
+            self.last_check_width_rad = fit.width_rad()
+            self.wear.add_check(self.operating_hours, self.last_check_width_rad)
         except Exception:     # the record only reports: never the arm's problem
             log.exception("wear record: the drivetrain check's estimates were not taken")
 
@@ -574,6 +580,8 @@ class BodyController:
                 # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
                 self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
                                         dt * _BACKLASH_ID_EVERY)
+                if self._check_fit is not None and self._trajectory is self._check_trajectory:
+                    self._check_fit.add(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm)
             if self.friction_id is not None or self.payload_id is not None:
                 self._identify_drive(state, arm, dt)
             if self.adaptive is not None and state.time_s >= self._next_adapt_s:
