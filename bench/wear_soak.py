@@ -111,12 +111,14 @@ Targets met: {r['targets_met']}.
 
 Judged at every drivetrain check after a robot's first, joints 1-6 (pairs of check and joint);
 the shoulder wears fastest (about 3x its first lost motion by the end), the elbow and wrist reach
-1.5-1.7x, the other joints barely wear. Why the false-positive rate misses its target: a check's
-estimate of one joint's lost motion over its first is off the truth by up to about ±20 % on these
-units (the twist under the model's torque estimate, not a load-proportional error: narrowing the
-load band did not help), so near the doubling a joint whose estimate reads high is flagged at a
-true 1.7-1.9x, and one that reads low (the shoulder of unit 0) only at 2.3-2.5x. The remaining
-life inherits the same error in its trend. No task failed in either mode: a harmonic gear with
-3x its lost motion still makes coffee, so "flagged before a failure" held without being tested,
-and adaptive compensation made no difference to success here (it does to tracking: `adaptive`).
+1.5-1.7x, the other joints barely wear. Each check's lost motion is the check's own fit
+(`body/drivetrain_check.py`, `FlankFit`): a line through each flank's residuals against the
+torque, taken at zero torque, so the error of the body's twist model drops out. With the flank
+means instead (the earlier soak: TPR 0.91, FPR 0.046, remaining-life error 0.58) that error was
+a fixed offset in every check of a unit, and the ratio to the first check grew up to twice as
+fast as the gap; with the fit a check's ratio is within about 3 % (one standard deviation) of the
+plant's, and the remaining false flags come at a true 1.94-1.99x. No task failed in either mode:
+a harmonic gear with 3x its lost motion still makes coffee, so "flagged before a failure" held
+without being tested, and adaptive compensation made no difference to success here (it does to
+tracking: `adaptive`).
 """
