@@ -121,6 +121,10 @@ def operator():
         yield op
     finally:
         stop_spinning(op.executor, op._thread)
+        # The latched /body/estop writer must go with the node: left to the garbage collector
+        # (Jazzy's Fast DDS keeps the participant until then), its last sample would latch the
+        # stop in the next module's body.
+        op.node.destroy_node()
         rclpy.try_shutdown()
         stop_processes([proc])
 
@@ -182,4 +186,5 @@ def test_the_drivetrain_check_service_starts_the_check_and_refuses_it_with_a_cod
     response = op.check_drivetrain()
     assert not response.success and f"[{int(ErrorCode.ESTOP_ACTIVE)}]" in response.message, response.message
     assert wait_for(op.still, 20.0), "the arm did not come to rest"
+    op.estop.publish(Bool(data=False))   # the panel's button released, as an operator would
     assert op.reset().success
