@@ -53,6 +53,38 @@ def test_copper_resistance_rises_and_the_torque_constant_falls_with_temperature(
     np.testing.assert_allclose(hot.copper_loss_w / cold.copper_loss_w, 1.0 + 0.00393 * 100.0, rtol=1e-3)
 
 
+def test_the_drives_report_current_and_the_voltage_of_the_hot_winding_and_the_back_emf():
+    hot = plant(initial_c=105.0, seed=3)
+    command = np.array([20.0] * 4 + [3.0] * 3)
+    current = command / (100.0 * np.array([0.1] * 4 + [0.05] * 3))
+    r25 = np.array([MOTORS["large"]["resistance_25c_ohm"]] * 4 + [MOTORS["small"]["resistance_25c_ohm"]] * 3)
+    r_hot = r25 * (1.0 + 0.00393 * 80.0)
+    readings = []
+    for _ in range(200):
+        hot.torque(command)
+        hot.step(np.zeros(7))
+        readings.append((hot.drive_current_a, hot.drive_voltage_v))
+    amps, volts = (np.mean([r[k] for r in readings[1:]], axis=0) for k in (0, 1))
+    np.testing.assert_allclose(amps, current, rtol=0.006, atol=0.003)       # gain error, noise averaged
+    np.testing.assert_allclose(volts, r_hot * current, rtol=0.0, atol=0.04)  # residual 30 mV, noise averaged
+    assert np.std([r[1] for r in readings[1:]], axis=0).min() > 0.03         # one reading is noisy
+    # Turning: the magnets' (hot, weaker) constant times the motor speed adds to the drop.
+    hot.torque(command)
+    speed = np.full(7, 0.5)
+    volts_moving = np.mean([(hot.torque(command), hot.step(speed), hot.drive_voltage_v)[2] for _ in range(200)], axis=0)
+    back_emf = np.array([0.1] * 4 + [0.05] * 3) * (1.0 - 0.0011 * 80.0) * 0.5 * 100.0
+    np.testing.assert_allclose(volts_moving - volts, back_emf, rtol=0.0, atol=0.05)
+    # A current step: L di/dt for one step (the motors at 25 C).
+    quiet = plant(period_s=0.001)
+    quiet.torque(np.zeros(7))
+    quiet.step(np.zeros(7))
+    quiet.torque(command)
+    quiet.step(np.zeros(7))
+    inductance = np.array([MOTORS["large"]["inductance_h"]] * 4 + [MOTORS["small"]["inductance_h"]] * 3)
+    np.testing.assert_allclose(quiet.drive_voltage_v, inductance * current / 0.001 + current * r25,
+                               rtol=0.0, atol=0.25)
+
+
 def test_commands_beyond_the_drive_limit_are_clipped():
     p = plant()
     np.testing.assert_allclose(p.torque(np.array([200.0] * 7)), LIMIT)
@@ -132,14 +164,16 @@ def test_the_simulator_drives_its_arm_through_the_motors():
     from brainbody.sim.scene import SceneConfig
     from brainbody.sim.simulator import Simulator
     sim = Simulator(SceneConfig(), motor_thermal=MotorThermalPlantConfig(initial_c=75.0))
-    assert sim.capabilities.motor_housing_temperature
+    assert sim.capabilities.motor_housing_temperature and sim.capabilities.drive_electrical
     state = sim.read()
     assert state.motor_housing_temp_c == pytest.approx(np.full(7, 75.0), abs=0.5)
+    assert state.drive_current_a.shape == state.drive_voltage_v.shape == (7,)
     command = np.array([10.0, 20.0, 0.0, -10.0, 1.0, 1.0, 0.0])
     sim.write(command, np.zeros(2))
     np.testing.assert_allclose(sim.data.ctrl[:7], command * (1.0 - 0.0011 * 50.0), rtol=1e-9)
     sim.step()
     off = Simulator(SceneConfig(), motor_thermal=MotorThermalPlantConfig(enabled=False))
     assert not off.capabilities.motor_housing_temperature and off.read().motor_housing_temp_c is None
+    assert not off.capabilities.drive_electrical and off.read().drive_voltage_v is None
     off.write(command, np.zeros(2))
     np.testing.assert_allclose(off.data.ctrl[:7], command)

@@ -53,6 +53,9 @@ class HardwareCapabilities:
         motor_housing_temperature: each arm joint reports its motor housing's temperature
             (``motor_housing_temp_c``); without it the body's thermal model starts from and
             cools to its configured ambient.
+        drive_electrical: each arm drive reports the q-axis current it measures and the
+            voltage it applies (``drive_current_a``, ``drive_voltage_v``); with them the
+            winding's resistance corrects the thermal model.
     """
 
     command_modes: frozenset = frozenset({CommandMode.EFFORT})
@@ -61,6 +64,7 @@ class HardwareCapabilities:
     wrist_wrench: bool = False
     finger_effort: bool = False
     motor_housing_temperature: bool = False
+    drive_electrical: bool = False
 
     def grip_force_sources(self) -> frozenset:
         return frozenset(source for source, present in (
@@ -104,6 +108,9 @@ class HardwareState:
             command's sign), or None when the hand does not report it.
         motor_housing_temp_c: each arm motor's housing temperature (7,), C, or None when the
             robot does not report one.
+        drive_current_a, drive_voltage_v: each arm drive's measured q-axis current (A) and
+            applied q-axis voltage (V) over the last period (7,), or None when the drives do
+            not report them.
     """
 
     time_s: float
@@ -116,6 +123,8 @@ class HardwareState:
     pad_force_xyz_n: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((2, 3)))
     finger_effort_n: Optional[np.ndarray] = None
     motor_housing_temp_c: Optional[np.ndarray] = None
+    drive_current_a: Optional[np.ndarray] = None
+    drive_voltage_v: Optional[np.ndarray] = None
 
 
 class Hardware(Protocol):

@@ -11,7 +11,10 @@ comes back (:attr:`MotorThermalPlant.kt_loss_fraction`, :attr:`MotorThermalPlant
 The drive turns each commanded joint torque into a current with the *datasheet* torque
 constant (what its firmware knows); the torque the joint really gets is that current times
 the motor's *actual* constant (hot, perhaps demagnetised) times the gear ratio. Each joint
-reports a housing temperature (a thermistor: sampled at 10 Hz, noisy, quantised).
+reports a housing temperature (a thermistor: sampled at 10 Hz, noisy, quantised), and each
+drive the q-axis current it measures (a gain error and noise) and the q-axis voltage it
+applies over the step: ``R(T_winding) i + L di/dt`` plus the back-EMF of the magnets' actual
+constant, a dead-time residual and noise.
 
 Written apart from the body's estimator (``body/motor_thermal.py``): no shared code, constants
 or model structure (the body assumes two nodes and no iron loss). Its ground truth
@@ -33,13 +36,20 @@ from brainbody.jit import kernel, records
 _MOTOR_KEYS = ("ratio", "kt_datasheet_nm_per_a", "kt_at_25c_nm_per_a", "resistance_25c_ohm",
                "winding_housing_k_per_w", "winding_rotor_k_per_w", "rotor_housing_k_per_w",
                "housing_ambient_k_per_w", "winding_heat_capacity_j_per_k", "rotor_heat_capacity_j_per_k",
-               "housing_heat_capacity_j_per_k", "iron_loss_w_per_radps2")
+               "housing_heat_capacity_j_per_k", "iron_loss_w_per_radps2", "inductance_h")
 _MATERIAL_KEYS = ("copper_resistance_per_c", "magnet_kt_per_c", "magnet_grade_limit_c",
                   "demagnetisation_loss_per_c", "demagnetisation_loss_max", "reference_c",
-                  "housing_sensor_period_s", "housing_sensor_noise_c", "housing_sensor_resolution_c")
-# Of a motor's values, the ones a build spread perturbs (the gear ratio and the torque
-# constants are not thermal properties).
-_SPREAD_KEYS = _MOTOR_KEYS[3:]
+                  "housing_sensor_period_s", "housing_sensor_noise_c", "housing_sensor_resolution_c",
+                  "drive_current_gain_error", "drive_current_noise_a", "drive_voltage_residual_v",
+                  "drive_voltage_noise_v")
+# Of a motor's values, the ones a build spread perturbs (the gear ratio, the torque
+# constants and the inductance are not thermal properties).
+_SPREAD_KEYS = _MOTOR_KEYS[3:12]
+# The ones that may be zero (an ideal sensor, no iron loss) or negative.
+_MAY_BE_ZERO = ("magnet_kt_per_c", "iron_loss_w_per_radps2", "housing_sensor_noise_c", "housing_sensor_resolution_c",
+                "drive_current_gain_error", "drive_current_noise_a", "drive_voltage_residual_v",
+                "drive_voltage_noise_v")
+_NOISE_BLOCK = 1000          # the drives' noise is drawn this many steps at a time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,9 +113,7 @@ def load_motors(path: Optional[Path] = None) -> tuple[dict[str, dict[str, float]
             raise BrainBodyError(f"{path}: motor {name!r} has keys {sorted(entry)}, expected {sorted(_MOTOR_KEYS)}")
         motors[name] = {k: float(v) for k, v in entry.items()}
     for key, value in [*((f"{n}.{k}", v) for n, m in motors.items() for k, v in m.items()), *raw.items()]:
-        if not math.isfinite(float(value)) or (float(value) <= 0.0 and key.split(".")[-1] not in
-                                                ("magnet_kt_per_c", "iron_loss_w_per_radps2",
-                                                 "housing_sensor_noise_c", "housing_sensor_resolution_c")):
+        if not math.isfinite(float(value)) or (float(value) <= 0.0 and key.split(".")[-1] not in _MAY_BE_ZERO):
             raise BrainBodyError(f"{path}: {key} = {value!r} must be a finite positive number")
     return motors, {k: float(v) for k, v in raw.items()}
 
@@ -115,11 +123,12 @@ _MOTOR = np.dtype([("ratio", "f8"), ("kt_drive", "f8"), ("kt25", "f8"), ("r25", 
                    ("g_wh", "f8"), ("g_wr", "f8"), ("g_rh", "f8"), ("g_ha", "f8"),
                    ("c_w", "f8"), ("c_r", "f8"), ("c_h", "f8"), ("k_iron", "f8"),
                    ("alpha_cu", "f8"), ("kt_tc", "f8"), ("grade_limit", "f8"), ("loss_per_c", "f8"),
-                   ("loss_max", "f8"), ("reference", "f8")])
+                   ("loss_max", "f8"), ("reference", "f8"), ("inductance", "f8"), ("current_gain", "f8"),
+                   ("voltage_residual", "f8")])
 # The run-time state of one motor.
 _STATE = np.dtype([("winding", "f8"), ("rotor", "f8"), ("housing", "f8"), ("current", "f8"),
                    ("peak_rotor", "f8"), ("kt_loss", "f8"), ("over_limit", "b1"), ("events", "i8"),
-                   ("copper_loss", "f8")])
+                   ("copper_loss", "f8"), ("last_current", "f8"), ("current_read", "f8"), ("voltage", "f8")])
 
 
 @kernel
@@ -141,11 +150,18 @@ def _produce(motors, state, command_nm, limit_nm, torque_out):
 
 
 @kernel
-def _heat(motors, state, motor_speed, ambient, dt):
-    """One explicit step of every motor's network (its time constants are seconds or more)."""
+def _heat(motors, state, motor_speed, ambient, dt, current_noise, voltage_noise):
+    """One explicit step of every motor's network (its time constants are seconds or more),
+    and what each drive measured over it."""
     for i in range(motors.shape[0]):
         m, s = motors[i], state[i]
-        copper = s.current * s.current * m.r25 * (1.0 + m.alpha_cu * (s.winding - m.reference))
+        resistance = m.r25 * (1.0 + m.alpha_cu * (s.winding - m.reference))
+        copper = s.current * s.current * resistance
+        sign = 1.0 if s.current > 0.0 else (-1.0 if s.current < 0.0 else 0.0)
+        s.voltage = (resistance * s.current + m.inductance * (s.current - s.last_current) / dt
+                     + _actual_kt(m, s) * motor_speed[i] + m.voltage_residual * sign + voltage_noise[i])
+        s.current_read = s.current * (1.0 + m.current_gain) + current_noise[i]
+        s.last_current = s.current
         iron = m.k_iron * motor_speed[i] * motor_speed[i]
         q_wh = (s.winding - s.housing) * m.g_wh
         q_wr = (s.winding - s.rotor) * m.g_wr
@@ -207,6 +223,14 @@ class MotorThermalPlant:
         m["alpha_cu"], m["kt_tc"] = material["copper_resistance_per_c"], material["magnet_kt_per_c"]
         m["grade_limit"], m["loss_per_c"] = material["magnet_grade_limit_c"], material["demagnetisation_loss_per_c"]
         m["loss_max"], m["reference"] = material["demagnetisation_loss_max"], material["reference_c"]
+        m["inductance"] = col("inductance_h")
+        # Each drive's own errors (drawn after the build spread: a seed's motors stay as they were).
+        m["current_gain"] = rng.uniform(-1.0, 1.0, 7) * material["drive_current_gain_error"]
+        m["voltage_residual"] = rng.uniform(-1.0, 1.0, 7) * material["drive_voltage_residual_v"]
+        self._drive_noise = (material["drive_current_noise_a"], material["drive_voltage_noise_v"])
+        self._drive_rng = np.random.default_rng([config.seed, 2])
+        self._noise_row = _NOISE_BLOCK
+        self._current_noise = self._voltage_noise = np.zeros((_NOISE_BLOCK, 7))
         self.grade_limit_c = material["magnet_grade_limit_c"]
         self.ratio = col("ratio")
         start = config.ambient_c if config.initial_c is None else config.initial_c
@@ -236,7 +260,15 @@ class MotorThermalPlant:
         if not self.config.enabled:
             return
         np.multiply(joint_speed_radps, self.ratio, out=self._speed)
-        _heat(self._motors, self._state, self._speed, self.config.ambient_c, self.period_s)
+        if self._noise_row == _NOISE_BLOCK:
+            current_sd, voltage_sd = self._drive_noise
+            self._current_noise = self._drive_rng.normal(0.0, current_sd, (_NOISE_BLOCK, 7))
+            self._voltage_noise = self._drive_rng.normal(0.0, voltage_sd, (_NOISE_BLOCK, 7))
+            self._noise_row = 0
+        row = self._noise_row
+        self._noise_row += 1
+        _heat(self._motors, self._state, self._speed, self.config.ambient_c, self.period_s,
+              self._current_noise[row], self._voltage_noise[row])
         self._time_s += self.period_s
         if self._time_s >= self._next_sample_s:
             self._sample_sensor()
@@ -252,6 +284,16 @@ class MotorThermalPlant:
     def housing_sensor_c(self) -> np.ndarray:
         """The housing thermistors' latest readings (7,), C."""
         return self._sensor_c.copy()
+
+    @property
+    def drive_current_a(self) -> np.ndarray:
+        """The q-axis current each drive measured over the last step (7,), A."""
+        return self._state["current_read"].copy()
+
+    @property
+    def drive_voltage_v(self) -> np.ndarray:
+        """The q-axis voltage each drive applied over the last step (7,), V."""
+        return self._state["voltage"].copy()
 
     # -- ground truth (tests and benchmarks only) -----------------------------------------
     @property

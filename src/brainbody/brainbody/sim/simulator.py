@@ -97,6 +97,7 @@ class Simulator:
         # what the (hot) motor makes of it.
         self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
                                                torque_limit_nm=m.actuator_ctrlrange[:7, 1])
+        # Real motors: a housing thermistor per joint, drives that report current and voltage.
         self._housing_sensor = self.motor_thermal.config.enabled
         # The reducers' age (their lost motion and friction grow as they wear).
         self.wear = ReducerWear(config.wear, m.actuator_ctrlrange[:7, 1], self.drivetrain.geared)
@@ -124,7 +125,8 @@ class Simulator:
         actuators whose force is the command; link encoders where the profile has them."""
         return HardwareCapabilities(link_encoders=self.drivetrain.link_encoder_rad(self.data) is not None,
                                     pad_force_3axis=True, finger_effort=True,
-                                    motor_housing_temperature=self.motor_thermal.config.enabled)
+                                    motor_housing_temperature=self.motor_thermal.config.enabled,
+                                    drive_electrical=self.motor_thermal.config.enabled)
 
     def activate(self, command_mode) -> None:
         """In-process MuJoCo takes torques from the first step on (``command_mode`` is
@@ -154,6 +156,8 @@ class Simulator:
             pad_force_xyz_n=pads_xyz,
             finger_effort_n=self._read_finger_effort(),
             motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self._housing_sensor else None,
+            drive_current_a=self.motor_thermal.drive_current_a if self._housing_sensor else None,
+            drive_voltage_v=self.motor_thermal.drive_voltage_v if self._housing_sensor else None,
         )
 
     def _apply_wear(self) -> None:
