@@ -26,19 +26,23 @@ def overload(t):
     return 3.0 * RATED_NM
 
 
-def run(duty, duration_s, *, protect=True, housing_sensor=True, seed=0, spread=0.05, **limits):
+def run(duty, duration_s, *, protect=True, housing_sensor=True, electrical=False, seed=0, spread=0.05, **limits):
     plant = MotorThermalPlant(MotorThermalPlantConfig(parameter_spread=spread, seed=seed), period_s=DT_S,
                               torque_limit_nm=EFFORT_LIMIT)
     body = MotorThermal(load_datasheets(SHEETS), ThermalLimits(**limits), effort_limit_nm=EFFORT_LIMIT,
                         housing_c=plant.housing_sensor_c if housing_sensor else None, protect=protect)
     log = {"winding_error": 0.0, "magnet_error": 0.0, "winding_max": 0.0, "magnet_margin_min": np.inf,
            "limit_min": EFFORT_LIMIT.copy()}
+    speed = np.zeros(7)
     for k in range(int(duration_s / DT_S)):
-        body.update(DT_S, plant.housing_sensor_c if housing_sensor else None)
+        drives = {"drive_current_a": plant.drive_current_a, "drive_voltage_v": plant.drive_voltage_v,
+                  "joint_speed_radps": speed} if electrical else {}
+        body.update(DT_S, plant.housing_sensor_c if housing_sensor else None, **drives)
         command = body.derate(duty(k * DT_S))
         body.wrote(command)
         plant.torque(command)
-        plant.step(np.full(7, 0.5 if k * DT_S % 12.0 < 1.0 else 0.0))
+        speed = np.full(7, 0.5 if k * DT_S % 12.0 < 1.0 else 0.0)
+        plant.step(speed)
         log["winding_error"] = max(log["winding_error"], float(np.max(np.abs(body.winding_c - plant.winding_c))))
         log["magnet_error"] = max(log["magnet_error"], float(np.max(np.abs(body.magnet_c - plant.magnet_c))))
         log["winding_max"] = max(log["winding_max"], float(plant.winding_c.max()))
@@ -72,6 +76,52 @@ def test_derating_keeps_winding_and_magnets_in_bounds_under_a_3x_overload(seed):
     # The same overload without protection overheats and demagnetises the plant.
     plant, _, log = run(overload, 900.0, seed=seed, protect=False)
     assert log["winding_max"] > 155.0 and plant.demagnetisation_events.sum() > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_winding_resistance_holds_the_estimate_within_3_c_under_a_3x_overload(seed):
+    # From current and housing alone, the datasheet's few per cent are 10-15 C of this rise.
+    _, _, without = run(overload, 900.0, seed=seed)
+    plant, _, with_voltage = run(overload, 900.0, seed=seed, electrical=True)
+    assert without["winding_error"] > 6.0
+    assert with_voltage["winding_error"] < 3.0
+    assert with_voltage["winding_max"] < 155.0 and plant.demagnetisation_events.sum() == 0
+
+
+def test_the_winding_resistance_keeps_a_normal_duty_within_3_c():
+    _, _, log = run(normal_duty, 1800.0, seed=1, electrical=True)
+    assert log["winding_error"] < 3.0
+
+
+def test_drive_readings_that_say_nothing_leave_the_model_alone():
+    """A NaN or infinite reading, fast motion (the back-EMF dwarfs the resistive drop) or no
+    current: that joint's estimate is the model's alone. Joints 1 and 7 report a winding that
+    has risen a quarter more than the model's and are pulled up to it (the check can fail)."""
+    make = lambda: MotorThermal(load_datasheets(SHEETS), ThermalLimits(), effort_limit_nm=EFFORT_LIMIT,  # noqa: E731
+                                housing_c=np.full(7, 25.0), protect=False)
+    model_only, with_drives = make(), make()
+    torque = 3.0 * RATED_NM
+    torque[5] = 0.0                                          # joint 6 idle: no drop, nothing to say
+    sheets = load_datasheets(SHEETS)
+    r25 = np.array([s.resistance_25c_ohm for s in sheets])
+    per_amp = np.array([s.kt_nm_per_a * s.ratio for s in sheets])
+    speed = np.array([0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0])    # joint 4 at 300 rad/s at the motor
+    ke = np.array([s.kt_nm_per_a for s in sheets])
+    for _ in range(int(120.0 / DT_S)):
+        for body in (model_only, with_drives):
+            body.wrote(torque)
+        current = torque / per_amp
+        claimed_rise = 1.25 * (model_only.winding_c - 25.0)
+        voltage = r25 * current * (1.0 + 0.00393 * claimed_rise) + ke * speed * 100.0
+        voltage[1], current[2], voltage[4] = np.nan, np.nan, np.inf
+        model_only.update(DT_S, np.full(7, 25.0))
+        with_drives.update(DT_S, np.full(7, 25.0), drive_current_a=current, drive_voltage_v=voltage,
+                           joint_speed_radps=speed)
+    same = [1, 2, 3, 4, 5]
+    np.testing.assert_allclose(with_drives.winding_c[same], model_only.winding_c[same], rtol=0, atol=1e-9)
+    assert model_only.winding_c[0] - 25.0 > 30.0
+    rise_ratio = (with_drives.winding_c[[0, 6]] - 25.0) / (model_only.winding_c[[0, 6]] - 25.0)
+    assert np.all((rise_ratio > 1.2) & (rise_ratio < 1.3)), rise_ratio
 
 
 def test_a_cool_motor_keeps_its_peak_torque():
@@ -152,3 +202,35 @@ def test_the_estimator_and_the_plant_share_no_code_or_data():
     assert not [n for n in imports(body) if n.startswith("brainbody.sim")]
     assert not [n for n in imports(plant) if n.startswith("brainbody.body")]
     assert "sim_motor_thermal" not in body.read_text() and "motor_datasheets" not in plant.read_text()
+
+
+def test_a_drive_misreporting_its_voltage_is_not_believed_and_is_counted():
+    """A voltage stuck at the bus voltage puts the winding at over 1000 C: skipped and counted;
+    the estimate stays the model's. A sound drive's readings give the winding's resistance."""
+    make = lambda: MotorThermal(load_datasheets(SHEETS), ThermalLimits(), effort_limit_nm=EFFORT_LIMIT,  # noqa: E731
+                                housing_c=np.full(7, 25.0), protect=False)
+    model_only, stuck = make(), make()
+    plant = MotorThermalPlant(MotorThermalPlantConfig(seed=0), period_s=DT_S, torque_limit_nm=EFFORT_LIMIT)
+    sound = make()
+    torque = 3.0 * RATED_NM
+    assert np.all(np.isnan(sound.winding_resistance_ohm))
+    for k in range(int(60.0 / DT_S)):
+        for body in (model_only, stuck, sound):
+            body.wrote(torque)
+        voltage = plant.drive_voltage_v
+        if k > int(10.0 / DT_S):
+            voltage[0] = 48.0
+        stuck.update(DT_S, np.full(7, 25.0), drive_current_a=plant.drive_current_a, drive_voltage_v=voltage,
+                     joint_speed_radps=np.zeros(7))
+        sound.update(DT_S, plant.housing_sensor_c, drive_current_a=plant.drive_current_a,
+                     drive_voltage_v=plant.drive_voltage_v, joint_speed_radps=np.zeros(7))
+        model_only.update(DT_S, np.full(7, 25.0))
+        plant.torque(torque)
+        plant.step(np.zeros(7))
+    counts = stuck.implausible_drive_readings
+    assert counts[0] > 100 and np.all(counts[1:] == 0)
+    assert abs(stuck.winding_c[0] - model_only.winding_c[0]) < 3.0
+    assert np.all(sound.implausible_drive_readings == 0)
+    # The plant's winding resistance in the datasheet's terms: 1.03 ohm (large) at 25 C, +0.393 %/C.
+    r_expected = np.array([1.03] * 4 + [4.1] * 3) * (1.0 + 0.00393 * (plant.winding_c - 25.0))
+    np.testing.assert_allclose(sound.winding_resistance_ohm, r_expected, rtol=0.01)

@@ -144,8 +144,9 @@ class BodyConfig:
     winding_limit_c: float = param(155.0, "insulation class limit of the motor windings (class F: 155 C)",
                                    lo=80.0, hi=240.0)
     winding_margin_c: float = param(20.0, "derating keeps the estimated winding this far below its limit (the "
-                                    "estimate's error: up to about 15 C in a fast 3x overload of motors 5 % off "
-                                    "their datasheet)", lo=0.0, hi=60.0)
+                                    "estimate's error in a fast 3x overload of motors 5 % off their datasheet: "
+                                    "about 2 C where the drives report their voltage, up to about 15 C from "
+                                    "current and housing alone)", lo=0.0, hi=60.0)
     magnet_limit_c: float = param(150.0, "highest magnet temperature without irreversible loss (NdFeB SH grade: "
                                   "150 C)", lo=60.0, hi=240.0)
     magnet_margin_c: float = param(20.0, "derating keeps the estimated magnets this far below their limit",

@@ -426,7 +426,8 @@ class BodyController:
             self.state = state
             try:
                 if self.thermal is not None:
-                    self.thermal.update(dt, state.motor_housing_temp_c)
+                    self.thermal.update(dt, state.motor_housing_temp_c, drive_current_a=state.drive_current_a,
+                                        drive_voltage_v=state.drive_voltage_v, joint_speed_radps=state.qd_radps)
                 arm, finger = self._decide(state, dt)
             except Exception as exc:     # never a dead loop: the fallback holds, say why, run on
                 log.exception("control tick failed; the fallback holds")

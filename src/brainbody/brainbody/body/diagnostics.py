@@ -100,6 +100,7 @@ class BodyDiagnostics:
         if thermal is not None:
             winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
             limit, derating = thermal.torque_limit_nm, thermal.derating
+            resistance, implausible = thermal.winding_resistance_ohm, thermal.implausible_drive_readings
         out = []
         for i, name in enumerate(ARM_JOINTS):
             error = float(link_error[i])
@@ -143,6 +144,12 @@ class BodyDiagnostics:
                 if derating[i]:
                     warn = True
                     message += f"; derated to {limit[i]:.1f} N m (winding {winding[i]:.0f} C, magnets {magnet[i]:.0f} C)"
+                values.append(("winding_resistance_ohm", f"{resistance[i]:.4f}" if math.isfinite(float(resistance[i]))
+                               else "not measured (no drive voltage, or no load held yet)"))
+                if implausible[i]:
+                    warn = True
+                    values.append(("drive_readings_implausible", str(int(implausible[i]))))
+                    message += f"; drive voltage/current implausible {int(implausible[i])} times (not used)"
             if body.wear.flagged[i]:
                 warn = True
                 message += (f"; lost motion {body.wear.ratio[i]:.1f}x its first check: reducer due for service")

@@ -13,6 +13,10 @@ Without a housing sensor the housing is one lumped node, heated by what crosses 
 impedance and cooled by the ambient air; it starts at the configured ambient. With one, the
 housing is the reading and the winding starts there (a motor switched on hot is assumed soaked).
 
+Where the drives report their current and voltage, the winding's resistance corrects the
+model (``body/winding_resistance.py``): the datasheet's few per cent matter little at normal
+duty but are 10-15 C of a 3x overload's 120 C rise, which the housing does not see in time.
+
 Derating keeps the estimated winding under ``winding_limit_c - winding_margin_c`` and the
 estimated magnets under ``magnet_limit_c - magnet_margin_c``: a joint may draw any current
 that would not take either past its bound within ``thermal_derating_horizon_s`` (short: peaks
@@ -32,11 +36,12 @@ import numpy as np
 import yaml
 
 from brainbody.exceptions import BrainBodyError, OverTemperatureError
+from brainbody.body.winding_resistance import OBSERVER, model_error_c
 from brainbody.jit import kernel, records
 
 _SHEET_KEYS = ("ratio", "kt_nm_per_a", "resistance_25c_ohm", "copper_resistance_per_c", "fast_k_per_w",
                "fast_time_constant_s", "slow_k_per_w", "slow_time_constant_s", "magnet_k_per_w",
-               "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k")
+               "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k", "inductance_h")
 _REFERENCE_C = 25.0          # the datasheets' resistance is given at 25 C
 _LOAD_WINDOW_S = 1.0         # a primitive is predicted at the mean square torque of about the last second
 
@@ -56,6 +61,7 @@ class MotorDatasheet:
     magnet_k_per_w: float
     housing_ambient_k_per_w: float
     housing_heat_capacity_j_per_k: float
+    inductance_h: float
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -106,7 +112,7 @@ def sheet_names(path: Optional[Path] = None) -> tuple[str, ...]:
 # Per joint: the datasheet as the kernel needs it, and the estimate.
 _SHEET = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast", "f8"), ("tau_fast", "f8"),
                    ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("r_ha", "f8"), ("c_h", "f8"),
-                   ("effort_limit", "f8")])
+                   ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")])
 _JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("mean_sq_torque", "f8"), ("limit", "f8")])
 # The bounds that are the same for every joint.
 _LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8"), ("horizon", "f8"),
@@ -120,15 +126,26 @@ def _loss(sh, st, current_sq):
 
 
 @kernel
-def _update(sheets, joints, torque, housing, dt, limits, winding, magnet):
+def _update(sheets, joints, observers, torque, housing, current, voltage, joint_speed, dt, limits, winding, magnet):
     """Advance every joint's estimate by ``dt`` at the current of ``torque`` (the command that
-    acted over that period), recompute its torque limit; the temperatures into ``winding`` and
-    ``magnet``."""
+    acted over that period), correct it by the winding's resistance where the drives report
+    ``current`` and ``voltage``, recompute its torque limit; the temperatures into ``winding``
+    and ``magnet``."""
     lim = limits[0]
+    n = sheets.shape[0]
+    electrical = current.shape[0] == n and voltage.shape[0] == n and joint_speed.shape[0] == n
     for i in range(sheets.shape[0]):
         sh, st = sheets[i], joints[i]
-        current = torque[i] / sh.torque_per_a
-        loss = _loss(sh, st, current * current)
+        if electrical:
+            rise = st.fast + st.slow
+            correction = model_error_c(observers[i], sh.r25, sh.tc, sh.ke, sh.inductance, current[i], voltage[i],
+                                       joint_speed[i] * sh.ratio, dt, st.housing + rise, rise)
+            if correction != 0.0 and rise > 0.0:
+                # The two terms share the error as they share the rise (each known to a few %).
+                st.fast += correction * st.fast / rise
+                st.slow += correction * st.slow / rise
+        current_cmd = torque[i] / sh.torque_per_a
+        loss = _loss(sh, st, current_cmd * current_cmd)
         if housing.shape[0] == sheets.shape[0] and math.isfinite(housing[i]):
             st.housing = housing[i]
         else:
@@ -236,6 +253,8 @@ class MotorThermal:
         s["magnet_gain"] = col("magnet_k_per_w") / col("slow_k_per_w")
         s["r_ha"], s["c_h"] = col("housing_ambient_k_per_w"), col("housing_heat_capacity_j_per_k")
         s["effort_limit"] = np.asarray(effort_limit_nm, dtype=float)
+        s["ke"], s["inductance"], s["ratio"] = col("kt_nm_per_a"), col("inductance_h"), col("ratio")
+        self._observers = records(7, OBSERVER)
         lim = self._limits = records(1, _LIMITS)
         lim["ambient"], lim["horizon"], lim["load_window"] = limits.ambient_c, limits.derating_horizon_s, _LOAD_WINDOW_S
         lim["winding_max"], lim["magnet_max"] = limits.winding_max_c, limits.magnet_max_c
@@ -251,16 +270,26 @@ class MotorThermal:
         # The latest estimates, updated in place every tick (the runtime monitor reads them).
         self.winding_est_c, self.magnet_est_c = np.zeros(7), np.zeros(7)
         self._derated = np.zeros(7)
-        _update(self._sheets, self._joints, self._written, self._none, 0.0, self._limits,
-                self.winding_est_c, self.magnet_est_c)
+        _update(self._sheets, self._joints, self._observers, self._written, self._none, self._none, self._none,
+                self._none, 0.0, self._limits, self.winding_est_c, self.magnet_est_c)
 
     # -- every tick ---------------------------------------------------------------------
-    def update(self, dt_s: float, housing_c: Optional[np.ndarray] = None) -> None:
+    def update(self, dt_s: float, housing_c: Optional[np.ndarray] = None, *,
+               drive_current_a: Optional[np.ndarray] = None, drive_voltage_v: Optional[np.ndarray] = None,
+               joint_speed_radps: Optional[np.ndarray] = None) -> None:
         """Advance by ``dt_s`` at the current of the torque last written; ``housing_c``: the
-        robot's housing temperatures (7,) if it reports them (a non-finite one is modelled)."""
+        robot's housing temperatures (7,) if it reports them (a non-finite one is modelled);
+        ``drive_current_a``, ``drive_voltage_v``, ``joint_speed_radps``: what the drives
+        measured and applied over that period and the joints' speeds, if they report them (a
+        non-finite one is skipped)."""
         housing = self._none if housing_c is None else np.asarray(housing_c, dtype=float)
-        _update(self._sheets, self._joints, self._written, housing, float(dt_s), self._limits,
-                self.winding_est_c, self.magnet_est_c)
+        if drive_current_a is None or drive_voltage_v is None or joint_speed_radps is None:
+            current = voltage = speed = self._none
+        else:
+            current, voltage = np.asarray(drive_current_a, dtype=float), np.asarray(drive_voltage_v, dtype=float)
+            speed = np.asarray(joint_speed_radps, dtype=float)
+        _update(self._sheets, self._joints, self._observers, self._written, housing, current, voltage, speed,
+                float(dt_s), self._limits, self.winding_est_c, self.magnet_est_c)
 
     def derate(self, arm_torque_nm: np.ndarray) -> np.ndarray:
         """The torque command with each joint clipped to its thermal limit (unchanged when
@@ -318,6 +347,19 @@ class MotorThermal:
     @property
     def housing_c(self) -> np.ndarray:
         return self._joints["housing"].copy()
+
+    @property
+    def winding_resistance_ohm(self) -> np.ndarray:
+        """Each winding's resistance as the drives' readings give it, in the datasheet's terms
+        (calibrated), ohm; NaN where not measured (no drive readings, or no load held yet)."""
+        r = self._observers["resistance"]
+        return np.where(r > 0.0, r, np.nan)
+
+    @property
+    def implausible_drive_readings(self) -> np.ndarray:
+        """Per joint: how many of its drive's averaged readings put the winding at an impossible
+        temperature (skipped: a drive misreporting its voltage or current)."""
+        return self._observers["implausible"].copy()
 
     @property
     def torque_limit_nm(self) -> np.ndarray:
