@@ -95,6 +95,7 @@ def motors_run(duty: str, seed: int, protect: bool, electrical: bool = True) -> 
             "magnet_max_c": m_max, "magnet_margin_min_est_c": m_margin_est, "magnet_error_min_signed_c": m_under,
             "demagnetisation_events": int(plant.demagnetisation_events.sum()),
             "kt_loss_max_frac": float(plant.kt_loss_fraction.max()),
+            "drive_readings_rejected": int(body.implausible_drive_readings.sum()),
             "torque_delivered_frac": float(np.sqrt(sq_given / sq_demand))}
 
 
@@ -156,6 +157,8 @@ def run() -> dict:
         "magnet_error_normal_c": pick("normal", True, "magnet_error_max_c"),
         "magnet_error_overload_protected_c": pick("overload_3x", True, "magnet_error_max_c"),
         "magnet_below_plant_max_c": -pick(None, True, "magnet_error_min_signed_c", min),
+        "drive_readings_rejected": pick(None, True, "drive_readings_rejected", sum),
+        "drive_readings_rejected_baseline_overload": pick("overload_3x", False, "drive_readings_rejected", sum),
         "error_normal_no_voltage_c": pick("normal", True, "winding_error_max_c", electrical=False),
         "error_overload_no_voltage_c": pick("overload_3x", True, "winding_error_max_c", electrical=False),
         "magnet_error_overload_no_voltage_c": pick("overload_3x", True, "magnet_error_max_c", electrical=False),
@@ -251,7 +254,10 @@ From current and housing alone the winding estimate is {s['error_overload_no_vol
 3x overload (normal duty {s['error_normal_no_voltage_c']:.2f} C): a few per cent of difference in winding
 resistance and heat capacity between datasheet and motor is a few per cent of a 100 C rise, and the housing
 sees it too late. The winding's resistance sees it at once; calibrated against the model in the first
-seconds (winding near the housing), it holds the estimate to {s['error_overload_protected_c']:.2f} C.
+seconds (winding near the housing), it holds the estimate to {s['error_overload_protected_c']:.2f} C
+({s['drive_readings_rejected']} averaged readings rejected as implausible over the protected runs; without
+protection the overloaded windings pass 250 C, where the readings are no longer believed:
+{s['drive_readings_rejected_baseline_overload']} rejected).
 The magnets have no such thermometer (their back-EMF would need the resistive drop to 0.1 %): their
 estimate is the model's, {s['magnet_error_overload_protected_c']:.1f} C off at worst in the overload's first
 minutes, where it is above the plant (the body's magnets follow the winding sooner than the plant's rotor

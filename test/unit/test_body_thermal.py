@@ -75,6 +75,17 @@ def test_temperatures_are_in_the_joint_diagnostics():
     assert float(values["housing_temperature_c"]) == pytest.approx(60.0, abs=0.5)
     assert float(values["thermal_torque_limit_nm"]) == 87.0
     assert values["thermal_derating"] == "false"
+    # Joint 4 holds the arm against gravity: its drive's voltage over its current is the
+    # winding's resistance (the datasheet's 1.03 ohm at 25 C, +0.393 %/C). A joint without load
+    # says nothing yet.
+    for _ in range(1500):
+        session.body.tick()
+    values = [dict(s.values) for s in BodyDiagnostics(session.body, joint_tracking_warn_rad=0.005).joint_statuses()]
+    winding = float(values[3]["winding_temperature_c"])
+    assert float(values[3]["winding_resistance_ohm"]) == pytest.approx(1.03 * (1.0 + 0.00393 * (winding - 25.0)),
+                                                                         rel=0.01)
+    assert values[0]["winding_resistance_ohm"].startswith("not measured")
+    assert "drive_readings_implausible" not in values[3]
 
 
 def test_the_runtime_monitor_trips_206_when_derating_cannot_keep_a_motor_in_bounds():

@@ -37,6 +37,7 @@ MAX_CORRECTION = 0.5         # readings that put the model's rise off by more th
                              # believed past that ...
 PLAUSIBLE_C = (-20.0, 250.0)  # ... and a winding the resistance puts outside these (C, around the
                              # housing's reading and absolute) is a drive misreporting: skipped, counted
+CALIBRATION_SPAN = 0.3       # so is an average more than 30 % off the datasheet's resistance while calibrating
 VOLTAGE_UNCERTAINTY_V = 0.02  # the residual left after calibration (dead time varies with the current)
 CORRECT_S = 2.0              # the model follows the resistance over about this long
 MIN_DROP_V = 0.5             # a sample needs this much resistive drop ...
@@ -75,16 +76,22 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
     ob.mi += a * (r_model * current * current - ob.mi)
     ob.ii += a * (current * current - ob.ii)
     ob.fill += a * (1.0 - ob.fill)
-    if rise_c < CALIBRATE_BELOW_C:
-        # Calibration: every trusted sample, weighted by its current squared.
+    calibrating = rise_c < CALIBRATE_BELOW_C
+    if calibrating:
+        # Calibration: every trusted sample, weighted by its current squared, once the average
+        # has settled. An average a catalogue motor could not give (a resistance off its
+        # datasheet by more than CALIBRATION_SPAN) is a drive misreporting, and must not become
+        # the reference.
+        if ob.fill < 0.6:
+            return 0.0
+        if not abs(ob.yi / ob.mi - 1.0) <= CALIBRATION_SPAN:
+            ob.implausible += 1
+            return 0.0
         ob.cal_yi += resistive * current * dt
         ob.cal_mi += r_model * current * current * dt
         ob.cal_v2s += drop * drop * dt
-        return 0.0
-    if ob.fill < 0.6:            # under about half an average's worth of samples
-        return 0.0
-    if ob.cal_v2s < CALIBRATED_V2S or ob.cal_mi <= 0.0:
-        return 0.0
+    if ob.fill < 0.6 or ob.cal_v2s < CALIBRATED_V2S or ob.cal_mi <= 0.0:
+        return 0.0               # under about half an average's worth of samples, or not calibrated
     scale = ob.cal_yi / ob.cal_mi
     error = (ob.yi / scale - ob.mi) / (ob.ii * r25 * alpha)
     implied = 25.0 + (ob.yi / (scale * ob.ii * r25) - 1.0) / alpha
@@ -93,6 +100,8 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
         ob.implausible += 1
         return 0.0
     ob.resistance = ob.yi / (scale * ob.ii)
+    if calibrating:
+        return 0.0
     error = min(max(error, -MAX_CORRECTION * rise_c), MAX_CORRECTION * rise_c)
     sd_model = MODEL_UNCERTAINTY * rise_c
     sd_measured = VOLTAGE_UNCERTAINTY_V / (math.sqrt(ob.ii) * r25 * alpha)
