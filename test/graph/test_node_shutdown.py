@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,36 +15,59 @@ pytestmark = pytest.mark.graph
 READY = {"brainbody.ros.body_node": "body ready", "brainbody.ros.intent_node": "brain ready"}
 
 
+class Output:
+    """A child's stdout, read line by line by a thread: a wait for a line ends at its timeout
+    even when the child prints nothing (a loop over the pipe would block until it did)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self.closed = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self._cond:
+                self.lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout_s: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not any(text in line for line in self.lines):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.0 or self.closed:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def text(self, timeout_s: float = 5.0) -> str:
+        """Everything printed so far (after the child exited: up to its end of output)."""
+        self._thread.join(timeout_s)
+        with self._cond:
+            return "".join(self.lines)
+
+
 @pytest.mark.parametrize("module", sorted(READY))
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_node_stops_cleanly_on_a_signal(module, sig):
     proc = subprocess.Popen([sys.executable, "-m", module], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=os.environ.copy())
-    lines = []
-    deadline = time.monotonic() + 60.0
+    out = Output(proc)
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            if READY[module] in line or time.monotonic() > deadline:
-                break
-        assert any(READY[module] in line for line in lines), "".join(lines)[-2000:]
+        assert out.wait_for(READY[module], 60.0), out.text(0.0)[-2000:]
         proc.send_signal(sig)
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
-    text = "".join(lines) + out
+    text = out.text()
     assert proc.returncode == 0, text[-2000:]
     assert "Traceback" not in text
-
-
-def _wait_for(proc, text: str, lines: list, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    for line in proc.stdout:
-        lines.append(line)
-        if text in line or time.monotonic() > deadline:
-            break
-    assert any(text in line for line in lines), "".join(lines)[-2000:]
 
 
 def test_ctrl_c_mid_task_stops_brain_and_body_without_a_traceback():
@@ -55,42 +79,55 @@ def test_ctrl_c_mid_task_stops_brain_and_body_without_a_traceback():
                                       stderr=subprocess.STDOUT, text=True, env=env),
              "brain": subprocess.Popen([sys.executable, "-m", "brainbody.ros.intent_node"], stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True, env=env)}
-    lines = {name: [] for name in procs}
+    outs = {name: Output(p) for name, p in procs.items()}
     try:
-        _wait_for(procs["body"], "body ready", lines["body"])
-        _wait_for(procs["brain"], "brain ready", lines["brain"])
+        assert outs["body"].wait_for("body ready"), outs["body"].text(0.0)[-2000:]
+        assert outs["brain"].wait_for("brain ready"), outs["brain"].text(0.0)[-2000:]
         send = subprocess.run([sys.executable, "-c", _SEND_GOAL], env=env, timeout=60, capture_output=True, text=True)
-        assert send.returncode == 0, send.stderr[-2000:]
-        _wait_for(procs["brain"], "plan", lines["brain"])   # published: the arm starts moving
+        assert send.returncode == 0, send.stdout[-1000:] + send.stderr[-2000:]
+        assert outs["brain"].wait_for("plan"), outs["brain"].text(0.0)[-2000:]   # published: the arm moves
         time.sleep(2.0)
         t0 = time.monotonic()
         for p in procs.values():
             p.send_signal(signal.SIGINT)
-        outs = {name: "".join(lines[name]) + p.communicate(timeout=30)[0] for name, p in procs.items()}
+        for p in procs.values():
+            p.wait(timeout=30)
         elapsed = time.monotonic() - t0
     finally:
         for p in procs.values():
             if p.poll() is None:
                 p.kill()
+    texts = {name: out.text() for name, out in outs.items()}
     for name, p in procs.items():
-        assert p.returncode == 0, f"{name}: {outs[name][-2000:]}"
-        assert "Traceback" not in outs[name], f"{name}: {outs[name][-2000:]}"
-    assert "cancel" in outs["brain"].lower(), outs["brain"][-2000:]
+        assert p.returncode == 0, f"{name}: {texts[name][-2000:]}"
+        assert "Traceback" not in texts[name], f"{name}: {texts[name][-2000:]}"
+    assert "cancel" in texts["brain"].lower(), texts["brain"][-2000:]
     assert elapsed < 15.0
 
 
-# Fire-and-forget "make coffee" on /brain/intent, repeated until the brain has heard it.
+# "make coffee" on /brain/intent until the brain's plan appears on /brain/plan (latched): a
+# publisher that sees the subscription can still lose its first message to discovery, and one
+# lost intent would leave the test waiting for a plan that never comes. Exits 1 without a plan.
 _SEND_GOAL = """
-import time, rclpy
+import sys, time, rclpy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
+from brainbody_interfaces.msg import TaskPlan
 rclpy.init()
 node = rclpy.create_node("shutdown_test_sender")
+plans = []
+node.create_subscription(TaskPlan, "/brain/plan", plans.append,
+                         QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                                    durability=DurabilityPolicy.TRANSIENT_LOCAL))
 pub = node.create_publisher(String, "/brain/intent", 10)
-deadline = time.monotonic() + 30.0
-while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+deadline, next_send = time.monotonic() + 30.0, 0.0
+while not plans and time.monotonic() < deadline:
+    if pub.get_subscription_count() and time.monotonic() >= next_send:
+        pub.publish(String(data="make coffee"))
+        next_send = time.monotonic() + 2.0
     rclpy.spin_once(node, timeout_sec=0.1)
-pub.publish(String(data="make coffee"))
-time.sleep(0.5)
+print("plan seen" if plans else "no plan within 30 s")
 node.destroy_node()
 rclpy.try_shutdown()
+sys.exit(0 if plans else 1)
 """
