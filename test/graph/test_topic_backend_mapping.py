@@ -172,7 +172,7 @@ def test_a_robot_repeating_its_state_gets_the_unanswered_command_again(ros, back
         # the robot moves on.
         robot.kind = "frozen"
         last = robot.stamp
-        assert _spin_until(hw, lambda: hw.read().time_s >= last)
+        assert _spin_until(hw, lambda: hw.read().time_s >= last), (hw.read().time_s, last, robot.stamp)
         hw.write(2 * arm, 2 * finger)
         _spin_until(hw, lambda: False, 0.5)
         assert 2 <= hw.resent_commands <= 11, hw.resent_commands
