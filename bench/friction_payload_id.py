@@ -220,10 +220,11 @@ Not done: an excitation motion (speeds spread wide at poses the model knows well
 a known tool mass or weighing pose for the absolute load, and feeding the payload estimate to the gravity
 feed-forward (the Coulomb estimate is fed to the friction compensator: `adaptive_compensation`, see the
 adaptive benchmark). A prototype of such an excitation, measured once and not in the product: on unit 0,
-each joint alone swept +/-0.3 rad about the home pose at a constant 0.2, 0.4 and 0.6 rad/s both ways (three
-times), half the commanded torque's difference between the two directions at equal positions (gravity,
-inertia and position ripple cancel) fitted against the speed gave Coulomb within 3 % on every joint and
-viscous within 2-8 % on joints 1, 5, 6 and 7, but 21 %, 28 % and 80 % off on joints 2, 3 and 4, whose
-half-difference does not grow steadily with the speed (the same on repeats: not noise; cause not found).
+each joint alone swept +/-0.15-0.3 rad at a constant speed both ways, and half the commanded torque's
+difference between the two directions at equal positions (gravity, inertia and position ripple cancel)
+fitted against the speed. Joints 2-7 about the home pose at 0.2, 0.4 and 0.6 rad/s, three times: Coulomb
+within 3 %, viscous within 2-4 % on joints 5, 6 and 7 but 21 %, 28 % and 80 % off on joints 2, 3 and 4,
+whose half-difference does not grow steadily with the speed (the same on repeats: not noise; cause not
+found). Joint 1 about the check's shoulder pose at 0.1, 0.3 and 0.6 rad/s, once: Coulomb 1 %, viscous 8 %.
 Taken from the drivetrain check's swings instead, viscous was useless (too few speeds, too much scatter).
 """
