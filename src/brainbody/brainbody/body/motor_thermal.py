@@ -120,9 +120,15 @@ _LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8
 
 
 @kernel
+def _resistance(sh, winding_c):
+    """The datasheet winding's resistance at ``winding_c`` (ohm)."""
+    return sh.r25 * (1.0 + sh.tc * (winding_c - _REFERENCE_C))
+
+
+@kernel
 def _loss(sh, st, current_sq):
     """Copper loss at the estimated winding temperature (W)."""
-    return current_sq * sh.r25 * (1.0 + sh.tc * (st.housing + st.fast + st.slow - _REFERENCE_C))
+    return current_sq * _resistance(sh, st.housing + st.fast + st.slow)
 
 
 @kernel
@@ -134,19 +140,20 @@ def _update(sheets, joints, observers, torque, housing, current, voltage, joint_
     lim = limits[0]
     n = sheets.shape[0]
     electrical = current.shape[0] == n and voltage.shape[0] == n and joint_speed.shape[0] == n
-    for i in range(sheets.shape[0]):
+    for i in range(n):
         sh, st = sheets[i], joints[i]
         if electrical:
             rise = st.fast + st.slow
             correction = model_error_c(observers[i], sh.r25, sh.tc, sh.ke, sh.inductance, current[i], voltage[i],
-                                       joint_speed[i] * sh.ratio, dt, st.housing + rise, rise)
+                                       joint_speed[i] * sh.ratio, dt, _resistance(sh, st.housing + rise),
+                                       st.housing, rise)
             if correction != 0.0 and rise > 0.0:
                 # The two terms share the error as they share the rise (each known to a few %).
                 st.fast += correction * st.fast / rise
                 st.slow += correction * st.slow / rise
         current_cmd = torque[i] / sh.torque_per_a
         loss = _loss(sh, st, current_cmd * current_cmd)
-        if housing.shape[0] == sheets.shape[0] and math.isfinite(housing[i]):
+        if housing.shape[0] == n and math.isfinite(housing[i]):
             st.housing = housing[i]
         else:
             # What crosses the impedance reaches the housing (exact at steady state).
@@ -162,7 +169,7 @@ def _update(sheets, joints, observers, torque, housing, current, voltage, joint_
         allowed = winding_room / (sh.r_fast * (1.0 - e_fast) + sh.r_slow * (1.0 - e_slow))
         magnet_room = (lim.magnet_max - st.housing) / sh.magnet_gain - st.slow * e_slow
         allowed = min(allowed, magnet_room / (sh.r_slow * (1.0 - e_slow)))
-        r_hot = sh.r25 * (1.0 + sh.tc * (max(lim.winding_max, st.housing + st.fast + st.slow) - _REFERENCE_C))
+        r_hot = _resistance(sh, max(lim.winding_max, st.housing + st.fast + st.slow))
         st.limit = min(math.sqrt(max(allowed, 0.0) / r_hot) * sh.torque_per_a, sh.effort_limit)
         winding[i] = st.housing + st.fast + st.slow
         magnet[i] = st.housing + sh.magnet_gain * st.slow

@@ -52,14 +52,15 @@ OBSERVER = np.dtype([("yi", "f8"), ("mi", "f8"), ("ii", "f8"), ("fill", "f8"), (
 
 
 @kernel
-def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed, dt, model_winding_c, rise_c):
+def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed, dt, r_model, housing_c, rise_c):
     """How far the thermal model's winding temperature is from what the resistance says (C),
     weighted by how much more the resistance is to be trusted (0 to 1), for one joint and one
     step of ``dt``; 0.0 when the step says nothing (no drop, fast motion, not calibrated).
 
     ``current``, ``voltage``: the drive's measured q-axis current (A) and applied voltage (V);
-    ``motor_speed``: rad/s at the motor; ``model_winding_c``, ``rise_c``: the model's winding
-    and its rise over the housing before this step.
+    ``motor_speed``: rad/s at the motor; ``r_model``: the datasheet winding's resistance at the
+    model's temperature; ``housing_c``, ``rise_c``: the housing and the model's winding rise over
+    it, before this step.
     """
     di = current - ob.last_current
     ob.last_current = current
@@ -71,7 +72,6 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
         ob.fill -= a * ob.fill
         return 0.0
     resistive = voltage - inductance * di / dt - ke * motor_speed
-    r_model = r25 * (1.0 + alpha * (model_winding_c - 25.0))
     ob.yi += a * (resistive * current - ob.yi)
     ob.mi += a * (r_model * current * current - ob.mi)
     ob.ii += a * (current * current - ob.ii)
@@ -84,7 +84,7 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
         # the reference.
         if ob.fill < 0.6:
             return 0.0
-        if not abs(ob.yi / ob.mi - 1.0) <= CALIBRATION_SPAN:
+        if not (ob.mi > 0.0 and abs(ob.yi / ob.mi - 1.0) <= CALIBRATION_SPAN):
             ob.implausible += 1
             return 0.0
         ob.cal_yi += resistive * current * dt
@@ -93,10 +93,12 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
     if ob.fill < 0.6 or ob.cal_v2s < CALIBRATED_V2S or ob.cal_mi <= 0.0:
         return 0.0               # under about half an average's worth of samples, or not calibrated
     scale = ob.cal_yi / ob.cal_mi
+    if not scale > 0.0:          # only a drive misreporting gets here: no division by it
+        ob.implausible += 1
+        return 0.0
     error = (ob.yi / scale - ob.mi) / (ob.ii * r25 * alpha)
-    implied = 25.0 + (ob.yi / (scale * ob.ii * r25) - 1.0) / alpha
-    housing = model_winding_c - rise_c
-    if not (math.isfinite(error) and housing + PLAUSIBLE_C[0] < implied < PLAUSIBLE_C[1]):
+    implied = housing_c + rise_c + error
+    if not (math.isfinite(error) and housing_c + PLAUSIBLE_C[0] < implied < PLAUSIBLE_C[1]):
         ob.implausible += 1
         return 0.0
     ob.resistance = ob.yi / (scale * ob.ii)

@@ -43,8 +43,10 @@ _MATERIAL_KEYS = ("copper_resistance_per_c", "magnet_kt_per_c", "magnet_grade_li
                   "drive_current_gain_error", "drive_current_noise_a", "drive_voltage_residual_v",
                   "drive_voltage_noise_v")
 # Of a motor's values, the ones a build spread perturbs (the gear ratio, the torque
-# constants and the inductance are not thermal properties).
-_SPREAD_KEYS = _MOTOR_KEYS[3:12]
+# constants and the inductance are not thermal properties), in the file's order (the order
+# of the seeded draws).
+_SPREAD_KEYS = tuple(k for k in _MOTOR_KEYS if k not in ("ratio", "kt_datasheet_nm_per_a", "kt_at_25c_nm_per_a",
+                                                        "inductance_h"))
 # The ones that may be zero (an ideal sensor, no iron loss) or negative.
 _MAY_BE_ZERO = ("magnet_kt_per_c", "iron_loss_w_per_radps2", "housing_sensor_noise_c", "housing_sensor_resolution_c",
                 "drive_current_gain_error", "drive_current_noise_a", "drive_voltage_residual_v",
@@ -229,8 +231,7 @@ class MotorThermalPlant:
         m["voltage_residual"] = rng.uniform(-1.0, 1.0, 7) * material["drive_voltage_residual_v"]
         self._drive_noise = (material["drive_current_noise_a"], material["drive_voltage_noise_v"])
         self._drive_rng = np.random.default_rng([config.seed, 2])
-        self._noise_row = _NOISE_BLOCK
-        self._current_noise = self._voltage_noise = np.zeros((_NOISE_BLOCK, 7))
+        self._noise_row = _NOISE_BLOCK     # the first step draws the first block
         self.grade_limit_c = material["magnet_grade_limit_c"]
         self.ratio = col("ratio")
         start = config.ambient_c if config.initial_c is None else config.initial_c

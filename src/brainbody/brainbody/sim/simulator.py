@@ -98,7 +98,7 @@ class Simulator:
         self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
                                                torque_limit_nm=m.actuator_ctrlrange[:7, 1])
         # Real motors: a housing thermistor per joint, drives that report current and voltage.
-        self._housing_sensor = self.motor_thermal.config.enabled
+        self._motor_sensors = self.motor_thermal.config.enabled
         # The reducers' age (their lost motion and friction grow as they wear).
         self.wear = ReducerWear(config.wear, m.actuator_ctrlrange[:7, 1], self.drivetrain.geared)
         self._worn_steps = 0
@@ -155,9 +155,9 @@ class Simulator:
             q_link_rad=q_link,
             pad_force_xyz_n=pads_xyz,
             finger_effort_n=self._read_finger_effort(),
-            motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self._housing_sensor else None,
-            drive_current_a=self.motor_thermal.drive_current_a if self._housing_sensor else None,
-            drive_voltage_v=self.motor_thermal.drive_voltage_v if self._housing_sensor else None,
+            motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self._motor_sensors else None,
+            drive_current_a=self.motor_thermal.drive_current_a if self._motor_sensors else None,
+            drive_voltage_v=self.motor_thermal.drive_voltage_v if self._motor_sensors else None,
         )
 
     def _apply_wear(self) -> None:
