@@ -172,7 +172,9 @@ def test_a_robot_repeating_its_state_gets_the_unanswered_command_again(ros, back
         # the robot moves on.
         robot.kind = "frozen"
         last = robot.stamp
-        assert _spin_until(hw, lambda: hw.read().time_s >= last), (hw.read().time_s, last, robot.stamp)
+        # The stamp crosses the wire as whole nanoseconds (truncated): 1.1260000000000001 s of
+        # summed 2 ms steps arrives as 1.126 s.
+        assert _spin_until(hw, lambda: hw.read().time_s >= last - 1e-9), (hw.read().time_s, last, robot.stamp)
         hw.write(2 * arm, 2 * finger)
         _spin_until(hw, lambda: False, 0.5)
         assert 2 <= hw.resent_commands <= 11, hw.resent_commands
