@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -87,6 +88,12 @@ def _median(values) -> float:
     return float(np.median(values)) if values else 0.0
 
 
+def _sim_ratio(runs: list, core_sim: dict) -> float:
+    """Median over seeds of the task's sim time through ROS over the core loop's, same seed."""
+    ratios = [r["sim_time_s"] / core_sim[r["seed"]] for r in runs if r["sim_time_s"] is not None]
+    return float(np.median(ratios)) if ratios else math.inf
+
+
 def run() -> dict:
     seeds = (0, 1, 2)
     # As the body node does before its first tick: a kernel first called mid-task would
@@ -111,10 +118,14 @@ def run() -> dict:
         "tick_p99_us": _median(r["tick_p99_us"] for r in core),
         "tick_max_us": max(r["tick_max_us"] for r in core),
         "tick_over_bare_physics": _median(r["tick_median_us"] for r in core) / (baseline * 1e6),
-        "ros_sim_time_ratio_to_core": _median(r["sim_time_s"] / core_sim[r["seed"]] for r in ros + separate
-                                              if r["sim_time_s"] is not None),
+        # Each mode on its own (pooled, a slow mode could hide behind the other's runs); the
+        # target holds for the worse one.
+        "ros_in_process_sim_time_ratio_to_core": _sim_ratio(ros, core_sim),
+        "separate_sim_time_ratio_to_core": _sim_ratio(separate, core_sim),
         "all_succeeded": all(r["success"] for r in core + ros + separate),
     }
+    result["ros_sim_time_ratio_to_core"] = max(result["ros_in_process_sim_time_ratio_to_core"],
+                                               result["separate_sim_time_ratio_to_core"])
     met = {key: (result[key] <= limit if key.startswith(("tick", "ros_sim")) else result[key] >= limit)
            for key, limit in TARGETS.items()}
     result["targets"] = {key: {"target": TARGETS[key], "value": result[key], "met": ok} for key, ok in met.items()}
@@ -146,7 +157,7 @@ def markdown(r: dict) -> str:
 | real-time factor, core loop (no ROS), median of 3 seeds | {r['core_rtf_median']:.2f}× | ≥ 15× | {mark('core_rtf_median')} |
 | real-time factor through the ROS nodes in one process (`brainbody demo`) | {r['ros_rtf_median']:.2f}× | ≥ 12× | {mark('ros_rtf_median')} |
 | real-time factor, brain and body as separate processes (`--separate`) | {r['separate_rtf_median']:.2f}× | ≥ 12× | {mark('separate_rtf_median')} |
-| task sim time through ROS / core loop (same seed), median | {r['ros_sim_time_ratio_to_core']:.3f} | ≤ 1.10 | {mark('ros_sim_time_ratio_to_core')} |
+| task sim time through ROS / core loop (same seed), median; in one process / separate processes | {r['ros_sim_time_ratio_to_core']:.3f} (worse mode); {r.get('ros_in_process_sim_time_ratio_to_core', math.nan):.3f} / {r.get('separate_sim_time_ratio_to_core', math.nan):.3f} | ≤ 1.10 | {mark('ros_sim_time_ratio_to_core')} |
 | ground-truth success on every run | {r['all_succeeded']} | True | |
 
 Control tick histogram, seed {r['core'][0]['seed'] if r.get('core') else '-'} ({sum(hist.values())} ticks):

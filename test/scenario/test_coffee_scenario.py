@@ -3,6 +3,7 @@ it was crushed or dropped), never from the nodes' own report."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -69,6 +70,12 @@ def test_demo_command_exits_zero_and_reports(tmp_path):
     assert proc.returncode == 0, out[-2000:] + proc.stderr[-2000:]
     assert "[12/12] home" in out and "SUCCESS" in out
     assert "real-time factor" in out and "crush force 4.0 N" in out
+    # The task's span starts at its first primitive (as the core loop's does); what came before
+    # (discovery) is reported on its own. The coffee task takes about 45 s of sim time.
+    startup = re.search(r"start-up: the first primitive began ([\d.]+) s \(wall\) and ([\d.]+) s \(sim\)", out)
+    task = re.search(r"sim time ([\d.]+) s \| wall time ([\d.]+) s", out)
+    assert startup and task, out[-2000:]
+    assert 40.0 < float(task.group(1)) < 60.0
 
 
 def test_demo_with_budget_drivetrain_succeeds_and_prints_the_path_error():
