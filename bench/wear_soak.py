@@ -60,31 +60,82 @@ def run() -> dict:
     results = run_campaign(robot_specs, runner=run_wear_robot, workers=default_workers(), on_result=on_result)
     wall = time.perf_counter() - t0
     judged = [judge_robot(r) for r in results]
-    tp, fp, tn, fn = (sum(j[k] for j in judged) for k in ("tp", "fp", "tn", "fn"))
-    rul_errors = [e for j in judged for e in j["rul_errors"]]
-    before_failure = all(j["first_failure_task"] is None or
-                         (j["first_flag_task"] is not None and j["first_flag_task"] <= j["first_failure_task"])
-                         for j in judged)
     by_mode = {}
     for mode in (False, True):
         tasks = [t for r in results if r["adaptive"] is mode for t in r["tasks"]]
         by_mode["adaptive" if mode else "fixed"] = {"tasks": len(tasks), "succeeded": sum(t["success"] for t in tasks)}
     out = {"tasks": sum(len(r["tasks"]) for r in results), "robots": len(results), "check_every": CHECK_EVERY,
-           "tp": tp, "fp": fp, "tn": tn, "fn": fn,
-           "wear_tpr": tp / (tp + fn) if tp + fn else math.nan, "wear_fpr": fp / (fp + tn) if fp + tn else math.nan,
-           "wear_flagged_before_failure": before_failure,
-           "rul_error_frac": float(np.median(rul_errors)) if rul_errors else math.nan,
-           "rul_error_frac_p90": float(np.percentile(rul_errors, 90)) if rul_errors else math.nan,
-           "rul_estimates_judged": len(rul_errors), "success_by_compensation": by_mode,
-           "soak_wall_time_s": wall, "workers": default_workers(),
+           "success_by_compensation": by_mode, "soak_wall_time_s": wall, "workers": default_workers(),
            "robots_detail": [{k: r[k] for k in ("robot", "adaptive", "acceleration", "success", "error", "life_used",
                                                 "operating_hours", "checks", "wall_time_s")} | {"judged": j}
                              for r, j in zip(results, judged)]}
-    out["targets_met"] = bool(out["tasks"] >= 1000 and out["wear_tpr"] >= 0.9 and out["wear_fpr"] <= 0.01
-                              and before_failure)
-    update_health({k: out[k] for k in ("wear_tpr", "wear_fpr", "wear_flagged_before_failure", "rul_error_frac")})
+    out.update(summary(judged, out["tasks"]))
+    update_health({k: out[k] for k in HEALTH_KEYS})
     json.dumps(out)   # JSON-able (the runner writes it)
     return out
+
+
+HEALTH_KEYS = ("wear_tpr", "wear_fpr", "wear_flagged_before_failure", "rul_error_frac")
+
+
+def _rate(hits: int, misses: int) -> float:
+    return hits / (hits + misses) if hits + misses else math.nan
+
+
+def summary(judged: list[dict], tasks: int) -> dict:
+    """The soak's figures from every robot's judgement: pooled over (check, joint) pairs as the
+    targets read, and per joint beside them (joints that never wear add true negatives only,
+    so the pooled false-positive rate is lower than the rate on a joint that does wear)."""
+    tp, fp, tn, fn = (sum(j[k] for j in judged) for k in ("tp", "fp", "tn", "fn"))
+    per_joint = {}
+    for joint in judged[0]["per_joint"] if judged else ():
+        c = {k: sum(j["per_joint"][joint][k] for j in judged) for k in ("tp", "fp", "tn", "fn")}
+        per_joint[joint] = c | {"tpr": _rate(c["tp"], c["fn"]), "fpr": _rate(c["fp"], c["tn"])}
+    worn = [c for c in per_joint.values() if c["tp"] + c["fn"]]
+    rul_errors = [e for j in judged for e in j["rul_errors"]]
+    before_failure = all(j["first_failure_task"] is None or
+                         (j["first_flag_task"] is not None and j["first_flag_task"] <= j["first_failure_task"])
+                         for j in judged)
+    out = {"tp": tp, "fp": fp, "tn": tn, "fn": fn, "wear_tpr": _rate(tp, fn), "wear_fpr": _rate(fp, tn),
+           "per_joint": per_joint,
+           "wear_tpr_worst_joint": min((c["tpr"] for c in worn), default=math.nan),
+           "wear_fpr_worst_joint": max((c["fpr"] for c in per_joint.values() if c["fp"] + c["tn"]), default=math.nan),
+           "wear_flagged_before_failure": before_failure,
+           "rul_error_frac": float(np.median(rul_errors)) if rul_errors else math.nan,
+           "rul_error_frac_p90": float(np.percentile(rul_errors, 90)) if rul_errors else math.nan,
+           "rul_error_frac_mean": float(np.mean(rul_errors)) if rul_errors else math.nan,
+           "rul_error_frac_max": float(np.max(rul_errors)) if rul_errors else math.nan,
+           "rul_estimates_judged": len(rul_errors),
+           "rul_estimates_missing": sum(j["rul_missing"] for j in judged)}
+    out["targets_met"] = bool(tasks >= 1000 and out["wear_tpr"] >= 0.9 and out["wear_fpr"] <= 0.01 and before_failure)
+    return out
+
+
+def rejudge(path: Path = Path(__file__).resolve().parent / "results" / "wear_soak.json") -> dict:
+    """Judges a recorded soak again with the present judge (no robot runs): the checks and each
+    robot's first failed task are in the record. Rewrites the record and the health keys."""
+    record = json.loads(path.read_text())
+    judged = [judge_robot(robot) for robot in
+              ({"checks": d["checks"], "first_failure_task": d["judged"]["first_failure_task"]}
+               for d in record["robots_detail"])]
+    for d, j in zip(record["robots_detail"], judged):
+        d["judged"] = j
+    record.update(summary(judged, record["tasks"]))
+    record["judged_again"] = "per-joint figures added by rejudge(); the robots' runs are the recorded ones"
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    update_health({k: record[k] for k in HEALTH_KEYS})
+    return record
+
+
+def _per_joint_met(r: dict) -> str:
+    tpr, fpr = r.get("wear_tpr_worst_joint", math.nan), r.get("wear_fpr_worst_joint", math.nan)
+    return "met" if tpr >= 0.9 and fpr <= 0.01 else "**not met**"
+
+
+def _joint_rows(r: dict) -> str:
+    return "\n".join(f"| {j} | {c['tp']} | {c['fn']} | {c['fp']} | {c['tn']} | "
+                     + (f"{c['tpr']:.2f}" if c["tp"] + c["fn"] else "-") + f" | {c['fpr']:.3f} |"
+                     for j, c in r.get("per_joint", {}).items())
 
 
 def markdown(r: dict) -> str:
@@ -98,8 +149,16 @@ before every {r['check_every']} tasks), {r['workers']} workers, {r['soak_wall_ti
 | coffee tasks | {r['tasks']} | ≥ 1000 |
 | doubled lost motion flagged (TPR; {r['tp']} of {r['tp'] + r['fn']}) | {r['wear_tpr']:.2f} | ≥ 0.90 |
 | flags before a doubling (FPR; {r['fp']} of {r['fp'] + r['tn']}) | {r['wear_fpr']:.3f} | ≤ 0.01 |
+| the same on the worst joint alone: TPR / FPR | {r.get('wear_tpr_worst_joint', math.nan):.2f} / {r.get('wear_fpr_worst_joint', math.nan):.3f} | (≥ 0.90 / ≤ 0.01 per joint: {_per_joint_met(r)}) |
 | flagged before any task failed | {r['wear_flagged_before_failure']} | True |
-| remaining-life error, median (p90) over {r['rul_estimates_judged']} estimates | {r['rul_error_frac']:.2f} ({r['rul_error_frac_p90']:.2f}) | reported |
+| remaining-life error, median (p90; mean; max) over {r['rul_estimates_judged']} estimates | {r['rul_error_frac']:.2f} ({r['rul_error_frac_p90']:.2f}; {r.get('rul_error_frac_mean', math.nan):.2f}; {r.get('rul_error_frac_max', math.nan):.1f}) | reported |
+| checks before a doubling with no remaining-life estimate | {r.get('rul_estimates_missing', '-')} | reported |
+
+Per joint (pairs of check and joint; the targets read pooled over all of them, as above):
+
+| joint | TP | FN | FP | TN | TPR | FPR |
+|---|---|---|---|---|---|---|
+{_joint_rows(r)}
 
 Task success over the soak:
 
@@ -107,7 +166,7 @@ Task success over the soak:
 |---|---|
 {rows}
 
-Targets met: {r['targets_met']}.
+Targets met, pooled as they read: {r['targets_met']}; judged per joint: {_per_joint_met(r)}.
 
 Judged at every drivetrain check after a robot's first, joints 1-6 (pairs of check and joint);
 the shoulder wears fastest (about 3x its first lost motion by the end), the elbow and wrist reach
@@ -117,7 +176,11 @@ torque, taken at zero torque, so the error of the body's twist model drops out. 
 means instead (the earlier soak: TPR 0.91, FPR 0.046, remaining-life error 0.58) that error was
 a fixed offset in every check of a unit, and the ratio to the first check grew up to twice as
 fast as the gap; with the fit a check's ratio is within about 3 % (one standard deviation) of the
-plant's, and the remaining false flags come at a true 1.94-1.99x. No task failed in either mode:
+plant's, and the remaining false flags come at a true 1.94-1.99x. The targets read pooled
+over every (check, joint) pair; joints that never wear add only true negatives there, so joint
+by joint the worst false-positive rate is {r.get('wear_fpr_worst_joint', math.nan):.3f} (the shoulder, the joint that wears
+most: every one of its false flags a few per cent short of the doubling) and the worst
+true-positive rate {r.get('wear_tpr_worst_joint', math.nan):.2f} (a joint with few doublings): per joint the targets are not all met. No task failed in either mode:
 a harmonic gear with 3x its lost motion still makes coffee, so "flagged before a failure" held
 without being tested, and adaptive compensation made no difference to success here (it does to
 tracking: `adaptive`).

@@ -26,6 +26,24 @@ def test_the_judge_counts_flags_against_the_plant_and_times_the_remaining_life()
     # Joint 1 doubled at 1.5 h (2.0 between 1.5 at 1 h and 2.5 at 2 h): 0.5 h left at 1 h, estimated 3.
     assert judged["rul_errors"] == [pytest.approx(5.0)]
     assert judged["first_flag_task"] == 4 and judged["first_failure_task"] == 9
+    # Per joint: the false flags are joint 2's; joint 1's only check before its doubling had an
+    # estimate, so none is missing.
+    assert judged["per_joint"]["1"] == {"tp": 1, "fp": 0, "tn": 1, "fn": 0}
+    assert judged["per_joint"]["2"] == {"tp": 0, "fp": 2, "tn": 0, "fn": 0}
+    assert judged["rul_missing"] == 0
+
+
+def test_the_judge_counts_a_missing_estimate_and_reads_a_recorded_failure():
+    """Re-judging a recorded soak: the robot's tasks are not kept, its first failure is."""
+    nan = math.nan
+    result = {"first_failure_task": None, "checks": [
+        _check(0, 0.0, [1.0] * 7, [False] * 7, [nan] * 7),
+        _check(4, 1.0, [1.5] + [1.0] * 6, [False] * 7, [nan] * 7),      # doubling ahead, no estimate
+        _check(8, 2.0, [2.5] + [1.0] * 6, [True] + [False] * 6, [0.0] + [nan] * 6),
+    ]}
+    judged = judge_robot(result, joints=(0,))
+    assert judged["rul_missing"] == 1 and judged["rul_errors"] == []
+    assert judged["first_failure_task"] is None and judged["per_joint"]["1"]["tp"] == 1
 
 
 def test_a_robot_runs_its_tasks_and_checks_through_the_campaign_runner():

@@ -104,12 +104,18 @@ def judge_robot(result: dict, *, flag_ratio: float = 2.0, joints: tuple = (0, 1,
     """One robot's flags and remaining-life estimates against its plant (see the module docstring).
 
     Returns counts ``tp``, ``fp``, ``tn``, ``fn`` over (check, joint) pairs of ``joints`` after
-    the first check, ``rul_errors`` (|estimate - truth| / truth at checks with an estimate
-    and a known true remaining time), ``first_flag_task`` and ``first_failure_task``.
+    the first check, the same per joint (``per_joint``, keyed by the joint's number, 1-based),
+    ``rul_errors`` (|estimate - truth| / truth at checks with an estimate and a known true
+    remaining time), ``rul_missing`` (checks with a known true remaining time but no finite
+    estimate), ``first_flag_task`` and ``first_failure_task`` (taken from ``result["tasks"]``,
+    or from a recorded ``result["first_failure_task"]``).
     """
     checks = result["checks"]
-    out = {"tp": 0, "fp": 0, "tn": 0, "fn": 0, "rul_errors": [], "first_flag_task": None,
-           "first_failure_task": next((t["task"] for t in result["tasks"] if not t["success"]), None)}
+    first_failure = (next((t["task"] for t in result["tasks"] if not t["success"]), None) if "tasks" in result
+                     else result["first_failure_task"])
+    out = {"tp": 0, "fp": 0, "tn": 0, "fn": 0, "rul_errors": [], "rul_missing": 0, "first_flag_task": None,
+           "first_failure_task": first_failure,
+           "per_joint": {str(j + 1): {"tp": 0, "fp": 0, "tn": 0, "fn": 0} for j in joints}}
     if len(checks) < 2:
         return out
     base = np.array(checks[0]["true_lost_motion_factor"])
@@ -126,10 +132,15 @@ def judge_robot(result: dict, *, flag_ratio: float = 2.0, joints: tuple = (0, 1,
     for i, check in enumerate(checks[1:], start=1):
         for j in joints:
             real, flagged = truth[i, j] >= flag_ratio, check["flagged"][j]
-            out["tp" if real and flagged else "fn" if real else "fp" if flagged else "tn"] += 1
+            outcome = "tp" if real and flagged else "fn" if real else "fp" if flagged else "tn"
+            out[outcome] += 1
+            out["per_joint"][str(j + 1)][outcome] += 1
             if flagged and out["first_flag_task"] is None:
                 out["first_flag_task"] = check["task"]
             estimate, remaining = check["remaining_life_h"][j], doubled_at[j] - hours[i]
-            if math.isfinite(estimate) and math.isfinite(remaining) and remaining > 0.0:
-                out["rul_errors"].append(abs(estimate - remaining) / remaining)
+            if math.isfinite(remaining) and remaining > 0.0:
+                if math.isfinite(estimate):
+                    out["rul_errors"].append(abs(estimate - remaining) / remaining)
+                else:
+                    out["rul_missing"] += 1
     return out
