@@ -74,7 +74,8 @@ def coffee_ros(seed: int, *, separate: bool = False) -> dict:
                           capture_output=True, text=True, timeout=900, env=os.environ.copy())
     match = re.search(r"sim time ([\d.]+) s \| wall time ([\d.]+) s \| real-time factor ([\d.]+)x", proc.stdout)
     sim, wall = (float(match.group(1)), float(match.group(2))) if match else (None, None)
-    return {"seed": seed, "success": proc.returncode == 0 and "SUCCESS" in proc.stdout,
+    # A run whose figures cannot be read counts as failed (not silently left out of the medians).
+    return {"seed": seed, "success": proc.returncode == 0 and "SUCCESS" in proc.stdout and match is not None,
             "sim_time_s": sim, "wall_time_s": wall, "real_time_factor": sim / wall if match else None}
 
 
@@ -88,10 +89,13 @@ def _median(values) -> float:
     return float(np.median(values)) if values else 0.0
 
 
-def _sim_ratio(runs: list, core_sim: dict) -> float:
-    """Median over seeds of the task's sim time through ROS over the core loop's, same seed."""
-    ratios = [r["sim_time_s"] / core_sim[r["seed"]] for r in runs if r["sim_time_s"] is not None]
-    return float(np.median(ratios)) if ratios else math.inf
+def _sim_ratios(runs: list, core_sim: dict) -> list[float]:
+    """Each run's task sim time through ROS over the core loop's, same seed (inf: not read)."""
+    return [r["sim_time_s"] / core_sim[r["seed"]] if r["sim_time_s"] is not None else math.inf for r in runs]
+
+
+def _farthest_from_one(ratios: list[float]) -> float:
+    return max(ratios, key=lambda x: abs(x - 1.0))
 
 
 def run() -> dict:
@@ -118,15 +122,16 @@ def run() -> dict:
         "tick_p99_us": _median(r["tick_p99_us"] for r in core),
         "tick_max_us": max(r["tick_max_us"] for r in core),
         "tick_over_bare_physics": _median(r["tick_median_us"] for r in core) / (baseline * 1e6),
-        # Each mode on its own (pooled, a slow mode could hide behind the other's runs); the
-        # target holds for the worse one.
-        "ros_in_process_sim_time_ratio_to_core": _sim_ratio(ros, core_sim),
-        "separate_sim_time_ratio_to_core": _sim_ratio(separate, core_sim),
+        # Every run on its own: pooled or as a median, a slow mode or seed could hide behind
+        # the others. The target (within 10 %) holds for the run farthest from the core's.
+        "ros_in_process_sim_time_ratios": _sim_ratios(ros, core_sim),
+        "separate_sim_time_ratios": _sim_ratios(separate, core_sim),
         "all_succeeded": all(r["success"] for r in core + ros + separate),
     }
-    result["ros_sim_time_ratio_to_core"] = max(result["ros_in_process_sim_time_ratio_to_core"],
-                                               result["separate_sim_time_ratio_to_core"])
-    met = {key: (result[key] <= limit if key.startswith(("tick", "ros_sim")) else result[key] >= limit)
+    result["ros_sim_time_ratio_to_core"] = _farthest_from_one(result["ros_in_process_sim_time_ratios"]
+                                                             + result["separate_sim_time_ratios"])
+    met = {key: (abs(result[key] - 1.0) <= limit - 1.0 if key == "ros_sim_time_ratio_to_core"
+                 else result[key] <= limit if key.startswith("tick") else result[key] >= limit)
            for key, limit in TARGETS.items()}
     result["targets"] = {key: {"target": TARGETS[key], "value": result[key], "met": ok} for key, ok in met.items()}
     result["targets_met"] = result["all_succeeded"] and all(met.values())
@@ -137,6 +142,10 @@ def run() -> dict:
           f"{result['ros_rtf_median']:.2f}x, separate processes {result['separate_rtf_median']:.2f}x; task sim time "
           f"through ROS / core {result['ros_sim_time_ratio_to_core']:.3f}; success {result['all_succeeded']}")
     return result
+
+
+def _ratios(r: dict, key: str) -> str:
+    return ", ".join(f"{x:.3f}" for x in r.get(key, [])) or "-"
 
 
 def markdown(r: dict) -> str:
@@ -157,7 +166,7 @@ def markdown(r: dict) -> str:
 | real-time factor, core loop (no ROS), median of 3 seeds | {r['core_rtf_median']:.2f}× | ≥ 15× | {mark('core_rtf_median')} |
 | real-time factor through the ROS nodes in one process (`brainbody demo`) | {r['ros_rtf_median']:.2f}× | ≥ 12× | {mark('ros_rtf_median')} |
 | real-time factor, brain and body as separate processes (`--separate`) | {r['separate_rtf_median']:.2f}× | ≥ 12× | {mark('separate_rtf_median')} |
-| task sim time through ROS / core loop (same seed), median; in one process / separate processes | {r['ros_sim_time_ratio_to_core']:.3f} (worse mode); {r.get('ros_in_process_sim_time_ratio_to_core', math.nan):.3f} / {r.get('separate_sim_time_ratio_to_core', math.nan):.3f} | ≤ 1.10 | {mark('ros_sim_time_ratio_to_core')} |
+| task sim time through ROS / core loop (same seed), the run farthest from 1; every run in one process / separate processes | {r['ros_sim_time_ratio_to_core']:.3f}; {_ratios(r, 'ros_in_process_sim_time_ratios')} / {_ratios(r, 'separate_sim_time_ratios')} | within 10 % | {mark('ros_sim_time_ratio_to_core')} |
 | ground-truth success on every run | {r['all_succeeded']} | True | |
 
 Control tick histogram, seed {r['core'][0]['seed'] if r.get('core') else '-'} ({sum(hist.values())} ticks):
