@@ -121,6 +121,7 @@ run, replayed {r['repeats']} times (median of the per-replay medians).
 | all compensation on (inertia, friction, backlash, compliance), grip loop with slip detection | **{r['median_us']:.1f}** |
 
 Ratio {r['ratio_to_plain']:.2f}× the plain step. Target: median ≤ 50 µs — met: {r['targets_met']}.
-Inside the running simulation (the same calls timed between MuJoCo steps, caches cold) the
-median is about 53 µs against 27 µs plain.
+This is the servo and grip loop replayed alone, caches warm. Inside the running task the whole
+control tick (read, executor, servo, grip loop, runtime monitor, identification, write) is timed
+by `coffee_rtf` (`tick_median_us` in `bench/results/coffee_rtf.json`).
 """

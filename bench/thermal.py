@@ -182,16 +182,7 @@ def run() -> dict:
     error_max = max(summary["error_normal_c"], summary["error_overload_protected_c"], summary["error_arm_protected_c"])
     health = {"winding_temp_error_max_c": error_max, "magnet_margin_min_c": summary["magnet_margin_min_est_c"],
               "demagnetisation_events": summary["demag_protected"]}
-    targets = {
-        "estimate within 3 C, normal duty": summary["error_normal_c"] <= 3.0,
-        "estimate within 3 C, everywhere protected": error_max <= 3.0,
-        "magnets estimated within 3 C, everywhere protected": max(summary["magnet_error_normal_c"],
-                                                                  summary["magnet_error_overload_protected_c"]) <= 3.0,
-        "winding under 155 C under 3x overload": max(summary["winding_max_overload_protected_c"],
-                                                      protected_arm["winding_max_c"]) < WINDING_LIMIT_C,
-        "estimated magnets >= 20 C under their limit": summary["magnet_margin_min_est_c"] >= 20.0,
-        "zero demagnetisations with protection": summary["demag_protected"] == 0,
-    }
+    targets = judge(summary, protected_arm)
     print("  " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()))
     print(f"  ratios: overload winding rise protected/baseline {summary['overload_winding_rise_ratio']:.3f}; "
           f"torque delivered normal {summary['normal_torque_delivered_frac']:.3f}, overload "
@@ -200,6 +191,24 @@ def run() -> dict:
     update_health(health)
     return {"seeds": list(SEEDS), "spread": SPREAD, "runs": runs, "arm": arm, "summary": summary, "health": health,
             "targets": targets, "targets_met": all(targets.values())}
+
+
+def judge(summary: dict, protected_arm: dict) -> dict:
+    """The targets against a run's summary (the drives' voltage is not in issue 11's text, so
+    the estimate from current and housing alone is judged too)."""
+    error_max = max(summary["error_normal_c"], summary["error_overload_protected_c"], summary["error_arm_protected_c"])
+    return {
+        "estimate within 3 C, normal duty": summary["error_normal_c"] <= 3.0,
+        "estimate within 3 C, every protected run with the drives' voltage": error_max <= 3.0,
+        "estimate within 3 C from current and housing alone (no drive voltage)":
+            max(summary["error_normal_no_voltage_c"], summary["error_overload_no_voltage_c"]) <= 3.0,
+        "magnets estimated within 3 C, every protected run": max(summary["magnet_error_normal_c"],
+                                                                 summary["magnet_error_overload_protected_c"]) <= 3.0,
+        "winding under 155 C under 3x overload": max(summary["winding_max_overload_protected_c"],
+                                                      protected_arm["winding_max_c"]) < WINDING_LIMIT_C,
+        "estimated magnets >= 20 C under their limit": summary["magnet_margin_min_est_c"] >= 20.0,
+        "zero demagnetisations with protection": summary["demag_protected"] == 0,
+    }
 
 
 def markdown(r: dict) -> str:
@@ -242,8 +251,9 @@ magnet's Kt is lower), 3x overload **{s['overload_torque_delivered_frac']:.3f}**
 motors delivered more for those 15 minutes and lost up to half their torque constant for good).
 
 `bench/results/health.json`: winding_temp_error_max_c **{h['winding_temp_error_max_c']:.2f}** (worst over every
-protected run: normal duty {s['error_normal_c']:.2f} C, 3x overload {s['error_overload_protected_c']:.2f} C, arm
-{s['error_arm_protected_c']:.2f} C), magnet_margin_min_c **{h['magnet_margin_min_c']:.1f}** (grade limit less the
+protected run with the drives' voltage, which this plant reports: normal duty {s['error_normal_c']:.2f} C, 3x overload
+{s['error_overload_protected_c']:.2f} C, arm {s['error_arm_protected_c']:.2f} C; from current and housing alone the 3x overload's
+estimate is {s['error_overload_no_voltage_c']:.1f} C off, see below), magnet_margin_min_c **{h['magnet_margin_min_c']:.1f}** (grade limit less the
 estimated magnets, every protected run), demagnetisation_events **{h['demagnetisation_events']}** (protected runs;
 baseline overload: {s['demag_overload_baseline']}).
 
