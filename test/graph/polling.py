@@ -1,5 +1,6 @@
 """Polling helper shared by the graph tests (DDS delivers asynchronously)."""
 import subprocess
+import threading
 import time
 
 
@@ -26,9 +27,32 @@ def stop_processes(procs, timeout_s: float = 10.0) -> None:
             p.wait()
 
 
+def spin_in_thread(executor) -> threading.Thread:
+    """Spin ``executor`` on a daemon thread until :func:`stop_spinning`, one ``spin_once`` at a
+    time, so the thread ends before the executor is shut down (shut down under a thread inside
+    ``spin``, the executor raced it on Jazzy: an exception in the thread at teardown)."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.stop_event = stop
+    thread.start()
+    return thread
+
+
 def stop_spinning(executor, thread, timeout_s: float = 5.0) -> None:
-    """Shut ``executor`` down and wait for ``thread`` (spinning it) to end. Only then may the
+    """End ``thread`` (spinning ``executor``) and shut the executor down. Only then may the
     context be shut down: a spin thread still between two waits would build its next wait set
-    on an invalid context and die with RCLError."""
+    on an invalid context and die with RCLError. A thread from :func:`spin_in_thread` ends
+    first; one inside ``executor.spin`` can only end by the shutdown."""
+    stop = getattr(thread, "stop_event", None)
+    if stop is not None:
+        stop.set()
+        thread.join(timeout=timeout_s)
+        executor.shutdown(timeout_sec=timeout_s)
+        return
     executor.shutdown(timeout_sec=timeout_s)
     thread.join(timeout=timeout_s)

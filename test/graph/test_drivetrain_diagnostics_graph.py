@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ from brainbody.body.body_config import BodyConfig  # noqa: E402
 from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import stop_processes, wait_for, stop_spinning  # noqa: E402
+from polling import spin_in_thread, stop_processes, wait_for, stop_spinning  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -49,8 +48,7 @@ class Watcher:
         self.trajectory = self.node.create_publisher(JointTrajectory, "/body/joint_trajectory", 10)
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self._thread.start()
+        self._thread = spin_in_thread(self.executor)
 
     def wait_for(self, predicate, timeout_s: float = 30.0) -> bool:
         return wait_for(predicate, timeout_s)
