@@ -707,11 +707,11 @@ def run_across_link(*, loss: float = 0.2, delay_ms: float = 50.0, seed: int = 1)
     """Run :func:`lossy_link` with the brain in namespace ``a`` and body, MuJoCo and the judge in
     ``b``, every frame between them through ``lossy_wire.py``. Needs root (``ip netns``); where
     namespaces cannot be made, the result says so and counts as not survived."""
-    import pytest    # two_hosts reports "cannot make namespaces here" as a pytest skip
+    import pytest    # two_hosts reports "cannot make namespaces here" as a pytest failure
     from two_hosts import make_two_hosts
     try:
         hosts = make_two_hosts(wire=True)
-    except pytest.skip.Exception as exc:
+    except pytest.fail.Exception as exc:
         return CaseResult("lossy_link", failures=[f"not run: {exc}"])
     try:
         hosts.start_wire(loss=loss, delay_ms=delay_ms, seed=seed)

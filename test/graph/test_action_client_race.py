@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-rclpy = pytest.importorskip("rclpy")
+import rclpy
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse  # noqa: E402
 from rclpy.callback_groups import ReentrantCallbackGroup  # noqa: E402
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402

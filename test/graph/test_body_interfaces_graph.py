@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 
-rclpy = pytest.importorskip("rclpy")
-std_srvs = pytest.importorskip("std_srvs.srv")
+import rclpy
+import std_srvs.srv as std_srvs
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
 from builtin_interfaces.msg import Duration  # noqa: E402

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-rclpy = pytest.importorskip("rclpy")
+import rclpy
 from rclpy.action import ActionClient  # noqa: E402
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-rclpy = pytest.importorskip("rclpy")
+import rclpy
 
 from brainbody.ros.commander_heartbeat import CommanderWatch  # noqa: E402
 

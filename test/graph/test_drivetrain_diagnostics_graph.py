@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-rclpy = pytest.importorskip("rclpy")
+import rclpy
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from std_msgs.msg import String  # noqa: E402

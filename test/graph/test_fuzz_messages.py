@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-rclpy = pytest.importorskip("rclpy")
+import rclpy
 from builtin_interfaces.msg import Duration, Time  # noqa: E402
 from geometry_msgs.msg import Point, Pose as PoseMsg, Quaternion, Vector3  # noqa: E402
 from sensor_msgs.msg import JointState  # noqa: E402

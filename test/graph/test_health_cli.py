@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-pytest.importorskip("rclpy")
 
 from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 

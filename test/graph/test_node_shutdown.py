@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-pytest.importorskip("rclpy")
 pytestmark = pytest.mark.graph
 
 READY = {"brainbody.ros.body_node": "body ready", "brainbody.ros.intent_node": "brain ready"}

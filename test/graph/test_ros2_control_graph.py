@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-rclpy = pytest.importorskip("rclpy")
+import rclpy
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from sensor_msgs.msg import JointState  # noqa: E402

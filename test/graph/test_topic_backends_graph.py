@@ -11,7 +11,6 @@ import sys
 
 import pytest
 
-pytest.importorskip("rclpy")
 from brainbody.sim.scene import SceneConfig  # noqa: E402
 
 pytestmark = pytest.mark.graph

@@ -82,13 +82,14 @@ class TwoHosts:
 
 
 def make_two_hosts(*, wire: bool = False) -> TwoHosts:
-    """Create the namespaces, or skip the calling test with the reason they cannot be made.
+    """Create the namespaces, or fail the calling test with the reason they cannot be made
+    (these machines give root and ``ip netns``: a test that cannot make its hosts has not run).
 
     ``wire``: the hosts meet in a third namespace instead of directly; nothing passes until
     :meth:`TwoHosts.start_wire`.
     """
     if os.geteuid() != 0:
-        pytest.skip("network namespaces need root (ip netns add)")
+        pytest.fail("network namespaces need root (ip netns add)")
     tag = f"bb{os.getpid() % 100000}{'w' if wire else ''}"
     hosts = TwoHosts(f"{tag}a", f"{tag}b", f"{tag}va", f"{tag}vb", wire=f"{tag}x" if wire else None)
     try:
@@ -116,5 +117,5 @@ def make_two_hosts(*, wire: bool = False) -> TwoHosts:
     except (OSError, subprocess.CalledProcessError) as exc:
         hosts.remove()
         detail: Optional[str] = getattr(exc, "stderr", None)
-        pytest.skip(f"network namespaces are not permitted here: {(detail or str(exc)).strip()}")
+        pytest.fail(f"network namespaces could not be made: {(detail or str(exc)).strip()}")
     return hosts

@@ -1,14 +1,12 @@
 """The core's ErrorCode numbers are the ERROR_* constants of the ExecutePrimitive action."""
-import pytest
 
 from brainbody.exceptions import BrainBodyError, ErrorCode, RequestError
 import brainbody.exceptions as exceptions
 from brainbody.primitives import PrimitiveKind
 
-action = pytest.importorskip(
-    "brainbody_interfaces.action",
-    reason="brainbody_interfaces is not built; run `. scripts/env.sh` after the colcon build")
-msg = pytest.importorskip("brainbody_interfaces.msg")
+# The project's own interface package: built by the set-up step, so missing is a failure.
+import brainbody_interfaces.action as action
+import brainbody_interfaces.msg as msg
 
 PREFIX = "ERROR_"
 

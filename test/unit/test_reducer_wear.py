@@ -63,7 +63,14 @@ def test_the_plant_gear_stage_wears_with_the_load_it_carries(plant):
     # Already half worn: joint 2's gap is twice the new one (lost_motion_at_end 3).
     ratio = worn.drivetrain._gears["half_gap"] / new.drivetrain._gears["half_gap"]
     assert ratio[1] == pytest.approx(2.0) and ratio[0] == pytest.approx(1.0)
-    assert worn.model.dof_frictionloss.sum() >= new.model.dof_frictionloss.sum()
+    # Its friction grows by half at the end of life: 1.25x at half life, in the plant's own
+    # friction (MuJoCo frictionloss on the ideal plant, the LuGre levels on the honest one).
+    assert worn.wear.friction_factor[1] == pytest.approx(1.25) and worn.wear.friction_factor[0] == pytest.approx(1.0)
+    if plant == "honest":
+        coulomb_worn, coulomb_new = worn.realism.sliding_friction()[0], new.realism.sliding_friction()[0]
+        assert coulomb_worn[1] == pytest.approx(1.25 * coulomb_new[1]) and coulomb_worn[0] == pytest.approx(coulomb_new[0])
+    else:
+        assert worn.model.dof_frictionloss.sum() > new.model.dof_frictionloss.sum()
     # A shoulder move under gravity uses life on that joint; the base, at rest, wears little.
     session = SimSession(seed=0, scene_config=SceneConfig(plant=plant, wear=wear))
     body, sim = session.body, session.sim

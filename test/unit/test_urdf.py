@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-mujoco = pytest.importorskip("mujoco")
-pin = pytest.importorskip("pinocchio")
+import mujoco
+import pinocchio as pin
 
 URDF = Path(__file__).resolve().parents[2] / "urdf" / "panda.urdf"
 
