@@ -53,9 +53,19 @@ def test_wrong_length_or_type_is_refused(bad, match):
     assert match in str(info.value)
 
 
-def test_hardware_mode_does_not_read_the_plant_profiles():
+def test_hardware_mode_does_not_read_the_plant_profiles(monkeypatch):
     # No simulated plant in hardware mode: the names are not looked up (the length still is).
-    assert BodyNodeConfig(mode="hardware", backend="ros2_control", sim_drivetrain=("anything",) * 7).mode == "hardware"
+    import brainbody.sim.drivetrain as plant
+
+    def not_here():
+        raise AssertionError("hardware mode read the simulated plant's profiles")
+
+    monkeypatch.setattr(plant, "profile_names", not_here)
+    BodyNodeConfig(mode="hardware", backend="ros2_control", sim_drivetrain=("anything",) * 7)
+    with pytest.raises(ValueError, match="sim_drivetrain"):
+        BodyNodeConfig(mode="hardware", backend="ros2_control", sim_drivetrain=("anything",) * 6)
+    with pytest.raises(AssertionError, match="profiles"):      # sim mode does look them up
+        BodyNodeConfig(sim_drivetrain=("anything",) * 7)
 
 
 def test_parameter_is_read_only_and_documented():

@@ -1,5 +1,4 @@
 """Skill contracts: schema and limits per kind, world preconditions, postconditions."""
-import dataclasses
 import math
 
 import pytest
@@ -124,4 +123,4 @@ def test_brain_config_validates():
         BrainConfig(llm_enabled=True)
     with pytest.raises(ValueError, match="semantic_threshold"):
         BrainConfig(semantic_threshold=1.5)
-    assert dataclasses.replace(BrainConfig(), max_recovery_attempts=0).max_recovery_attempts == 0
+    BrainConfig(max_recovery_attempts=0)     # no recovery at all is a valid configuration
