@@ -161,7 +161,7 @@ def markdown(r: dict) -> str:
 |---|---|---|---|
 | baseline: bare MuJoCo step of the scene (no controller) | {r['baseline_bare_physics_step_us']:.1f} µs | — | |
 | control tick inside the running task (read, executor, servo, grip loop, monitor, write; no physics), median of the 3 seeds' medians | {r['tick_median_us']:.1f} µs ({r['tick_over_bare_physics']:.2f}× baseline) | ≤ 40 µs | {mark('tick_median_us')} |
-| control tick p99 / max | {r['tick_p99_us']:.1f} µs / {r['tick_max_us']:.0f} µs | p99 ≤ 150 µs | {mark('tick_p99_us')} |
+| control tick p99 (median of the 3 seeds' p99s; worst seed's) / max | {r['tick_p99_us']:.1f} µs ({max(x['tick_p99_us'] for x in r['core']):.1f} µs) / {r['tick_max_us']:.0f} µs | p99 ≤ 150 µs | {mark('tick_p99_us')} |
 | whole step (control tick + plant + physics + ground-truth judge), median | {r['median_control_step_us']:.1f} µs ({r['control_step_over_bare_physics']:.2f}× baseline) | — | |
 | real-time factor, core loop (no ROS), median of 3 seeds | {r['core_rtf_median']:.2f}× | ≥ 15× | {mark('core_rtf_median')} |
 | real-time factor through the ROS nodes in one process (`brainbody demo`) | {r['ros_rtf_median']:.2f}× | ≥ 12× | {mark('ros_rtf_median')} |
