@@ -27,37 +27,37 @@ UNITS = (0, 1, 2)
 TARGET_FRAC = 0.10
 
 
+def _estimate(width_rad: np.ndarray, truth_rad: np.ndarray) -> tuple[list, list]:
+    """Per joint: the identified lost motion (arcmin) and its error against the truth, None
+    where the joint has no estimate."""
+    ok = np.isfinite(width_rad)
+    return ([float(v / ARCMIN_RAD) if o else None for v, o in zip(width_rad, ok)],
+            [float(abs(v - t) / t) if o else None for v, t, o in zip(width_rad, truth_rad, ok)])
+
+
 def _unit(robot_seed: int) -> dict:
     session = SimSession(seed=1, body_config=BodyConfig(), scene_config=SceneConfig(plant="honest",
                                                                                    robot_seed=robot_seed))
     reports = session.run_plan(Planner(load_catalogue(), session.body.world).plan("make coffee"))
     truth = np.array([d.lost_motion_rad for d in session.scene_config.drivetrains()])
-    identified = session.body.backlash_id.width_rad.copy()
+    identified, identified_error = _estimate(session.body.backlash_id.width_rad, truth)
     datasheet = session.body.servo.estimates.backlash_rad
-    observed = np.isfinite(identified)
     task_success = bool(session.sim.verdict().success) and all(r.status.name == "SUCCEEDED" for r in reports)
     # Then the drivetrain check, as at a service: its own fit is what the wear record takes.
     duration = session.body.check_drivetrain()
     session.loop.run_until(lambda: False, max_time_s=duration + 0.5)
-    checked = session.body.last_check_width_rad
-    check_observed = np.isfinite(checked)
+    checked, checked_error = _estimate(session.body.last_check_width_rad, truth)
     # What /diagnostics publishes (backlash_identified_arcmin): the running means, the check's
     # samples now among them.
-    published = session.body.backlash_id.width_rad
-    published_observed = np.isfinite(published)
+    published, published_error = _estimate(session.body.backlash_id.width_rad, truth)
     return {"robot_seed": robot_seed, "task_success": task_success,
-            "after_check_identified_arcmin": [float(v / ARCMIN_RAD) if ok else None
-                                              for v, ok in zip(published, published_observed)],
-            "after_check_error_frac": [float(abs(v - t) / t) if ok else None
-                                       for v, t, ok in zip(published, truth, published_observed)],
-            "check_identified_arcmin": [float(v / ARCMIN_RAD) if ok else None for v, ok in zip(checked, check_observed)],
-            "check_error_frac": [float(abs(v - t) / t) if ok else None for v, t, ok in zip(checked, truth, check_observed)],
+            "after_check_identified_arcmin": published, "after_check_error_frac": published_error,
+            "check_identified_arcmin": checked, "check_error_frac": checked_error,
             "true_arcmin": (truth / ARCMIN_RAD).tolist(),
-            "identified_arcmin": [float(v / ARCMIN_RAD) if ok else None for v, ok in zip(identified, observed)],
+            "identified_arcmin": identified,
             "datasheet_arcmin": (datasheet / ARCMIN_RAD).tolist(),
-            "observed": observed.tolist(),
-            "identified_error_frac": [float(abs(v - t) / t) if ok else None
-                                      for v, t, ok in zip(identified, truth, observed)],
+            "observed": [v is not None for v in identified],
+            "identified_error_frac": identified_error,
             "datasheet_error_frac": (np.abs(datasheet - truth) / truth).tolist()}
 
 

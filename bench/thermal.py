@@ -179,8 +179,8 @@ def run() -> dict:
                                               / (summary["winding_max_overload_baseline_c"] - ambient))
     # The estimate's worst error wherever the motors were protected (a baseline overload burns
     # the winding at 500+ C: its error there says nothing).
-    error_max = max(summary["error_normal_c"], summary["error_overload_protected_c"], summary["error_arm_protected_c"])
-    health = {"winding_temp_error_max_c": error_max, "magnet_margin_min_c": summary["magnet_margin_min_est_c"],
+    health = {"winding_temp_error_max_c": _winding_error_max(summary),
+              "magnet_margin_min_c": summary["magnet_margin_min_est_c"],
               "demagnetisation_events": summary["demag_protected"]}
     targets = judge(summary, protected_arm)
     print("  " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()))
@@ -193,10 +193,15 @@ def run() -> dict:
             "targets": targets, "targets_met": all(targets.values())}
 
 
+def _winding_error_max(summary: dict) -> float:
+    """The winding estimate's worst error over the protected runs with the drives' voltage."""
+    return max(summary["error_normal_c"], summary["error_overload_protected_c"], summary["error_arm_protected_c"])
+
+
 def judge(summary: dict, protected_arm: dict) -> dict:
     """The targets against a run's summary (the drives' voltage is not in issue 11's text, so
     the estimate from current and housing alone is judged too)."""
-    error_max = max(summary["error_normal_c"], summary["error_overload_protected_c"], summary["error_arm_protected_c"])
+    error_max = _winding_error_max(summary)
     return {
         "estimate within 3 C, normal duty": summary["error_normal_c"] <= 3.0,
         "estimate within 3 C, every protected run with the drives' voltage": error_max <= 3.0,
