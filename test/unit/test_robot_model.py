@@ -15,13 +15,15 @@ def model():
 
 def test_tool_motion_and_dynamics_equal_the_separate_passes(model):
     rng = np.random.default_rng(3)
-    one_pass, separate = model.new_data(), model.new_data()
+    workspace, separate = model.new_dynamics_workspace(), model.new_data()
     for _ in range(50):
         q = rng.uniform(model.lower_rad, model.upper_rad)
         qd = rng.uniform(-2.0, 2.0, 7)
         # A workspace last used at another pose must not leak into the result.
-        model.tool_motion(rng.uniform(model.lower_rad, model.upper_rad), rng.uniform(-2.0, 2.0, 7), one_pass)
-        tool, tool_v, mass, coriolis, gravity, v0 = model.tool_motion_and_dynamics(q, qd, one_pass)
+        model.tool_motion(rng.uniform(model.lower_rad, model.upper_rad), rng.uniform(-2.0, 2.0, 7), workspace.data)
+        tool, tool_v = model.tool_motion_and_dynamics(q, qd, workspace)
+        # The workspace's views, taken once, show this pass's terms.
+        mass, coriolis, gravity, v0 = workspace.mass, workspace.coriolis, workspace.gravity, workspace.v0
         ref_tool, ref_tool_v = model.tool_motion(q, qd, separate)
         np.testing.assert_allclose(tool, ref_tool, rtol=0, atol=1e-12)
         np.testing.assert_allclose(tool_v, ref_tool_v, rtol=0, atol=1e-12)

@@ -5,6 +5,7 @@ the simulated drivetrain (armature, friction) or of held objects.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -71,29 +72,47 @@ class RobotModel:
         velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
         return data.oMf[self._tcp].translation.copy(), velocity.linear.copy()
 
-    def tool_motion_and_dynamics(self, q_rad: np.ndarray, qd_radps: np.ndarray, data: pin.Data
-                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """:meth:`tool_motion` and the terms of a generalised-momentum observer
-        (p = M qd, dp/dt = tau + C^T qd - g + tau_ext) in one pass, computed in ``data``.
+    def new_dynamics_workspace(self) -> "DynamicsWorkspace":
+        """A separate workspace (:meth:`new_data`) for :meth:`tool_motion_and_dynamics`, with
+        the observer's terms as views into it, taken once."""
+        data = self.new_data()
+        return DynamicsWorkspace(data, data.M, data.C, data.g, self.arm_dof_offset)
 
-        Returns the TCP position and linear velocity (copies), the mass matrix (upper triangle
-        valid), the Coriolis matrix and the gravity torques (views into ``data``, valid until
-        its next use), and :attr:`arm_dof_offset`, where the arm's block starts in them.
+    def tool_motion_and_dynamics(self, q_rad: np.ndarray, qd_radps: np.ndarray, workspace: "DynamicsWorkspace"
+                                 ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`tool_motion` and the terms of a generalised-momentum observer
+        (p = M qd, dp/dt = tau + C^T qd - g + tau_ext) in one pass, computed in ``workspace``.
+
+        Returns the TCP position and linear velocity (copies); the mass matrix (upper triangle
+        valid), the Coriolis matrix and the gravity torques are left in the workspace's views.
         pinocchio's Coriolis pass leaves the joint placements and velocities a forward
         kinematics pass would, so the tool's motion is read off them (one pass fewer a tick).
         """
-        q, v = _vector(q_rad), _vector(qd_radps)
+        q, v, data = _vector(q_rad), _vector(qd_radps), workspace.data
         pin.crba(self.model, data, q)
         pin.computeCoriolisMatrix(self.model, data, q, v)
         pin.computeGeneralizedGravity(self.model, data, q)
         placement = pin.updateFramePlacement(self.model, data, self._tcp)
         velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
-        return (placement.translation.copy(), velocity.linear.copy(), data.M, data.C, data.g,
-                self.arm_dof_offset)
+        return placement.translation.copy(), velocity.linear.copy()
 
     def inverse_dynamics_nm(self, q_rad: np.ndarray, qd_radps: np.ndarray, qdd_radps2: np.ndarray) -> np.ndarray:
         """Joint torques (7,) for a motion: inertia, Coriolis and gravity (RNEA)."""
         return pin.rnea(self.model, self.data, _vector(q_rad), _vector(qd_radps), _vector(qdd_radps2)).copy()
+
+
+@dataclasses.dataclass(frozen=True)
+class DynamicsWorkspace:
+    """A pinocchio workspace and views of its mass matrix, Coriolis matrix and gravity torques
+    (the arm's block from ``v0``). pinocchio sizes these once, when the data is created, and
+    fills them in place, so the views stay valid for the workspace's life: taking them every
+    tick cost the monitor about a microsecond."""
+
+    data: pin.Data
+    mass: np.ndarray
+    coriolis: np.ndarray
+    gravity: np.ndarray
+    v0: int
 
 
 def _vector(values) -> np.ndarray:

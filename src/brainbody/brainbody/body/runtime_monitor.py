@@ -123,7 +123,7 @@ class RuntimeMonitor:
 
     def __init__(self, config: BodyConfig, model: RobotModel, *, effort_mode: bool):
         self.model = model
-        self._data = model.new_data()
+        self._dynamics = model.new_dynamics_workspace()
         self.effort_mode = bool(effort_mode)
         if model.arm_dof_offset is None:
             raise ValueError("runtime monitor: the arm's joints must be one block of the model's velocities")
@@ -222,9 +222,11 @@ class RuntimeMonitor:
         self.updates += 1
         q, qd = state.q_rad, state.qd_radps
         if self.effort_mode:
-            tool, tool_v, mass, coriolis, gravity, v0 = self.model.tool_motion_and_dynamics(q, qd, self._data)
+            ws = self._dynamics
+            tool, tool_v = self.model.tool_motion_and_dynamics(q, qd, ws)
+            mass, coriolis, gravity, v0 = ws.mass, ws.coriolis, ws.gravity, ws.v0
         else:
-            tool, tool_v = self.model.tool_motion(q, qd, self._data)
+            tool, tool_v = self.model.tool_motion(q, qd, self._dynamics.data)
             mass, coriolis, gravity, v0 = self._none2, self._none2, self._none, 0
         self.tool_position_m, self.tool_velocity_mps = tool, tool_v
         self.grip_limit_n = float(grip_limit_n)

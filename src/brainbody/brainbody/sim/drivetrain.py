@@ -259,6 +259,20 @@ def _encoder(qpos, motor_qpos, gear_qpos, quantum):
     return out
 
 
+@kernel
+def _encoders(qpos, motor_qpos, gear_qpos, motor_quantum, link_quantum):
+    """Both encoders per joint in one pass (the sample the body reads every tick): the motor
+    encoder (no twist) and the link encoder (motor angle plus twist), each in whole counts."""
+    n = motor_qpos.shape[0]
+    motor, link = np.empty(n), np.empty(n)
+    for i in range(n):
+        angle = qpos[motor_qpos[i]]
+        motor[i] = math.floor(angle / motor_quantum[i] + 0.5) * motor_quantum[i] if motor_quantum[i] > 0.0 else angle
+        angle += qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0
+        link[i] = math.floor(angle / link_quantum[i] + 0.5) * link_quantum[i] if link_quantum[i] > 0.0 else angle
+    return motor, link
+
+
 class Drivetrain:
     """Run-time part of the plant: gear-stage torque, Stribeck friction, encoders.
 
@@ -384,6 +398,11 @@ class Drivetrain:
 
     def motor_encoder_rad(self, data: mujoco.MjData) -> np.ndarray:
         return _encoder(data.qpos, self._link_index[0], self._no_gear, self._motor_quantum)
+
+    def encoders_rad(self, data: mujoco.MjData) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """:meth:`motor_encoder_rad` and :meth:`link_encoder_rad` in one call."""
+        motor, link = _encoders(data.qpos, *self._link_index, self._motor_quantum, self._link_quantum)
+        return motor, (link if self.has_link_encoder else None)
 
     @property
     def motor_encoder_quantum_rad(self) -> np.ndarray:

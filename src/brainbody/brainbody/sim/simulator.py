@@ -139,7 +139,7 @@ class Simulator:
         d = self.data
         self.tcp_at_read_m[:] = d.site_xpos[self._tcp_site]
         drive = self.drivetrain
-        q, q_link = drive.motor_encoder_rad(d), drive.link_encoder_rad(d)
+        q, q_link = drive.encoders_rad(d)
         pads, pads_xyz = self._read_pads(), d.sensordata[self._pad_force3]
         if self.realism is not None:
             q = self.realism.motor_encoder(q, drive.motor_encoder_quantum_rad)
