@@ -39,3 +39,18 @@ def test_the_gripper_status_names_its_force_source_and_what_it_cannot_see():
                                                                 finger_friction_estimate_n=1.25))
     values = dict(BodyDiagnostics(effort.body, joint_tracking_warn_rad=0.005).gripper_status().values)
     assert (values["grip_force_source"], values["grip_force_uncertainty_n"]) == ("finger_effort", "1.250")
+    # Weighing needs the pads: the 3-axis pad hand reports it (nothing held yet), the other does not.
+    assert pads["held_object_weighed_kg"].startswith("none held")
+    assert "held_object_weighed_kg" not in values
+
+
+def test_the_gripper_status_reports_the_held_object_weighed():
+    session = SimSession(seed=0)
+    body = session.body
+    body.holding = "cup"
+    body.weighing.mass_kg = 0.0121
+    values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert values["held_object_weighed_kg"] == "0.0121"
+    body.holding = None     # let go: a weight of nothing held is not reported
+    values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert values["held_object_weighed_kg"].startswith("none held")

@@ -25,11 +25,12 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
 from brainbody.body.friction_identification import DriveSampler, FrictionIdentification, torque_residual_nm
 from brainbody.body.grip_force import GripForceController, GripMode
-from brainbody.body.grip_force_source import check_grip_margin, grip_force_source
+from brainbody.body.grip_force_source import PadSensorForce, check_grip_margin, grip_force_source
 from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, HardwareState,
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
+from brainbody.body.object_weighing import ObjectWeighing
 from brainbody.body.payload_identification import PayloadIdentification, tcp_gravity_regressor_nm_per_kg
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import ARM_JOINTS, RobotModel
@@ -82,6 +83,9 @@ class BodyController:
         hardware.activate(self.command_mode)
         self.servo = JointServo(config, model, hardware.period_s)
         self.grip = GripForceController(config)
+        # The held object weighed by the fingertip sensors (3-axis pads only).
+        self.weighing = (ObjectWeighing() if isinstance(self.grip_source, PadSensorForce)
+                         and hardware.capabilities.pad_force_3axis else None)
         self.supervisor = SafetySupervisor(config)
         self.world = WorldModel()
         self.lock = threading.RLock()
@@ -534,6 +538,9 @@ class BodyController:
             status = self.execution.step()
             if status.done and status is not Status.SUCCEEDED:
                 self._hold_here()
+            elif status.done and self.weighing is not None and self.holding is not None \
+                    and self.execution.checked.kind is PrimitiveKind.LIFT:
+                self.weighing.weigh(state.time_s)     # lifted clear and come to rest
         if self._trajectory is not None:
             q_des, qd_des = self._trajectory.sample(self._trajectory_time_s)
             self.q_cmd_rad = q_des
@@ -564,6 +571,11 @@ class BodyController:
             self._identify(state, arm, dt)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
+        if self.weighing is not None:
+            approaching = self.grip.mode is GripMode.APPROACH
+            if approaching or self.holding is not None:
+                self.weighing.update(state.time_s, dt, approaching, self.grip_source.offset_xyz_n,
+                                     state.qd_radps, state.pad_force_xyz_n)
         finger = self.grip.update(state.time_s, dt, state.finger_pos_m, state.finger_vel_mps, pad_force,
                                   pad_force_xyz, touching)
         if not math.isfinite(sum(finger.tolist())):    # the servo guarantees a finite arm command

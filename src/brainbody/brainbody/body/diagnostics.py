@@ -48,6 +48,16 @@ def _payload_values(body: BodyController) -> tuple[tuple[str, str], ...]:
             ("held_object_identified_kg", f"{held:.3f}" if math.isfinite(held) else "none held or not observed yet"))
 
 
+def _weighing_values(body: BodyController) -> tuple[tuple[str, str], ...]:
+    """The held object weighed by the pads (body/object_weighing.py), on a hand with 3-axis pads."""
+    weighing = body.weighing
+    if weighing is None:
+        return ()
+    mass = weighing.mass_kg if body.holding else math.nan
+    return (("held_object_weighed_kg", f"{mass:.4f}" if math.isfinite(mass)
+             else "none held, or not weighed yet (the body weighs at the end of a lift)"),)
+
+
 def compensation_label(state: dict) -> str:
     """``compensated (gravity, inertia, ...)`` or ``plain PID + gravity``."""
     extra = [name for name, on in state.items() if on and name != "gravity"]
@@ -175,7 +185,8 @@ class BodyDiagnostics:
              # Which sensor the loop closes on, and how far above its reading the squeeze may be.
              ("grip_force_source", body.grip_source.source.value),
              ("grip_force_uncertainty_n", f"{body.grip_source.uncertainty_n:.3f}"),
-             *_payload_values(body)))
+             *_payload_values(body),
+             *_weighing_values(body)))
 
 
 def commands_status(commands: CommandLog, latch: StopLatch, *, invalid_state_ticks: int = 0) -> HealthStatus:
