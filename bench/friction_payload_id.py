@@ -22,15 +22,15 @@ Ground truth, defined from the plant's parameters (``sim/plant_realism.py``, ``s
 * Held object = the cup's mass, against the identified load while lifted less the empty hand's
   just before the grasp (the wrist's model error cancels), and against the hand's weighing with
   its 3-axis pad sensors (``body/object_weighing.py``), read when the primitive after the lift
-  ends (the weighing is refined while the arm rests at the lifted pose). The payload target
-  ("the cup before and after filling") is judged on the pads' weighing; the hand's whole load
-  from the joint torques is judged beside it.
+  ends (the weighing is refined while the arm rests at the lifted pose). The issue's payload
+  target is identification from the signals a drive has, so it stays judged on the hand's load
+  from the joint torques; the pads, hand sensors, are reported beside it.
 
 Baseline in the same run: the datasheet friction estimates (``config/drivetrain_estimates.yaml``).
 
 Writes ``friction_id_error_max_frac`` (Coulomb and viscous, every identified joint),
-``payload_id_error_max_frac`` (the held cup weighed by the pads, both lifts) and
-``hand_load_id_error_max_frac`` (the hand's whole load from the joint torques, both lifts) into
+``payload_id_error_max_frac`` (hand load from the joint torques at both lifts) and
+``held_object_weighed_error_max_frac`` (the held cup weighed by the pads at both lifts) into
 ``bench/results/health.json``.
 """
 from __future__ import annotations
@@ -141,29 +141,28 @@ def run() -> dict:
     viscous = _max(e for u in units for e in u["viscous_error_frac"])
     friction = _max([coulomb, viscous])
     lifts = [lf for u in units for lf in u["lifts"]]
-    hand_load = _max(lf["load_error_frac_in_hand"] for lf in lifts)
-    # Every lift counts: one the pads did not weigh (None) fails the target.
+    payload = _max(lf["load_error_frac_in_hand"] for lf in lifts)
+    # Every lift counts: one the pads did not weigh (None) is no figure at all.
     weighed = [lf["weighed_error_frac"] for lf in lifts]
-    payload = None if not weighed or any(e is None for e in weighed) else max(weighed)
+    weighed_max = None if not weighed or any(e is None for e in weighed) else max(weighed)
     beyond = _max(None if lf["load_error_kg_beyond_model"] is None else abs(lf["load_error_kg_beyond_model"])
                   for lf in lifts)
     full = [lf for lf in lifts if lf["cup_lifted"] and lf["cup_kg"] > 0.1]
     held_full = _max(None if lf["held_error_kg"] is None else abs(lf["held_error_kg"]) / lf["cup_kg"] for lf in full)
     held_kg = _max(None if lf["held_error_kg"] is None else abs(lf["held_error_kg"]) for lf in lifts)
     update_health({"friction_id_error_max_frac": friction, "payload_id_error_max_frac": payload,
-                   "hand_load_id_error_max_frac": hand_load})
+                   "held_object_weighed_error_max_frac": weighed_max})
     return {"plant": "honest", "units": units,
             "friction_id_error_max_frac": friction, "coulomb_id_error_max_frac": coulomb,
             "viscous_id_error_max_frac": viscous,
             "datasheet_coulomb_error_max_frac": max(e for u in units for e in u["datasheet_coulomb_error_frac"]),
             "datasheet_viscous_error_max_frac": max(e for u in units for e in u["datasheet_viscous_error_frac"]),
-            "payload_id_error_max_frac": payload, "hand_load_id_error_max_frac": hand_load,
+            "payload_id_error_max_frac": payload, "held_object_weighed_error_max_frac": weighed_max,
             "payload_beyond_model_error_max_kg": beyond,
             "held_full_cup_error_max_frac": held_full, "held_object_error_max_kg": held_kg,
             "friction_target_frac": FRICTION_TARGET_FRAC, "payload_target_frac": PAYLOAD_TARGET_FRAC,
             "targets_met": (friction is not None and friction <= FRICTION_TARGET_FRAC and payload is not None
-                            and payload <= PAYLOAD_TARGET_FRAC and hand_load is not None
-                            and hand_load <= PAYLOAD_TARGET_FRAC and all(u["task_success"] for u in units))}
+                            and payload <= PAYLOAD_TARGET_FRAC and all(u["task_success"] for u in units))}
 
 
 def _fig(value, digits: int) -> str:
@@ -222,16 +221,17 @@ Hand load at the end of each lift (1: empty cup, 2: after brewing), kg:
 | friction within ±{r['friction_target_frac']:.0%} (Coulomb and viscous, identified joints) | {_pct(r['friction_id_error_max_frac'])} | {r['friction_id_error_max_frac'] is not None and r['friction_id_error_max_frac'] <= r['friction_target_frac']} |
 | of which Coulomb | {_pct(r['coulomb_id_error_max_frac'])} (datasheet {_pct(r['datasheet_coulomb_error_max_frac'])}) | {r['coulomb_id_error_max_frac'] is not None and r['coulomb_id_error_max_frac'] <= r['friction_target_frac']} |
 | of which viscous | {_pct(r['viscous_id_error_max_frac'])} (datasheet {_pct(r['datasheet_viscous_error_max_frac'])}) | {r['viscous_id_error_max_frac'] is not None and r['viscous_id_error_max_frac'] <= r['friction_target_frac']} |
-| held object (the cup before and after filling) within ±{r['payload_target_frac']:.0%}, weighed by the pads | {_pct1(r['payload_id_error_max_frac'])} | {r['payload_id_error_max_frac'] is not None and r['payload_id_error_max_frac'] <= r['payload_target_frac']} |
-| hand's whole load (bracket + cup) within ±{r['payload_target_frac']:.0%}, from the joint torques | {_pct(r['hand_load_id_error_max_frac'])} | {r['hand_load_id_error_max_frac'] is not None and r['hand_load_id_error_max_frac'] <= r['payload_target_frac']} |
+| hand load within ±{r['payload_target_frac']:.0%} of bracket + cup, from the joint torques (the drive's signals) | {_pct(r['payload_id_error_max_frac'])} | {r['payload_id_error_max_frac'] is not None and r['payload_id_error_max_frac'] <= r['payload_target_frac']} |
+| held object (the cup before and after filling) weighed by the pads (hand sensors, beside the target) | {_pct1(r['held_object_weighed_error_max_frac'])} | |
 | hand load against the mass beyond the body's model (observable), kg | {_fig(r['payload_beyond_model_error_max_kg'], 3)} | |
 | held full cup (load lifted less empty hand before the grasp) | {_pct(r['held_full_cup_error_max_frac'])} | |
 | held object, either cup, kg | {_fig(r['held_object_error_max_kg'], 3)} | |
 
 The pads weigh the held cup: at rest, the tangential load both pads carry is its weight (their normal
-forces cancel), free of the hand's own mass, which is what defeats the joint torques; the zero is the
-pads' free-air reading from before the grasp's first touch (`body/object_weighing.py`). Its two
-thresholds (at rest below 0.02 rad/s on every joint, at least 20 ms of rest) were set on units 0-3's
+forces cancel), free of the hand's own mass, which is what defeats the joint torques. They are hand
+sensors, not the drive signals the target names, so they do not meet it; they show what the body
+knows of the object it holds. The zero is the pads' free-air reading from before the grasp's first
+touch (`body/object_weighing.py`). Its two thresholds (at rest below 0.02 rad/s on every joint, at least 20 ms of rest) were set on units 0-3's
 recorded pad signals; units 4-6 (`_unit(4)` .. `_unit(6)`, not in this table) weighed the empty cup
 within 3.1 % and the full cup within 1.7 %.
 
