@@ -185,8 +185,11 @@ class GripForceController:
                 self._settled_since = time_s
         else:
             self._settled_since = None
-        # Closing force on both fingers; a little damping keeps the object centred.
-        return -closing - 0.5 * c.finger_damping_nspm * finger_vel_mps
+        # Closing force on both fingers; a little damping keeps the object centred. (Plain
+        # floats: this runs every tick while holding, and numpy is slow on two numbers.)
+        damping = 0.5 * c.finger_damping_nspm
+        left_mps, right_mps = np.asarray(finger_vel_mps, dtype=float).tolist()
+        return np.array([-closing - damping * left_mps, -closing - damping * right_mps])
 
     def _approach(self, time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured,
                   touching) -> np.ndarray:

@@ -93,8 +93,9 @@ class ObjectWeighing:
             self.rest_s = 0.0
         self._approaching = bool(approaching)
         rested = self._window[_COUNT]
-        _accumulate(np.asarray(qd_radps, dtype=float), self.rest_speed_radps,
-                    np.asarray(pad_force_xyz_n, dtype=float).reshape(-1, 3), float(dt_s), self._window)
+        # Contiguous: one compiled layout whatever the backend hands over.
+        _accumulate(np.ascontiguousarray(qd_radps, dtype=float), self.rest_speed_radps,
+                    np.ascontiguousarray(pad_force_xyz_n, dtype=float).reshape(-1, 3), float(dt_s), self._window)
         if self.weighing:
             if self._window[_COUNT] > rested:
                 self._weigh(float(time_s))

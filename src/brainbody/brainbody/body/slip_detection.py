@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from brainbody.jit import all_finite
+from brainbody.jit import all_finite, kernel
 
 _MIN_NORMAL_N = 0.02   # below this a pad is not in contact: its ratio is not defined
 
@@ -76,6 +76,7 @@ class SlipDetector:
         self.friction_estimate = float(friction_estimate)
         self.safety_margin = float(safety_margin)
         self._offset_n = np.zeros((2, 3))
+        self._figures = np.zeros(6)
         self.estimate = SlipEstimate()
 
     def tare(self, pad_force_xyz_n: np.ndarray) -> None:
@@ -91,27 +92,61 @@ class SlipDetector:
         Raises:
             ValueError: wrong shape or a non-finite value.
         """
-        # Plain floats: this runs every control tick and numpy is slow on six numbers.
-        (lx, ly, lz), (rx, ry, rz) = (_as_pads(pad_force_xyz_n) - self._offset_n).tolist()
-        normal = (abs(ly), abs(ry))
-        tangential = (math.hypot(lx, lz), math.hypot(rx, rz))
-        mu = self.friction_estimate
-        ratios = [t / (mu * n) for n, t in zip(normal, tangential) if n > _MIN_NORMAL_N]
-        if not ratios:
-            self.estimate = SlipEstimate(normal_n=normal)
+        f = np.ascontiguousarray(pad_force_xyz_n, dtype=float)    # one compiled layout
+        if f.shape != (2, 3):
+            raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {f.shape}")
+        out = self._figures
+        # Every tick while holding: one compiled pass (numpy is slow on six numbers).
+        code = _slip_figures(f, self._offset_n, self.friction_estimate, self.safety_margin, _MIN_NORMAL_N, out)
+        if code < 0:
+            raise ValueError(f"pad_force_xyz_n must be finite, got {f.tolist()}")
+        left_n, right_n, utilisation, load, load_x, load_z = out.tolist()
+        if code == _NO_CONTACT:
+            self.estimate = SlipEstimate(normal_n=(left_n, right_n))
             return self.estimate
-        utilisation = max(ratios)
-        load = max(t for n, t in zip(normal, tangential) if n > _MIN_NORMAL_N)
-        if utilisation >= 1.0:
-            state = SlipState.SLIPPING
-        elif utilisation * self.safety_margin >= 1.0:
-            state = SlipState.INCIPIENT
-        else:
-            state = SlipState.NONE
-        self.estimate = SlipEstimate(state=state, utilisation=utilisation, tangential_n=load, normal_n=normal,
-                                     required_force_n=self.safety_margin * load / mu, needed_force_n=load / mu,
-                                     load_xz_n=(lx + rx, lz + rz))
+        mu = self.friction_estimate
+        self.estimate = SlipEstimate(state=_STATES[code], utilisation=utilisation, tangential_n=load,
+                                     normal_n=(left_n, right_n), required_force_n=self.safety_margin * load / mu,
+                                     needed_force_n=load / mu, load_xz_n=(load_x, load_z))
         return self.estimate
+
+
+# What _slip_figures returns: the state's index in _STATES, no pad in contact, or a non-finite sample.
+_STATES = (SlipState.NONE, SlipState.INCIPIENT, SlipState.SLIPPING)
+_NO_CONTACT, _NOT_FINITE = 3, -1
+
+
+@kernel
+def _slip_figures(pads, offset, mu, margin, min_normal, out):
+    """One sample's figures into ``out``: each pad's normal force, the utilisation of the
+    estimated cone, the largest tangential load on a pad in contact, and the tangential load
+    summed over both pads (x, z). Returns the state's index in ``_STATES``, ``_NO_CONTACT``
+    or ``_NOT_FINITE``."""
+    for p in range(2):
+        for k in range(3):
+            if not math.isfinite(pads[p, k]):
+                return _NOT_FINITE
+    lx, ly, lz = pads[0, 0] - offset[0, 0], pads[0, 1] - offset[0, 1], pads[0, 2] - offset[0, 2]
+    rx, ry, rz = pads[1, 0] - offset[1, 0], pads[1, 1] - offset[1, 1], pads[1, 2] - offset[1, 2]
+    normal_l, normal_r = abs(ly), abs(ry)
+    tangential_l, tangential_r = math.hypot(lx, lz), math.hypot(rx, rz)
+    out[0], out[1], out[4], out[5] = normal_l, normal_r, lx + rx, lz + rz
+    utilisation, load, any_contact = 0.0, 0.0, False
+    if normal_l > min_normal:
+        utilisation, load, any_contact = tangential_l / (mu * normal_l), tangential_l, True
+    if normal_r > min_normal:
+        ratio = tangential_r / (mu * normal_r)
+        utilisation = max(utilisation, ratio) if any_contact else ratio
+        load = max(load, tangential_r) if any_contact else tangential_r
+        any_contact = True
+    out[2], out[3] = utilisation, load
+    if not any_contact:
+        return _NO_CONTACT
+    if utilisation >= 1.0:
+        return 2
+    if utilisation * margin >= 1.0:
+        return 1
+    return 0
 
 
 def _as_pads(pad_force_xyz_n) -> np.ndarray:

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from brainbody.body.trajectory import PathTrajectory
-from brainbody.jit import JIT_ENABLED
+from brainbody.jit import JIT_ENABLED, max_abs_difference
 from brainbody.sim.scene import SceneConfig
 
 
@@ -33,6 +33,12 @@ def warm_up() -> float:
     session.loop.run_until(lambda: False, max_time_s=0.06)
     body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
     body.thermal.predict(1.0)                                         # a primitive's thermal check
+    max_abs_difference(start, start)                                  # the executor's tracking checks
+    # What only runs with an object in hand: the slip check and the weighing.
+    pads = np.asarray(session.sim.read().pad_force_xyz_n, dtype=float)
+    body.grip.slip_detector.update(pads)
+    if body.weighing is not None:
+        body.weighing.update(body.time_s, 0.001, True, np.zeros((2, 3)), np.zeros(7), pads)
     honest = SimSession(seed=0, scene_config=SceneConfig(plant="honest"))  # the honest plant's kernels
     honest.loop.run_until(lambda: False, max_time_s=0.01)
     return time.perf_counter() - t0
