@@ -34,18 +34,19 @@ _SUM_X, _SUM_Z, _COUNT, _SECONDS = range(4)
 
 
 @kernel
-def _accumulate(qd, rest_speed, pads_xyz, dt, window):
-    """Add one sample to the window while every joint is slower than ``rest_speed``; a moving
-    joint empties it (the mean must hold no acceleration)."""
+def _accumulate(qd, rest_speed, pads_xyz, dt, window) -> bool:
+    """Add one sample to the window while every joint is slower than ``rest_speed`` (True); a
+    moving joint empties it (False: the mean must hold no acceleration)."""
     for i in range(qd.shape[0]):
         if abs(qd[i]) > rest_speed:
             window[:] = 0.0
-            return
+            return False
     for p in range(pads_xyz.shape[0]):
         window[_SUM_X] += pads_xyz[p, 0]
         window[_SUM_Z] += pads_xyz[p, 2]
     window[_COUNT] += 1.0
     window[_SECONDS] += dt
+    return True
 
 
 class ObjectWeighing:
@@ -91,13 +92,13 @@ class ObjectWeighing:
             self.weighing = False
             self.mass_kg = self.weighed_at_s = math.nan
             self.rest_s = 0.0
-        self._approaching = bool(approaching)
-        rested = self._window[_COUNT]
+        self._approaching = approaching
         # Contiguous: one compiled layout whatever the backend hands over.
-        _accumulate(np.ascontiguousarray(qd_radps, dtype=float), self.rest_speed_radps,
-                    np.ascontiguousarray(pad_force_xyz_n, dtype=float).reshape(-1, 3), float(dt_s), self._window)
+        at_rest = _accumulate(np.ascontiguousarray(qd_radps, dtype=float), self.rest_speed_radps,
+                              np.ascontiguousarray(pad_force_xyz_n, dtype=float).reshape(-1, 3), float(dt_s),
+                              self._window)
         if self.weighing:
-            if self._window[_COUNT] > rested:
+            if at_rest:
                 self._weigh(float(time_s))
             else:
                 self.weighing = False      # the arm moved on: the last weight stands

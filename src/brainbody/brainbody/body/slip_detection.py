@@ -16,9 +16,9 @@ the plant: it sees forces only, and the true friction coefficient is never given
 """
 from __future__ import annotations
 
-import dataclasses
 import enum
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,9 +33,9 @@ class SlipState(enum.Enum):
     SLIPPING = "slipping"      # the load has left the estimated friction cone
 
 
-@dataclasses.dataclass(frozen=True)
-class SlipEstimate:
-    """One detector reading.
+class SlipEstimate(NamedTuple):
+    """One detector reading (a named tuple: immutable, and built every tick while holding at a
+    third of a frozen dataclass's cost).
 
     Attributes:
         state: see :class:`SlipState`.
@@ -105,9 +105,10 @@ class SlipDetector:
             self.estimate = SlipEstimate(normal_n=(left_n, right_n))
             return self.estimate
         mu = self.friction_estimate
-        self.estimate = SlipEstimate(state=_STATES[code], utilisation=utilisation, tangential_n=load,
-                                     normal_n=(left_n, right_n), required_force_n=self.safety_margin * load / mu,
-                                     needed_force_n=load / mu, load_xz_n=(load_x, load_z))
+        # Positional, in the fields' order (state, utilisation, tangential_n, normal_n,
+        # required_force_n, needed_force_n, load_xz_n): half the cost of keywords.
+        self.estimate = SlipEstimate(_STATES[code], utilisation, load, (left_n, right_n),
+                                     self.safety_margin * load / mu, load / mu, (load_x, load_z))
         return self.estimate
 
 
