@@ -219,8 +219,9 @@ kernel first called mid-task loads from the disk cache inside that tick (1-4 ms,
 Third round (interleaved A/B against the code before it, seed 1, after a warm run; a slow day,
 bare step 25-33 µs). Timed by grip mode inside the task, ticks with an object in hand cost about
 11 µs more than free-hand ticks (51.5 against 40.6 µs), and they are 43 % of the task: most of it
-was the slip detector's Python on six numbers. It now runs as one kernel, and the grip's damping
-uses plain floats: held ticks 49.3 µs, within about 3 µs of free-hand ones. The monitor takes
+was the slip detector's Python on six numbers. It now runs as one kernel, its estimate is a named
+tuple built positionally, and the grip's damping uses plain floats: held ticks 45-47 µs against
+40-41 µs free-hand in the same runs (about 6 µs over, was 11). The monitor takes
 pinocchio's mass, Coriolis and gravity views once instead of every tick (0.7 µs), and the plant
 reads both encoders in one kernel call (0.8 µs). The fingertip weighing of a held object
 (`body/object_weighing.py`, new) adds about 1.1 µs to held ticks. All of it together, A/B over
