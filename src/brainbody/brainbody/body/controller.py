@@ -103,7 +103,7 @@ class BodyController:
         self.holding: Optional[str] = None
         self.held_offset_m = 0.0
         self.lost_since_s: Optional[float] = None
-        self._tcp_tick = -1
+        self._tcp_state: Optional[HardwareState] = None     # the sample _tcp_position_m is of
         self.ticks = 0
         self.control_cost_s = 0.0   # the last tick without the hardware step (wall clock)
         self.stale_ticks = 0      # ticks that found no new sample
@@ -168,10 +168,12 @@ class BodyController:
 
     @property
     def tcp_position_m(self) -> np.ndarray:
-        """Measured tool position, computed at most once per tick (only when asked)."""
-        if self._tcp_tick != self.ticks:
+        """Measured tool position, computed at most once per sample (only when asked). Keyed on
+        the sample itself: the tick counter moves only at a tick's end, so a read between ticks
+        (a report, a new primitive's plan) was served again, one sample stale, inside the next."""
+        if self._tcp_state is not self.state:
             self._tcp_position_m, _ = self.model.tcp_pose(self.state.q_rad)
-            self._tcp_tick = self.ticks
+            self._tcp_state = self.state
         return self._tcp_position_m
 
     @property
