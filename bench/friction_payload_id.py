@@ -73,20 +73,13 @@ def _unit(robot_seed: int) -> dict:
     wrist_error_kg = _wrist_model_error_kg(session.scene_config)
     cup = sim.model.body("cup").id
     plan = Planner(load_catalogue(), body.world).plan("make coffee")
-    lifts, ok, weigh_pending = [], True, False
-    for primitive in plan.primitives:
-        session.refresh_world()
-        execution = body.execute(primitive)
-        session.run_until_done(execution)
-        ok = ok and execution.status.name == "SUCCEEDED"
-        if not ok:
-            break
-        if weigh_pending:     # the arm has moved on from the lifted pose: the weighing is final
+    lifts = []
+
+    def after_each(primitive) -> None:
+        if lifts and "weighed_kg" not in lifts[-1]:     # the arm has moved on from the lifted pose
             lifts[-1]["weighed_kg"] = _nan_to_none([body.weighing.mass_kg])[0]
             lifts[-1]["weighed_rest_s"] = body.weighing.rest_s
-            weigh_pending = False
         if primitive.kind is PrimitiveKind.LIFT:
-            weigh_pending = True
             cup_kg = sim.coffee_machine.cup_mass_kg
             lifted = bool(sim.data.xpos[cup][2] > scene.cup_height_m / 2 + 0.005)
             held_truth = cup_kg if lifted else 0.0
@@ -96,6 +89,9 @@ def _unit(robot_seed: int) -> dict:
                           "held_identified_kg": _nan_to_none([body.payload_id.held_object_kg])[0],
                           "true_in_hand_kg": payload_kg + held_truth,
                           "true_beyond_model_kg": wrist_error_kg + held_truth})
+
+    reports = session.run_plan(plan, after_each=after_each)
+    ok = len(reports) == len(plan.primitives) and all(r.status.name == "SUCCEEDED" for r in reports)
     truth_coulomb, truth_viscous = sim.realism.sliding_friction()
     truth_coulomb = truth_coulomb + np.array([d.output_coulomb_nm for d in scene.drivetrains()])
     est = body.servo.estimates

@@ -90,17 +90,16 @@ def test_an_honest_unit_weighs_the_cup_before_and_after_filling():
     session = SimSession(seed=1, body_config=BodyConfig(), scene_config=SceneConfig(plant="honest", robot_seed=4))
     body, sim = session.body, session.sim
     plan = Planner(load_catalogue(), body.world).plan("make coffee")
-    weighed, cup_kg, lifted = [], None, False
-    for primitive in plan.primitives:
-        session.refresh_world()
-        execution = body.execute(primitive)
-        session.run_until_done(execution)
-        assert execution.status.name == "SUCCEEDED", execution.error
+    weighed, lifted = [], []
+
+    def after_each(primitive):
         if lifted:      # the primitive after the lift has moved the arm on: the weighing is final
-            weighed.append((body.weighing.mass_kg, cup_kg))
-            lifted = False
+            weighed.append((body.weighing.mass_kg, lifted.pop()))
         if primitive.kind is PrimitiveKind.LIFT:
-            lifted, cup_kg = True, sim.coffee_machine.cup_mass_kg
+            lifted.append(sim.coffee_machine.cup_mass_kg)
+
+    reports = session.run_plan(plan, after_each=after_each)
+    assert [r.status.name for r in reports] == ["SUCCEEDED"] * len(plan.primitives), reports[-1].message
     assert [round(truth, 3) for _, truth in weighed] == [0.012, 0.212]
     for mass, truth in weighed:
         assert mass == pytest.approx(truth, rel=0.10)

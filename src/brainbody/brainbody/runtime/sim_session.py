@@ -6,7 +6,7 @@ Used by the body node in ``sim`` mode, the demo, the scenario tests and the benc
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from brainbody.body.robot_model import RobotModel
 from brainbody.share_files import find_share_file
 from brainbody.lifecycle import Status
 from brainbody.sim.path_error import PathErrorStats
-from brainbody.primitives import TaskPlan
+from brainbody.primitives import TaskPlan, TaskPrimitive
 from brainbody.sim.motor_thermal import MotorThermalPlantConfig
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
@@ -105,8 +105,11 @@ class SimSession:
         finally:
             self.loop.tick_costs_s = None
 
-    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None) -> list[PrimitiveReport]:
-        """Execute a plan primitive by primitive, stopping at the first one that does not succeed."""
+    def run_plan(self, plan: TaskPlan, *, step_times_s: Optional[list] = None,
+                 after_each: Optional[Callable[[TaskPrimitive], None]] = None) -> list[PrimitiveReport]:
+        """Execute a plan primitive by primitive, stopping at the first one that does not succeed.
+        ``after_each``, when given, is called with each primitive that succeeded, as it ends
+        (benchmarks and tests read the body and the plant there)."""
         reports = []
         for primitive in plan.primitives:
             self.refresh_world()
@@ -115,4 +118,6 @@ class SimSession:
             reports.append(self.body.report(execution))
             if execution.status is not Status.SUCCEEDED:
                 break
+            if after_each is not None:
+                after_each(primitive)
         return reports
