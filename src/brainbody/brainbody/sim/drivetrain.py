@@ -249,13 +249,18 @@ def _link_angles(qpos, motor_qpos, gear_qpos):
 
 
 @kernel
+def _in_counts(angle, quantum):
+    """An angle as an encoder with counts of ``quantum`` reads it (0: ideal)."""
+    return math.floor(angle / quantum + 0.5) * quantum if quantum > 0.0 else angle
+
+
+@kernel
 def _encoder(qpos, motor_qpos, gear_qpos, quantum):
     """An encoder's reading per joint in one pass: the motor angle, plus the gear twist where
     ``gear_qpos`` is given (a link encoder; -1: none, or a motor encoder), in whole counts."""
     out = np.empty(motor_qpos.shape[0])
     for i in range(motor_qpos.shape[0]):
-        angle = qpos[motor_qpos[i]] + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0)
-        out[i] = math.floor(angle / quantum[i] + 0.5) * quantum[i] if quantum[i] > 0.0 else angle
+        out[i] = _in_counts(qpos[motor_qpos[i]] + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0), quantum[i])
     return out
 
 
@@ -267,9 +272,8 @@ def _encoders(qpos, motor_qpos, gear_qpos, motor_quantum, link_quantum):
     motor, link = np.empty(n), np.empty(n)
     for i in range(n):
         angle = qpos[motor_qpos[i]]
-        motor[i] = math.floor(angle / motor_quantum[i] + 0.5) * motor_quantum[i] if motor_quantum[i] > 0.0 else angle
-        angle += qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0
-        link[i] = math.floor(angle / link_quantum[i] + 0.5) * link_quantum[i] if link_quantum[i] > 0.0 else angle
+        motor[i] = _in_counts(angle, motor_quantum[i])
+        link[i] = _in_counts(angle + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0), link_quantum[i])
     return motor, link
 
 
