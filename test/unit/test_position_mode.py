@@ -12,7 +12,7 @@ from brainbody.body.body_config import BodyConfig
 from brainbody.body.controller import BodyController
 from brainbody.body.hardware import CommandMode, HardwareCapabilities, HardwareState
 from brainbody.body.robot_model import RobotModel
-from brainbody.exceptions import HardwareMismatchError
+from brainbody.exceptions import HardwareMismatchError, InvalidPrimitiveError
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
 from brainbody.sim.vendor_position_loop import VendorPositionLoop
@@ -186,3 +186,10 @@ def test_late_states_slow_the_motion_while_an_object_is_in_hand():
     for _ in range(100):
         body.tick()
     assert (body.trajectory_time_s - tt0) / (body.time_s - t0) == pytest.approx(1.0, rel=0.01)
+
+
+def test_the_drives_cannot_weigh_a_load_when_the_vendor_loop_decides_the_torque():
+    body, arm = _body()
+    with pytest.raises(InvalidPrimitiveError, match="position mode"):
+        body.weigh_payload()
+    assert body.drive_weighing is None and arm.setpoints == []

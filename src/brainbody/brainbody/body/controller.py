@@ -31,6 +31,7 @@ from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, Har
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
 from brainbody.body.object_weighing import ObjectWeighing
+from brainbody.body.payload_weighing import PayloadWeighing
 from brainbody.body.payload_identification import PayloadIdentification, tcp_gravity_regressor_nm_per_kg
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.body.robot_model import ARM_JOINTS, RobotModel
@@ -141,6 +142,9 @@ class BodyController:
         # as for the friction estimate itself.
         self.payload_id = (PayloadIdentification(model.effort_limit_nm, min_speed_radps=config.friction_id_min_speed_radps)
                            if effort and config.payload_identification else None)
+        # The hand's load weighed by the drives on request (a motion whose mean torque is its weight).
+        self.drive_weighing = PayloadWeighing(model) if effort else None
+        self._weigh_trajectory = None      # the weighing's motion being followed
         # The compensators follow those estimates (adaptive_compensation).
         self.adaptive = (AdaptiveCompensation(self.servo.estimates, self.servo.friction, self.servo.backlash)
                          if config.adaptive_compensation else None)
@@ -337,6 +341,32 @@ class BodyController:
             self.follow_trajectory(times, points)
             self._check_trajectory = self._trajectory
             self._check_fit = FlankFit(self.servo.compliance, self.model.effort_limit_nm)
+        return times[-1]
+
+    def weigh_payload(self) -> float:
+        """Start weighing the hand's load with the drives (``body/payload_weighing.py``): with the
+        hand empty a tare at this pose, holding an object its mass, at the tare's pose. Returns
+        the motion's duration (s of robot time); the result is in :attr:`drive_weighing`.
+
+        Raises:
+            RequestError: position mode (the vendor's loop decides the torque), an object held
+                with no tare or far from the tare's pose, or what :meth:`follow_trajectory`
+                refuses (busy, a latched stop, limits, workspace, temperature); BusyError
+                while a weighing runs.
+        """
+        if self.drive_weighing is None:
+            raise InvalidPrimitiveError("weigh payload: in position mode the vendor's loop decides the motor "
+                                        "torque and the body does not see it, so it cannot weigh with the drives")
+        with self.lock:     # the loop must not see the motion before it is marked as the weighing
+            if self._weigh_trajectory is not None:
+                raise BusyError(f"weigh payload: already {self.drive_weighing.message}")
+            times, points, velocities = self.drive_weighing.plan(self.q_cmd_rad, self.time_s, self.holding)
+            try:
+                self.follow_trajectory(times, points, velocities)
+            except BrainBodyError as exc:
+                self.drive_weighing.abandon(f"refused: {exc}")
+                raise
+            self._weigh_trajectory = self._trajectory
         return times[-1]
 
     @property
@@ -558,6 +588,9 @@ class BodyController:
             if self._trajectory.done(self._trajectory_time_s):
                 if self._trajectory is self._check_trajectory and self.backlash_id is not None:
                     self._check_completed()
+                if self._trajectory is self._weigh_trajectory:
+                    self._weigh_trajectory = None
+                    self.drive_weighing.finish(state.time_s)
                 self._trajectory = None
                 self.qd_cmd_radps = np.zeros(7)
         if self.fallback.active:
@@ -571,6 +604,8 @@ class BodyController:
                 arm = self.thermal.derate(arm)
         if arm is not None:
             self._identify(state, arm, dt)
+        if self._weigh_trajectory is not None:
+            self._follow_weighing(arm)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
         if self.weighing is not None:
@@ -584,6 +619,16 @@ class BodyController:
             # Never written: the tick fails (INTERNAL) and the hold is computed instead.
             raise ExecutionError(f"non-finite finger command {finger}", code=ErrorCode.INTERNAL)
         return arm, finger
+
+    def _follow_weighing(self, arm: Optional[np.ndarray]) -> None:
+        """The weighing's share of a tick: its torque sample, or its end when its motion was
+        replaced (a primitive, another trajectory, a stop) or the fallback took the arm."""
+        if self._trajectory is not self._weigh_trajectory or arm is None:
+            self._weigh_trajectory = None
+            self.drive_weighing.abandon("its motion was replaced or stopped before its end")
+        else:
+            self.drive_weighing.add(self._trajectory_time_s, arm,
+                                    None if self.thermal is None else self.thermal.magnet_est_c)
 
     def _identify(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """The drivetrain identifiers' share of a tick. They only report (/diagnostics) and move
