@@ -2,7 +2,8 @@
 to the wall clock): /body/estop latches and `false` does not clear it, /body/reset refuses
 while the arm moves and clears at rest with the reason in its response, a refused
 /body/joint_trajectory is visible on /diagnostics (body/commands), not only in a log, and
-/body/check_drivetrain starts the drivetrain check or says with a code why not."""
+/body/check_drivetrain starts the drivetrain check or says with a code why not, and
+/body/weigh_payload starts a weighing and refuses a second one while it runs."""
 from __future__ import annotations
 
 import os
@@ -51,6 +52,7 @@ class Operator:
         self.trajectory = self.node.create_publisher(JointTrajectory, "/body/joint_trajectory", 10)
         self.reset_client = self.node.create_client(Trigger, "/body/reset")
         self.check_client = self.node.create_client(Trigger, "/body/check_drivetrain")
+        self.weigh_client = self.node.create_client(Trigger, "/body/weigh_payload")
         self.executor = MultiThreadedExecutor(num_threads=2)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -58,9 +60,13 @@ class Operator:
 
     def commands(self) -> dict:
         """The latest body/commands status values (message under ``_message``, level ``_level``)."""
+        return self.status("body/commands")
+
+    def status(self, name: str) -> dict:
+        """The latest values of the /diagnostics status ``name`` (as :meth:`commands`)."""
         for msg in reversed(self.diagnostics):
             for status in msg.status:
-                if status.name == "body/commands":
+                if status.name == name:
                     values = {kv.key: kv.value for kv in status.values}
                     values["_message"] = status.message
                     values["_level"] = status.level[0] if isinstance(status.level, bytes) else status.level
@@ -105,6 +111,11 @@ class Operator:
     def check_drivetrain(self) -> Trigger.Response:
         future = self.check_client.call_async(Trigger.Request())
         assert wait_for(future.done, 10.0), "no answer from /body/check_drivetrain"
+        return future.result()
+
+    def weigh_payload(self) -> Trigger.Response:
+        future = self.weigh_client.call_async(Trigger.Request())
+        assert wait_for(future.done, 10.0), "no answer from /body/weigh_payload"
         return future.result()
 
 
@@ -188,3 +199,17 @@ def test_the_drivetrain_check_service_starts_the_check_and_refuses_it_with_a_cod
     assert wait_for(op.still, 20.0), "the arm did not come to rest"
     op.estop.publish(Bool(data=False))   # the panel's button released, as an operator would
     assert op.reset().success
+
+
+def test_the_weigh_payload_service_tares_and_refuses_a_second_weighing_while_one_runs(operator):
+    op = operator
+    assert wait_for(op.still, 20.0)
+    response = op.weigh_payload()
+    assert response.success and "taring with the hand empty" in response.message, response.message
+    response = op.weigh_payload()
+    assert not response.success and f"[{int(ErrorCode.BUSY)}]" in response.message, response.message
+    assert wait_for(lambda: op.speed() > 0.01, 10.0), "the weighing did not move the arm"
+    # About 8 s of motion at the wall clock's pace; then the tare is on /diagnostics.
+    assert wait_for(lambda: op.status("body/gripper").get("payload_weighing", "").startswith("tared"), 30.0), \
+        op.status("body/gripper")
+    assert op.status("body/gripper")["payload_weighed_kg"].startswith("not weighed yet")

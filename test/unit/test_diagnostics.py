@@ -54,3 +54,19 @@ def test_the_gripper_status_reports_the_held_object_weighed():
     body.holding = None     # let go: a weight of nothing held is not reported
     values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.005).gripper_status().values)
     assert values["held_object_weighed_kg"].startswith("none held")
+
+
+def test_the_gripper_status_reports_the_drives_weighing_from_tare_to_result():
+    session = SimSession(seed=0)
+    body = session.body
+    values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert values["payload_weighing"].startswith("never run")
+    assert values["payload_weighed_kg"].startswith("not weighed yet")
+    body.weigh_payload()
+    session.loop.run_until(lambda: False, max_time_s=0.1)
+    values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert values["payload_weighing"] == "running: taring with the hand empty"
+    session.loop.run_until(lambda: not body.drive_weighing.running, max_time_s=20.0)
+    values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.005).gripper_status().values)
+    assert values["payload_weighing"].startswith("tared at")
+    assert (values["payload_weighed_std_kg"], values["payload_weighed_object"]) == ("-", "")

@@ -48,6 +48,18 @@ def _payload_values(body: BodyController) -> tuple[tuple[str, str], ...]:
             ("held_object_identified_kg", f"{held:.3f}" if math.isfinite(held) else "none held or not observed yet"))
 
 
+def _drive_weighing_values(body: BodyController) -> tuple[tuple[str, str], ...]:
+    """The load weighed by the drives on request (body/payload_weighing.py, effort mode)."""
+    weighing = body.drive_weighing
+    if weighing is None:
+        return ()
+    weighed = math.isfinite(weighing.mass_kg)
+    return (("payload_weighing", weighing.message),
+            ("payload_weighed_kg", f"{weighing.mass_kg:.4f}" if weighed else "not weighed yet (/body/weigh_payload)"),
+            ("payload_weighed_std_kg", f"{weighing.mass_std_kg:.4f}" if weighed else "-"),
+            ("payload_weighed_object", weighing.weighed_object or ""))
+
+
 def _weighing_values(body: BodyController) -> tuple[tuple[str, str], ...]:
     """The held object weighed by the pads (body/object_weighing.py), on a hand with 3-axis pads."""
     weighing = body.weighing
@@ -186,7 +198,8 @@ class BodyDiagnostics:
              ("grip_force_source", body.grip_source.source.value),
              ("grip_force_uncertainty_n", f"{body.grip_source.uncertainty_n:.3f}"),
              *_payload_values(body),
-             *_weighing_values(body)))
+             *_weighing_values(body),
+             *_drive_weighing_values(body)))
 
 
 def commands_status(commands: CommandLog, latch: StopLatch, *, invalid_state_ticks: int = 0) -> HealthStatus:

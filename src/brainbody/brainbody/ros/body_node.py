@@ -120,6 +120,7 @@ class BodyNode(Node):
         self.create_subscription(Bool, "/body/estop", self._on_estop, LATCHED, callback_group=group)
         self.create_service(Trigger, "/body/reset", self._on_reset, callback_group=group)
         self.create_service(Trigger, "/body/check_drivetrain", self._on_check_drivetrain, callback_group=group)
+        self.create_service(Trigger, "/body/weigh_payload", self._on_weigh_payload, callback_group=group)
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group,
@@ -302,6 +303,24 @@ class BodyNode(Node):
         response.message = (f"drivetrain check started: {duration:.0f} s of motion; lost motion per joint on "
                             "/diagnostics (backlash_identified_arcmin)")
         self.get_logger().info(f"/body/check_drivetrain: {response.message}")
+        return response
+
+    def _on_weigh_payload(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Starts weighing the hand's load with the drives (body/payload_weighing.py): a tare
+        with the hand empty, else the held object; a refusal says why, with its code."""
+        if self.body is None:
+            response.success, response.message = False, "refused: still connecting to the robot"
+            return response
+        try:
+            duration = self.body.weigh_payload()
+        except BrainBodyError as exc:
+            response.success, response.message = False, f"refused [{int(exc.code)}]: {exc}"
+            self.get_logger().warning(f"/body/weigh_payload {response.message}")
+            return response
+        response.success = True
+        response.message = (f"{self.body.drive_weighing.message}: {duration:.0f} s of motion; the result on "
+                            "/diagnostics (payload_weighing, payload_weighed_kg)")
+        self.get_logger().info(f"/body/weigh_payload: {response.message}")
         return response
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
