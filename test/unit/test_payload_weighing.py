@@ -165,3 +165,30 @@ def test_a_primitive_interrupts_a_weighing():
     assert not body.drive_weighing.tared
     session.run_until_done(execution)
     assert execution.status.name == "SUCCEEDED"
+
+
+def test_a_pose_where_the_joints_cannot_see_a_load_concludes_nothing():
+    class Singular:     # every joint's axis along gravity, the TCP on them: no joint feels a load
+        def tcp_jacobian(self, q_rad):
+            return np.zeros((6, 7))
+
+    weighing = PayloadWeighing(Singular())
+    for holding in (None, "cup"):
+        times, _, _ = weighing.plan(HOME, 0.0, holding)
+        _feed(weighing, times, lambda t: np.ones(7))
+        weighing.finish(times[-1])
+    assert weighing.state is WeighingState.INTERRUPTED and "singular" in weighing.message
+    assert np.isnan(weighing.mass_kg)
+
+
+def test_the_drivetrain_check_and_a_weighing_do_not_replace_each_other():
+    session = SimSession(seed=1, scene_config=SceneConfig(plant="honest", robot_seed=0))
+    body = session.body
+    body.weigh_payload()
+    with pytest.raises(BusyError, match="weighing"):
+        body.check_drivetrain()
+    session.loop.run_until(lambda: not body.drive_weighing.running, max_time_s=20.0)
+    assert body.drive_weighing.state is WeighingState.TARED
+    body.check_drivetrain()
+    with pytest.raises(BusyError, match="drivetrain check"):
+        body.weigh_payload()

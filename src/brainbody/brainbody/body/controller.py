@@ -337,6 +337,8 @@ class BodyController:
         if self.holding is not None:
             raise InvalidPrimitiveError(f"drivetrain check: the hand holds {self.holding!r}; put it down first")
         with self.lock:     # the loop must not see the check's trajectory before it is marked as one
+            if self._weigh_trajectory is not None:
+                raise BusyError(f"drivetrain check: the payload weighing is {self.drive_weighing.message}")
             times, points = check_trajectory(self.q_cmd_rad)
             self.follow_trajectory(times, points)
             self._check_trajectory = self._trajectory
@@ -360,6 +362,8 @@ class BodyController:
         with self.lock:     # the loop must not see the motion before it is marked as the weighing
             if self._weigh_trajectory is not None:
                 raise BusyError(f"weigh payload: already {self.drive_weighing.message}")
+            if self._check_trajectory is not None and self._trajectory is self._check_trajectory:
+                raise BusyError("weigh payload: the drivetrain check is running")
             times, points, velocities = self.drive_weighing.plan(self.q_cmd_rad, self.time_s, self.holding)
             try:
                 self.follow_trajectory(times, points, velocities)
@@ -589,8 +593,7 @@ class BodyController:
                 if self._trajectory is self._check_trajectory and self.backlash_id is not None:
                     self._check_completed()
                 if self._trajectory is self._weigh_trajectory:
-                    self._weigh_trajectory = None
-                    self.drive_weighing.finish(state.time_s)
+                    self._weighing_completed(state.time_s)
                 self._trajectory = None
                 self.qd_cmd_radps = np.zeros(7)
         if self.fallback.active:
@@ -619,6 +622,16 @@ class BodyController:
             # Never written: the tick fails (INTERNAL) and the hold is computed instead.
             raise ExecutionError(f"non-finite finger command {finger}", code=ErrorCode.INTERNAL)
         return arm, finger
+
+    def _weighing_completed(self, time_s: float) -> None:
+        """The weighing's motion ran to its end: its result (it only reports: a failure to
+        conclude is said on /diagnostics, never the arm's problem)."""
+        self._weigh_trajectory = None
+        try:
+            self.drive_weighing.finish(time_s)
+        except Exception as exc:
+            log.exception("payload weighing: no result")
+            self.drive_weighing.abandon(f"no result ({exc!r})")
 
     def _follow_weighing(self, arm: Optional[np.ndarray]) -> None:
         """The weighing's share of a tick: its torque sample, or its end when its motion was

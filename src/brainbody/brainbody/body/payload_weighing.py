@@ -208,7 +208,11 @@ class PayloadWeighing:
         regressor = load_regressor(self._model, self._pose)
         difference = mean - tare_torque
         a, b = regressor / sigma[:, None], difference / sigma
-        params, *_ = np.linalg.lstsq(a, b, rcond=None)
+        params, _, rank, _ = np.linalg.lstsq(a, b, rcond=None)
+        if rank < 3:
+            self.abandon("at this pose the joints cannot tell a load's mass from where it sits "
+                         "(a singular arm): tare and weigh elsewhere")
+            return
         covariance = np.linalg.inv(a.T @ a)
         self.mass_kg = float(params[0])
         self.mass_std_kg = float(math.sqrt(covariance[0, 0]))
