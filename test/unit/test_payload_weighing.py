@@ -7,7 +7,7 @@ import pytest
 
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.payload_weighing import (AMPLITUDE_RAD, CYCLES, PERIOD_S, PayloadWeighing, WeighingState,
-                                             load_regressor, weighing_trajectory)
+                                             load_regressor, motion_signs, weighing_trajectory)
 from brainbody.body.robot_model import RobotModel
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
@@ -32,19 +32,34 @@ def _feed(weighing: PayloadWeighing, times, torque_at, magnet_c=None, dt=0.001):
 
 def test_the_motion_is_whole_periods_about_the_pose_at_rest_where_it_starts_and_ends():
     start = HOME + 0.05
-    times, points, velocities, (t0, t1) = weighing_trajectory(start, HOME)
+    signs = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
+    times, points, velocities, (t0, t1) = weighing_trajectory(start, HOME, signs)
     assert np.all(np.diff(times) > 0.0)
     np.testing.assert_allclose(points[0], start)
     np.testing.assert_allclose(points[-1], start)           # back where it started
     assert t1 - t0 == pytest.approx(CYCLES * PERIOD_S)
     inside = [(t, q, v) for t, q, v in zip(times, points, velocities) if t0 <= t <= t1]
     for t, q, v in inside:
-        assert np.all(q >= HOME - 1e-12) and np.all(q <= HOME + AMPLITUDE_RAD + 1e-12)
+        moved = (q - HOME) * signs              # each joint out its own way and back
+        assert np.all(moved >= -1e-12) and np.all(moved <= AMPLITUDE_RAD + 1e-12)
     np.testing.assert_allclose(inside[0][1], HOME)
     np.testing.assert_allclose(inside[-1][1], HOME, atol=1e-12)
     for i in (0, 1, 2, -1):                                   # at rest at each end of a transfer
         np.testing.assert_array_equal(velocities[i], np.zeros(7))
     np.testing.assert_array_equal(inside[-1][2], np.zeros(7))
+
+
+def test_each_joint_moves_the_way_that_keeps_the_hand_stillest(model):
+    signs = motion_signs(model, HOME)
+    assert signs[0] == 1.0 and set(np.abs(signs)) == {1.0}
+    jacobian = model.tcp_jacobian(HOME)
+    # All one way the hand sweeps about 4 cm; the chosen ways about 1 cm.
+    assert AMPLITUDE_RAD * np.linalg.norm(jacobian[:3] @ np.ones(7)) > 0.03
+    assert AMPLITUDE_RAD * np.linalg.norm(jacobian[:3] @ signs) < 0.012
+
+
+def _mean_pose(weighing: PayloadWeighing, pose: np.ndarray) -> np.ndarray:
+    return pose + AMPLITUDE_RAD / 2 * motion_signs(weighing._model, pose)
 
 
 def test_a_held_load_is_its_torque_difference_against_the_tare_mass_and_centre(model):
@@ -57,7 +72,7 @@ def test_a_held_load_is_its_torque_difference_against_the_tare_mass_and_centre(m
     assert weighing.state is WeighingState.TARED and weighing.tared
     np.testing.assert_array_equal(weighing.tare_pose_rad, HOME)
     mass, offset = 0.2, np.array([0.01, -0.02])
-    load = load_regressor(model, HOME + AMPLITUDE_RAD / 2) @ np.r_[mass, mass * offset]
+    load = load_regressor(model, _mean_pose(weighing, HOME)) @ np.r_[mass, mass * offset]
     times, _, _ = weighing.plan(HOME + 0.01, 0.0, "cup")
 
     def torque(t):   # outside the averaged window the arm transfers: anything goes there
@@ -75,7 +90,8 @@ def test_a_held_load_is_its_torque_difference_against_the_tare_mass_and_centre(m
 def test_warming_since_the_tare_widens_the_std_and_the_fit_leans_on_the_least_loaded_joints(model):
     arm = np.array([0.1, -5.0, -1.2, 22.0, 0.8, 2.4, 0.0])
     mass = 0.012
-    load = load_regressor(model, HOME + AMPLITUDE_RAD / 2) @ np.r_[mass, 0.0, 0.0]
+    mean_pose = HOME + AMPLITUDE_RAD / 2 * motion_signs(model, HOME)
+    load = load_regressor(model, mean_pose) @ np.r_[mass, 0.0, 0.0]
     results = {}
     for warming in (0.0, 3.0):
         weighing = PayloadWeighing(model)
@@ -91,7 +107,7 @@ def test_warming_since_the_tare_widens_the_std_and_the_fit_leans_on_the_least_lo
     assert results[0.0][0] == pytest.approx(mass, rel=1e-6)
     assert results[3.0][1] > 2.0 * results[0.0][1]
     # Unweighted, the elbow's 22 N m times 0.33 % alone reads as about 16 g.
-    unweighted = np.linalg.lstsq(load_regressor(model, HOME + AMPLITUDE_RAD / 2),
+    unweighted = np.linalg.lstsq(load_regressor(model, mean_pose),
                                  (arm + load) / (1.0 - 0.0033) - arm, rcond=None)[0][0]
     assert abs(results[3.0][0] - mass) < 0.5 * abs(unweighted - mass)
 
