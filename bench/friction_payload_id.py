@@ -315,8 +315,8 @@ prototype on units 0-2; units 3-5 are held out (the empty cup up to 6.1 % off th
 all joints moving one way, 6.7 % and 1.7 %, with the hand sweeping 4-5 cm instead of about 1).
 The std is the fit's (a 2 mN m floor per joint, widened by the magnets' estimated warming since the
 tare: the torque constant falls about 0.1 %/C, which on the elbow's 22 N m at this pose is 5 g per
-degree); it leaves out the torque constant's own tolerance (±3 % on these units), which is most of
-the full cup's error. Tried and not adopted: weighing at one fixed pose (the home pose) reached in a
+degree) together with the torque constant's catalogue tolerance (±5 %: 2.9 % of the mass as one
+std); these units' constants, up to 3 % off, are most of the full cup's error. Tried and not adopted: weighing at one fixed pose (the home pose) reached in a
 joint move from wherever the lift ended: the hand tilted by 2.4° on the way, the cup slid about 4 mm
 between the pads each time, and one or two units in six then failed the set-down after the brewing
 (grip force over its limit); correcting the torque constant by the body's magnet estimate instead of

@@ -82,7 +82,8 @@ def test_a_held_load_is_its_torque_difference_against_the_tare_mass_and_centre(m
     assert weighing.state is WeighingState.WEIGHED and weighing.weighed_object == "cup"
     assert weighing.mass_kg == pytest.approx(mass, abs=0.001)
     np.testing.assert_allclose(weighing.offset_m, offset, atol=0.002)
-    assert 0.0 < weighing.mass_std_kg < 0.005
+    # Mostly the torque constants' catalogue tolerance (2.9 % of the mass), which no fit removes.
+    assert 0.029 * mass < weighing.mass_std_kg < 0.035 * mass
     assert weighing.fit_residual_nm < 0.01
     assert f"{weighing.mass_kg:.4f} +/- " in weighing.message
 

@@ -27,10 +27,10 @@ must be near (within ``POSE_TOLERANCE_RAD`` on every joint: the arm moves there 
 the tare where the object will be weighed, shortly before: above an object before grasping it
 is where the arm is again after lifting it. The torque is the one the body commands (the motor
 current times the datasheet's torque constant, as the drive sees it), so a torque constant off
-its datasheet weighs off by as much (a few per cent), and so does the constant's drift with the
-magnets' temperature between tare and weighing (about -0.1 %/C of the joint's whole torque):
-the result's standard deviation carries that drift, from the body's thermal estimate, and the
-fit leans on the joints it disturbs least.
+its datasheet weighs off by as much (a catalogue's few per cent), and so does the constant's
+drift with the magnets' temperature between tare and weighing (about -0.1 %/C of the joint's
+whole torque). The result's standard deviation carries both: the drift from the body's thermal
+estimate (the fit leans on the joints it disturbs least) and the catalogue's tolerance.
 """
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ POINTS_PER_PERIOD = 40
 MIN_OFFSET_MASS_KG = 0.02  # a lighter load's centre of mass is not reported (too little signal)
 NOISE_FLOOR_NM = 0.002     # what a mean torque is known to, whatever the temperature (noise, cogging left)
 KT_DRIFT_PER_C = 0.0012    # NdFeB magnets: the torque constant falls about 0.11-0.12 %/C
+KT_TOLERANCE_SD = 0.029    # a frameless kit catalogue's +/-5 % torque constant, as one standard deviation
 
 
 class WeighingState(enum.Enum):
@@ -235,7 +236,8 @@ class PayloadWeighing:
             return
         covariance = np.linalg.inv(a.T @ a)
         self.mass_kg = float(params[0])
-        self.mass_std_kg = float(math.sqrt(covariance[0, 0]))
+        # The fit's spread, and the torque constants' tolerance, which scales the whole result.
+        self.mass_std_kg = float(math.hypot(math.sqrt(covariance[0, 0]), KT_TOLERANCE_SD * params[0]))
         self.offset_m = (params[1:] / params[0] if abs(params[0]) >= MIN_OFFSET_MASS_KG
                          else np.full(2, np.nan))
         self.fit_residual_nm = float(np.sqrt(np.mean((difference - regressor @ params) ** 2)))
