@@ -290,37 +290,34 @@ class BodyNode(Node):
 
     def _on_check_drivetrain(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         """Starts the drivetrain check (body/drivetrain_check.py); a refusal says why, with its code."""
-        if self.body is None:
-            response.success, response.message = False, "refused: still connecting to the robot"
-            return response
-        try:
-            duration = self.body.check_drivetrain()
-        except BrainBodyError as exc:
-            response.success, response.message = False, f"refused [{int(exc.code)}]: {exc}"
-            self.get_logger().warning(f"/body/check_drivetrain {response.message}")
-            return response
-        response.success = True
-        response.message = (f"drivetrain check started: {duration:.0f} s of motion; lost motion per joint on "
-                            "/diagnostics (backlash_identified_arcmin)")
-        self.get_logger().info(f"/body/check_drivetrain: {response.message}")
-        return response
+        return self._start_routine(
+            "/body/check_drivetrain", response, lambda: self.body.check_drivetrain(),
+            lambda duration: (f"drivetrain check started: {duration:.0f} s of motion; lost motion per joint on "
+                              "/diagnostics (backlash_identified_arcmin)"))
 
     def _on_weigh_payload(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         """Starts weighing the hand's load with the drives (body/payload_weighing.py): a tare
         with the hand empty, else the held object; a refusal says why, with its code."""
+        return self._start_routine(
+            "/body/weigh_payload", response, lambda: self.body.weigh_payload(),
+            lambda duration: (f"{self.body.drive_weighing.message}: {duration:.0f} s of motion; the result on "
+                              "/diagnostics (payload_weighing, payload_weighed_kg)"))
+
+    def _start_routine(self, service: str, response: Trigger.Response, start, started) -> Trigger.Response:
+        """A Trigger service that starts one of the body's routines: ``start()`` returns its
+        duration (s) or raises the refusal, whose code goes into the message; ``started(duration)``
+        says what began."""
         if self.body is None:
             response.success, response.message = False, "refused: still connecting to the robot"
             return response
         try:
-            duration = self.body.weigh_payload()
+            duration = start()
         except BrainBodyError as exc:
             response.success, response.message = False, f"refused [{int(exc.code)}]: {exc}"
-            self.get_logger().warning(f"/body/weigh_payload {response.message}")
+            self.get_logger().warning(f"{service} {response.message}")
             return response
-        response.success = True
-        response.message = (f"{self.body.drive_weighing.message}: {duration:.0f} s of motion; the result on "
-                            "/diagnostics (payload_weighing, payload_weighed_kg)")
-        self.get_logger().info(f"/body/weigh_payload: {response.message}")
+        response.success, response.message = True, started(duration)
+        self.get_logger().info(f"{service}: {response.message}")
         return response
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
