@@ -62,6 +62,24 @@ def test_the_estimate_follows_a_gap_that_grows_with_wear():
     assert np.allclose(ident.width_rad, 2 * ARCMIN_RAD, rtol=0.05)
 
 
+def test_a_checks_fit_becomes_the_estimate_until_both_flanks_are_seen_again():
+    swing = lambda t: 0.03 * LIMIT * np.sin(2 * np.pi * 0.5 * t)          # noqa: E731
+    held = lambda t: 0.1 * LIMIT * (1.5 + np.sin(t))                       # noqa: E731  one flank only
+    ident = _identify(np.full(7, ARCMIN_RAD), swing, seconds=10.0)
+    checked = np.full(7, 1.3 * ARCMIN_RAD)
+    checked[6] = np.nan                                                   # a joint the check gave nothing for
+    ident.adopt(checked)
+    np.testing.assert_array_equal(ident.width_rad[:6], checked[:6])
+    assert np.isnan(ident.width_rad[6])          # the running means before the check no longer count
+    # Work that loads one flank only (an arm held up) leaves the check's fit standing ...
+    ident = _identify(np.full(7, 2 * ARCMIN_RAD), held, seconds=10.0, ident=ident)
+    np.testing.assert_array_equal(ident.width_rad[:6], checked[:6])
+    # ... both flanks loaded again and the running means take over.
+    ident = _identify(np.full(7, 2 * ARCMIN_RAD), swing, seconds=10.0, ident=ident)
+    assert ident.observed.all()
+    np.testing.assert_allclose(ident.width_rad, 2 * ARCMIN_RAD, rtol=0.05)
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         BacklashIdentification(ComplianceCompensation(ESTIMATES), LIMIT, min_load=0.3, max_load=0.1)

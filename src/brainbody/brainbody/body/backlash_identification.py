@@ -22,7 +22,7 @@ and that estimate's errors bias the slope.
 
 A joint whose load never changes sign in the work it does (a shoulder always holding the arm
 up against gravity) shows only one flank: its gap is not observable from normal motion, and
-the estimate stays NaN. Without link encoders nothing is observable this way.
+the estimate stays NaN until a drivetrain check gives one (:meth:`BacklashIdentification.adopt`). Without link encoders nothing is observable this way.
 """
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ class BacklashIdentification:
         self._time_constant_s = float(time_constant_s)
         self._mean = np.zeros((2, len(limit)))     # flank +, flank -
         self._seen_s = np.zeros((2, len(limit)))
+        self._checked = np.full(len(limit), np.nan)   # the last drivetrain check's fit
 
     def update(self, q_motor_rad: np.ndarray, q_link_rad: np.ndarray, torque_nm: np.ndarray, dt_s: float) -> None:
         """One sample: both encoders and the torque the gear transmits (the servo's estimate)."""
@@ -64,6 +65,15 @@ class BacklashIdentification:
         _flank_means(torque, residual, float(dt_s), self._lo, self._hi, self._time_constant_s,
                      self._mean, self._seen_s)
 
+    def adopt(self, width_rad: np.ndarray) -> None:
+        """A drivetrain check's fit (``body/drivetrain_check.py``, NaN where it gave none)
+        becomes the estimate. Every running mean starts again: the samples before it (the
+        check's own among them, light loads under the model's torque) no longer count. Where
+        both flanks are loaded again the running mean is the estimate, as before."""
+        self._checked = np.array(width_rad, dtype=float)
+        self._mean[:] = 0.0
+        self._seen_s[:] = 0.0
+
     @property
     def observed(self) -> np.ndarray:
         """Joints whose both flanks have been loaded for at least ``min_seen_s``."""
@@ -71,8 +81,9 @@ class BacklashIdentification:
 
     @property
     def width_rad(self) -> np.ndarray:
-        """The identified lost motion per joint (rad); NaN where not observed yet."""
-        return np.where(self.observed, self._mean[0] - self._mean[1], np.nan)
+        """The identified lost motion per joint (rad): the running means where both flanks were
+        seen, else the last check's fit, else NaN."""
+        return np.where(self.observed, self._mean[0] - self._mean[1], self._checked)
 
 
 @kernel

@@ -44,6 +44,11 @@ class ComplianceCompensation:
         p["drop1"] = 1.0 / k1 - 1.0 / k2
         p["drop2"] = 1.0 / k2 - 1.0 / k3
 
+    @property
+    def first_breakpoint_nm(self) -> np.ndarray:
+        """T1 per joint: up to it the estimated twist is linear in the torque (K1)."""
+        return self.params["t1"].copy()
+
     def deflection_rad(self, torque_nm: np.ndarray) -> np.ndarray:
         """Elastic twist (7,), signed like the torque, outside any backlash."""
         return _deflection(self.params, np.asarray(torque_nm, dtype=float))

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from brainbody.body.adaptive_compensation import AdaptiveCompensation
-from brainbody.body.drivetrain_check import FlankFit, check_trajectory
+from brainbody.body.drivetrain_check import FlankFit, check_trajectory, loaded_joints
 from brainbody.body.wear_monitor import WearMonitor
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.body_config import BodyConfig
@@ -342,7 +342,12 @@ class BodyController:
             times, points = check_trajectory(self.q_cmd_rad)
             self.follow_trajectory(times, points)
             self._check_trajectory = self._trajectory
-            self._check_fit = FlankFit(self.servo.compliance, self.model.effort_limit_nm)
+            # The drive's torque where the body commands it; the model's in position mode.
+            drive = self.command_mode is CommandMode.EFFORT
+            rotor = self.servo.estimates.reflected_inertia_kgm2
+            self._check_fit = FlankFit(self.servo.compliance, self.model.effort_limit_nm,
+                                       self.servo.friction.motor_side_nm if drive else None,
+                                       rotor if drive else None, joints=loaded_joints(self.model, rotor))
         return times[-1]
 
     def weigh_payload(self) -> float:
@@ -384,11 +389,14 @@ class BodyController:
         self.operating_hours_offset = float(operating_hours) - self.time_s / 3600.0
 
     def _check_completed(self) -> None:
-        """A drivetrain check ran to its end: its lost-motion estimates go to the wear record."""
+        """A drivetrain check ran to its end: its lost-motion estimates become the published ones
+        and go to the wear record."""
         self._check_trajectory = None
         fit, self._check_fit = self._check_fit, None
         try:
             self.last_check_width_rad = fit.width_rad()
+            if self.backlash_id is not None:
+                self.backlash_id.adopt(self.last_check_width_rad)
             self.wear.add_check(self.operating_hours, self.last_check_width_rad)
         except Exception:     # the record only reports: never the arm's problem
             log.exception("wear record: the drivetrain check's estimates were not taken")
@@ -653,8 +661,12 @@ class BodyController:
                 # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
                 self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
                                         dt * _BACKLASH_ID_EVERY)
-                if self._check_fit is not None and self._trajectory is self._check_trajectory:
-                    self._check_fit.add(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm)
+            if self._check_fit is not None and self._trajectory is self._check_trajectory \
+                    and state.q_link_rad is not None:
+                # Every tick: the check is short, and its fit wants the light loads it passes quickly.
+                self._check_fit.add(state.time_s, state.q_rad, state.q_link_rad, state.qd_radps,
+                                    arm if self.command_mode is CommandMode.EFFORT
+                                    else self.servo.transmitted_torque_nm)
             if self.friction_id is not None or self.payload_id is not None:
                 self._identify_drive(state, arm, dt)
             if self.adaptive is not None and state.time_s >= self._next_adapt_s:
