@@ -134,9 +134,9 @@ class FlankFit:
         self.min_samples, self.trim_sigma, self.trim_passes = int(min_samples), float(trim_sigma), int(trim_passes)
         # The drive's samples wait here until the window centred on them is complete.
         self._window: deque = deque(maxlen=int(accel_window) if motor_friction is not None else 1)
-        self._torque: list[np.ndarray] = []
-        self._residual: list[np.ndarray] = []
-        self._speed: list[np.ndarray] = []
+        # Torque, residual and motor speed per sample, grown by doubling (a check is about 21,000 ticks).
+        self._samples = np.empty((3, 4096, len(limit)))
+        self._count = 0
 
     def add(self, time_s: float, q_motor_rad: np.ndarray, q_link_rad: np.ndarray, velocity_radps: np.ndarray,
             torque_nm: np.ndarray) -> None:
@@ -153,20 +153,20 @@ class FlankFit:
             if not span > 0.0:
                 return
             torque = torque - self._motor_friction(velocity) - self._rotor * (last[3] - first[3]) / span
-        self._torque.append(torque)
-        self._residual.append(q_motor - q_link - self._compliance.deflection_rad(torque))
-        self._speed.append(velocity)
+        if self._count == self._samples.shape[1]:
+            self._samples = np.concatenate([self._samples, np.empty_like(self._samples)], axis=1)
+        row = self._samples[:, self._count]
+        row[0], row[1], row[2] = torque, q_motor - q_link - self._compliance.deflection_rad(torque), velocity
+        self._count += 1
 
     @property
     def samples(self) -> int:
-        return len(self._torque)
+        return self._count
 
     def width_rad(self) -> np.ndarray:
         """The fitted lost motion per joint (rad); NaN where a flank had too few samples."""
         n = len(self._lo)
-        if not self._torque:
-            return np.full(n, np.nan)
-        torque, residual, speed = np.array(self._torque), np.array(self._residual), np.array(self._speed)
+        torque, residual, speed = self._samples[:, :self._count]
         out = np.full(n, np.nan)
         for j in np.flatnonzero(self._joints):
             moving = np.abs(speed[:, j]) > self.min_speed_radps
