@@ -7,7 +7,7 @@ RUN := . scripts/env.sh &&
 export ROS_DOMAIN_ID ?= $(shell echo $$(( ($$$$ % 100) + 101 )))
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 
-.PHONY: setup demo test test-unit test-graph test-scenario soak bench lint clean
+.PHONY: setup demo test test-unit test-graph test-scenario soak soak-spot bench lint clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -32,6 +32,12 @@ test-scenario: setup
 soak: setup
 	@$(RUN) python -m pytest test -q -m soak
 	@$(RUN) python bench/run.py wear_soak
+
+# The recorded soak's first SPOT_ROBOTS robots again with the present code, beside the record
+# (bench/wear_soak.py: spot_check), when a change touches what the soak measures.
+SPOT_ROBOTS ?= 2
+soak-spot: setup
+	@$(RUN) python -c "import sys; sys.path.insert(0, 'bench'); import wear_soak; print(wear_soak.spot_check($(SPOT_ROBOTS)))"
 
 # `make bench BENCH="backlash grip"` runs some of them; PLANT=honest runs the drivetrain, grip and
 # slip benchmarks on a simulated unit that differs from its datasheet (results beside the ideal ones).

@@ -162,7 +162,7 @@ def _spot_check(r: dict) -> str:
 The soak above ran with the drivetrain check's earlier fit (the model's torque). The check's fit
 now takes the drive's torque (`body/drivetrain_check.py`); the whole soak has not been run again
 with it. A spot check, its first {c['robots']} robots again ({c['tasks']} tasks,
-`python -c "import sys; sys.path.insert(0, 'bench'); import wear_soak; wear_soak.spot_check({c['robots']})"`,
+`make soak-spot SPOT_ROBOTS={c['robots']}`,
 {c['wall_time_s'] / 60:.0f} min): now {rate(c['now'])}, their recorded runs {rate(c['recorded'])}; first flag at task
 {c['first_flag_task_now']} (recorded {c['first_flag_task_recorded']}); remaining-life error median
 {c['rul_error_median_now']:.2f} (recorded {c['rul_error_median_recorded']:.2f}); {c['succeeded_now']} of {c['tasks']} tasks succeeded.

@@ -22,7 +22,8 @@ and that estimate's errors bias the slope.
 
 A joint whose load never changes sign in the work it does (a shoulder always holding the arm
 up against gravity) shows only one flank: its gap is not observable from normal motion, and
-the estimate stays NaN until a drivetrain check gives one (:meth:`BacklashIdentification.adopt`). Without link encoders nothing is observable this way.
+the estimate stays NaN until a drivetrain check gives one (:meth:`BacklashIdentification.adopt`).
+Without link encoders nothing is observable this way.
 """
 from __future__ import annotations
 

@@ -662,7 +662,7 @@ class BodyController:
                 self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
                                         dt * _BACKLASH_ID_EVERY)
             if self._check_fit is not None and self._trajectory is self._check_trajectory \
-                    and state.q_link_rad is not None:
+                    and self.backlash_id is not None and state.q_link_rad is not None:
                 # Every tick: the check is short, and its fit wants the light loads it passes quickly.
                 self._check_fit.add(state.time_s, state.q_rad, state.q_link_rad, state.qd_radps,
                                     arm if self.command_mode is CommandMode.EFFORT
