@@ -137,9 +137,10 @@ fit (`FlankFit`) becomes the published estimate (`backlash_identified_arcmin` on
 what `adaptive_compensation` feeds the backlash compensator) and goes to the wear record; the
 running means of the task start again from it. Its fit takes the drive's torque (the command less
 the motor's friction and rotor inertia) where it took the model's until now: with the model's
-torque the check was up to 30.8 % off on units 0-2 (the previous record). The task's running means
-still take the model's torque, sampled every 10th tick; on two held-out units they read joint 3 12 %
-high, where the check that follows reads it within 6 %. Not done: joint 7 (the swing's torque goes into its
+torque the check was up to 30.8 % off on units 0-2. The task's running means (a sample every 10th
+tick) take the drive's torque too, counting a sample only where the model's torque puts the load on
+the same flank; on the model's torque alone they read joint 3 up to 12.5 % off on the held-out
+units (the previous record). Not done: joint 7 (the swing's torque goes into its
 motor's rotor, 15 times its link's inertia: the check gives no estimate for it) and joints without
 a link encoder (the budget gears: the gap is not visible from the motor side alone).
 """

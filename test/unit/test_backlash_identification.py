@@ -4,6 +4,7 @@ import pytest
 
 from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.compliance import ComplianceCompensation
+from brainbody.body.drive_torque import DriveTorque
 from brainbody.body.drivetrain_estimates import ARCMIN_RAD, load_estimates
 
 ESTIMATES = load_estimates(("harmonic",) * 7)
@@ -83,3 +84,40 @@ def test_a_checks_fit_becomes_the_estimate_until_both_flanks_are_seen_again():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         BacklashIdentification(ComplianceCompensation(ESTIMATES), LIMIT, min_load=0.3, max_load=0.1)
+
+
+def _identify_on_the_drive(gaps, gear_torque, model_torque, *, rotor=0.3, seconds=8.0):
+    """Samples every DT as the body gives them: the drive's command (the gear's torque plus
+    its rotor's acceleration and a motor friction the body knows) and the model's torque."""
+    friction = lambda v: 0.5 * np.tanh(v / 0.01)                           # noqa: E731
+    ident = BacklashIdentification(ComplianceCompensation(ESTIMATES), LIMIT,
+                                   DriveTorque(friction, np.full(7, rotor), 3), time_constant_s=20.0)
+    for k in range(int(seconds / DT)):
+        t = k * DT
+        speed = np.full(7, np.cos(2 * np.pi * 0.5 * t))                   # the motors swing
+        accel = np.full(7, -np.pi * np.sin(2 * np.pi * 0.5 * t))
+        torque = gear_torque(t)
+        q_link = np.full(7, 0.1 * t)
+        q_motor = q_link + _deflection(gaps, torque, 1.0)
+        ident.update(q_motor, q_link, model_torque(t), DT, time_s=t, velocity_radps=speed,
+                     command_nm=torque + friction(speed) + rotor * accel)
+    return ident
+
+
+def test_on_the_drives_torque_the_model_only_has_to_agree_on_the_flank():
+    """The model's torque 40 % off in size, the drive's exact: the gap comes out of the drive's."""
+    gaps = np.linspace(0.8, 1.4, 7) * ARCMIN_RAD
+    swing = lambda t: 0.05 * LIMIT * np.sin(2 * np.pi * 0.5 * t)          # noqa: E731
+    ident = _identify_on_the_drive(gaps, swing, lambda t: 1.4 * swing(t))
+    assert ident.observed.all()
+    np.testing.assert_allclose(ident.width_rad, gaps, rtol=0.02)
+
+
+def test_on_the_drives_torque_a_flank_the_model_does_not_see_is_not_counted():
+    """The drive's torque swings both ways, the model's holds one way (a joint held up): no guess."""
+    gaps = np.full(7, ARCMIN_RAD)
+    swing = lambda t: 0.05 * LIMIT * np.sin(2 * np.pi * 0.5 * t)          # noqa: E731
+    ident = _identify_on_the_drive(gaps, swing, lambda t: 0.1 * LIMIT)
+    assert not ident.observed.any() and np.all(np.isnan(ident.width_rad))
+    with pytest.raises(ValueError):
+        ident.update(np.zeros(7), np.zeros(7), np.zeros(7), DT)          # no speed, no command

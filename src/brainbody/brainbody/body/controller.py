@@ -21,6 +21,7 @@ from brainbody.body.adaptive_compensation import AdaptiveCompensation
 from brainbody.body.drivetrain_check import FlankFit, check_trajectory, loaded_joints
 from brainbody.body.wear_monitor import WearMonitor
 from brainbody.body.backlash_identification import BacklashIdentification
+from brainbody.body.drive_torque import DriveTorque
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
 from brainbody.body.friction_identification import DriveSampler, FrictionIdentification, torque_residual_nm
@@ -130,7 +131,12 @@ class BodyController:
             effort_limit_nm=model.effort_limit_nm, housing_c=self.state.motor_housing_temp_c,
             protect=config.thermal_protection) if effort else None)
         # Lost motion seen directly by two encoders, where the robot has link encoders.
+        # On the drive's torque where the body commands it (a sample every few ticks; the
+        # acceleration across three of them), else on the model's.
         self.backlash_id = (BacklashIdentification(self.servo.compliance, model.effort_limit_nm,
+                                                   DriveTorque(self.servo.friction.motor_side_nm,
+                                                               self.servo.estimates.reflected_inertia_kgm2, 3)
+                                                   if effort else None,
                                                    time_constant_s=config.backlash_id_time_constant_s)
                             if config.backlash_identification and self.state.q_link_rad is not None else None)
         # Friction and the hand's load seen in the commanded torque (effort mode: the body knows
@@ -660,7 +666,8 @@ class BodyController:
                     and self.ticks % _BACKLASH_ID_EVERY == 0:
                 # A slow estimate: a sample every few ticks is plenty and keeps the tick short.
                 self.backlash_id.update(state.q_rad, state.q_link_rad, self.servo.transmitted_torque_nm,
-                                        dt * _BACKLASH_ID_EVERY)
+                                        dt * _BACKLASH_ID_EVERY, time_s=state.time_s, velocity_radps=state.qd_radps,
+                                        command_nm=arm)
             if self._check_fit is not None and self._trajectory is self._check_trajectory \
                     and self.backlash_id is not None and state.q_link_rad is not None:
                 # Every tick: the check is short, and its fit wants the light loads it passes quickly.

@@ -17,8 +17,8 @@ flanks are fitted at once, as half the width signed by the flank plus a line in 
 stiffness estimate's error, the same both ways), so a stiffness error drops out; the fit keeps
 to loads below the body's first stiffness breakpoint, where its twist model is a line too.
 
-The torque is the drive's: the commanded torque less what the motor itself takes (its friction
-at the measured speed, its rotor's acceleration), as a drive's current reports it. The model's
+The torque is the drive's (``body/drive_torque.py``): the commanded torque less what the motor
+itself takes (its friction at the measured speed, its rotor's acceleration). The model's
 torque (rigid-body dynamics on the desired motion) was the first choice and is what position
 mode still uses: on honest units its errors at light load (a link held by its bearing while the
 model expects a torque, the servo's lag behind the plan, the arm's mass errors) reached 0.5-1
@@ -29,12 +29,12 @@ estimate's error shifts the torque, and so the residual, the same way on both fl
 """
 from __future__ import annotations
 
-from collections import deque
 from typing import Callable, Optional
 
 import numpy as np
 
 from brainbody.body.compliance import ComplianceCompensation
+from brainbody.body.drive_torque import DriveTorque
 from brainbody.body.robot_model import RobotModel
 
 # Poses (rad) where the Panda's gravity torque is near zero on the shoulder (joint 2), then on
@@ -119,21 +119,20 @@ class FlankFit:
                  trim_sigma: float = 2.0, trim_passes: int = 3):
         limit = np.asarray(torque_limit_nm, dtype=float)
         if not (0.0 < min_load < max_load) or min_samples < 3 or trim_sigma <= 0.0 or trim_passes < 0 \
-                or min_speed_radps < 0.0 or accel_window < 3 or accel_window % 2 == 0:
-            raise ValueError("need 0 < min_load < max_load, min_samples >= 3, trim_sigma > 0, trim_passes >= 0, "
-                             "min_speed_radps >= 0 and an odd accel_window >= 3")
+                or min_speed_radps < 0.0:
+            raise ValueError("need 0 < min_load < max_load, min_samples >= 3, trim_sigma > 0, trim_passes >= 0 "
+                             "and min_speed_radps >= 0")
         if (motor_friction is None) != (rotor_inertia_kgm2 is None):
             raise ValueError("the drive's torque needs both the motor friction and the rotor inertia")
         self._compliance = compliance
-        self._motor_friction = motor_friction
-        self._rotor = None if rotor_inertia_kgm2 is None else np.asarray(rotor_inertia_kgm2, dtype=float)
+        # Every tick's sample goes through it, a window's half late (``body/drive_torque.py``).
+        self._drive = (None if motor_friction is None else
+                       DriveTorque(motor_friction, rotor_inertia_kgm2, accel_window))
         self._lo = min_load * limit
         self._hi = np.minimum(max_load * limit, compliance.first_breakpoint_nm)
         self.min_speed_radps = float(min_speed_radps)
         self._joints = np.ones(len(limit), dtype=bool) if joints is None else np.asarray(joints, dtype=bool)
         self.min_samples, self.trim_sigma, self.trim_passes = int(min_samples), float(trim_sigma), int(trim_passes)
-        # The drive's samples wait here until the window centred on them is complete.
-        self._window: deque = deque(maxlen=int(accel_window) if motor_friction is not None else 1)
         # Torque, residual and motor speed per sample, grown by doubling (a check is about 21,000 ticks).
         self._samples = np.empty((3, 4096, len(limit)))
         self._count = 0
@@ -142,17 +141,15 @@ class FlankFit:
             torque_nm: np.ndarray) -> None:
         """One control tick: both encoders, the motor's speed and the torque (the drive's
         command when the fit was given the motor's friction and inertia; else the gear's)."""
-        self._window.append((float(time_s), np.array(q_motor_rad, dtype=float), np.array(q_link_rad, dtype=float),
-                             np.array(velocity_radps, dtype=float), np.array(torque_nm, dtype=float)))
-        if len(self._window) < self._window.maxlen:
-            return
-        _, q_motor, q_link, velocity, torque = self._window[len(self._window) // 2]
-        if self._motor_friction is not None:
-            first, last = self._window[0], self._window[-1]
-            span = last[0] - first[0]
-            if not span > 0.0:
+        if self._drive is None:
+            q_motor, q_link = np.asarray(q_motor_rad, dtype=float), np.asarray(q_link_rad, dtype=float)
+            velocity, torque = np.asarray(velocity_radps, dtype=float), np.asarray(torque_nm, dtype=float)
+        else:
+            out = self._drive.add(time_s, velocity_radps, torque_nm,
+                                  (np.array(q_motor_rad, dtype=float), np.array(q_link_rad, dtype=float)))
+            if out is None:
                 return
-            torque = torque - self._motor_friction(velocity) - self._rotor * (last[3] - first[3]) / span
+            (q_motor, q_link), velocity, torque = out
         if self._count == self._samples.shape[1]:
             self._samples = np.concatenate([self._samples, np.empty_like(self._samples)], axis=1)
         row = self._samples[:, self._count]
