@@ -36,7 +36,13 @@ def test_the_check_identifies_the_gravity_loaded_joints_on_an_honest_unit():
     start = body.q_cmd_rad.copy()
     assert not body.backlash_id.observed[[1, 3]].any()       # before: nothing on shoulder and elbow
     duration = body.check_drivetrain()
-    session.loop.run_until(lambda: False, max_time_s=duration + 0.3)
+    # The fit runs a pass a tick once the motion has ended: nothing is published on that tick.
+    assert session.loop.run_until(lambda: body.check_fit_pending, max_time_s=duration + 0.1)
+    assert np.isnan(body.last_check_width_rad).all()
+    ticks = body.ticks
+    session.loop.run_until(lambda: not body.check_fit_pending, max_time_s=0.3)
+    assert 6 <= body.ticks - ticks <= 40      # at least a pass for each joint fitted
+    session.loop.run_until(lambda: False, max_time_s=0.2)
     true = np.array([d.lost_motion_rad for d in session.scene_config.drivetrains()])
     # The check's own fit on joints 1-6, against the unit's true gap (the datasheet's 1.1 arcmin
     # is 4-29 % off this unit); none for the hand's joint, whose gear the swing does not load.
@@ -99,8 +105,19 @@ def test_the_flank_fit_leaves_the_stiffness_and_friction_errors_out():
     widths = np.linspace(0.8, 2.2, 7) * ARCMIN
     # Stiffness 12 % off the body's estimate, motor friction 30 % over it: the flanks' means
     # would carry both (the twist error at the mean load, the friction error over the speed).
-    width = _fit(_swing(widths, stiffness_error=1.12, friction_error=0.3)).width_rad()
+    fit = _fit(_swing(widths, stiffness_error=1.12, friction_error=0.3))
+    width = fit.width_rad()
     np.testing.assert_allclose(width, widths, rtol=0.03)
+    # The same fit a least-squares pass at a time, as the control loop takes it.
+    steps, passes = fit.fitting(), 0
+    while True:
+        try:
+            next(steps)
+            passes += 1
+        except StopIteration as done:
+            np.testing.assert_array_equal(done.value, width)
+            break
+    assert 7 <= passes <= 7 * (fit.trim_passes + 1)
 
 
 def test_standing_samples_do_not_count_and_a_joint_left_out_gets_no_estimate():

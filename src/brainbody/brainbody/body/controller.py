@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 import time
-from typing import Optional, Sequence
+from typing import Generator, Optional, Sequence
 
 import numpy as np
 
@@ -160,6 +160,9 @@ class BodyController:
         self.operating_hours_offset = 0.0
         self._check_trajectory = None      # a drivetrain check being followed
         self._check_fit: Optional[FlankFit] = None     # and its samples
+        # A finished check's fit, a least-squares pass a tick (FlankFit.fitting), and when it ended.
+        self._check_fitting: Optional[Generator[None, None, np.ndarray]] = None
+        self._check_ended_h = 0.0
         # The last check's lost motion per joint (rad; NaN: not identified), what the wear record took.
         self.last_check_width_rad = np.full(7, np.nan)
         self._drive_sampler = DriveSampler(_DRIVE_ID_TICKS)
@@ -395,16 +398,36 @@ class BodyController:
         self.operating_hours_offset = float(operating_hours) - self.time_s / 3600.0
 
     def _check_completed(self) -> None:
-        """A drivetrain check ran to its end: its lost-motion estimates become the published ones
-        and go to the wear record."""
+        """A drivetrain check ran to its end: its fit starts, a pass a tick (the whole fit, 10-30
+        ms, in one tick would miss periods on a topic backend); :meth:`_fit_check` takes it on."""
         self._check_trajectory = None
         fit, self._check_fit = self._check_fit, None
+        self._check_fitting, self._check_ended_h = fit.fitting(), self.operating_hours
+
+    @property
+    def check_fit_pending(self) -> bool:
+        """A finished drivetrain check's fit is still being computed (its estimates not out yet)."""
+        return self._check_fitting is not None
+
+    def _fit_check(self) -> None:
+        """One pass of the finished check's fit; at its end its lost-motion estimates become the
+        published ones and go to the wear record, dated when the check ended."""
         try:
-            self.last_check_width_rad = fit.width_rad()
-            if self.backlash_id is not None:
-                self.backlash_id.adopt(self.last_check_width_rad)
-            self.wear.add_check(self.operating_hours, self.last_check_width_rad)
+            next(self._check_fitting)
+            return
+        except StopIteration as done:
+            width = done.value
         except Exception:     # the record only reports: never the arm's problem
+            self._check_fitting = None
+            log.exception("drivetrain check: its fit failed; no estimate taken")
+            return
+        self._check_fitting = None
+        try:
+            self.last_check_width_rad = width
+            if self.backlash_id is not None:
+                self.backlash_id.adopt(width)
+            self.wear.add_check(self._check_ended_h, width)
+        except Exception:
             log.exception("wear record: the drivetrain check's estimates were not taken")
 
     def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
@@ -619,6 +642,8 @@ class BodyController:
             if self.thermal is not None:
                 # Derated before the monitor sees it: what it checks is what reaches the joints.
                 arm = self.thermal.derate(arm)
+        if self._check_fitting is not None:
+            self._fit_check()
         if arm is not None:
             self._identify(state, arm, dt)
         if self._weigh_trajectory is not None:

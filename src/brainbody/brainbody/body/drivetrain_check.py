@@ -30,7 +30,7 @@ estimate's error shifts the torque, and so the residual, the same way on both fl
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Generator, Optional
 
 import numpy as np
 
@@ -169,24 +169,35 @@ class FlankFit:
 
     def width_rad(self) -> np.ndarray:
         """The fitted lost motion per joint (rad); NaN where a flank had too few samples."""
+        steps = self.fitting()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def fitting(self) -> Generator[None, None, np.ndarray]:
+        """:meth:`width_rad` in steps, one least-squares pass of one joint each (about a
+        millisecond): a control loop takes a step a tick rather than stall one tick for the
+        whole fit. Returns the widths when exhausted."""
         n = len(self._lo)
         torque, residual, speed = self._samples[:, :self._count]
         out = np.full(n, np.nan)
         for j in np.flatnonzero(self._joints):
             moving = np.abs(speed[:, j]) > self.min_speed_radps
             x, y, direction = torque[moving, j], residual[moving, j], np.sign(speed[moving, j])
-            width = self._fit_flanks(x, y, direction, j)
+            width = yield from self._fit_flanks(x, y, direction, j)
             if width is not None and width > 0.0:
                 out[j] = width
         return out
 
     def _fit_flanks(self, torque: np.ndarray, residual: np.ndarray, direction: np.ndarray,
-                    j: int) -> Optional[float]:
+                    j: int) -> Generator[None, None, Optional[float]]:
         """Both flanks at once: the residual as the half width signed by the flank, an offset
         (the encoders' zeros), a slope in the torque (the stiffness error, the same both ways)
         and a term in the direction of motion (the friction estimate's error, which shifts the
-        torque the same way on either flank). Returns the width; None with too few samples on
-        a flank."""
+        torque the same way on either flank). Yields after each pass; returns the width, None
+        with too few samples on a flank."""
         load = np.abs(torque)
         use = (load > self._lo[j]) & (load < self._hi[j]) & np.isfinite(residual)
         x, y, d = torque[use], residual[use], direction[use]
@@ -209,4 +220,5 @@ class FlankFit:
             if scatter == 0.0:
                 break
             keep = np.abs(off) <= self.trim_sigma * scatter
+            yield
         return 2.0 * float(coef[0])
