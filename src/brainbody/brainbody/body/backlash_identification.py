@@ -89,7 +89,8 @@ class BacklashIdentification:
             if velocity_radps is None or command_nm is None:
                 raise ValueError("lost-motion identification on the drive's torque needs the speed and the command")
             out = self._drive.add(time_s, velocity_radps, command_nm,
-                                  (np.array(q_motor_rad, dtype=float) - np.asarray(q_link_rad, dtype=float),
+                                  # the deflection is a new array; the model's torque is the servo's buffer
+                                  (np.asarray(q_motor_rad, dtype=float) - np.asarray(q_link_rad, dtype=float),
                                    np.array(torque_nm, dtype=float)))
             if out is None:
                 return

@@ -107,8 +107,9 @@ class FlankFit:
     less those, with the motor's acceleration taken across ``accel_window`` samples centred on
     it. The residuals (motor - link - the body's twist) of both flanks are fitted at once over
     the loads that count (``min_load``..``max_load`` of the limit, capped below the first
-    stiffness breakpoint by :data:`BREAKPOINT_MARGIN`) with the motor faster than ``min_speed_radps``: half the width signed
-    by the flank, an offset, a slope in the torque and a term in the direction of motion.
+    stiffness breakpoint by :data:`BREAKPOINT_MARGIN`) with the motor faster than
+    ``min_speed_radps``: half the width signed by the flank, an offset, a slope in the torque
+    and a term in the direction of motion.
     Samples beyond ``trim_sigma`` standard deviations are dropped and the fit repeated
     ``trim_passes`` times. NaN for a joint with fewer than ``min_samples`` on a flank, and for
     a joint not in ``joints`` (see :func:`loaded_joints`).
