@@ -139,6 +139,38 @@ def test_standing_samples_do_not_count_and_a_joint_left_out_gets_no_estimate():
         FlankFit(ComplianceCompensation(ESTIMATES), LIMIT, friction.motor_side_nm)
 
 
+def test_a_sample_whose_model_torque_names_the_other_flank_does_not_count():
+    """A worn motor's friction, beyond the body's estimate, reads as gear load in the drive's
+    torque: near the swing's turns the drive names one flank while the link rests on the other.
+    The model's torque on the desired motion (the load the swing puts on the gear) tells them
+    apart."""
+    widths = np.linspace(0.8, 2.2, 7) * ARCMIN
+    t, motor, link, speed, command, friction = _swing(widths)
+    gear = np.array([1.0] * 4 + [0.3] * 3) * -0.15 * (2 * np.pi) ** 2 * np.sin(2 * np.pi * t)[:, None]
+    # 2 s more of the motor turning while the drive's torque says one flank and the link sits
+    # on the other (by turns, 0.1 s each), the model's light load agreeing with the link: as
+    # many samples on each flank as the swing's in the band the fit takes, too many to trim.
+    extra = int(2.0 / DT)
+    excess = 0.03 * LIMIT * np.where(np.arange(extra) // 100 % 2 == 0, 1.0, -1.0)[:, None]
+    t = np.concatenate([t, t[-1] + DT * np.arange(1, extra + 1)])
+    speed = np.vstack([speed, np.full((extra, 7), 0.5)])
+    command = np.vstack([command, excess + friction.motor_side_nm(np.full(7, 0.5))])
+    model = np.vstack([gear, -0.2 * np.sign(excess) * np.ones(7)])
+    link = np.vstack([link, link[-1] + 0.5 * DT * np.arange(1, extra + 1)[:, None]])
+    motor = np.vstack([motor, link[-extra:] - np.sign(excess) * widths / 2])
+
+    def fitted(with_model: bool) -> np.ndarray:
+        fit = FlankFit(ComplianceCompensation(ESTIMATES), LIMIT, friction.motor_side_nm,
+                       ESTIMATES.reflected_inertia_kgm2)
+        for k in range(len(t)):
+            fit.add(t[k], motor[k], link[k], speed[k], command[k], model[k] if with_model else None)
+        return fit.width_rad()
+
+    np.testing.assert_allclose(fitted(True), widths, rtol=0.03)
+    without = fitted(False)       # the rule is what keeps it: none within 10 % (or no estimate)
+    assert not np.any(np.abs(without / widths - 1.0) < 0.1), without / widths
+
+
 def test_the_check_loads_every_gear_but_the_hands():
     """Joint 7's link (0.007 kg m2 about its axis) takes 6 % of its swing's torque, the rotor the rest."""
     loaded = loaded_joints(RobotModel(default_urdf_path()), ESTIMATES.reflected_inertia_kgm2)

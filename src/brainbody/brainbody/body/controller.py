@@ -696,9 +696,10 @@ class BodyController:
             if self._check_fit is not None and self._trajectory is self._check_trajectory \
                     and self.backlash_id is not None and state.q_link_rad is not None:
                 # Every tick: the check is short, and its fit wants the light loads it passes quickly.
+                effort = self.command_mode is CommandMode.EFFORT
                 self._check_fit.add(state.time_s, state.q_rad, state.q_link_rad, state.qd_radps,
-                                    arm if self.command_mode is CommandMode.EFFORT
-                                    else self.servo.transmitted_torque_nm)
+                                    arm if effort else self.servo.transmitted_torque_nm,
+                                    self.servo.transmitted_torque_nm if effort else None)
             if self.friction_id is not None or self.payload_id is not None:
                 self._identify_drive(state, arm, dt)
             if self.adaptive is not None and state.time_s >= self._next_adapt_s:
