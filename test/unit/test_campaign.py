@@ -3,8 +3,10 @@ results, and the same results in this process, on a local process pool and on lo
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -129,6 +131,57 @@ def test_local_ray_gives_the_same_results_as_local(in_process, local_pool):
     assert result_differences(local_pool, results) == []
     assert result_differences(in_process, results) == []
     assert os.getpid() not in {r["worker"]["pid"] for r in results}
+
+
+_STOPPED_CAMPAIGN = """
+import os, sys, time
+from brainbody.runtime.campaign import run_campaign
+
+def episode(spec):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    time.sleep(120)       # a long episode: a soak's robot
+    return {}
+
+if __name__ == "__main__":
+    run_campaign([1, 2], runner=episode, workers=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][0] != "Z"     # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_campaign_ended_by_sigterm_takes_its_workers_with_it(tmp_path):
+    """SIGTERM (or SIGKILL) runs none of the parent's clean-up; its workers must not run on."""
+    script = tmp_path / "campaign.py"
+    script.write_text(_STOPPED_CAMPAIGN)
+    pids_dir = tmp_path / "pids"
+    pids_dir.mkdir()
+    parent = subprocess.Popen([sys.executable, str(script), str(pids_dir)])
+    try:
+        deadline = time.monotonic() + 60.0
+        while len(os.listdir(pids_dir)) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            time.sleep(0.1)
+        workers = [int(name) for name in os.listdir(pids_dir)]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        parent.send_signal(signal.SIGTERM)
+        parent.wait(timeout=10.0)
+        deadline = time.monotonic() + 10.0
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()
+        for name in os.listdir(pids_dir):
+            try:
+                os.kill(int(name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def test_progress_line_and_merged_report():

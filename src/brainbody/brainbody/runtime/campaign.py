@@ -337,17 +337,28 @@ def run_campaign(specs: Sequence, *, executor: str = "local", workers: Optional[
     return results
 
 
-def _ignore_sigint() -> None:
+_PR_SET_PDEATHSIG = 1     # linux/prctl.h
+
+
+def _worker_init() -> None:
     # Ctrl-C reaches the whole process group: the parent alone decides what to stop,
     # so workers do not each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent ended otherwise (SIGTERM, SIGKILL, a crash) runs no clean-up: its workers would
+    # run their episodes to the end for nobody (a soak's robot: many minutes). Linux ends
+    # them with it.
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() == 1:      # the parent was gone before that took hold
+        os._exit(1)
 
 
 def _run_local(specs: list, workers: int, runner: Callable = run_episode) -> Iterator[tuple[int, dict]]:
     # spawn, not fork: the parent may run threads (a progress display, ROS, numba's pool),
     # and a forked child inherits their locks in whatever state they were.
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_ignore_sigint)
+                               initializer=_worker_init)
     futures = {pool.submit(runner, spec): index for index, spec in enumerate(specs)}
     done = False
     try:
