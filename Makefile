@@ -15,17 +15,25 @@ setup:
 demo: setup
 	@$(RUN) python -m brainbody.cli demo "make coffee"
 
+# Unit, scenario and launch tests run on TEST_WORKERS processes side by side (pytest-xdist; auto: one per
+# core; 0: all in one); then the graph tests one at a time: their processes run on the wall clock
+# (drivers, DDS, a simulator at real time), and two at once on 2 cores starve each other's loops.
+# Both parts always run; the target fails if either does.
+TEST_WORKERS ?= auto
+PYTEST := python -m pytest -q
+
 test: setup
-	@$(RUN) python -m pytest test -q
+	@$(RUN) $(PYTEST) -n $(TEST_WORKERS) test/unit test/scenario test/launch; parallel=$$?; \
+		$(PYTEST) test/graph; graph=$$?; exit $$(( parallel || graph ))
 
 test-unit: setup
-	@$(RUN) python -m pytest test/unit -q
+	@$(RUN) $(PYTEST) -n $(TEST_WORKERS) test/unit
 
 test-graph: setup
-	@$(RUN) python -m pytest test/graph -q
+	@$(RUN) $(PYTEST) test/graph
 
 test-scenario: setup
-	@$(RUN) python -m pytest test/scenario -q
+	@$(RUN) $(PYTEST) -n $(TEST_WORKERS) test/scenario
 
 # Long runs (a coffee task over a lossy link, ...): minutes each, so not in `make test`; then the
 # wear soak (SOAK_TASKS coffee tasks, default 1000, on SOAK_ROBOTS robots: bench/wear_soak.py).
