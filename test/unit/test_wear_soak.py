@@ -33,6 +33,26 @@ def test_the_judge_counts_flags_against_the_plant_and_times_the_remaining_life()
     assert judged["rul_missing"] == 0
 
 
+def test_the_judge_can_flag_the_recorded_ratios_at_another_margin():
+    nan = math.nan
+
+    def check(task, truth, ratio, flagged):
+        return dict(_check(task, float(task), truth, flagged, [nan] * 7), ratio=ratio)
+
+    result = {"first_failure_task": None, "checks": [
+        check(0, [1.0] * 7, [1.0] * 7, [False] * 7),
+        check(4, [1.97] + [1.0] * 6, [2.03] + [1.0] * 6, [True] + [False] * 6),     # read 3 % high
+        check(8, [2.05] + [1.0] * 6, [2.01] + [1.0] * 6, [True] + [False] * 6),     # read 2 % low
+        check(12, [2.3] + [1.0] * 6, [2.3] + [1.0] * 6, [True] + [False] * 6),
+    ]}
+    as_run = judge_robot(result, joints=(0,))
+    assert (as_run["tp"], as_run["fp"], as_run["fn"]) == (2, 1, 0)
+    assert judge_robot(result, flag_margin=0.0, joints=(0,))["per_joint"] == as_run["per_joint"]
+    # 4 % over the doubling: no false flag, and the low reading at a true 2.05 a check late.
+    wider = judge_robot(result, flag_margin=0.04, joints=(0,))
+    assert (wider["tp"], wider["fp"], wider["tn"], wider["fn"]) == (1, 0, 1, 1)
+
+
 def test_the_judge_counts_a_missing_estimate_and_reads_a_recorded_failure():
     """Re-judging a recorded soak: the robot's tasks are not kept, its first failure is."""
     nan = math.nan
@@ -56,5 +76,6 @@ def test_a_robot_runs_its_tasks_and_checks_through_the_campaign_runner():
     assert last["ratio"][1] > 1.0 and last["hours"] > first["hours"]
     judged = judge_robot(result)
     assert judged["tp"] + judged["fp"] + judged["tn"] + judged["fn"] == 6
+    assert result["flag_margin"] == 0.0 and judge_robot(result, flag_margin=0.0) == judged
     with pytest.raises(ValueError):
         WearRobot(robot=0, tasks=0)

@@ -19,6 +19,7 @@ import dataclasses
 import math
 import time
 import traceback
+from typing import Optional
 
 import numpy as np
 
@@ -96,24 +97,32 @@ def run_wear_robot(spec: WearRobot) -> dict:
         tasks.append({"task": len(tasks), "success": False, "reasons": [error], "traceback": traceback.format_exc()})
     return {**dataclasses.asdict(spec), "success": error is None and all(t["success"] for t in tasks),
             "reasons": [r for t in tasks for r in t["reasons"]][:3], "error": error, "tasks": tasks,
-            "checks": checks, "life_used": list(life), "operating_hours": hours,
+            "checks": checks, "flag_margin": monitor.flag_margin, "life_used": list(life), "operating_hours": hours,
             "wall_time_s": time.perf_counter() - wall0}
 
 
-def judge_robot(result: dict, *, flag_ratio: float = 2.0, joints: tuple = (0, 1, 2, 3, 4, 5)) -> dict:
+def judge_robot(result: dict, *, flag_ratio: float = 2.0, flag_margin: Optional[float] = None,
+                joints: tuple = (0, 1, 2, 3, 4, 5)) -> dict:
     """One robot's flags and remaining-life estimates against its plant (see the module docstring).
+
+    The flags are the record's own, or with ``flag_margin`` those a wear record flagging at
+    that margin (``body/wear_monitor.py``) would have raised on the recorded ratios: a flag is
+    a threshold on the ratio, kept once raised, so a soak's runs judge any margin. (The
+    remaining-life estimates stay the record's.)
 
     Returns counts ``tp``, ``fp``, ``tn``, ``fn`` over (check, joint) pairs of ``joints`` after
     the first check, the same per joint (``per_joint``, keyed by the joint's number, 1-based),
-    ``rul_errors`` (|estimate - truth| / truth at checks with an estimate and a known true
-    remaining time), ``rul_missing`` (checks with a known true remaining time but no finite
+    ``fp_truth`` and ``fn_truth`` (the plant's true ratio at each false flag and each doubling
+    not flagged), ``rul_errors`` (|estimate - truth| / truth at checks with an estimate and a
+    known true remaining time), ``rul_missing`` (checks with a known true remaining time but no finite
     estimate), ``first_flag_task`` and ``first_failure_task`` (taken from ``result["tasks"]``,
     or from a recorded ``result["first_failure_task"]``).
     """
     checks = result["checks"]
     first_failure = (next((t["task"] for t in result["tasks"] if not t["success"]), None) if "tasks" in result
                      else result["first_failure_task"])
-    out = {"tp": 0, "fp": 0, "tn": 0, "fn": 0, "rul_errors": [], "rul_missing": 0, "first_flag_task": None,
+    out = {"tp": 0, "fp": 0, "tn": 0, "fn": 0, "fp_truth": [], "fn_truth": [], "rul_errors": [], "rul_missing": 0,
+           "first_flag_task": None,
            "first_failure_task": first_failure,
            "per_joint": {str(j + 1): {"tp": 0, "fp": 0, "tn": 0, "fn": 0} for j in joints}}
     if len(checks) < 2:
@@ -129,12 +138,19 @@ def judge_robot(result: dict, *, flag_ratio: float = 2.0, joints: tuple = (0, 1,
             i = past[0]
             f = (flag_ratio - truth[i - 1, j]) / (truth[i, j] - truth[i - 1, j])
             doubled_at[j] = hours[i - 1] + f * (hours[i] - hours[i - 1])
+    if flag_margin is None:
+        flags = np.array([c["flagged"] for c in checks], dtype=bool)
+    else:
+        ratios = np.array([c["ratio"] for c in checks], dtype=float)
+        flags = np.logical_or.accumulate(ratios >= flag_ratio * (1.0 + flag_margin), axis=0)
     for i, check in enumerate(checks[1:], start=1):
         for j in joints:
-            real, flagged = truth[i, j] >= flag_ratio, check["flagged"][j]
+            real, flagged = truth[i, j] >= flag_ratio, bool(flags[i, j])
             outcome = "tp" if real and flagged else "fn" if real else "fp" if flagged else "tn"
             out[outcome] += 1
             out["per_joint"][str(j + 1)][outcome] += 1
+            if outcome in ("fp", "fn"):
+                out[f"{outcome}_truth"].append(float(truth[i, j]))
             if flagged and out["first_flag_task"] is None:
                 out["first_flag_task"] = check["task"]
             estimate, remaining = check["remaining_life_h"][j], doubled_at[j] - hours[i]
