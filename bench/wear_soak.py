@@ -130,9 +130,9 @@ def rejudge(path: Path = Path(__file__).resolve().parent / "results" / "wear_soa
     record.update(summary([d["judged"] for d in record["robots_detail"]], record["tasks"]))
     ran = sorted({d["flag_margin"] for d in record["robots_detail"]}, key=str)
     record["flag_margin"] = margin
-    record["judged_again"] = (f"judged again by rejudge() at the present flag margin ({margin:.0%}; the robots ran with "
-                              f"{', '.join('unknown' if m is None else f'{m:.0%}' for m in ran)}); the runs are the "
-                              "recorded ones")
+    ran_with = ", ".join("unknown" if m is None else f"{m:.0%}" for m in ran)
+    record["judged_again"] = (f"judged again by rejudge() at the present flag margin ({margin:.0%}; the robots "
+                              f"ran with {ran_with}); the runs are the recorded ones")
     path.write_text(json.dumps(record, indent=2) + "\n")
     update_health({k: record[k] for k in HEALTH_KEYS})
     return record
@@ -222,8 +222,9 @@ def _margin_note(r: dict) -> str:
     ran = {d.get("flag_margin", margin) for d in r["robots_detail"]}
     note = f"`body/wear_monitor.py`, flag margin {margin:.0%}"
     if ran != {margin}:
-        note += (f"; the robots ran with {', '.join('an unknown' if m is None else f'{m:.0%}' for m in sorted(ran, key=str))}, "
-                 "and the figures above judge their recorded ratios at the present margin, as the table of margins does")
+        ran_with = ", ".join("an unknown" if m is None else f"{m:.0%}" for m in sorted(ran, key=str))
+        note += (f"; the robots ran with {ran_with}, and the figures above judge their recorded ratios "
+                 "at the present margin, as the table of margins does")
     return note
 
 
