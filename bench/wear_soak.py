@@ -114,6 +114,11 @@ def summary(judged: list[dict], tasks: int) -> dict:
     return out
 
 
+def _recorded_run(robot: dict) -> dict:
+    """What the judge needs of a recorded robot: its checks and its first failed task."""
+    return {"checks": robot["checks"], "first_failure_task": robot["judged"]["first_failure_task"]}
+
+
 def rejudge(path: Path = Path(__file__).resolve().parent / "results" / "wear_soak.json", *,
             run_flag_margin: Optional[float] = None) -> dict:
     """Judges a recorded soak again with the present judge and the present wear record's flag
@@ -125,8 +130,7 @@ def rejudge(path: Path = Path(__file__).resolve().parent / "results" / "wear_soa
     for d in record["robots_detail"]:
         ran = d.get("flag_margin", run_flag_margin)
         d["flag_margin"] = ran
-        d["judged"] = judge_robot({"checks": d["checks"], "first_failure_task": d["judged"]["first_failure_task"]},
-                                  flag_margin=None if ran == margin else margin)
+        d["judged"] = judge_robot(_recorded_run(d), flag_margin=None if ran == margin else margin)
     record.update(summary([d["judged"] for d in record["robots_detail"]], record["tasks"]))
     ran = sorted({d["flag_margin"] for d in record["robots_detail"]}, key=str)
     record["flag_margin"] = margin
@@ -190,8 +194,7 @@ def margin_sweep(r: dict, margins=(0.0, 0.02, 0.04, 0.06)) -> list[dict]:
     ratios (``judge_robot(flag_margin=...)``): the runs are the same, only the threshold differs."""
     out = []
     for margin in margins:
-        judged = [judge_robot({"checks": d["checks"], "first_failure_task": d["judged"]["first_failure_task"]},
-                              flag_margin=margin) for d in r["robots_detail"]]
+        judged = [judge_robot(_recorded_run(d), flag_margin=margin) for d in r["robots_detail"]]
         rates = summary(judged, r["tasks"])
         out.append({"margin": margin, "tpr": rates["wear_tpr"], "fpr": rates["wear_fpr"],
                     "tpr_worst_joint": rates["wear_tpr_worst_joint"], "fpr_worst_joint": rates["wear_fpr_worst_joint"]})
