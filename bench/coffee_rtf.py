@@ -226,4 +226,25 @@ pinocchio's mass, Coriolis and gravity views once instead of every tick (0.7 µs
 reads both encoders in one kernel call (0.8 µs). The fingertip weighing of a held object
 (`body/object_weighing.py`, new) adds about 1.1 µs to held ticks. All of it together, A/B over
 three rounds: 53.0 → 48.1 µs.
+
+Where the ROS runs lose the rest (measured 2026-12-04 on the one-process demo, seed 1, 5.9-6.1×;
+nothing here changed the product). The control thread gets 83 % of a core (per-thread CPU time
+from `/proc`), the executor's spin thread 14 %; by py-spy samples the control thread spends
+about the core loop's share in its tick and about 10 % on its jobs (publishing, the
+ground-truth JSON, the shutdown check). The other threads' Python is what the control thread
+waits for: each message wakes the one executor that spins all three nodes, which rebuilds its
+wait set over every entity of the three (parameter services, action servers) in Python, then
+again when the worker's callback ends. Over one run (11.9 s wall, start-up included):
+`/world/objects` 3482 callbacks, `/sim/ground_truth` 3090, action client 939, `/diagnostics`
+371. The callbacks' own work is small (a world message: 61 µs to deserialise, 21 µs to
+convert); the wake-ups are not. Measured single changes, each run one to three times against
+the present code: `/world/objects` and `/sim/ground_truth` at 2 Hz instead of 10 Hz of sim time
+7.1× (the ground truth alone at 2 Hz 6.1×); `/joint_states` and `/clock` at 20 Hz instead of
+100 Hz 6.3-6.4×; `rclpy.ok()` checked never instead of every step 6.0-6.1×; one executor per
+node 5.2× (more threads, more hand-overs); 3 or 4 executor threads instead of 6 no change.
+None is taken: lower rates buy speed with staler topics, and even the best of them leaves the
+ROS runs far below the core loop, which is itself below the target. Beside it, numba's dispatch:
+calling the monitor's 24-argument kernel through its compiled entry point instead of the
+dispatcher costs 1.16 µs instead of 1.80 µs, but the entry point checks no types (a 2-D array
+given for a 1-D argument is read as garbage without an error), so the dispatcher stays.
 """
