@@ -227,23 +227,29 @@ reads both encoders in one kernel call (0.8 µs). The fingertip weighing of a he
 (`body/object_weighing.py`, new) adds about 1.1 µs to held ticks. All of it together, A/B over
 three rounds: 53.0 → 48.1 µs.
 
-Where the ROS runs lose the rest (measured 2026-12-04 on the one-process demo, seed 1, 5.9-6.1×;
-nothing here changed the product). The control thread gets 83 % of a core (per-thread CPU time
-from `/proc`), the executor's spin thread 14 %; by py-spy samples the control thread spends
-about the core loop's share in its tick and about 10 % on its jobs (publishing, the
-ground-truth JSON, the shutdown check). The other threads' Python is what the control thread
-waits for: each message wakes the one executor that spins all three nodes, which rebuilds its
-wait set over every entity of the three (parameter services, action servers) in Python, then
-again when the worker's callback ends. Over one run (11.9 s wall, start-up included):
-`/world/objects` 3482 callbacks, `/sim/ground_truth` 3090, action client 939, `/diagnostics`
-371. The callbacks' own work is small (a world message: 61 µs to deserialise, 21 µs to
-convert); the wake-ups are not. Measured single changes, each run one to three times against
-the present code: `/world/objects` and `/sim/ground_truth` at 2 Hz instead of 10 Hz of sim time
-7.1× (the ground truth alone at 2 Hz 6.1×); `/joint_states` and `/clock` at 20 Hz instead of
-100 Hz 6.3-6.4×; `rclpy.ok()` checked never instead of every step 6.0-6.1×; one executor per
-node 5.2× (more threads, more hand-overs); 3 or 4 executor threads instead of 6 no change.
-None is taken: lower rates buy speed with staler topics, and even the best of them leaves the
-ROS runs far below the core loop, which is itself below the target. Beside it, numba's dispatch:
+Where the ROS runs lose the rest (measured 2026-12-04, seed 1; nothing here changed the
+product). In one process (5.8-6.0×) the control thread gets 83 % of a core (per-thread CPU time
+from `/proc`) and the executor's spin thread 14 %; with `--separate` (7.0-7.3×) the body's
+control thread runs at 98 % of a core, yet a step costs about 140 µs of it against about 97 µs
+in the core loop: by py-spy samples about 10 % goes to its jobs (publishing, the ground-truth
+JSON, the shutdown check) and the rest to the same tick, run slower inside the node process
+(cause not found: not the thread priorities, 7.0-7.1× at priority 0 against 6.5-7.3× at 50,
+not another busy core, which leaves the core loop's tick as it is, nor the commander watch's
+200 Hz check and the brain's 100 Hz heartbeat: both ten times slower, 6.4-7.0× against 6.7-6.9×).
+Threads that wake often do cost the loop: in the core loop, seed 1, a thread that only sleeps
+1 ms at a time takes it from 9.67× to 9.22×, one that computes for about 60 µs every 0.5 ms
+to 7.65× (with the nodes' 0.5 ms GIL switch interval). The callbacks
+themselves are cheap: over one run (11.9 s wall, start-up included) `/world/objects` 3482,
+`/sim/ground_truth` 3090, action client 939, `/diagnostics` 371, and a world message costs
+61 µs to deserialise and 21 µs to convert. Single changes measured against the present code,
+one to three runs each: the world subscription on an events executor of its own 5.5-5.7×
+against 5.8×; `/joint_states` and `/clock` at 20 Hz instead of 100 Hz of sim time 6.3-6.4×
+against 6.0-6.1×; `rclpy.ok()` checked never instead of every step 6.0-6.1× against
+5.9-6.0×; one executor per node 5.2× against 5.9-6.0×; 3 or 4 executor threads instead of 6
+no change. `/world/objects` at 2 Hz read 6.8-7.1×, but only because the task took longer:
+the brain waits for a fresh world before each primitive, the arm idles meanwhile, and idle
+ticks are cheap (sim time 54.5 s against 47.3 s, wall time 8.1 s against 8.5 s). None is
+taken. Beside it, numba's dispatch:
 calling the monitor's 24-argument kernel through its compiled entry point instead of the
 dispatcher costs 1.16 µs instead of 1.80 µs, but the entry point checks no types (a 2-D array
 given for a 1-D argument is read as garbage without an error), so the dispatcher stays.
