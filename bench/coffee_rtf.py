@@ -238,7 +238,14 @@ not another busy core, which leaves the core loop's tick as it is, nor the comma
 200 Hz check and the brain's 100 Hz heartbeat: both ten times slower, 6.4-7.0× against 6.7-6.9×).
 Threads that wake often do cost the loop: in the core loop, seed 1, a thread that only sleeps
 1 ms at a time takes it from 9.67× to 9.22×, one that computes for about 60 µs every 0.5 ms
-to 7.65× (with the nodes' 0.5 ms GIL switch interval). The callbacks
+to 7.65× (with the nodes' 0.5 ms GIL switch interval). Narrowed down: the body node alone,
+its primitives started directly (no brain, no action server), runs 7.1-7.9× against the core
+loop's 9.2-9.6× on a first run, 7.4-7.65× with its publishing jobs switched off; its own
+`SimSession` run in the main thread with the node's loop stopped still 8.0×, and there every
+function is about 10 % slower than in the benchmark's process, `mj_step` itself 12 % (cProfile,
+the same call counts), with the same configuration. rclpy and a node in the process, an idle
+executor, the DDS threads at SCHED_FIFO, the 0.5 ms switch interval and `gc.freeze` each leave
+the core loop as it is (9.5-9.8×). The callbacks
 themselves are cheap: over one run (11.9 s wall, start-up included) `/world/objects` 3482,
 `/sim/ground_truth` 3090, action client 939, `/diagnostics` 371, and a world message costs
 61 µs to deserialise and 21 µs to convert. Single changes measured against the present code,
