@@ -85,7 +85,8 @@ class SimSession:
 
     def sample_path_error(self) -> None:
         """Add one tool path error sample if a motion is commanded (call between ticks,
-        from the thread that ticks). About 5 us."""
+        from the thread that ticks). About 8 us called alone, about 23 us every 10th tick of
+        the running task (caches cold)."""
         body = self.body
         if not body.qd_cmd_radps.any():
             return
