@@ -227,42 +227,31 @@ reads both encoders in one kernel call (0.8 µs). The fingertip weighing of a he
 (`body/object_weighing.py`, new) adds about 1.1 µs to held ticks. All of it together, A/B over
 three rounds: 53.0 → 48.1 µs.
 
-Where the ROS runs lose the rest (measured 2026-12-04, seed 1; nothing here changed the
-product). In one process (5.8-6.0×) the control thread gets 83 % of a core (per-thread CPU time
-from `/proc`) and the executor's spin thread 14 %; with `--separate` (7.0-7.3×) the body's
-control thread runs at 98 % of a core, yet a step costs about 140 µs of it against about 97 µs
-in the core loop: by py-spy samples about 10 % goes to its jobs (publishing, the ground-truth
-JSON, the shutdown check) and the rest to the same tick, run slower inside the node process
-(cause not found: not the thread priorities, 7.0-7.1× at priority 0 against 6.5-7.3× at 50,
-not another busy core, which leaves the core loop's tick as it is, nor the commander watch's
-200 Hz check and the brain's 100 Hz heartbeat: both ten times slower, 6.4-7.0× against 6.7-6.9×).
-Threads that wake often do cost the loop: in the core loop, seed 1, a thread that only sleeps
-1 ms at a time takes it from 9.67× to 9.22×, one that computes for about 60 µs every 0.5 ms
-to 7.65× (with the nodes' 0.5 ms GIL switch interval). Narrowed down: the body node alone,
+Where the ROS runs lose the rest (measured 2026-12-04, seed 1, by one-off scripts run against
+the present code, not by this benchmark; nothing here changed the product). The body node alone,
 its primitives started directly (no brain, no action server), runs 7.1-7.9× against the core
-loop's 9.2-9.6× on a first run, 7.4-7.65× with its publishing jobs switched off; its own
-`SimSession` run in the main thread with the node's loop stopped still 8.0×, and there every
-function is about 10 % slower than in the benchmark's process, `mj_step` itself 12 % (cProfile,
-the same call counts), with the same configuration. rclpy and a node in the process, an idle
-executor, the DDS threads at SCHED_FIFO, the 0.5 ms switch interval and `gc.freeze` each leave
-the core loop as it is (9.5-9.8×). What is left is the node's jobs on the loop: the node's own
-session, its commander watch closed, runs 9.53-9.78× without them and 8.25-8.43× with them.
-Inside the running task a job costs three to five times what it costs called in a tight loop,
-and the tick after it is slower too (caches cold on both sides): `/world/objects` with the
-ground truth 376 µs a call at 10 Hz (131 µs in a tight loop), the tick after it 181 µs against
-a median 91 µs; `/clock`, `/joint_states` and the wrench 54 µs at 100 Hz (15 µs), the tick
-after +25 µs; the core loop's own path-error sample 23 µs at 100 Hz (8 µs). The callbacks
-themselves are cheap: over one run (11.9 s wall, start-up included) `/world/objects` 3482,
-`/sim/ground_truth` 3090, action client 939, `/diagnostics` 371, and a world message costs
-61 µs to deserialise and 21 µs to convert. Single changes measured against the present code,
-one to three runs each: the world subscription on an events executor of its own 5.5-5.7×
-against 5.8×; `/joint_states` and `/clock` at 20 Hz instead of 100 Hz of sim time 6.3-6.4×
-against 6.0-6.1×; `rclpy.ok()` checked never instead of every step 6.0-6.1× against
-5.9-6.0×; one executor per node 5.2× against 5.9-6.0×; 3 or 4 executor threads instead of 6
-no change. `/world/objects` at 2 Hz read 6.8-7.1×, but only because the task took longer:
-the brain waits for a fresh world before each primitive, the arm idles meanwhile, and idle
-ticks are cheap (sim time 54.5 s against 47.3 s, wall time 8.1 s against 8.5 s). None is
-taken. Beside it, numba's dispatch:
+loop's 9.2-9.6× on a first run. Its own session, run with the node's loop stopped and its
+commander watch closed, runs 9.53-9.78× without the node's jobs and 8.25-8.43× with them: the
+jobs are the difference. Inside the running task a job costs three to five times what it costs
+called in a tight loop, and the tick after it is slower too (caches cold on both sides):
+`/world/objects` with the ground truth 376 µs a call at 10 Hz (131 µs in a tight loop), the tick
+after it 181 µs against a median 91 µs; `/clock`, `/joint_states` and the wrench 54 µs at
+100 Hz (15 µs), the tick after +25 µs; the core loop's own path-error sample 23 µs at 100 Hz
+(8 µs). Threads that wake often cost the loop too: in the core loop a thread that only sleeps
+1 ms at a time takes it from 9.67× to 9.22×, one that computes for about 60 µs every 0.5 ms to
+7.65×. In one process (5.8-6.0×) the control thread gets 83 % of a core (per-thread CPU time
+from `/proc`) and the executor's spin thread 14 %. The callbacks themselves are cheap (a world
+message: 61 µs to deserialise, 21 µs to convert). Ruled out, each leaving the figure within its
+run-to-run spread: SCHED_FIFO priorities, the 0.5 ms GIL switch interval, `gc.freeze`, rclpy
+with an idle executor in the process, kernels without `nogil`, the loop in a non-main thread,
+the commander watch and heartbeat ten times slower, `rclpy.ok()` never checked, 3 or 4 executor
+threads instead of 6; worse: one executor per node (5.2× against 5.9-6.0×), the world
+subscription on an events executor of its own (5.5-5.7× against 5.8×). `/joint_states` and
+`/clock` at 20 Hz instead of 100 Hz gave 6.3-6.4× against 6.0-6.1×, not taken (staler topics
+for 5 %). `/world/objects` at 2 Hz read 6.8-7.1× only because the task took longer: the brain
+waits for a fresh world before each primitive, the arm idles meanwhile, and idle ticks are
+cheap (sim time 54.5 s against 47.3 s, wall time 8.1 s against 8.5 s). Even with free jobs the
+node would run near the core loop, itself below the target. Beside it, numba's dispatch:
 calling the monitor's 24-argument kernel through its compiled entry point instead of the
 dispatcher costs 1.16 µs instead of 1.80 µs, but the entry point checks no types (a 2-D array
 given for a 1-D argument is read as garbage without an error), so the dispatcher stays.
