@@ -193,3 +193,10 @@ def test_the_drives_cannot_weigh_a_load_when_the_vendor_loop_decides_the_torque(
     with pytest.raises(InvalidPrimitiveError, match="position mode"):
         body.weigh_payload()
     assert body.drive_weighing is None and arm.setpoints == []
+
+
+def test_the_friction_check_is_refused_when_the_vendor_loop_decides_the_torque():
+    body, arm = _body()
+    with pytest.raises(InvalidPrimitiveError, match="position mode"):
+        body.check_friction()
+    assert body.friction_check is None and arm.setpoints == []

@@ -24,6 +24,7 @@ from brainbody.body.backlash_identification import BacklashIdentification
 from brainbody.body.drive_torque import DriveTorque
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.fallback import Fallback
+from brainbody.body.friction_check import FrictionCheck
 from brainbody.body.friction_identification import DriveSampler, FrictionIdentification, torque_residual_nm
 from brainbody.body.grip_force import GripForceController, GripMode
 from brainbody.body.grip_force_source import PadSensorForce, check_grip_margin, grip_force_source
@@ -151,6 +152,11 @@ class BodyController:
         # The hand's load weighed by the drives on request (a motion whose mean torque is its weight).
         self.drive_weighing = PayloadWeighing(model) if effort else None
         self._weigh_trajectory = None      # the weighing's motion being followed
+        # Coulomb and viscous friction from constant-speed sweeps, on request (the gear ratios
+        # set the motor revolutions its torques are averaged over).
+        self.friction_check = (FrictionCheck(model, [sheet.ratio for sheet in load_datasheets(config.motor_datasheets)])
+                               if effort else None)
+        self._friction_trajectory = None   # the friction check's motion being followed
         # The compensators follow those estimates (adaptive_compensation).
         self.adaptive = (AdaptiveCompensation(self.servo.estimates, self.servo.friction, self.servo.backlash)
                          if config.adaptive_compensation else None)
@@ -348,6 +354,8 @@ class BodyController:
         with self.lock:     # the loop must not see the check's trajectory before it is marked as one
             if self._weigh_trajectory is not None:
                 raise BusyError(f"drivetrain check: the payload weighing is {self.drive_weighing.message}")
+            if self._friction_trajectory is not None:
+                raise BusyError("drivetrain check: the friction check is running")
             times, points = check_trajectory(self.q_cmd_rad)
             self.follow_trajectory(times, points)
             self._check_trajectory = self._trajectory
@@ -378,6 +386,8 @@ class BodyController:
                 raise BusyError(f"weigh payload: already {self.drive_weighing.message}")
             if self._check_trajectory is not None and self._trajectory is self._check_trajectory:
                 raise BusyError("weigh payload: the drivetrain check is running")
+            if self._friction_trajectory is not None:
+                raise BusyError("weigh payload: the friction check is running")
             times, points, velocities = self.drive_weighing.plan(self.q_cmd_rad, self.time_s, self.holding)
             try:
                 self.follow_trajectory(times, points, velocities)
@@ -385,6 +395,36 @@ class BodyController:
                 self.drive_weighing.abandon(f"refused: {exc}")
                 raise
             self._weigh_trajectory = self._trajectory
+        return times[-1]
+
+    def check_friction(self) -> float:
+        """Start the friction check (``body/friction_check.py``): every joint swept at constant
+        speeds both ways; its Coulomb and viscous estimates are in :attr:`friction_check`.
+        Returns the motion's duration (s of robot time).
+
+        Raises:
+            RequestError: position mode (the vendor's loop decides the motor torque), an object
+                in the hand, another check or a weighing running, or what
+                :meth:`follow_trajectory` refuses (busy, a latched stop, limits, workspace,
+                temperature).
+        """
+        if self.friction_check is None:
+            raise InvalidPrimitiveError("friction check: in position mode the vendor's loop decides the motor "
+                                        "torque and the body does not see it, so it cannot measure friction")
+        with self.lock:     # the loop must not see the motion before it is marked as the check
+            if self._friction_trajectory is not None:
+                raise BusyError(f"friction check: already {self.friction_check.message}")
+            if self._weigh_trajectory is not None:
+                raise BusyError(f"friction check: the payload weighing is {self.drive_weighing.message}")
+            if self._check_trajectory is not None and self._trajectory is self._check_trajectory:
+                raise BusyError("friction check: the drivetrain check is running")
+            times, points, velocities = self.friction_check.plan(self.q_cmd_rad, self.time_s, self.holding)
+            try:
+                self.follow_trajectory(times, points, velocities)
+            except BrainBodyError as exc:
+                self.friction_check.abandon(f"refused: {exc}")
+                raise
+            self._friction_trajectory = self._trajectory
         return times[-1]
 
     @property
@@ -631,6 +671,8 @@ class BodyController:
                     self._check_completed()
                 if self._trajectory is self._weigh_trajectory:
                     self._weighing_completed(state.time_s)
+                if self._trajectory is self._friction_trajectory:
+                    self._friction_check_completed()
                 self._trajectory = None
                 self.qd_cmd_radps = np.zeros(7)
         if self.fallback.active:
@@ -648,6 +690,8 @@ class BodyController:
             self._identify(state, arm, dt)
         if self._weigh_trajectory is not None:
             self._follow_weighing(arm)
+        if self._friction_trajectory is not None:
+            self._follow_friction_check(state, arm)
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
         if self.weighing is not None:
@@ -681,6 +725,25 @@ class BodyController:
         else:
             self.drive_weighing.add(self._trajectory_time_s, arm,
                                     None if self.thermal is None else self.thermal.magnet_est_c)
+
+    def _friction_check_completed(self) -> None:
+        """The friction check's motion ran to its end: its estimates (it only reports: a
+        failure to conclude is said on /diagnostics, never the arm's problem)."""
+        self._friction_trajectory = None
+        try:
+            self.friction_check.finish()
+        except Exception as exc:
+            log.exception("friction check: no result")
+            self.friction_check.abandon(f"no result ({exc!r})")
+
+    def _follow_friction_check(self, state: HardwareState, arm: Optional[np.ndarray]) -> None:
+        """The friction check's share of a tick: its sample, or its end when its motion was
+        replaced (a primitive, another trajectory, a stop) or the fallback took the arm."""
+        if self._trajectory is not self._friction_trajectory or arm is None:
+            self._friction_trajectory = None
+            self.friction_check.abandon("its motion was replaced or stopped before its end")
+        else:
+            self.friction_check.add(self._trajectory_time_s, state.q_rad, arm)
 
     def _identify(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """The drivetrain identifiers' share of a tick. They only report (/diagnostics) and move
