@@ -53,6 +53,7 @@ class Operator:
         self.reset_client = self.node.create_client(Trigger, "/body/reset")
         self.check_client = self.node.create_client(Trigger, "/body/check_drivetrain")
         self.weigh_client = self.node.create_client(Trigger, "/body/weigh_payload")
+        self.friction_client = self.node.create_client(Trigger, "/body/check_friction")
         self.executor = MultiThreadedExecutor(num_threads=2)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -111,6 +112,11 @@ class Operator:
     def check_drivetrain(self) -> Trigger.Response:
         future = self.check_client.call_async(Trigger.Request())
         assert wait_for(future.done, 10.0), "no answer from /body/check_drivetrain"
+        return future.result()
+
+    def check_friction(self) -> Trigger.Response:
+        future = self.friction_client.call_async(Trigger.Request())
+        assert wait_for(future.done, 10.0), "no answer from /body/check_friction"
         return future.result()
 
     def weigh_payload(self) -> Trigger.Response:
@@ -213,3 +219,23 @@ def test_the_weigh_payload_service_tares_and_refuses_a_second_weighing_while_one
     assert wait_for(lambda: op.status("body/gripper").get("payload_weighing", "").startswith("tared"), 30.0), \
         op.status("body/gripper")
     assert op.status("body/gripper")["payload_weighed_kg"].startswith("not weighed yet")
+
+
+def test_the_friction_check_service_starts_the_check_refuses_a_second_and_an_estop_interrupts_it(operator):
+    op = operator
+    assert wait_for(op.still, 30.0)
+    response = op.check_friction()
+    assert response.success and "friction check started" in response.message, response.message
+    response = op.check_friction()
+    assert not response.success and f"[{int(ErrorCode.BUSY)}]" in response.message, response.message
+    assert wait_for(lambda: op.speed() > 0.05, 10.0), "the check did not move the arm"
+    op.estop.publish(Bool(data=True))
+    op.fresh_commands(lambda c: c["estop_latched"] == "true")
+    assert wait_for(op.still, 20.0), "the arm did not come to rest"
+    op.estop.publish(Bool(data=False))
+    assert op.reset().success
+    # Stopped before its end: nothing concluded, and /diagnostics says so per joint.
+    joint = "body/joint/panda_joint1"
+    assert wait_for(lambda: op.status(joint).get("friction_check", "").startswith("interrupted"), 10.0), \
+        op.status(joint)
+    assert op.status(joint)["friction_viscous_checked_nms_per_rad"] == "not checked"

@@ -147,6 +147,13 @@ class BodyDiagnostics:
                                else "not observed yet (the joint has not slid both ways)"))
                 values.append(("friction_viscous_identified_nms_per_rad", f"{viscous[i]:.4f}"
                                if math.isfinite(float(viscous[i])) else "not observed yet (too few speeds)"))
+            if body.friction_check is not None:      # the last friction check (/body/check_friction)
+                checked = body.friction_check
+                values += [("friction_check", checked.message),
+                           ("friction_coulomb_checked_nm", f"{checked.coulomb_nm[i]:.3f}"
+                            if math.isfinite(float(checked.coulomb_nm[i])) else "not checked"),
+                           ("friction_viscous_checked_nms_per_rad", f"{checked.viscous_nms_per_rad[i]:.4f}"
+                            if math.isfinite(float(checked.viscous_nms_per_rad[i])) else "not checked")]
             if body.wear.checks:             # since the first drivetrain check
                 ratio, life = float(body.wear.ratio[i]), float(remaining[i])
                 values += [("wear_lost_motion_ratio", f"{ratio:.3f}" if math.isfinite(ratio) else "not observed"),

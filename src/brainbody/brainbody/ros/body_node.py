@@ -121,6 +121,7 @@ class BodyNode(Node):
         self.create_service(Trigger, "/body/reset", self._on_reset, callback_group=group)
         self.create_service(Trigger, "/body/check_drivetrain", self._on_check_drivetrain, callback_group=group)
         self.create_service(Trigger, "/body/weigh_payload", self._on_weigh_payload, callback_group=group)
+        self.create_service(Trigger, "/body/check_friction", self._on_check_friction, callback_group=group)
         self._action = ActionServer(self, ExecutePrimitive, "/body/execute_primitive",
                                     execute_callback=self._execute, goal_callback=lambda _: GoalResponse.ACCEPT,
                                     cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=group,
@@ -302,6 +303,13 @@ class BodyNode(Node):
             "/body/weigh_payload", response, lambda: self.body.weigh_payload(),
             lambda duration: (f"{self.body.drive_weighing.message}: {duration:.0f} s of motion; the result on "
                               "/diagnostics (payload_weighing, payload_weighed_kg)"))
+
+    def _on_check_friction(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Starts the friction check (body/friction_check.py); a refusal says why, with its code."""
+        return self._start_routine(
+            "/body/check_friction", response, lambda: self.body.check_friction(),
+            lambda duration: (f"friction check started: {duration:.0f} s of motion; Coulomb and viscous friction per "
+                              "joint on /diagnostics (friction_coulomb_checked_nm, friction_viscous_checked_nms_per_rad)"))
 
     def _start_routine(self, service: str, response: Trigger.Response, start, started) -> Trigger.Response:
         """A Trigger service that starts one of the body's routines: ``start()`` returns its
