@@ -40,6 +40,21 @@ def test_estimates_replace_the_datasheet_where_they_exist_within_bounds():
         AdaptiveCompensation(est, servo.friction, servo.backlash, min_factor=1.5)
 
 
+def test_the_viscous_term_follows_the_friction_check_within_bounds_and_only_where_it_measured():
+    servo = _servo()
+    est = servo.estimates
+    adaptive = AdaptiveCompensation(est, servo.friction, servo.backlash, min_factor=0.5, max_factor=3.0)
+    new_viscous, new_coulomb = servo.friction.params["viscous"].copy(), servo.friction.params["coulomb"].copy()
+    viscous = np.array([1.5, 0.2, 10.0, NAN, NAN, NAN, NAN]) * est.viscous_nms_per_rad
+    adaptive.follow(None, None, viscous)
+    np.testing.assert_allclose(adaptive.viscous_factor, [1.5, 0.5, 3.0, 1, 1, 1, 1])
+    np.testing.assert_allclose(servo.friction.params["viscous"], new_viscous * adaptive.viscous_factor)
+    np.testing.assert_allclose(servo.friction.params["coulomb"], new_coulomb)      # the Coulomb terms untouched
+    # No check any more (identification switched off): back to the datasheet.
+    adaptive.follow(None, None, np.full(7, NAN))
+    np.testing.assert_allclose(servo.friction.params["viscous"], new_viscous)
+
+
 def _friction_factor_after_swings(life_used: float, adaptive: bool):
     wear = ReducerWearConfig(enabled=True, life_used=(life_used,) * 7, friction_growth_at_end=0.5)
     session = SimSession(seed=0, body_config=BodyConfig(adaptive_compensation=adaptive),

@@ -8,8 +8,9 @@ one:
 
 - friction: the identified Coulomb level (motor and output bearing together, what the torque
   residual shows) scales the joint's Coulomb, Stribeck and output-bearing terms alike; the
-  viscous term stays the datasheet's (its online estimate is not good enough yet: up to 3x
-  off in the benchmark);
+  viscous term follows the friction check's estimate (``body/friction_check.py``) once a check
+  has run, and stays the datasheet's until then (the online estimate is not good enough for
+  it: up to 3x off in the benchmark);
 - backlash: the identified lost motion replaces the datasheet's gap.
 
 A joint without an estimate (not observed yet, or not observable) keeps the datasheet's
@@ -43,10 +44,13 @@ class AdaptiveCompensation:
         self._coulomb_total = np.asarray(estimates.coulomb_nm + estimates.output_coulomb_nm, dtype=float)
         self._new_friction = {key: friction.params[key].copy() for key in ("coulomb", "excess", "output_coulomb")}
         self._new_half_gap = backlash.params["half_gap"].copy()
+        self._new_viscous = friction.params["viscous"].copy()
         self.friction_factor = np.ones(len(self._coulomb_total))   # in use, per joint
         self.backlash_factor = np.ones(len(self._coulomb_total))
+        self.viscous_factor = np.ones(len(self._coulomb_total))
 
-    def follow(self, coulomb_nm: np.ndarray | None, lost_motion_rad: np.ndarray | None) -> None:
+    def follow(self, coulomb_nm: np.ndarray | None, lost_motion_rad: np.ndarray | None,
+               viscous_nms_per_rad: np.ndarray | None = None) -> None:
         """Take the latest estimates (7 each, NaN where there is none; None: no identifier)."""
         if coulomb_nm is not None:
             factor = self._factor(coulomb_nm, self._coulomb_total)
@@ -59,6 +63,11 @@ class AdaptiveCompensation:
             if not np.array_equal(factor, self.backlash_factor):
                 self.backlash_factor = factor
                 self._backlash.params["half_gap"] = self._new_half_gap * factor
+        if viscous_nms_per_rad is not None:
+            factor = self._factor(viscous_nms_per_rad, self._new_viscous)
+            if not np.array_equal(factor, self.viscous_factor):
+                self.viscous_factor = factor
+                self._friction.params["viscous"] = self._new_viscous * factor
 
     def _factor(self, estimate, datasheet: np.ndarray) -> np.ndarray:
         estimate = np.asarray(estimate, dtype=float)

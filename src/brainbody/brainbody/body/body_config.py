@@ -66,8 +66,9 @@ class BodyConfig:
                                                "identification only above this speed (at the edge of the Stribeck "
                                                "region)", lo=0.001, hi=1.0)
     adaptive_compensation: bool = param(False, "the friction and backlash compensators follow the online "
-                                        "estimates (Coulomb level, lost motion) where a joint has one, each bounded "
-                                        "to 0.5-3x the datasheet; off: the datasheet values throughout")
+                                        "estimates (Coulomb level, lost motion) and the friction check's viscous "
+                                        "coefficient where a joint has one, each bounded to 0.5-3x the datasheet; "
+                                        "off: the datasheet values throughout")
     payload_identification: bool = param(True, "effort mode: identify the mass the hand carries beyond the model "
                                          "(tool, held object) from the joint torques while the arm moves; reported "
                                          "on /diagnostics")

@@ -768,13 +768,14 @@ class BodyController:
             if self.adaptive is not None and state.time_s >= self._next_adapt_s:
                 self._next_adapt_s = state.time_s + _ADAPT_PERIOD_S
                 self.adaptive.follow(None if self.friction_id is None else self.friction_id.coulomb_nm,
-                                     None if self.backlash_id is None else self.backlash_id.width_rad)
+                                     None if self.backlash_id is None else self.backlash_id.width_rad,
+                                     None if self.friction_check is None else self.friction_check.viscous_nms_per_rad)
         except Exception:
             log.exception("drivetrain identification failed: switched off, the arm carries on")
             self.identification_failures += 1
             self.backlash_id = self.friction_id = self.payload_id = None
             if self.adaptive is not None:    # back to the datasheet: no estimate to follow any more
-                self.adaptive.follow(np.full(7, np.nan), np.full(7, np.nan))
+                self.adaptive.follow(np.full(7, np.nan), np.full(7, np.nan), np.full(7, np.nan))
 
     def _identify_drive(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """Feeds the torque written to the friction and payload identification: a sample every

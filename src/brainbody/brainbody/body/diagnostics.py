@@ -161,6 +161,7 @@ class BodyDiagnostics:
                             ("no growth seen" if life == math.inf else "not known yet (three checks needed)"))]
             if body.adaptive is not None:     # what the compensators use now, over the datasheet
                 values += [("adaptive_friction_factor", f"{body.adaptive.friction_factor[i]:.3f}"),
+                           ("adaptive_viscous_factor", f"{body.adaptive.viscous_factor[i]:.3f}"),
                            ("adaptive_backlash_factor", f"{body.adaptive.backlash_factor[i]:.3f}")]
             message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                        f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
