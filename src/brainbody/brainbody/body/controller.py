@@ -352,10 +352,7 @@ class BodyController:
         if self.holding is not None:
             raise InvalidPrimitiveError(f"drivetrain check: the hand holds {self.holding!r}; put it down first")
         with self.lock:     # the loop must not see the check's trajectory before it is marked as one
-            if self._weigh_trajectory is not None:
-                raise BusyError(f"drivetrain check: the payload weighing is {self.drive_weighing.message}")
-            if self._friction_trajectory is not None:
-                raise BusyError("drivetrain check: the friction check is running")
+            self._refuse_during_another_routine("drivetrain check")
             times, points = check_trajectory(self.q_cmd_rad)
             self.follow_trajectory(times, points)
             self._check_trajectory = self._trajectory
@@ -384,17 +381,9 @@ class BodyController:
         with self.lock:     # the loop must not see the motion before it is marked as the weighing
             if self._weigh_trajectory is not None:
                 raise BusyError(f"weigh payload: already {self.drive_weighing.message}")
-            if self._check_trajectory is not None and self._trajectory is self._check_trajectory:
-                raise BusyError("weigh payload: the drivetrain check is running")
-            if self._friction_trajectory is not None:
-                raise BusyError("weigh payload: the friction check is running")
+            self._refuse_during_another_routine("weigh payload")
             times, points, velocities = self.drive_weighing.plan(self.q_cmd_rad, self.time_s, self.holding)
-            try:
-                self.follow_trajectory(times, points, velocities)
-            except BrainBodyError as exc:
-                self.drive_weighing.abandon(f"refused: {exc}")
-                raise
-            self._weigh_trajectory = self._trajectory
+            self._weigh_trajectory = self._follow_routine(times, points, velocities, self.drive_weighing.abandon)
         return times[-1]
 
     def check_friction(self) -> float:
@@ -414,18 +403,32 @@ class BodyController:
         with self.lock:     # the loop must not see the motion before it is marked as the check
             if self._friction_trajectory is not None:
                 raise BusyError(f"friction check: already {self.friction_check.message}")
-            if self._weigh_trajectory is not None:
-                raise BusyError(f"friction check: the payload weighing is {self.drive_weighing.message}")
-            if self._check_trajectory is not None and self._trajectory is self._check_trajectory:
-                raise BusyError("friction check: the drivetrain check is running")
+            self._refuse_during_another_routine("friction check")
             times, points, velocities = self.friction_check.plan(self.q_cmd_rad, self.time_s, self.holding)
-            try:
-                self.follow_trajectory(times, points, velocities)
-            except BrainBodyError as exc:
-                self.friction_check.abandon(f"refused: {exc}")
-                raise
-            self._friction_trajectory = self._trajectory
+            self._friction_trajectory = self._follow_routine(times, points, velocities, self.friction_check.abandon)
         return times[-1]
+
+    def _follow_routine(self, times, points, velocities, abandon):
+        """Follow a routine's motion and return it; a refusal (limits, workspace, a latched
+        stop...) is also the routine's end, which ``abandon`` records, and is raised."""
+        try:
+            self.follow_trajectory(times, points, velocities)
+        except BrainBodyError as exc:
+            abandon(f"refused: {exc}")
+            raise
+        return self._trajectory
+
+    def _refuse_during_another_routine(self, routine: str) -> None:
+        """The maintenance routines (drivetrain check, payload weighing, friction check) each move
+        the arm on a trajectory of their own: one started while another runs would end it."""
+        running = (("drivetrain check", self._check_trajectory is not None and self._trajectory is self._check_trajectory,
+                    "the drivetrain check is running"),
+                   ("weigh payload", self._weigh_trajectory is not None,
+                    lambda: f"the payload weighing is {self.drive_weighing.message}"),
+                   ("friction check", self._friction_trajectory is not None, "the friction check is running"))
+        for name, busy, why in running:
+            if busy and name != routine:
+                raise BusyError(f"{routine}: {why() if callable(why) else why}")
 
     @property
     def operating_hours(self) -> float:
