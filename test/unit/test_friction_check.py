@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.friction_check import (ACCEL_RADPS2, JOINT_POSES_RAD, SETTLE_S, SPEEDS_RADPS, FrictionCheck,
+from brainbody.body.friction_check import (JOINT_POSES_RAD, SETTLE_S, SPEEDS_RADPS, FrictionCheck,
                                            FrictionCheckState, friction_check_trajectory, speed_order,
                                            sweep_range_rad)
 from brainbody.body.robot_model import RobotModel
