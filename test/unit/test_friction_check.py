@@ -74,26 +74,43 @@ def test_every_sweep_keeps_inside_the_joint_limits_and_the_workspace_box_with_ro
             assert np.all(tcp > lo_box + 0.05) and np.all(tcp < hi_box - 0.05), (joint + 1, angle, tcp)
 
 
+ROTOR = np.full(7, 0.3)
+
+
 def _feed(check: FrictionCheck, model, coulomb, viscous, *, seed=0, dt=0.001):
     """Torques a real joint would need along the check's motion: the body's gravity model off by
-    a few per cent, the true friction with a twice-per-turn ripple, cogging, noise; one sample
-    per tick, the trajectory clock starting at 0."""
+    a few per cent, the true friction with a twice-per-turn ripple, cogging, noise, and the
+    inertia of a speed that still settles after each ramp (an overshoot in proportion to the
+    speed, decaying); one sample per tick, the trajectory clock starting at 0."""
     rng = np.random.default_rng(seed)
     trajectory, windows = _spline(HOME)
+    inertia = np.array([model.inverse_dynamics_nm(pose, np.zeros(7), np.eye(7)[j])[j] - model.gravity_nm(pose)[j]
+                        for j, pose in enumerate(JOINT_POSES_RAD)]) + ROTOR
+    starts = iter([w[0] - SETTLE_S for w in windows] + [np.inf])
+    ramp_end, since = next(starts), 1e6
     check.plan(HOME, 0.0, None)
     for t in np.arange(0.0, trajectory.stop_time_s, dt):
         q, qd = trajectory.sample(t)
+        if t >= ramp_end:
+            since, ramp_end = t - ramp_end - dt, next(starts)
+        since += dt
+        # Overshoot after the ramp, in proportion to the speed, decaying: it reads as viscous.
+        overshoot = 0.05 * qd * np.exp(-since / 0.4)
+        overshoot_rate = -overshoot / 0.4
+        moving = np.abs(qd) > 1e-9
+        qd_measured = qd + np.where(moving, overshoot, 0.0)
         shaft = q * RATIOS[0]
         level = coulomb * (1.0 + 0.08 * np.sin(2.0 * shaft + 0.3))
         torque = (1.04 * model.gravity_nm(q) + 0.2 + np.sign(qd) * level + viscous * qd
+                  + np.where(moving, inertia * overshoot_rate, 0.0)
                   + 0.3 * np.sin(6.0 * shaft + 1.0) + rng.normal(0.0, 0.01, 7))
-        check.add(t, q, torque)
+        check.add(t, q, qd_measured, torque)
 
 
 def test_a_simulated_drive_s_friction_comes_back_from_the_torques(model):
     coulomb = np.array([0.65, 0.86, 0.79, 1.18, 0.80, 0.36, 0.66])
     viscous = np.array([0.09, 0.067, 0.078, 0.069, 0.040, 0.040, 0.046])
-    check = FrictionCheck(model, RATIOS)
+    check = FrictionCheck(model, RATIOS, ROTOR)
     _feed(check, model, coulomb, viscous)
     check.finish()
     assert check.state is FrictionCheckState.DONE and check.message == "done"
@@ -108,7 +125,7 @@ def test_without_whole_revolutions_the_ripple_would_show(model):
     """The same drive with the check's averaging interval a fraction of a revolution off: the
     estimates move, so the whole-revolution averaging is doing work (not decoration)."""
     coulomb, viscous = np.full(7, 0.8), np.full(7, 0.06)
-    exact, off = FrictionCheck(model, RATIOS), FrictionCheck(model, RATIOS)
+    exact, off = FrictionCheck(model, RATIOS, ROTOR), FrictionCheck(model, RATIOS, ROTOR)
     off._interval = off._interval + np.array([0.0, 0.4 * 2.0 * math.pi / RATIOS[0]])
     for check in (exact, off):
         _feed(check, model, coulomb, viscous)
@@ -117,8 +134,22 @@ def test_without_whole_revolutions_the_ripple_would_show(model):
     assert np.max(np.abs(off.coulomb_nm - coulomb)) > 3.0 * exact_error
 
 
+def test_without_the_inertia_taken_off_the_settling_would_show(model):
+    """The same drive, the check's inertia set to zero: the settling speed's torque then reads
+    as friction, so taking the inertia off is doing work."""
+    coulomb, viscous = np.full(7, 0.8), np.full(7, 0.06)
+    corrected, blind = FrictionCheck(model, RATIOS, ROTOR), FrictionCheck(model, RATIOS, ROTOR)
+    blind._inertia[:] = 0.0
+    for check in (corrected, blind):
+        _feed(check, model, coulomb, viscous)
+        check.finish()
+    corrected_error = np.max(np.abs(corrected.viscous_nms_per_rad - viscous))
+    assert corrected_error < 0.03 * 0.06
+    assert np.max(np.abs(blind.viscous_nms_per_rad - viscous)) > 3.0 * corrected_error
+
+
 def test_an_interrupted_or_short_check_concludes_nothing_and_keeps_the_last_result(model):
-    check = FrictionCheck(model, RATIOS)
+    check = FrictionCheck(model, RATIOS, ROTOR)
     _feed(check, model, np.full(7, 0.8), np.full(7, 0.06))
     check.finish()
     first = check.viscous_nms_per_rad.copy()
@@ -133,16 +164,19 @@ def test_an_interrupted_or_short_check_concludes_nothing_and_keeps_the_last_resu
         if joint == 2:
             for t in np.arange(start, end, 0.001):
                 q, qd = trajectory.sample(t)
-                check.add(t, q, model.gravity_nm(q) + np.sign(qd) * 0.8)
+                check.add(t, q, qd, model.gravity_nm(q) + np.sign(qd) * 0.8)
     check.finish()
     assert np.isfinite(check.coulomb_nm[2]) and np.all(np.isnan(np.delete(check.coulomb_nm, 2)))
     assert "joint(s) [1, 2, 4, 5, 6, 7]" in check.message
 
 
-def test_bad_gear_ratios_and_a_held_object_are_refused(model):
+def test_bad_gear_ratios_or_rotor_inertias_and_a_held_object_are_refused(model):
     for ratios in ([100.0] * 6, [100.0] * 6 + [0.0], [100.0] * 6 + [math.nan]):
         with pytest.raises(ValueError):
             FrictionCheck(model, ratios)
+    for rotor in ([0.3] * 6, [0.3] * 6 + [-0.1], [0.3] * 6 + [math.inf]):
+        with pytest.raises(ValueError):
+            FrictionCheck(model, RATIOS, rotor)
     with pytest.raises(InvalidPrimitiveError, match="holds 'cup'"):
         FrictionCheck(model, RATIOS).plan(HOME, 0.0, "cup")
 

@@ -154,8 +154,8 @@ class BodyController:
         self._weigh_trajectory = None      # the weighing's motion being followed
         # Coulomb and viscous friction from constant-speed sweeps, on request (the gear ratios
         # set the motor revolutions its torques are averaged over).
-        self.friction_check = (FrictionCheck(model, [sheet.ratio for sheet in load_datasheets(config.motor_datasheets)])
-                               if effort else None)
+        self.friction_check = (FrictionCheck(model, [sheet.ratio for sheet in load_datasheets(config.motor_datasheets)],
+                                             self.servo.estimates.reflected_inertia_kgm2) if effort else None)
         self._friction_trajectory = None   # the friction check's motion being followed
         # The compensators follow those estimates (adaptive_compensation).
         self.adaptive = (AdaptiveCompensation(self.servo.estimates, self.servo.friction, self.servo.backlash)
@@ -746,7 +746,7 @@ class BodyController:
             self._friction_trajectory = None
             self.friction_check.abandon("its motion was replaced or stopped before its end")
         else:
-            self.friction_check.add(self._trajectory_time_s, state.q_rad, arm)
+            self.friction_check.add(self._trajectory_time_s, state.q_rad, state.qd_radps, arm)
 
     def _identify(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """The drivetrain identifiers' share of a tick. They only report (/diagnostics) and move

@@ -18,10 +18,12 @@ what the body's rigid-body model gets wrong along the same path. The check makes
 - The torques are averaged over whole motor revolutions (the gear ratio from the motor's
   datasheet), where the motor's cogging and the gear's once- and twice-per-turn friction
   ripple average out.
-- The first ``SETTLE_S`` at each speed is left out: the servo catching up after the ramp
-  pushes on the link's inertia. On the shoulder and the elbow this ringing was the largest
-  error left. Skipping 0.15 s at up to 1.2 rad/s left them 18-25 % high on two units in three.
-  Skipping 0.25 s, at up to 0.9 rad/s over a longer sweep, brought them within 11 %.
+- After each ramp the joint's speed settles for a while, and the servo pushes on the link's and
+  the rotor's inertia as it does. The first ``SETTLE_S`` at each speed is left out, and the
+  inertia's torque (the body's model and the rotor's datasheet inertia, times the measured
+  change of speed) comes off what remains. On the shoulder and the elbow this was the largest
+  error: skipping 0.15 s at up to 1.2 rad/s left them 18-25 % high on two units in three;
+  skipping 0.25 s at up to 0.9 rad/s, 11 %; with the inertia taken off as well, 6 %.
 - A line through the friction at the three speeds gives both figures. Its intercept is the
   Coulomb level (motor and output bearing), and its slope is the viscous coefficient.
 
@@ -134,19 +136,29 @@ class FrictionCheck:
     """The check's bookkeeping: its motion's windows, the torques in them, and the result.
 
     Args:
-        model: the body's robot model (its gravity torques are taken off each sample).
+        model: the body's robot model (its gravity and inertia are taken off each sample).
         gear_ratios: each arm joint's gear ratio, from the motors' datasheets (7,).
+        rotor_inertia_kgm2: each motor's rotor inertia reflected to its joint (7,).
 
     Attributes:
         coulomb_nm, viscous_nms_per_rad: the last completed check's estimates (7,), NaN where
             it gave none (never run, or too few samples on a joint).
     """
 
-    def __init__(self, model, gear_ratios: Sequence[float]):
+    def __init__(self, model, gear_ratios: Sequence[float], rotor_inertia_kgm2: Sequence[float] = (0.0,) * 7):
         ratios = np.asarray(gear_ratios, dtype=float)
         if ratios.shape != (7,) or not np.all(np.isfinite(ratios)) or np.any(ratios <= 0.0):
             raise ValueError(f"friction check: need 7 positive gear ratios, got {gear_ratios!r}")
+        rotor = np.asarray(rotor_inertia_kgm2, dtype=float)
+        if rotor.shape != (7,) or not np.all(np.isfinite(rotor)) or np.any(rotor < 0.0):
+            raise ValueError(f"friction check: need 7 rotor inertias >= 0, got {rotor_inertia_kgm2!r}")
         self._model = model
+        # Each swept joint's inertia about its own axis at its pose (the others stand, so it
+        # stays the same over the sweep), its rotor's included.
+        unit = np.eye(7)
+        self._inertia = np.array([model.inverse_dynamics_nm(pose, np.zeros(7), unit[j])[j] - model.gravity_nm(pose)[j]
+                                  for j, pose in enumerate(JOINT_POSES_RAD)]) + rotor
+        self._last: Optional[tuple[int, float, float]] = None    # window, time, speed of the last sample
         revolution = 2.0 * math.pi / ratios
         # Per joint, the angles averaged over: whole motor revolutions about the pose, inside
         # what every speed's settled part covers.
@@ -182,14 +194,16 @@ class FrictionCheck:
                                         f"(the sweeps reach {max(SPEEDS_RADPS):g} rad/s)")
         times, points, velocities, windows = friction_check_trajectory(q_start_rad)
         self._windows, self._next, self._origin_s = windows, 0, float(now_s)
+        self._last = None
         self._sum[:] = 0.0
         self._count[:] = 0
         self.state = FrictionCheckState.RUNNING
         self.message = f"running: {len(SPEEDS_RADPS)} speeds each way on every joint, {times[-1]:.0f} s"
         return times, points, velocities
 
-    def add(self, trajectory_time_s: float, q_rad: np.ndarray, torque_nm: np.ndarray) -> None:
-        """One tick's measured joint angles and commanded arm torque at the check's trajectory time."""
+    def add(self, trajectory_time_s: float, q_rad: np.ndarray, qd_radps: np.ndarray, torque_nm: np.ndarray) -> None:
+        """One tick's measured joint angles and speeds and commanded arm torque at the check's
+        trajectory time."""
         t = trajectory_time_s - self._origin_s
         windows = self._windows
         while self._next < len(windows) and t >= windows[self._next][1]:
@@ -198,9 +212,15 @@ class FrictionCheck:
             return
         _, _, joint, speed, direction = windows[self._next]
         lo, hi = self._interval[joint]
-        if not lo <= q_rad[joint] < hi:
+        last, self._last = self._last, (self._next, t, float(qd_radps[joint]))
+        if not lo <= q_rad[joint] < hi or last is None or last[0] != self._next or not t > last[1]:
             return
-        self._sum[joint, speed, direction] += torque_nm[joint] - self._model.gravity_nm(q_rad)[joint]
+        # The joint's speed still settling after the ramp: its inertia's torque comes off. The
+        # accelerations of successive samples sum to the window's change of speed, so only the
+        # ends' speeds count, and their noise with them.
+        acceleration = (qd_radps[joint] - last[2]) / (t - last[1])
+        self._sum[joint, speed, direction] += (torque_nm[joint] - self._model.gravity_nm(q_rad)[joint]
+                                               - self._inertia[joint] * acceleration)
         self._count[joint, speed, direction] += 1
 
     def abandon(self, why: str) -> None:
