@@ -1,5 +1,5 @@
 """The friction check (body/friction_check.py) on a simulated unit, judged by the plant's own
-friction: the benchmark (bench/friction_payload_id.py) measures it on six units; this fails when
+friction: the benchmark (bench/friction_payload_id.py) measures it on nine units; this fails when
 the check or its fit is broken."""
 import numpy as np
 import pytest
