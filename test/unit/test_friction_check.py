@@ -173,12 +173,12 @@ def test_an_interrupted_or_short_check_concludes_nothing_and_keeps_the_last_resu
 def test_bad_gear_ratios_or_rotor_inertias_and_a_held_object_are_refused(model):
     for ratios in ([100.0] * 6, [100.0] * 6 + [0.0], [100.0] * 6 + [math.nan]):
         with pytest.raises(ValueError):
-            FrictionCheck(model, ratios)
+            FrictionCheck(model, ratios, ROTOR)
     for rotor in ([0.3] * 6, [0.3] * 6 + [-0.1], [0.3] * 6 + [math.inf]):
         with pytest.raises(ValueError):
             FrictionCheck(model, RATIOS, rotor)
     with pytest.raises(InvalidPrimitiveError, match="holds 'cup'"):
-        FrictionCheck(model, RATIOS).plan(HOME, 0.0, "cup")
+        FrictionCheck(model, RATIOS, ROTOR).plan(HOME, 0.0, "cup")
 
 
 def test_the_body_refuses_a_second_check_or_another_routine_during_one_and_a_cancel_ends_it():
@@ -199,3 +199,4 @@ def test_the_body_refuses_a_second_check_or_another_routine_during_one_and_a_can
     session.loop.run_until(lambda: body.time_s > 1.1)
     assert body.friction_check.state is FrictionCheckState.INTERRUPTED
     assert np.all(np.isnan(body.friction_check.viscous_nms_per_rad))
+

@@ -421,14 +421,13 @@ class BodyController:
     def _refuse_during_another_routine(self, routine: str) -> None:
         """The maintenance routines (drivetrain check, payload weighing, friction check) each move
         the arm on a trajectory of their own: one started while another runs would end it."""
-        running = (("drivetrain check", self._check_trajectory is not None and self._trajectory is self._check_trajectory,
-                    "the drivetrain check is running"),
-                   ("weigh payload", self._weigh_trajectory is not None,
-                    lambda: f"the payload weighing is {self.drive_weighing.message}"),
-                   ("friction check", self._friction_trajectory is not None, "the friction check is running"))
-        for name, busy, why in running:
-            if busy and name != routine:
-                raise BusyError(f"{routine}: {why() if callable(why) else why}")
+        if routine != "drivetrain check" and self._check_trajectory is not None \
+                and self._trajectory is self._check_trajectory:
+            raise BusyError(f"{routine}: the drivetrain check is running")
+        if routine != "weigh payload" and self._weigh_trajectory is not None:
+            raise BusyError(f"{routine}: the payload weighing is {self.drive_weighing.message}")
+        if routine != "friction check" and self._friction_trajectory is not None:
+            raise BusyError(f"{routine}: the friction check is running")
 
     @property
     def operating_hours(self) -> float:

@@ -145,7 +145,7 @@ class FrictionCheck:
             it gave none (never run, or too few samples on a joint).
     """
 
-    def __init__(self, model, gear_ratios: Sequence[float], rotor_inertia_kgm2: Sequence[float] = (0.0,) * 7):
+    def __init__(self, model, gear_ratios: Sequence[float], rotor_inertia_kgm2: Sequence[float]):
         ratios = np.asarray(gear_ratios, dtype=float)
         if ratios.shape != (7,) or not np.all(np.isfinite(ratios)) or np.any(ratios <= 0.0):
             raise ValueError(f"friction check: need 7 positive gear ratios, got {gear_ratios!r}")
