@@ -200,3 +200,19 @@ def test_the_body_refuses_a_second_check_or_another_routine_during_one_and_a_can
     assert body.friction_check.state is FrictionCheckState.INTERRUPTED
     assert np.all(np.isnan(body.friction_check.viscous_nms_per_rad))
 
+
+def test_a_failing_sample_ends_the_check_not_the_motion_or_the_tick():
+    session = SimSession(seed=0)
+    body = session.body
+    session.loop.run_until(lambda: body.time_s > 0.05)
+    body.check_friction()
+
+    def broken(*args):
+        raise RuntimeError("bookkeeping broke")
+
+    body.friction_check.add = broken
+    session.loop.run_until(lambda: body.time_s > 3.0)      # the first sweep's windows begin within this
+    assert body.friction_check.state is FrictionCheckState.INTERRUPTED
+    assert "bookkeeping broke" in body.friction_check.message
+    assert body.failed_ticks == 0 and not body.fallback.active and body.monitor_trip is None
+    assert body._trajectory is not None                   # the checked motion carries on to its end

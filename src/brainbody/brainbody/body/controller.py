@@ -744,8 +744,13 @@ class BodyController:
         if self._trajectory is not self._friction_trajectory or arm is None:
             self._friction_trajectory = None
             self.friction_check.abandon("its motion was replaced or stopped before its end")
-        else:
+            return
+        try:
             self.friction_check.add(self._trajectory_time_s, state.q_rad, state.qd_radps, arm)
+        except Exception as exc:     # it only reports: the arm finishes the checked motion
+            log.exception("friction check: a sample failed; the check concludes nothing")
+            self._friction_trajectory = None
+            self.friction_check.abandon(f"a sample failed ({exc!r})")
 
     def _identify(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """The drivetrain identifiers' share of a tick. They only report (/diagnostics) and move
@@ -777,7 +782,7 @@ class BodyController:
             self.identification_failures += 1
             self.backlash_id = self.friction_id = self.payload_id = None
             if self.adaptive is not None:    # back to the datasheet: no estimate to follow any more
-                self.adaptive.follow(np.full(7, np.nan), np.full(7, np.nan), np.full(7, np.nan))
+                self.adaptive.follow(np.full(7, np.nan), np.full(7, np.nan))   # the check's viscous stands
 
     def _identify_drive(self, state: HardwareState, arm: np.ndarray, dt: float) -> None:
         """Feeds the torque written to the friction and payload identification: a sample every
