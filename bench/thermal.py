@@ -18,6 +18,8 @@ magnet_margin_min_c, demagnetisation_events), keeping keys other benchmarks put 
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
@@ -36,6 +38,9 @@ RATED_NM = np.array([25.0] * 4 + [3.5] * 3)          # continuous torque of each
 SHEETS = ("large",) * 4 + ("small",) * 3
 GRADE_LIMIT_C, WINDING_LIMIT_C = 150.0, 155.0
 ARM_PUSH_N, ARM_START_C, ARM_S = 90.0, 90.0, 40.0
+# The magnets' estimate leans on one catalogue value more than the others: the rotor's thermal
+# time constant. The overload is run again with it this far off the sheet, either way.
+MAGNET_TAU_SCALES = (0.9, 1.1)
 
 
 def normal_duty(t: float) -> np.ndarray:
@@ -61,13 +66,16 @@ def drive_signals(plant: MotorThermalPlant, speed: np.ndarray, electrical: bool)
             "joint_speed_radps": speed}
 
 
-def motors_run(duty: str, seed: int, protect: bool, electrical: bool = True) -> dict:
+def motors_run(duty: str, seed: int, protect: bool, electrical: bool = True, magnet_tau_scale: float = 1.0) -> dict:
     """One duty on the seven plant motors with the body's estimator (and derating if
-    ``protect``; the winding's resistance correcting it if ``electrical``)."""
+    ``protect``; the winding's resistance correcting it if ``electrical``; the sheets' magnet
+    time constant times ``magnet_tau_scale``)."""
     demand, duration = DUTIES[duty]
     plant = MotorThermalPlant(MotorThermalPlantConfig(parameter_spread=SPREAD, seed=seed), period_s=DT_S,
                               torque_limit_nm=EFFORT_LIMIT_NM)
-    body = MotorThermal(load_datasheets(SHEETS), ThermalLimits.from_config(BodyConfig()),
+    sheets = [dataclasses.replace(d, magnet_time_constant_s=d.magnet_time_constant_s * magnet_tau_scale)
+              for d in load_datasheets(SHEETS)]
+    body = MotorThermal(sheets, ThermalLimits.from_config(BodyConfig()),
                         effort_limit_nm=EFFORT_LIMIT_NM, housing_c=plant.housing_sensor_c, protect=protect)
     w_err = m_err = w_max = m_max = 0.0
     m_margin_est = m_under = np.inf
@@ -106,17 +114,18 @@ def arm_run(protect: bool) -> dict:
     body, plant = session.body, session.sim.motor_thermal
     session.sim.data.xfrc_applied[session.sim.model.body("panda_hand").id, 2] = -ARM_PUSH_N
     q0 = session.sim.read().q_rad.copy()
-    w_err = w_max = 0.0
+    w_err = w_max = m_err = 0.0
     m_margin_est = np.inf
     excess = 0.0
     for _ in range(int(ARM_S / session.sim.period_s)):
         body.tick()
         w_err = max(w_err, float(np.max(np.abs(body.thermal.winding_c - plant.winding_c))))
+        m_err = max(m_err, float(np.max(np.abs(body.thermal.magnet_c - plant.magnet_c))))
         w_max = max(w_max, float(plant.winding_c.max()))
         m_margin_est = min(m_margin_est, float(np.min(GRADE_LIMIT_C - body.thermal.magnet_c)))
         if protect:
             excess = max(excess, float(np.max(np.abs(body._last_arm) - body.thermal.torque_limit_nm)))
-    return {"protected": protect, "winding_error_max_c": w_err, "winding_max_c": w_max,
+    return {"protected": protect, "winding_error_max_c": w_err, "magnet_error_max_c": m_err, "winding_max_c": w_max,
             "magnet_max_c": float(plant.magnet_c.max()), "magnet_margin_min_est_c": m_margin_est,
             "demagnetisation_events": int(plant.demagnetisation_events.sum()),
             "joint4_torque_limit_nm": float(body.thermal.torque_limit_nm[3]),
@@ -138,6 +147,15 @@ def run() -> dict:
                       f"{r['winding_max_c']:6.1f} C, estimate error {r['winding_error_max_c']:5.2f} C, magnets max "
                       f"{r['magnet_max_c']:6.1f} C, demagnetisations {r['demagnetisation_events']}, torque delivered "
                       f"{r['torque_delivered_frac']:.3f}", flush=True)
+    sensitivity = []
+    for scale in MAGNET_TAU_SCALES:
+        for seed in SEEDS:
+            r = motors_run("overload_3x", seed, True, True, magnet_tau_scale=scale)
+            r["magnet_tau_scale"] = scale
+            sensitivity.append(r)
+            print(f"  overload_3x  seed {seed} magnet time constant x{scale}: magnet estimate error "
+                  f"{r['magnet_error_max_c']:5.2f} C (at most {-r['magnet_error_min_signed_c']:.2f} C below the plant)",
+                  flush=True)
     arm = [arm_run(False), arm_run(True)]
     for r in arm:
         print(f"  arm push     {'derating ' if r['protected'] else 'baseline '}: winding max {r['winding_max_c']:6.1f} C, "
@@ -174,6 +192,10 @@ def run() -> dict:
         "normal_torque_delivered_frac": pick("normal", True, "torque_delivered_frac", min),
         "overload_torque_delivered_frac": pick("overload_3x", True, "torque_delivered_frac", min),
     }
+    for scale in MAGNET_TAU_SCALES:
+        these = [r for r in sensitivity if r["magnet_tau_scale"] == scale]
+        summary[f"magnet_error_overload_tau_x{scale}_c"] = max(r["magnet_error_max_c"] for r in these)
+        summary[f"magnet_below_plant_overload_tau_x{scale}_c"] = -min(r["magnet_error_min_signed_c"] for r in these)
     ambient = 25.0
     summary["overload_winding_rise_ratio"] = ((summary["winding_max_overload_protected_c"] - ambient)
                                               / (summary["winding_max_overload_baseline_c"] - ambient))
@@ -189,7 +211,8 @@ def run() -> dict:
           f"{summary['overload_torque_delivered_frac']:.3f}; demagnetisations baseline "
           f"{summary['demag_overload_baseline']} vs protected {summary['demag_protected']}")
     update_health(health)
-    return {"seeds": list(SEEDS), "spread": SPREAD, "runs": runs, "arm": arm, "summary": summary, "health": health,
+    return {"seeds": list(SEEDS), "spread": SPREAD, "runs": runs, "sensitivity": sensitivity, "arm": arm,
+            "summary": summary, "health": health,
             "targets": targets, "targets_met": all(targets.values())}
 
 
@@ -208,7 +231,8 @@ def judge(summary: dict, protected_arm: dict) -> dict:
         "estimate within 3 C from current and housing alone (no drive voltage)":
             max(summary["error_normal_no_voltage_c"], summary["error_overload_no_voltage_c"]) <= 3.0,
         "magnets estimated within 3 C, every protected run": max(summary["magnet_error_normal_c"],
-                                                                 summary["magnet_error_overload_protected_c"]) <= 3.0,
+                                                                 summary["magnet_error_overload_protected_c"],
+                                                                 protected_arm["magnet_error_max_c"]) <= 3.0,
         "winding under 155 C under 3x overload": max(summary["winding_max_overload_protected_c"],
                                                       protected_arm["winding_max_c"]) < WINDING_LIMIT_C,
         "estimated magnets >= 20 C under their limit": summary["magnet_margin_min_est_c"] >= 20.0,
@@ -247,7 +271,7 @@ Whole arm, motors soaked at {ARM_START_C:.0f} C, {ARM_PUSH_N:.0f} N pushing the 
 protection the hottest winding reaches {arm0['winding_max_c']:.1f} C ({arm0['demagnetisation_events']} demagnetisations);
 with it {arm1['winding_max_c']:.1f} C (0 written above the thermal limit: {arm1['written_above_limit_nm']:.1e} N m), joint 4
 derated to {arm1['joint4_torque_limit_nm']:.1f} N m, the arm giving way by {arm1['joint4_sag_rad']:.2f} rad at joint 4;
-estimate error {arm1['winding_error_max_c']:.2f} C.
+estimate error {arm1['winding_error_max_c']:.2f} C winding, {arm1['magnet_error_max_c']:.2f} C magnets.
 
 Ratios (same run): under the 3x overload the hottest winding's rise over ambient with derating / without
 **{s['overload_winding_rise_ratio']:.3f}**; torque delivered / asked with derating: normal duty
@@ -273,9 +297,24 @@ seconds (winding near the housing), it holds the estimate to {s['error_overload_
 ({s['drive_readings_rejected']} averaged readings rejected as implausible over the protected runs; without
 protection the overloaded windings pass 250 C, where the readings are no longer believed:
 {s['drive_readings_rejected_baseline_overload']} rejected).
-The magnets have no such thermometer (their back-EMF would need the resistive drop to 0.1 %): their
-estimate is the model's, {s['magnet_error_overload_protected_c']:.1f} C off at worst in the overload's first
-minutes, where it is above the plant (the body's magnets follow the winding sooner than the plant's rotor
-does; the estimate was never more than {s['magnet_below_plant_max_c']:.2f} C below the plant in any protected
-run), and within {s['magnet_error_normal_c']:.2f} C at normal duty.
+The magnets' estimate is the model's: the rotor as a mass the winding heats across the air gap and the
+housing cools, lagging the winding by the sheet's rotor time constant (125 s large, 115 s small). It is
+{s['magnet_error_overload_protected_c']:.2f} C off at worst under the 3x overload (at most {s['magnet_below_plant_max_c']:.2f} C below the
+plant in any protected run), {s['magnet_error_normal_c']:.2f} C at normal duty and {r['arm'][1]['magnet_error_max_c']:.2f} C on the pushed arm; from current and housing alone
+{s['magnet_error_overload_no_voltage_c']:.1f} C (the winding it follows is off). That time constant is the one catalogue
+value the magnets lean on: with it 10 % off the sheet the overload's magnet error is
+{s['magnet_error_overload_tau_x0.9_c']:.2f} C (x0.9, at most {s['magnet_below_plant_overload_tau_x0.9_c']:.2f} C below the plant) and
+{s['magnet_error_overload_tau_x1.1_c']:.2f} C (x1.1, at most {s['magnet_below_plant_overload_tau_x1.1_c']:.2f} C below), same run.
+
+History of the magnet estimate (same benchmark): the previous body model put the magnets a fixed fraction of
+the way from the housing to the winding along the slow term, rising from the first second of a load. The
+plant's rotor cannot warm before its winding has, so that model ran up to 13.6 C above the plant in the
+overload's first minutes (never more than 0.28 C below). The sheets' time constants were set 7-9 % under
+the built motors' nominal ones (rotor heat capacity times its two thermal resistances in parallel: 137 s
+and 123 s), as the other sheet values are a few per cent off; the x0.9 and x1.1 figures above show what
+that choice is worth. Tried offline and not adopted: the magnets' back-EMF as a thermometer. With this
+benchmark's 1 s of motion in every 12 s and the drives' 50 mV noise at 100 Hz, one motion reads the magnets
+to about 1-2 C (large motors) and 3-5 C (small ones). A Kalman filter fusing those readings with the lagged
+model, its time constant 20 % over the sheet's, cut the overload's worst error only from 6.5 C to 4.1-4.4 C
+and raised the normal duty's from 0.8 C to 1.0-1.2 C.
 """

@@ -4,10 +4,15 @@ temperature, I²t-style torque derating, and the over-temperature check of a pri
 The estimate runs on what a drive knows: the current the body commands (the torque written
 divided by the datasheet's torque constant and gear ratio; ``config/motor_datasheets.yaml``)
 and, where the robot reports one, the motor housing's temperature. The model is the maker's
-thermal impedance from winding to housing, two first-order terms (a Foster network):
+thermal impedance from winding to housing, two first-order terms (a Foster network), and
+the magnets on the rotor, a mass the winding heats across the air gap and the housing cools:
 
     P = I^2 R_25 (1 + a (T_w - 25))          dx_k/dt = (P R_k - x_k) / tau_k,  k = fast, slow
-    T_w = T_h + x_fast + x_slow              T_m = T_h + (R_magnet / R_slow) x_slow
+    T_w = T_h + x_fast + x_slow              dT_m/dt = (T_h + g (T_w - T_h) - T_m) / tau_m
+
+with ``g = R_magnet / (R_fast + R_slow)``, so that at steady state the magnets sit
+``R_magnet`` K/W over the housing, and ``tau_m`` the rotor's thermal time constant. The
+magnets lag the winding: a rotor cannot warm before the winding beside it has.
 
 Without a housing sensor the housing is one lumped node, heated by what crosses the
 impedance and cooled by the ambient air; it starts at the configured ambient. With one, the
@@ -41,7 +46,7 @@ from brainbody.jit import kernel, records
 
 _SHEET_KEYS = ("ratio", "kt_nm_per_a", "resistance_25c_ohm", "copper_resistance_per_c", "fast_k_per_w",
                "fast_time_constant_s", "slow_k_per_w", "slow_time_constant_s", "magnet_k_per_w",
-               "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k", "inductance_h")
+               "magnet_time_constant_s", "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k", "inductance_h")
 _REFERENCE_C = 25.0          # the datasheets' resistance is given at 25 C
 _LOAD_WINDOW_S = 1.0         # a primitive is predicted at the mean square torque of about the last second
 
@@ -59,6 +64,7 @@ class MotorDatasheet:
     slow_k_per_w: float
     slow_time_constant_s: float
     magnet_k_per_w: float
+    magnet_time_constant_s: float
     housing_ambient_k_per_w: float
     housing_heat_capacity_j_per_k: float
     inductance_h: float
@@ -111,9 +117,11 @@ def sheet_names(path: Optional[Path] = None) -> tuple[str, ...]:
 
 # Per joint: the datasheet as the kernel needs it, and the estimate.
 _SHEET = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast", "f8"), ("tau_fast", "f8"),
-                   ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("r_ha", "f8"), ("c_h", "f8"),
+                   ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("tau_magnet", "f8"), ("r_ha", "f8"),
+                   ("c_h", "f8"),
                    ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")])
-_JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("mean_sq_torque", "f8"), ("limit", "f8")])
+_JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("magnet", "f8"), ("mean_sq_torque", "f8"),
+                   ("limit", "f8")])
 # The bounds that are the same for every joint.
 _LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8"), ("horizon", "f8"),
                     ("load_window", "f8")])
@@ -123,6 +131,27 @@ _LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8
 def _resistance(sh, winding_c):
     """The datasheet winding's resistance at ``winding_c`` (ohm)."""
     return sh.r25 * (1.0 + sh.tc * (winding_c - _REFERENCE_C))
+
+
+@kernel
+def _lagged(tau_in, tau_lag, horizon):
+    """Where a first-order lag (``tau_lag``), starting at 0, is after ``horizon`` when its input
+    is ``exp(-t / tau_in)``."""
+    e_lag = math.exp(-horizon / tau_lag)
+    if abs(tau_in - tau_lag) < 1e-6 * tau_lag:
+        return horizon / tau_lag * e_lag
+    return tau_in / (tau_in - tau_lag) * (math.exp(-horizon / tau_in) - e_lag)
+
+
+@kernel
+def _magnet_after(sh, st, horizon):
+    """The magnets after ``horizon`` with no loss (the housing held), and how much higher each
+    watt of constant loss puts them (C, C/W)."""
+    e_m = math.exp(-horizon / sh.tau_magnet)
+    g_fast, g_slow = _lagged(sh.tau_fast, sh.tau_magnet, horizon), _lagged(sh.tau_slow, sh.tau_magnet, horizon)
+    free = st.housing * (1.0 - e_m) + st.magnet * e_m + sh.magnet_gain * (st.fast * g_fast + st.slow * g_slow)
+    per_watt = sh.magnet_gain * ((sh.r_fast + sh.r_slow) * (1.0 - e_m) - sh.r_fast * g_fast - sh.r_slow * g_slow)
+    return free, per_watt
 
 
 @kernel
@@ -161,18 +190,22 @@ def _update(sheets, joints, observers, torque, housing, current, voltage, joint_
             st.housing += dt * (into_housing - (st.housing - lim.ambient) / sh.r_ha) / sh.c_h
         st.fast += (loss * sh.r_fast - st.fast) * min(dt / sh.tau_fast, 1.0)
         st.slow += (loss * sh.r_slow - st.slow) * min(dt / sh.tau_slow, 1.0)
+        st.magnet += (st.housing + sh.magnet_gain * (st.fast + st.slow) - st.magnet) * min(dt / sh.tau_magnet, 1.0)
         st.mean_sq_torque += (torque[i] * torque[i] - st.mean_sq_torque) * min(dt / lim.load_window, 1.0)
         # I2t: the largest constant loss that brings neither the winding nor the magnets past
         # their bounds within the horizon.
         e_fast, e_slow = math.exp(-lim.horizon / sh.tau_fast), math.exp(-lim.horizon / sh.tau_slow)
         winding_room = lim.winding_max - st.housing - st.fast * e_fast - st.slow * e_slow
         allowed = winding_room / (sh.r_fast * (1.0 - e_fast) + sh.r_slow * (1.0 - e_slow))
-        magnet_room = (lim.magnet_max - st.housing) / sh.magnet_gain - st.slow * e_slow
-        allowed = min(allowed, magnet_room / (sh.r_slow * (1.0 - e_slow)))
+        magnet_free, magnet_per_watt = _magnet_after(sh, st, lim.horizon)
+        if magnet_free >= lim.magnet_max:
+            allowed = 0.0      # past the bound or heading there on what is already in the winding
+        elif magnet_per_watt > 0.0:
+            allowed = min(allowed, (lim.magnet_max - magnet_free) / magnet_per_watt)
         r_hot = _resistance(sh, max(lim.winding_max, st.housing + st.fast + st.slow))
         st.limit = min(math.sqrt(max(allowed, 0.0) / r_hot) * sh.torque_per_a, sh.effort_limit)
         winding[i] = st.housing + st.fast + st.slow
-        magnet[i] = st.housing + sh.magnet_gain * st.slow
+        magnet[i] = st.magnet
 
 
 @kernel
@@ -199,7 +232,8 @@ def _predict(sheets, joints, horizon, out_winding, out_magnet):
         fast = loss * sh.r_fast + (st.fast - loss * sh.r_fast) * math.exp(-horizon / sh.tau_fast)
         slow = loss * sh.r_slow + (st.slow - loss * sh.r_slow) * math.exp(-horizon / sh.tau_slow)
         out_winding[i] = st.housing + fast + slow
-        out_magnet[i] = st.housing + sh.magnet_gain * slow
+        magnet_free, magnet_per_watt = _magnet_after(sh, st, horizon)
+        out_magnet[i] = magnet_free + loss * magnet_per_watt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +291,8 @@ class MotorThermal:
         s["r25"], s["tc"] = col("resistance_25c_ohm"), col("copper_resistance_per_c")
         s["r_fast"], s["tau_fast"] = col("fast_k_per_w"), col("fast_time_constant_s")
         s["r_slow"], s["tau_slow"] = col("slow_k_per_w"), col("slow_time_constant_s")
-        s["magnet_gain"] = col("magnet_k_per_w") / col("slow_k_per_w")
+        s["magnet_gain"] = col("magnet_k_per_w") / (col("fast_k_per_w") + col("slow_k_per_w"))
+        s["tau_magnet"] = col("magnet_time_constant_s")
         s["r_ha"], s["c_h"] = col("housing_ambient_k_per_w"), col("housing_heat_capacity_j_per_k")
         s["effort_limit"] = np.asarray(effort_limit_nm, dtype=float)
         s["ke"], s["inductance"], s["ratio"] = col("kt_nm_per_a"), col("inductance_h"), col("ratio")
@@ -270,7 +305,7 @@ class MotorThermal:
             reading = np.asarray(housing_c, dtype=float)
             start = np.where(np.isfinite(reading), reading, start)
         j = self._joints = records(7, _JOINT)
-        j["housing"] = start
+        j["housing"] = j["magnet"] = start
         self._written = np.zeros(7)
         self._none = np.zeros(0)
         self.derating = np.zeros(7, dtype=bool)   # the joints the last command was clipped on
