@@ -17,7 +17,8 @@ applies over the step: ``R(T_winding) i + L di/dt`` plus the back-EMF of the mag
 constant, a dead-time residual and noise.
 
 Written apart from the body's estimator (``body/motor_thermal.py``): no shared code, constants
-or model structure (the body assumes two nodes and no iron loss). Its ground truth
+or model structure (the body assumes a two-term impedance for the winding, a lag for the
+magnets that heats nothing back, and no iron loss). Its ground truth
 (winding, magnet, housing temperatures, demagnetisation) is for tests and benchmarks only.
 """
 from __future__ import annotations
