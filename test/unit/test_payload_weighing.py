@@ -209,3 +209,19 @@ def test_the_drivetrain_check_and_a_weighing_do_not_replace_each_other():
     body.check_drivetrain()
     with pytest.raises(BusyError, match="drivetrain check"):
         body.weigh_payload()
+
+
+def test_a_failing_sample_ends_the_weighing_not_the_motion_or_the_tick():
+    session = SimSession(seed=1)
+    body = session.body
+    body.weigh_payload()
+
+    def broken(*args):
+        raise RuntimeError("bookkeeping broke")
+
+    body.drive_weighing.add = broken
+    session.loop.run_until(lambda: False, max_time_s=0.2)
+    assert body.drive_weighing.state is WeighingState.INTERRUPTED
+    assert "bookkeeping broke" in body.drive_weighing.message
+    assert body.failed_ticks == 0 and not body.fallback.active and body.monitor_trip is None
+    assert body._trajectory is not None                   # the weighing's motion carries on to its end

@@ -724,9 +724,14 @@ class BodyController:
         if self._trajectory is not self._weigh_trajectory or arm is None:
             self._weigh_trajectory = None
             self.drive_weighing.abandon("its motion was replaced or stopped before its end")
-        else:
+            return
+        try:
             self.drive_weighing.add(self._trajectory_time_s, arm,
                                     None if self.thermal is None else self.thermal.magnet_est_c)
+        except Exception as exc:     # it only reports: the arm finishes the weighing's motion
+            log.exception("payload weighing: a sample failed; the weighing concludes nothing")
+            self._weigh_trajectory = None
+            self.drive_weighing.abandon(f"a sample failed ({exc!r})")
 
     def _friction_check_completed(self) -> None:
         """The friction check's motion ran to its end: its estimates (it only reports: a
