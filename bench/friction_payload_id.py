@@ -397,7 +397,9 @@ ripple and cogging, leaving gravity. Against the tare, taken at the same pose wi
 bracket and the hand's own mass error cancel too; least squares over the seven joints gives the mass
 and its horizontal centre. The motion's size and length (0.04 rad, 4 x 1.5 s) were set on a
 prototype on units 0-2; units 3-5 are held out (the empty cup up to 6.1 % off there, 2.9 % on 0-2;
-all joints moving one way, 6.7 % and 1.7 %, with the hand sweeping 4-5 cm instead of about 1).
+all joints moving one way, 6.7 % and 1.7 %, with the hand sweeping 4-5 cm instead of about 1). Since
+the body's magnets lag their winding (`thermal`), the table's stds are narrower (the magnets' estimated
+warming since the tare is smaller) and the empty cup comes out up to 5.9 % off on 3-5 and 4.5 % on 0-2.
 The std is the fit's (a 2 mN m floor per joint, widened by the magnets' estimated warming since the
 tare: the torque constant falls about 0.1 %/C, which on the elbow's 22 N m at this pose is 5 g per
 degree) together with the torque constant's catalogue tolerance (±5 %: 2.9 % of the mass as one
@@ -405,8 +407,8 @@ std); these units' constants, up to 3 % off, are most of the full cup's error. T
 joint move from wherever the lift ended: the hand tilted by 2.4° on the way, the cup slid about 4 mm
 between the pads each time, and one or two units in six then failed the set-down after the brewing
 (grip force over its limit); correcting the torque constant by the body's magnet estimate instead of
-widening the std (a scratch run of that fixed-pose flow): the estimate's early rise was about twice
-the plant's, and the empty cup came out 13-21 % light.
+widening the std (a scratch run of that fixed-pose flow, before the magnets lagged their winding): the
+estimate's early rise was about twice the plant's, and the empty cup came out 13-21 % light.
 
 What this says. The friction check measures both figures on every joint of the nine units: Coulomb
 within {_pct1(r['check_coulomb_error_max_frac'])}, viscous within {_pct1(r['check_viscous_error_max_frac'])}
