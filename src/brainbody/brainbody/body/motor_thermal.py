@@ -122,9 +122,11 @@ _SHEET = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast
                    ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")])
 _JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("magnet", "f8"), ("mean_sq_torque", "f8"),
                    ("limit", "f8")])
+# Per joint, how the model moves over a horizon (the derating's, fixed, or a primitive's): the
+# decay of each term and the magnets' lagged response to each winding term.
+_HORIZON = np.dtype([("e_fast", "f8"), ("e_slow", "f8"), ("e_magnet", "f8"), ("lag_fast", "f8"), ("lag_slow", "f8")])
 # The bounds that are the same for every joint.
-_LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8"), ("horizon", "f8"),
-                    ("load_window", "f8")])
+_LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8"), ("load_window", "f8")])
 
 
 @kernel
@@ -144,13 +146,24 @@ def _lagged(tau_in, tau_lag, horizon):
 
 
 @kernel
-def _magnet_after(sh, st, horizon):
-    """The magnets after ``horizon`` with no loss (the housing held), and how much higher each
-    watt of constant loss puts them (C, C/W)."""
-    e_m = math.exp(-horizon / sh.tau_magnet)
-    g_fast, g_slow = _lagged(sh.tau_fast, sh.tau_magnet, horizon), _lagged(sh.tau_slow, sh.tau_magnet, horizon)
-    free = st.housing * (1.0 - e_m) + st.magnet * e_m + sh.magnet_gain * (st.fast * g_fast + st.slow * g_slow)
-    per_watt = sh.magnet_gain * ((sh.r_fast + sh.r_slow) * (1.0 - e_m) - sh.r_fast * g_fast - sh.r_slow * g_slow)
+def _horizon(sheets, horizon, out):
+    """Each joint's :data:`_HORIZON` factors for ``horizon`` seconds into ``out``."""
+    for i in range(sheets.shape[0]):
+        sh, f = sheets[i], out[i]
+        f.e_fast, f.e_slow = math.exp(-horizon / sh.tau_fast), math.exp(-horizon / sh.tau_slow)
+        f.e_magnet = math.exp(-horizon / sh.tau_magnet)
+        f.lag_fast = _lagged(sh.tau_fast, sh.tau_magnet, horizon)
+        f.lag_slow = _lagged(sh.tau_slow, sh.tau_magnet, horizon)
+
+
+@kernel
+def _magnet_after(sh, st, f):
+    """The magnets after the horizon of ``f`` with no loss (the housing held), and how much
+    higher each watt of constant loss puts them (C, C/W)."""
+    free = (st.housing * (1.0 - f.e_magnet) + st.magnet * f.e_magnet
+            + sh.magnet_gain * (st.fast * f.lag_fast + st.slow * f.lag_slow))
+    per_watt = sh.magnet_gain * ((sh.r_fast + sh.r_slow) * (1.0 - f.e_magnet) - sh.r_fast * f.lag_fast
+                                 - sh.r_slow * f.lag_slow)
     return free, per_watt
 
 
@@ -161,16 +174,17 @@ def _loss(sh, st, current_sq):
 
 
 @kernel
-def _update(sheets, joints, observers, torque, housing, current, voltage, joint_speed, dt, limits, winding, magnet):
+def _update(sheets, factors, joints, observers, torque, housing, current, voltage, joint_speed, dt, limits, winding,
+            magnet):
     """Advance every joint's estimate by ``dt`` at the current of ``torque`` (the command that
     acted over that period), correct it by the winding's resistance where the drives report
-    ``current`` and ``voltage``, recompute its torque limit; the temperatures into ``winding``
-    and ``magnet``."""
+    ``current`` and ``voltage``, recompute its torque limit (``factors``: the derating
+    horizon's); the temperatures into ``winding`` and ``magnet``."""
     lim = limits[0]
     n = sheets.shape[0]
     electrical = current.shape[0] == n and voltage.shape[0] == n and joint_speed.shape[0] == n
     for i in range(n):
-        sh, st = sheets[i], joints[i]
+        sh, st, f = sheets[i], joints[i], factors[i]
         if electrical:
             rise = st.fast + st.slow
             correction = model_error_c(observers[i], sh.r25, sh.tc, sh.ke, sh.inductance, current[i], voltage[i],
@@ -194,10 +208,9 @@ def _update(sheets, joints, observers, torque, housing, current, voltage, joint_
         st.mean_sq_torque += (torque[i] * torque[i] - st.mean_sq_torque) * min(dt / lim.load_window, 1.0)
         # I2t: the largest constant loss that brings neither the winding nor the magnets past
         # their bounds within the horizon.
-        e_fast, e_slow = math.exp(-lim.horizon / sh.tau_fast), math.exp(-lim.horizon / sh.tau_slow)
-        winding_room = lim.winding_max - st.housing - st.fast * e_fast - st.slow * e_slow
-        allowed = winding_room / (sh.r_fast * (1.0 - e_fast) + sh.r_slow * (1.0 - e_slow))
-        magnet_free, magnet_per_watt = _magnet_after(sh, st, lim.horizon)
+        winding_room = lim.winding_max - st.housing - st.fast * f.e_fast - st.slow * f.e_slow
+        allowed = winding_room / (sh.r_fast * (1.0 - f.e_fast) + sh.r_slow * (1.0 - f.e_slow))
+        magnet_free, magnet_per_watt = _magnet_after(sh, st, f)
         if magnet_free >= lim.magnet_max:
             allowed = 0.0      # past the bound or heading there on what is already in the winding
         elif magnet_per_watt > 0.0:
@@ -223,16 +236,17 @@ def _derate(joints, torque, protect, out, derating):
 
 
 @kernel
-def _predict(sheets, joints, horizon, out_winding, out_magnet):
-    """Each joint's winding and magnets after ``horizon`` at its recent mean square torque (the
-    housing held where it is)."""
+def _predict(sheets, factors, joints, out_winding, out_magnet):
+    """Each joint's winding and magnets after the horizon of ``factors`` at its recent mean square
+    torque (the housing held where it is)."""
     for i in range(sheets.shape[0]):
         sh, st = sheets[i], joints[i]
         loss = _loss(sh, st, st.mean_sq_torque / (sh.torque_per_a * sh.torque_per_a))
-        fast = loss * sh.r_fast + (st.fast - loss * sh.r_fast) * math.exp(-horizon / sh.tau_fast)
-        slow = loss * sh.r_slow + (st.slow - loss * sh.r_slow) * math.exp(-horizon / sh.tau_slow)
+        f = factors[i]
+        fast = loss * sh.r_fast + (st.fast - loss * sh.r_fast) * f.e_fast
+        slow = loss * sh.r_slow + (st.slow - loss * sh.r_slow) * f.e_slow
         out_winding[i] = st.housing + fast + slow
-        magnet_free, magnet_per_watt = _magnet_after(sh, st, horizon)
+        magnet_free, magnet_per_watt = _magnet_after(sh, st, f)
         out_magnet[i] = magnet_free + loss * magnet_per_watt
 
 
@@ -298,8 +312,11 @@ class MotorThermal:
         s["ke"], s["inductance"], s["ratio"] = col("kt_nm_per_a"), col("inductance_h"), col("ratio")
         self._observers = records(7, OBSERVER)
         lim = self._limits = records(1, _LIMITS)
-        lim["ambient"], lim["horizon"], lim["load_window"] = limits.ambient_c, limits.derating_horizon_s, _LOAD_WINDOW_S
+        lim["ambient"], lim["load_window"] = limits.ambient_c, _LOAD_WINDOW_S
         lim["winding_max"], lim["magnet_max"] = limits.winding_max_c, limits.magnet_max_c
+        # The derating looks this horizon ahead every tick: its factors once.
+        self._derating_horizon = records(7, _HORIZON)
+        _horizon(self._sheets, limits.derating_horizon_s, self._derating_horizon)
         start = np.full(7, limits.ambient_c)
         if housing_c is not None:
             reading = np.asarray(housing_c, dtype=float)
@@ -312,8 +329,8 @@ class MotorThermal:
         # The latest estimates, updated in place every tick (the runtime monitor reads them).
         self.winding_est_c, self.magnet_est_c = np.zeros(7), np.zeros(7)
         self._derated = np.zeros(7)
-        _update(self._sheets, self._joints, self._observers, self._written, self._none, self._none, self._none,
-                self._none, 0.0, self._limits, self.winding_est_c, self.magnet_est_c)
+        _update(self._sheets, self._derating_horizon, self._joints, self._observers, self._written, self._none,
+                self._none, self._none, self._none, 0.0, self._limits, self.winding_est_c, self.magnet_est_c)
 
     # -- every tick ---------------------------------------------------------------------
     def update(self, dt_s: float, housing_c: Optional[np.ndarray] = None, *,
@@ -330,8 +347,8 @@ class MotorThermal:
         else:
             current, voltage = np.asarray(drive_current_a, dtype=float), np.asarray(drive_voltage_v, dtype=float)
             speed = np.asarray(joint_speed_radps, dtype=float)
-        _update(self._sheets, self._joints, self._observers, self._written, housing, current, voltage, speed,
-                float(dt_s), self._limits, self.winding_est_c, self.magnet_est_c)
+        _update(self._sheets, self._derating_horizon, self._joints, self._observers, self._written, housing, current,
+                voltage, speed, float(dt_s), self._limits, self.winding_est_c, self.magnet_est_c)
 
     def derate(self, arm_torque_nm: np.ndarray) -> np.ndarray:
         """The torque command with each joint clipped to its thermal limit (unchanged when
@@ -350,7 +367,9 @@ class MotorThermal:
         joints keep the mean square torque of about the last second and the housing stays
         where it is (it heats over tens of minutes)."""
         winding, magnet = np.zeros(7), np.zeros(7)
-        _predict(self._sheets, self._joints, float(horizon_s), winding, magnet)
+        factors = records(7, _HORIZON)
+        _horizon(self._sheets, float(horizon_s), factors)
+        _predict(self._sheets, factors, self._joints, winding, magnet)
         return winding, magnet
 
     def check(self, horizon_s: float, what: str) -> None:
