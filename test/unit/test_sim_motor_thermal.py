@@ -177,3 +177,13 @@ def test_the_simulator_drives_its_arm_through_the_motors():
     assert not off.capabilities.drive_electrical and off.read().drive_voltage_v is None
     off.write(command, np.zeros(2))
     np.testing.assert_allclose(off.data.ctrl[:7], command)
+
+
+def test_a_motor_demagnetised_before_the_run_delivers_that_much_less_torque():
+    command = np.array([20.0, 20.0, 20.0, 20.0, 3.0, 3.0, 3.0])
+    healthy, worn = plant(), plant(kt_loss=(0.0, 0.15, 0.0, 0.0, 0.0, 0.3, 0.0))
+    np.testing.assert_allclose(worn.torque(command) / healthy.torque(command), [1, 0.85, 1, 1, 1, 0.7, 1])
+    np.testing.assert_allclose(worn.kt_loss_fraction, [0, 0.15, 0, 0, 0, 0.3, 0])
+    for bad in ((0.0,) * 6, (0.6,) + (0.0,) * 6, (-0.1,) + (0.0,) * 6):
+        with pytest.raises(ValueError, match="kt_loss"):
+            MotorThermalPlantConfig(kt_loss=bad)

@@ -68,6 +68,8 @@ class MotorThermalPlantConfig:
             uniformly from [1 - spread, 1 + spread] (seeded): motors of one build differ.
         seed: draws the spread and the sensor noise.
         path: the motors file; None: ``config/sim_motor_thermal.yaml``.
+        kt_loss: the share of each motor's torque constant already lost for good (7,): magnets
+            demagnetised by an overheat before the run.
     """
 
     enabled: bool = True
@@ -77,6 +79,7 @@ class MotorThermalPlantConfig:
     parameter_spread: float = 0.0
     seed: int = 0
     path: Optional[str] = None
+    kt_loss: tuple = (0.0,) * 7
 
     def __post_init__(self):
         if len(self.motors) != 7:
@@ -87,6 +90,8 @@ class MotorThermalPlantConfig:
             raise ValueError(f"initial_c must be in [-40, 200] C, got {self.initial_c!r}")
         if not 0.0 <= self.parameter_spread <= 0.5:
             raise ValueError(f"parameter_spread must be in [0, 0.5], got {self.parameter_spread!r}")
+        if len(self.kt_loss) != 7 or not all(isinstance(x, (int, float)) and 0.0 <= x <= 0.5 for x in self.kt_loss):
+            raise ValueError(f"kt_loss needs a share in [0, 0.5] for each of 7 motors, got {self.kt_loss!r}")
 
 
 def default_path() -> Path:
@@ -238,6 +243,7 @@ class MotorThermalPlant:
         start = config.ambient_c if config.initial_c is None else config.initial_c
         s = self._state = records(7, _STATE)
         s["winding"] = s["rotor"] = s["housing"] = s["peak_rotor"] = start
+        s["kt_loss"] = np.asarray(config.kt_loss, dtype=float)
         self._sensor_period_s = material["housing_sensor_period_s"]
         self._sensor_noise_c = material["housing_sensor_noise_c"]
         self._sensor_resolution_c = material["housing_sensor_resolution_c"]
