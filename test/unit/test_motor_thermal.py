@@ -212,6 +212,19 @@ def test_a_primitive_predicted_to_overheat_a_joint_is_refused_with_206():
     off.check(120.0, "unprotected")
 
 
+def test_a_weak_motors_command_is_derated_on_what_its_drive_will_be_written():
+    # The body writes a demagnetised joint's command scaled up by 1 / share: the current limit
+    # applies to that, so the joint's torque is limited to the limit times its share.
+    body = loaded(120.0, np.array([30.0] * 4 + [30.0 / 7.0] * 3), seconds=30.0)
+    limit = body.torque_limit_nm
+    assert np.all((limit > 1.0) & (limit < body.effort_limit_nm)), "a hot motor, derated but not to nothing"
+    share = np.array([1.0, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0])
+    command = 0.9 * limit
+    np.testing.assert_allclose(body.derate(command), command)
+    np.testing.assert_allclose(body.derate(command, share), [*command[:1], 0.8 * limit[1], *command[2:]])
+    assert body.derating.tolist() == [False, True] + [False] * 5
+
+
 def test_a_derated_joint_refuses_new_primitives():
     body = loaded(134.5, np.zeros(7))
     body.derate(np.array([0.0, 60.0, 0.0, 0.0, 0.0, 0.0, 0.0]))

@@ -11,7 +11,10 @@ one:
   viscous term follows the friction check's estimate (``body/friction_check.py``) once a check
   has run, and stays the datasheet's until then (the online estimate is not good enough for
   it: up to 3x off in the benchmark);
-- backlash: the identified lost motion replaces the datasheet's gap.
+- backlash: the identified lost motion replaces the datasheet's gap;
+- torque: a joint whose motor is found demagnetised (``body/torque_constant.py``) has its
+  commands scaled up by the share of torque it lost before they are written
+  (:attr:`AdaptiveCompensation.torque_share`), so the joint gets the torque the servo asked.
 
 A joint without an estimate (not observed yet, or not observable) keeps the datasheet's
 values. Each estimate is bounded to ``[min_factor, max_factor]`` times the datasheet, so a
@@ -48,10 +51,14 @@ class AdaptiveCompensation:
         self.friction_factor = np.ones(len(self._coulomb_total))   # in use, per joint
         self.backlash_factor = np.ones(len(self._coulomb_total))
         self.viscous_factor = np.ones(len(self._coulomb_total))
+        # The part of the torque written that reaches each joint (1: all, the datasheet's motor).
+        self.torque_share = np.ones(len(self._coulomb_total))
 
     def follow(self, coulomb_nm: np.ndarray | None, lost_motion_rad: np.ndarray | None,
-               viscous_nms_per_rad: np.ndarray | None = None) -> None:
-        """Take the latest estimates (7 each, NaN where there is none; None: no identifier)."""
+               viscous_nms_per_rad: np.ndarray | None = None, delivered_share: np.ndarray | None = None) -> None:
+        """Take the latest estimates (7 each, NaN where there is none; None: no identifier).
+        ``delivered_share``: of the torque written, the part each demagnetised joint delivers
+        (bounded to [``min_factor``, 1]: a motor is never taken as stronger than its sheet)."""
         if coulomb_nm is not None:
             factor = self._factor(coulomb_nm, self._coulomb_total)
             if not np.array_equal(factor, self.friction_factor):
@@ -68,6 +75,10 @@ class AdaptiveCompensation:
             if not np.array_equal(factor, self.viscous_factor):
                 self.viscous_factor = factor
                 self._friction.params["viscous"] = self._new_viscous * factor
+        if delivered_share is not None:
+            share = np.asarray(delivered_share, dtype=float)
+            usable = np.isfinite(share)
+            self.torque_share = np.where(usable, np.clip(np.where(usable, share, 1.0), self.min_factor, 1.0), 1.0)
 
     def _factor(self, estimate, datasheet: np.ndarray) -> np.ndarray:
         estimate = np.asarray(estimate, dtype=float)

@@ -67,8 +67,9 @@ class BodyConfig:
                                                "region)", lo=0.001, hi=1.0)
     adaptive_compensation: bool = param(False, "the friction and backlash compensators follow the online "
                                         "estimates (Coulomb level, lost motion) and the friction check's viscous "
-                                        "coefficient where a joint has one, each bounded to 0.5-3x the datasheet; "
-                                        "off: the datasheet values throughout")
+                                        "coefficient where a joint has one, each bounded to 0.5-3x the datasheet, "
+                                        "and a joint found demagnetised has its commands scaled up by the torque "
+                                        "it lost (down to half); off: the datasheet values throughout")
     payload_identification: bool = param(True, "effort mode: identify the mass the hand carries beyond the model "
                                          "(tool, held object) from the joint torques while the arm moves; reported "
                                          "on /diagnostics")
@@ -155,6 +156,10 @@ class BodyConfig:
     thermal_derating_horizon_s: float = param(2.0, "I2t: a joint may draw any current that would not take its "
                                               "motor past a bound within this time (peaks stay available until a "
                                               "bound is near)", lo=0.1, hi=60.0)
+    torque_constant_warn_frac: float = param(0.08, "a motor whose torque constant, measured from its drive's "
+                                             "back-EMF, is this far under its datasheet at the magnets' estimated "
+                                             "temperature is reported (WARN: demagnetised); a catalogue's tolerance "
+                                             "is about 5 %", lo=0.02, hi=0.5)
     # -- gripper and grip-force loop
     gripper_max_force_n: float = param(70.0, "largest grip force the hand can exert", lo=1.0, hi=200.0)
     finger_open_m: float = param(0.04, "opening of each finger when fully open", lo=0.0, hi=0.04)

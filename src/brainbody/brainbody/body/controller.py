@@ -32,6 +32,7 @@ from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, Har
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
+from brainbody.body.torque_constant import TorqueConstantMonitor
 from brainbody.body.object_weighing import ObjectWeighing
 from brainbody.body.payload_weighing import PayloadWeighing
 from brainbody.body.payload_identification import PayloadIdentification, tcp_gravity_regressor_nm_per_kg
@@ -126,11 +127,14 @@ class BodyController:
         self.monitor_trip: Optional[MonitorTrip] = None    # the trip that engaged the fallback
         # Motor temperatures, estimated from the torques written (so effort mode only: in
         # position mode the vendor's loop decides the currents and the body does not see them).
+        sheets = load_datasheets(config.motor_datasheets) if effort else None
         self.thermal = (MotorThermal(
-            load_datasheets(config.motor_datasheets),
-            ThermalLimits.from_config(config),
+            sheets, ThermalLimits.from_config(config),
             effort_limit_nm=model.effort_limit_nm, housing_c=self.state.motor_housing_temp_c,
             protect=config.thermal_protection) if effort else None)
+        # The motors' torque constant from their back-EMF (where the drives report their voltage).
+        self.torque_constant = (TorqueConstantMonitor(sheets, warn_frac=config.torque_constant_warn_frac)
+                                if effort else None)
         # Lost motion seen directly by two encoders, where the robot has link encoders.
         # On the drive's torque where the body commands it (a sample every few ticks; the
         # acceleration across three of them), else on the model's.
@@ -547,6 +551,9 @@ class BodyController:
                 if self.thermal is not None:
                     self.thermal.update(dt, state.motor_housing_temp_c, drive_current_a=state.drive_current_a,
                                         drive_voltage_v=state.drive_voltage_v, joint_speed_radps=state.qd_radps)
+                    if state.drive_voltage_v is not None and state.drive_current_a is not None:
+                        self.torque_constant.update(dt, state.drive_current_a, state.drive_voltage_v, state.qd_radps,
+                                                    self.thermal.magnet_est_c)
                 arm, finger = self._decide(state, dt)
             except Exception as exc:     # never a dead loop: the fallback holds, say why, run on
                 log.exception("control tick failed; the fallback holds")
@@ -556,13 +563,14 @@ class BodyController:
                 arm = finger = None
             arm, finger = self._assure(state, dt, arm, finger)
             if arm is not None:
-                self.hardware.write(arm, finger)
+                written = self._for_the_drives(arm)
+                self.hardware.write(written, finger)
                 self._hold_pending = False
                 self._last_arm, self._last_finger = arm, finger
                 if self.monitor is not None:
-                    self.monitor.wrote(arm)
+                    self.monitor.wrote(arm)           # what reaches the joints
                 if self.thermal is not None:
-                    self.thermal.wrote(arm)
+                    self.thermal.wrote(written)       # what the drives' currents are
             self.ticks += 1
             self._govern_late_states(dt)
             scale = min(self.motion_speed_scale, self._late_scale)
@@ -578,6 +586,16 @@ class BodyController:
             self._trajectory_time_s += advance_s * self._applied_speed_scale
         self.control_cost_s = time.perf_counter() - t0
         self.hardware.step()
+
+    def _for_the_drives(self, arm: np.ndarray) -> np.ndarray:
+        """The arm command as written: scaled up on a joint whose motor was found demagnetised
+        (adaptive compensation; its drive converts torque to current with the datasheet's
+        constant), within the joints' effort limits."""
+        share = None if self.adaptive is None else self.adaptive.torque_share
+        if share is None or self.command_mode is not CommandMode.EFFORT or share.min() >= 1.0:
+            return arm
+        limit = self.model.effort_limit_nm
+        return np.clip(arm / share, -limit, limit)
 
     def _govern_late_states(self, dt: float) -> None:
         """Position mode with an object in hand: while a state is late the vendor loop holds
@@ -685,7 +703,7 @@ class BodyController:
             arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
             if self.thermal is not None:
                 # Derated before the monitor sees it: what it checks is what reaches the joints.
-                arm = self.thermal.derate(arm)
+                arm = self.thermal.derate(arm, None if self.adaptive is None else self.adaptive.torque_share)
         if self._check_fitting is not None:
             self._fit_check()
         if arm is not None:
@@ -781,7 +799,8 @@ class BodyController:
                 self._next_adapt_s = state.time_s + _ADAPT_PERIOD_S
                 self.adaptive.follow(None if self.friction_id is None else self.friction_id.coulomb_nm,
                                      None if self.backlash_id is None else self.backlash_id.width_rad,
-                                     None if self.friction_check is None else self.friction_check.viscous_nms_per_rad)
+                                     None if self.friction_check is None else self.friction_check.viscous_nms_per_rad,
+                                     None if self.torque_constant is None else self.torque_constant.delivered_share)
         except Exception:
             log.exception("drivetrain identification failed: switched off, the arm carries on")
             self.identification_failures += 1

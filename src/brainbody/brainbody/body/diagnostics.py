@@ -123,6 +123,7 @@ class BodyDiagnostics:
             winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
             limit, derating = thermal.torque_limit_nm, thermal.derating
             resistance, implausible = thermal.winding_resistance_ohm, thermal.implausible_drive_readings
+            kt_ratios, demagnetised = body.torque_constant.ratio, body.torque_constant.demagnetised
         out = []
         for i, name in enumerate(ARM_JOINTS):
             error = float(link_error[i])
@@ -162,7 +163,8 @@ class BodyDiagnostics:
             if body.adaptive is not None:     # what the compensators use now, over the datasheet
                 values += [("adaptive_friction_factor", f"{body.adaptive.friction_factor[i]:.3f}"),
                            ("adaptive_viscous_factor", f"{body.adaptive.viscous_factor[i]:.3f}"),
-                           ("adaptive_backlash_factor", f"{body.adaptive.backlash_factor[i]:.3f}")]
+                           ("adaptive_backlash_factor", f"{body.adaptive.backlash_factor[i]:.3f}"),
+                           ("adaptive_torque_share", f"{body.adaptive.torque_share[i]:.3f}")]
             message = (f"tracking error {error / ARCMIN_RAD:.1f} arcmin"
                        f"{f' above {self.warn_rad / ARCMIN_RAD:.1f}' if warn else ''}; {label}")
             if thermal is not None:
@@ -180,6 +182,13 @@ class BodyDiagnostics:
                     warn = True
                     values.append(("drive_readings_implausible", str(int(implausible[i]))))
                     message += f"; drive voltage/current implausible {int(implausible[i])} times (not used)"
+                kt_ratio = float(kt_ratios[i])
+                values.append(("torque_constant_ratio", f"{kt_ratio:.3f}" if math.isfinite(kt_ratio)
+                               else "not measured (no drive voltage, or the joint has not moved enough)"))
+                if demagnetised[i]:
+                    warn = True
+                    message += (f"; torque constant {100 * (1 - kt_ratio):.0f} % under its datasheet (from the "
+                                "back-EMF): magnets demagnetised?")
             if body.wear.flagged[i]:
                 warn = True
                 message += (f"; lost motion {body.wear.ratio[i]:.1f}x its first check: reducer due for service")

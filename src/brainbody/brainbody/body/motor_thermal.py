@@ -46,7 +46,7 @@ from brainbody.jit import kernel, records
 
 _SHEET_KEYS = ("ratio", "kt_nm_per_a", "resistance_25c_ohm", "copper_resistance_per_c", "fast_k_per_w",
                "fast_time_constant_s", "slow_k_per_w", "slow_time_constant_s", "magnet_k_per_w",
-               "magnet_time_constant_s", "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k", "inductance_h")
+               "magnet_time_constant_s", "magnet_kt_drop_per_c", "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k", "inductance_h")
 _REFERENCE_C = 25.0          # the datasheets' resistance is given at 25 C
 _LOAD_WINDOW_S = 1.0         # a primitive is predicted at the mean square torque of about the last second
 
@@ -65,6 +65,7 @@ class MotorDatasheet:
     slow_time_constant_s: float
     magnet_k_per_w: float
     magnet_time_constant_s: float
+    magnet_kt_drop_per_c: float
     housing_ambient_k_per_w: float
     housing_heat_capacity_j_per_k: float
     inductance_h: float
@@ -222,12 +223,14 @@ def _update(sheets, factors, joints, observers, torque, housing, current, voltag
 
 
 @kernel
-def _derate(joints, torque, protect, out, derating):
+def _derate(joints, torque, share, protect, out, derating):
     """Each joint's torque clipped to its limit into ``out``, and which were clipped into
-    ``derating`` (none without ``protect``). Returns whether any was."""
+    ``derating`` (none without ``protect``). Returns whether any was. ``share``: the part of
+    the torque written that reaches each joint (a weak motor's command is scaled up by its
+    inverse before it is written, and the limit is on what is written)."""
     any_over = False
     for i in range(joints.shape[0]):
-        limit = joints[i].limit
+        limit = joints[i].limit * share[i]
         over = protect and abs(torque[i]) > limit
         derating[i] = over
         any_over = any_over or over
@@ -329,6 +332,7 @@ class MotorThermal:
         # The latest estimates, updated in place every tick (the runtime monitor reads them).
         self.winding_est_c, self.magnet_est_c = np.zeros(7), np.zeros(7)
         self._derated = np.zeros(7)
+        self._all = np.ones(7)
         _update(self._sheets, self._derating_horizon, self._joints, self._observers, self._written, self._none,
                 self._none, self._none, self._none, 0.0, self._limits, self.winding_est_c, self.magnet_est_c)
 
@@ -350,10 +354,12 @@ class MotorThermal:
         _update(self._sheets, self._derating_horizon, self._joints, self._observers, self._written, housing, current,
                 voltage, speed, float(dt_s), self._limits, self.winding_est_c, self.magnet_est_c)
 
-    def derate(self, arm_torque_nm: np.ndarray) -> np.ndarray:
+    def derate(self, arm_torque_nm: np.ndarray, delivered_share: Optional[np.ndarray] = None) -> np.ndarray:
         """The torque command with each joint clipped to its thermal limit (unchanged when
-        protection is off)."""
-        if not _derate(self._joints, arm_torque_nm, self.protect, self._derated, self.derating):
+        protection is off); ``delivered_share``: the part of each joint's written torque that
+        reaches it, where the body scales its commands up for weak motors (None: all of it)."""
+        share = self._all if delivered_share is None else delivered_share
+        if not _derate(self._joints, arm_torque_nm, share, self.protect, self._derated, self.derating):
             return arm_torque_nm
         return self._derated.copy()
 
