@@ -74,3 +74,17 @@ def test_the_monitor_checks_its_arguments():
         TorqueConstantMonitor(SHEETS, warn_frac=1.5)
     with pytest.raises(ValueError, match="magnet_kt_drop_per_c"):
         dataclasses.replace(SHEETS[0], magnet_kt_drop_per_c=-0.0012)
+
+
+def test_a_drive_reporting_no_voltage_reads_as_no_constant_which_is_flagged_not_believed():
+    # The monitor reports it (WARN); adaptive compensation does not scale by a share under one
+    # half (test_adaptive_compensation).
+    monitor = TorqueConstantMonitor(SHEETS, warn_frac=0.08)
+    rng = np.random.default_rng(3)
+    for k in range(20000):
+        t = k * DT
+        speed = 0.6 * np.sin(0.9 * t + np.arange(7))
+        current = 2.0 * np.sin(0.37 * t + np.arange(7))
+        monitor.update(DT, current, rng.normal(0.0, 0.001, 7), speed, None)
+    assert np.all(np.abs(monitor.ratio) < 0.05) and monitor.demagnetised.all()
+    assert np.all(np.nan_to_num(monitor.delivered_share, nan=1.0) < 0.5)

@@ -58,7 +58,9 @@ class AdaptiveCompensation:
                viscous_nms_per_rad: np.ndarray | None = None, delivered_share: np.ndarray | None = None) -> None:
         """Take the latest estimates (7 each, NaN where there is none; None: no identifier).
         ``delivered_share``: of the torque written, the part each demagnetised joint delivers
-        (bounded to [``min_factor``, 1]: a motor is never taken as stronger than its sheet)."""
+        (at most 1: a motor is never taken as stronger than its sheet; under ``min_factor`` it
+        is not used at all: more than the magnets can lose, so a drive misreporting its voltage,
+        and scaling the command up by it would give the joint far more torque than asked)."""
         if coulomb_nm is not None:
             factor = self._factor(coulomb_nm, self._coulomb_total)
             if not np.array_equal(factor, self.friction_factor):
@@ -77,8 +79,8 @@ class AdaptiveCompensation:
                 self._friction.params["viscous"] = self._new_viscous * factor
         if delivered_share is not None:
             share = np.asarray(delivered_share, dtype=float)
-            usable = np.isfinite(share)
-            self.torque_share = np.where(usable, np.clip(np.where(usable, share, 1.0), self.min_factor, 1.0), 1.0)
+            usable = np.isfinite(share) & (share >= self.min_factor)
+            self.torque_share = np.where(usable, np.minimum(np.where(usable, share, 1.0), 1.0), 1.0)
 
     def _factor(self, estimate, datasheet: np.ndarray) -> np.ndarray:
         estimate = np.asarray(estimate, dtype=float)

@@ -69,7 +69,8 @@ class BodyConfig:
                                         "estimates (Coulomb level, lost motion) and the friction check's viscous "
                                         "coefficient where a joint has one, each bounded to 0.5-3x the datasheet, "
                                         "and a joint found demagnetised has its commands scaled up by the torque "
-                                        "it lost (down to half); off: the datasheet values throughout")
+                                        "it lost (a loss over half is taken for a misreading and not used); off: "
+                                        "the datasheet values throughout")
     payload_identification: bool = param(True, "effort mode: identify the mass the hand carries beyond the model "
                                          "(tool, held object) from the joint torques while the arm moves; reported "
                                          "on /diagnostics")

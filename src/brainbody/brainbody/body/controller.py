@@ -32,7 +32,6 @@ from brainbody.body.hardware import (CommandMode, GripForceSource, Hardware, Har
                                      check_capabilities)
 from brainbody.body.joint_servo import JointServo
 from brainbody.body.motor_thermal import MotorThermal, ThermalLimits, load_datasheets
-from brainbody.body.torque_constant import TorqueConstantMonitor
 from brainbody.body.object_weighing import ObjectWeighing
 from brainbody.body.payload_weighing import PayloadWeighing
 from brainbody.body.payload_identification import PayloadIdentification, tcp_gravity_regressor_nm_per_kg
@@ -41,6 +40,7 @@ from brainbody.body.robot_model import ARM_JOINTS, RobotModel
 from brainbody.body.runtime_monitor import MonitorCheck, MonitorTrip, RuntimeMonitor
 from brainbody.body.safety_supervisor import SafetySupervisor
 from brainbody.body.stop_latch import ResetOutcome, StopLatch, state_problem
+from brainbody.body.torque_constant import TorqueConstantMonitor
 from brainbody.body.trajectory_command import (PATH_CHECK_STEP_S, CommandLog, check_path_in_workspace,
                                                check_trajectory_command)
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory

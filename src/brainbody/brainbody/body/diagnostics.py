@@ -188,7 +188,8 @@ class BodyDiagnostics:
                 if demagnetised[i]:
                     warn = True
                     message += (f"; torque constant {100 * (1 - kt_ratio):.0f} % under its datasheet (from the "
-                                "back-EMF): magnets demagnetised?")
+                                "back-EMF): " + ("magnets demagnetised?" if kt_ratio >= 0.5 else
+                                                 "more than magnets lose: is the drive's voltage reading right?"))
             if body.wear.flagged[i]:
                 warn = True
                 message += (f"; lost motion {body.wear.ratio[i]:.1f}x its first check: reducer due for service")
