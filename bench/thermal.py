@@ -138,10 +138,10 @@ def arm_run(protect: bool) -> dict:
 # The torque constant from the back-EMF: the coffee task on honest units, healthy and with a motor
 # demagnetised before the run (unit, the share of each joint's constant lost for good, adaptive
 # compensation on).
-_HEALTHY, _SHOULDER = (0.0,) * 7, (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+_HEALTHY = (0.0,) * 7
 DEMAGNETISED = ((0, _HEALTHY, False), (1, _HEALTHY, False), (2, _HEALTHY, False), (1, _HEALTHY, True),
-                (0, tuple(0.15 * x for x in _SHOULDER), False), (1, (0.0, 0.0, 0.0, 0.0, 0.0, 0.10, 0.0), False),
-                (0, tuple(0.3 * x for x in _SHOULDER), False), (0, tuple(0.3 * x for x in _SHOULDER), True))
+                (0, (0.0, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0), False), (1, (0.0, 0.0, 0.0, 0.0, 0.0, 0.10, 0.0), False),
+                (0, (0.0, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0), False), (0, (0.0, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0), True))
 
 
 def torque_constant_run(unit: int, kt_loss: tuple, adaptive: bool = False) -> dict:
@@ -256,7 +256,8 @@ def run() -> dict:
     summary["torque_constant_flagged_by_s"] = max(r["flagged_at_s"][j] for r in demag for j in range(7)
                                                   if r["kt_loss"][j] >= 0.1)
     weak = [r for r in demag if max(r["kt_loss"]) >= 0.3]
-    summary["weak_shoulder_task_success"] = {("adaptive" if r["adaptive"] else "fixed"): r["task_success"] for r in weak}
+    summary["weak_shoulder_task_success"] = {("adaptive" if r["adaptive"] else "fixed"): r["task_success"]
+                                             for r in weak}
     ambient = 25.0
     summary["overload_winding_rise_ratio"] = ((summary["winding_max_overload_protected_c"] - ambient)
                                               / (summary["winding_max_overload_baseline_c"] - ambient))

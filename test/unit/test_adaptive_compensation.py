@@ -65,8 +65,10 @@ def test_a_demagnetised_joint_gets_its_lost_share_back_only_where_flagged_and_pl
     np.testing.assert_allclose(adaptive.torque_share, [1, 0.85, 1, 1, 0.5, 1, 1])
     adaptive.follow(None, None, None, None)              # no monitor: the share stands
     np.testing.assert_allclose(adaptive.torque_share, [1, 0.85, 1, 1, 0.5, 1, 1])
+    assert adaptive.scales_torque
     adaptive.follow(None, None, None, np.full(7, NAN))   # no joint flagged any more
     np.testing.assert_allclose(adaptive.torque_share, 1.0)
+    assert not adaptive.scales_torque
 
 
 def _friction_factor_after_swings(life_used: float, adaptive: bool):

@@ -53,6 +53,7 @@ class AdaptiveCompensation:
         self.viscous_factor = np.ones(len(self._coulomb_total))
         # The part of the torque written that reaches each joint (1: all, the datasheet's motor).
         self.torque_share = np.ones(len(self._coulomb_total))
+        self.scales_torque = False          # whether any joint's share is under 1 (checked every tick)
 
     def follow(self, coulomb_nm: np.ndarray | None, lost_motion_rad: np.ndarray | None,
                viscous_nms_per_rad: np.ndarray | None = None, delivered_share: np.ndarray | None = None) -> None:
@@ -79,8 +80,9 @@ class AdaptiveCompensation:
                 self._friction.params["viscous"] = self._new_viscous * factor
         if delivered_share is not None:
             share = np.asarray(delivered_share, dtype=float)
-            usable = np.isfinite(share) & (share >= self.min_factor)
-            self.torque_share = np.where(usable, np.minimum(np.where(usable, share, 1.0), 1.0), 1.0)
+            usable = share >= self.min_factor        # False for NaN too
+            self.torque_share = np.where(usable, np.minimum(share, 1.0), 1.0)
+            self.scales_torque = bool((self.torque_share < 1.0).any())
 
     def _factor(self, estimate, datasheet: np.ndarray) -> np.ndarray:
         estimate = np.asarray(estimate, dtype=float)

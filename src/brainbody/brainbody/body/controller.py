@@ -591,11 +591,10 @@ class BodyController:
         """The arm command as written: scaled up on a joint whose motor was found demagnetised
         (adaptive compensation; its drive converts torque to current with the datasheet's
         constant), within the joints' effort limits."""
-        share = None if self.adaptive is None else self.adaptive.torque_share
-        if share is None or self.command_mode is not CommandMode.EFFORT or share.min() >= 1.0:
+        if self.adaptive is None or not self.adaptive.scales_torque or self.command_mode is not CommandMode.EFFORT:
             return arm
         limit = self.model.effort_limit_nm
-        return np.clip(arm / share, -limit, limit)
+        return np.clip(arm / self.adaptive.torque_share, -limit, limit)
 
     def _govern_late_states(self, dt: float) -> None:
         """Position mode with an object in hand: while a state is late the vendor loop holds

@@ -46,7 +46,8 @@ from brainbody.jit import kernel, records
 
 _SHEET_KEYS = ("ratio", "kt_nm_per_a", "resistance_25c_ohm", "copper_resistance_per_c", "fast_k_per_w",
                "fast_time_constant_s", "slow_k_per_w", "slow_time_constant_s", "magnet_k_per_w",
-               "magnet_time_constant_s", "magnet_kt_drop_per_c", "housing_ambient_k_per_w", "housing_heat_capacity_j_per_k", "inductance_h")
+               "magnet_time_constant_s", "magnet_kt_drop_per_c", "housing_ambient_k_per_w",
+               "housing_heat_capacity_j_per_k", "inductance_h")
 _REFERENCE_C = 25.0          # the datasheets' resistance is given at 25 C
 _LOAD_WINDOW_S = 1.0         # a primitive is predicted at the mean square torque of about the last second
 
@@ -119,8 +120,7 @@ def sheet_names(path: Optional[Path] = None) -> tuple[str, ...]:
 # Per joint: the datasheet as the kernel needs it, and the estimate.
 _SHEET = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast", "f8"), ("tau_fast", "f8"),
                    ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("tau_magnet", "f8"), ("r_ha", "f8"),
-                   ("c_h", "f8"),
-                   ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")])
+                   ("c_h", "f8"), ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")])
 _JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("magnet", "f8"), ("mean_sq_torque", "f8"),
                    ("limit", "f8")])
 # Per joint, how the model moves over a horizon (the derating's, fixed, or a primitive's): the
