@@ -53,5 +53,7 @@ def test_with_adaptive_compensation_the_arm_makes_coffee_on_a_shoulder_that_lost
     assert body.monitor_trips == 0
     assert body.adaptive.torque_share[1] == pytest.approx(0.7, abs=0.02)
     np.testing.assert_allclose(np.delete(body.adaptive.torque_share, 1), 1.0)
+    # The monitor judges saturation on what the drives are written: that joint's at 0.7 x its limit.
+    np.testing.assert_array_equal(body.monitor.torque_share, body.adaptive.torque_share)
     values = dict(BodyDiagnostics(body, joint_tracking_warn_rad=0.05).joint_statuses()[1].values)
     assert float(values["adaptive_torque_share"]) == pytest.approx(0.7, abs=0.02)

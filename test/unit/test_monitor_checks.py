@@ -131,6 +131,26 @@ def test_a_saturated_torque_trips_torque_saturation_on_that_joint(model):
     assert trip.check is MonitorCheck.TORQUE_SATURATION and "joint 3" in trip.message
 
 
+
+def test_a_weak_motor_saturates_at_its_limit_times_the_share_it_delivers(model):
+    """Adaptive compensation writes a demagnetised motor's torque scaled up by the inverse of
+    its share: at 70 % its drive reaches the effort limit at 0.7 x the limit asked."""
+    arm = np.zeros(7)
+    arm[1] = 0.75 * model.effort_limit_nm[1]
+    plain = monitor(model, monitor_torque_saturation_max_s=0.003)
+    assert all(plain.update(sample(t=i * DT), arm, DT, grip_limit_n=10.0) is None for i in range(6))
+    weak = monitor(model, monitor_torque_saturation_max_s=0.003)
+    share = np.ones(7)
+    share[1] = 0.7
+    weak.use_torque_share(share)
+    trips = [weak.update(sample(t=i * DT), arm, DT, grip_limit_n=10.0) for i in range(6)]
+    trip = next(t for t in trips if t is not None)
+    assert trip.check is MonitorCheck.TORQUE_SATURATION and trip.code is ErrorCode.TORQUE_SATURATED
+    assert "joint 2" in trip.message and "delivers 70%" in trip.message
+    weak.use_torque_share(np.ones(7))              # the motor no longer flagged: the full limit again
+    assert all(weak.update(sample(t=(6 + i) * DT), arm, DT, grip_limit_n=10.0) is None for i in range(6))
+
+
 _SCRIPT = r"""
 import json, sys
 import numpy as np

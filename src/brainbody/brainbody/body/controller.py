@@ -567,8 +567,8 @@ class BodyController:
                 self.hardware.write(written, finger)
                 self._hold_pending = False
                 self._last_arm, self._last_finger = arm, finger
-                if self.monitor is not None:
-                    self.monitor.wrote(arm)           # what reaches the joints
+                if self.monitor is not None:          # what reaches the joints (a clipped weak drive: less)
+                    self.monitor.wrote(arm if written is arm else written * self.adaptive.torque_share)
                 if self.thermal is not None:
                     self.thermal.wrote(written)       # what the drives' currents are
             self.ticks += 1
@@ -800,6 +800,8 @@ class BodyController:
                                      None if self.backlash_id is None else self.backlash_id.width_rad,
                                      None if self.friction_check is None else self.friction_check.viscous_nms_per_rad,
                                      None if self.torque_constant is None else self.torque_constant.delivered_share)
+                if self.monitor is not None:
+                    self.monitor.use_torque_share(self.adaptive.torque_share)
         except Exception:
             log.exception("drivetrain identification failed: switched off, the arm carries on")
             self.identification_failures += 1

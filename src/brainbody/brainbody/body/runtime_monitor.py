@@ -143,6 +143,7 @@ class RuntimeMonitor:
         j["lo"], j["hi"] = self.lower_rad + self.margin_rad, self.upper_rad - self.margin_rad
         j["max_speed"] = self.max_speed_radps
         j["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm
+        self.torque_share = np.ones(7)     # see use_torque_share
         j["collision_nm"] = self.collision_nm
         a = self._arm_limits = records(1, _ARM_LIMITS)
         a["deceleration"] = config.stop_deceleration_radps2
@@ -200,9 +201,16 @@ class RuntimeMonitor:
         return self._joints["lag"].copy()
 
     def wrote(self, arm: np.ndarray) -> None:
-        """The arm command just written (it acts until the next write)."""
+        """The arm torque just written as it reaches the joints (it acts until the next write)."""
         self._applied[:] = arm
         self._has_applied = True
+
+    def use_torque_share(self, share: np.ndarray) -> None:
+        """Of the torque written, the part each joint's motor delivers (7,), where the body
+        scales its commands up for weak (demagnetised) motors: such a drive is written its
+        effort limit, and so saturated, while the joint gets that limit times the share."""
+        self._joint_limits["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm * share
+        self.torque_share = np.array(share, dtype=float)
 
     def update(self, state: HardwareState, arm: Optional[np.ndarray], dt_s: float, *,
                grip_limit_n: float, winding_c: Optional[np.ndarray] = None,
@@ -266,7 +274,10 @@ class RuntimeMonitor:
         if check is MonitorCheck.TOOL_SPEED:
             return f"tool speed: {f[3]:.2f} m/s, limit {self.max_tool_speed_mps:g} m/s"
         if check is MonitorCheck.TORQUE_SATURATION:
-            return (f"torque saturation: joint {j + 1} commanded at its {self.effort_limit_nm[j]:g} N m limit for "
+            weak = (f" (its motor delivers {self.torque_share[j]:.0%} of the torque written: "
+                    f"{self.effort_limit_nm[j] * self.torque_share[j]:.3g} N m at the joint)"
+                    if self.torque_share[j] < 1.0 else "")
+            return (f"torque saturation: joint {j + 1} commanded at its {self.effort_limit_nm[j]:g} N m limit{weak} for "
                     f"{self._joints['saturated_s'][j]:.3f} s (bound {self.saturation_max_s:g} s)")
         if check is MonitorCheck.GRIP_FORCE:
             return (f"grip force: {self.grip_force_n:.2f} N measured, the object's limit is {self.grip_limit_n:.2f} N "
