@@ -25,13 +25,16 @@ def test_the_body_reports_the_shoulder_that_lost_15_percent_of_its_torque_consta
         assert execution.status.name == "SUCCEEDED"
     truth = session.sim.motor_thermal.kt_nm_per_a / np.array([0.1] * 4 + [0.05] * 3)
     ratio = body.torque_constant.ratio
-    assert truth[1] == pytest.approx(0.85, abs=0.002)
+    # The unit's motors as built are a few per cent off their sheet (unknown to the body), the
+    # shoulder 15 % under that.
+    built = session.sim.realism.motor_kt_factor
+    assert truth[1] == pytest.approx(0.85 * built[1], abs=0.002)
     np.testing.assert_allclose(ratio, truth, atol=0.03)
     assert ratio[1] == pytest.approx(truth[1], abs=0.01)
     assert body.torque_constant.demagnetised.tolist() == [False, True] + [False] * 5
     shoulder = statuses()[1]
     assert shoulder.level.name == "WARN" and "magnets demagnetised" in shoulder.message
-    assert float(dict(shoulder.values)["torque_constant_ratio"]) == pytest.approx(0.85, abs=0.01)
+    assert float(dict(shoulder.values)["torque_constant_ratio"]) == pytest.approx(truth[1], abs=0.01)
     assert all(s.level.name == "OK" for i, s in enumerate(statuses()) if i != 1), [s.message for s in statuses()]
 
 

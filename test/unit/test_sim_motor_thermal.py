@@ -187,3 +187,27 @@ def test_a_motor_demagnetised_before_the_run_delivers_that_much_less_torque():
     for bad in ((0.0,) * 6, (0.6,) + (0.0,) * 6, (-0.1,) + (0.0,) * 6):
         with pytest.raises(ValueError, match="kt_loss"):
             MotorThermalPlantConfig(kt_loss=bad)
+
+
+def test_a_motor_built_off_its_sheet_shows_it_in_the_torque_and_the_back_emf_alike():
+    """One magnet strength: a motor 3 % strong delivers 3 % more torque for the current its
+    drive sends at the sheet's constant, and its back-EMF is 3 % higher at the same speed."""
+    factor = np.array([1.03, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0])
+    command = np.array([20.0] * 4 + [3.0] * 3)
+    sheet, built = plant(seed=3), MotorThermalPlant(MotorThermalPlantConfig(seed=3), period_s=0.001,
+                                                     torque_limit_nm=LIMIT, kt_factor=factor)
+    np.testing.assert_allclose(built.torque(command) / sheet.torque(command), factor)
+    speed = np.full(7, 0.5)
+    sheet.step(speed)
+    built.step(speed)         # the same drive current (the sheet's conversion) and the same noise draws
+    np.testing.assert_allclose(built.drive_current_a, sheet.drive_current_a)
+    back_emf = np.array([0.1] * 4 + [0.05] * 3) * 0.5 * 100.0
+    np.testing.assert_allclose(built.drive_voltage_v - sheet.drive_voltage_v, (factor - 1.0) * back_emf, atol=1e-9)
+    np.testing.assert_allclose(built.kt_nm_per_a / sheet.kt_nm_per_a, factor)
+    # Ideal motors (no heat modelled) still deliver the built constant, within the drive's limit.
+    cold = MotorThermalPlant(MotorThermalPlantConfig(enabled=False), period_s=0.001, torque_limit_nm=LIMIT,
+                             kt_factor=factor)
+    np.testing.assert_allclose(cold.torque(np.array([200.0] * 7)), LIMIT * factor)
+    for bad in (np.ones(6), np.array([0.4] + [1.0] * 6), np.array([np.nan] + [1.0] * 6)):
+        with pytest.raises(ValueError, match="kt_factor"):
+            MotorThermalPlant(MotorThermalPlantConfig(), period_s=0.001, torque_limit_nm=LIMIT, kt_factor=bad)

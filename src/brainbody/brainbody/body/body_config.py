@@ -161,6 +161,11 @@ class BodyConfig:
                                              "back-EMF, is this far under its datasheet at the magnets' estimated "
                                              "temperature is reported (WARN: demagnetised); a catalogue's tolerance "
                                              "is about 5 %", lo=0.02, hi=0.5)
+    torque_constant_reference_nm_per_a: tuple = param(
+        (0.0,) * 7, "each arm motor's torque constant at 25 C as measured on this robot at commissioning (N m/A, "
+        "the healthy robot's torque_constant_25c_nm_per_a on /diagnostics): the torque-constant check compares "
+        "with it instead of the datasheet, so a unit's tolerance is not taken for a loss; 0: the datasheet's",
+        lo=0.0, hi=10.0)
     # -- gripper and grip-force loop
     gripper_max_force_n: float = param(70.0, "largest grip force the hand can exert", lo=1.0, hi=200.0)
     finger_open_m: float = param(0.04, "opening of each finger when fully open", lo=0.0, hi=0.04)

@@ -133,7 +133,8 @@ class BodyController:
             effort_limit_nm=model.effort_limit_nm, housing_c=self.state.motor_housing_temp_c,
             protect=config.thermal_protection) if effort else None)
         # The motors' torque constant from their back-EMF (where the drives report their voltage).
-        self.torque_constant = (TorqueConstantMonitor(sheets, warn_frac=config.torque_constant_warn_frac)
+        self.torque_constant = (TorqueConstantMonitor(sheets, warn_frac=config.torque_constant_warn_frac,
+                                                      reference_nm_per_a=config.torque_constant_reference_nm_per_a)
                                 if effort else None)
         # Lost motion seen directly by two encoders, where the robot has link encoders.
         # On the drive's torque where the body commands it (a sample every few ticks; the

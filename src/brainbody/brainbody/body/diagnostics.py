@@ -123,7 +123,8 @@ class BodyDiagnostics:
             winding, magnet, housing = thermal.winding_c, thermal.magnet_c, thermal.housing_c
             limit, derating = thermal.torque_limit_nm, thermal.derating
             resistance, implausible = thermal.winding_resistance_ohm, thermal.implausible_drive_readings
-            kt_ratios, demagnetised = body.torque_constant.ratio, body.torque_constant.demagnetised
+            kt = body.torque_constant
+            kt_ratios, demagnetised, kt_25c = kt.ratio, kt.demagnetised, kt.constant_at_25c_nm_per_a
         out = []
         for i, name in enumerate(ARM_JOINTS):
             error = float(link_error[i])
@@ -183,11 +184,14 @@ class BodyDiagnostics:
                     values.append(("drive_readings_implausible", str(int(implausible[i]))))
                     message += f"; drive voltage/current implausible {int(implausible[i])} times (not used)"
                 kt_ratio = float(kt_ratios[i])
-                values.append(("torque_constant_ratio", f"{kt_ratio:.3f}" if math.isfinite(kt_ratio)
-                               else "not measured (no drive voltage, or the joint has not moved enough)"))
+                unmeasured = "not measured (no drive voltage, or the joint has not moved enough)"
+                values.append(("torque_constant_ratio", f"{kt_ratio:.3f}" if math.isfinite(kt_ratio) else unmeasured))
+                values.append(("torque_constant_25c_nm_per_a", f"{kt_25c[i]:.5f}" if math.isfinite(kt_25c[i])
+                               else unmeasured))
                 if demagnetised[i]:
                     warn = True
-                    message += (f"; torque constant {100 * (1 - kt_ratio):.0f} % under its datasheet (from the "
+                    against = "its commissioning value" if kt.commissioned[i] else "its datasheet"
+                    message += (f"; torque constant {100 * (1 - kt_ratio):.0f} % under {against} (from the "
                                 "back-EMF): " + ("magnets demagnetised?" if kt_ratio >= 0.5 else
                                                  "more than magnets lose: is the drive's voltage reading right?"))
             if body.wear.flagged[i]:

@@ -8,12 +8,16 @@ a joint moves, least squares over the drive's own readings, ``v - L di/dt`` on t
 the current and the current's sign, give ``k_e`` with the winding's resistance and the residual
 fitted alongside (both drift slowly; the fit forgets over ``WINDOW_S``).
 
-Against the datasheet's constant at the magnets' estimated temperature (NdFeB magnets lose about
-0.12 %/C reversibly, ``magnet_kt_drop_per_c`` on the sheet), a ratio well under one is magnet
-strength lost for good: a motor demagnetised by an overheat, before this controller ran or while
-it did not protect. The drive still converts torque to current with the datasheet's constant, so
-such a joint delivers that much less torque than the body asks. The ratio is reported once the
-fit's own scatter puts it within ``MAX_STD_FRAC``; a joint that has not moved enough says so.
+Against the motor's reference constant at the magnets' estimated temperature (NdFeB magnets lose
+about 0.12 %/C reversibly, ``magnet_kt_drop_per_c`` on the sheet), a ratio well under one is
+magnet strength lost for good: a motor demagnetised by an overheat, before this controller ran or
+while it did not protect. The reference is the robot's own constant measured at commissioning
+(:attr:`TorqueConstantMonitor.constant_at_25c_nm_per_a` of the healthy robot) where it was
+recorded, else the datasheet's: built motors are a few per cent off their sheet (a catalogue's
+tolerance is about 5 %), which the datasheet comparison cannot tell from a loss. The drive still
+converts torque to current with the datasheet's constant, so a joint delivers its constant over
+the sheet's of the torque the body asks. The ratio is reported once the fit's own scatter puts it
+within ``MAX_STD_FRAC``; a joint that has not moved enough says so.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ SOLVE_EVERY_S = 0.1          # the fit is solved this often (the sums are kept e
 MAX_STD_FRAC = 0.005         # a constant is reported once its standard error is under this share of the sheet's
 MIN_SAMPLES = 500.0          # and the fit holds this many (forgetting-weighted) samples
 _REFERENCE_C = 25.0          # the datasheets give the torque constant at 25 C
+_REFERENCE_TOLERANCE = 0.25  # a commissioning constant this far off the sheet is refused
 
 # Per joint: the forgetting sums of the fit (regressors x = motor speed, current, sign of the
 # current; target y = v - L di/dt), the last current, and what the fit says now.
@@ -104,10 +109,12 @@ class TorqueConstantMonitor:
     Args:
         datasheets: each joint's motor (``body/motor_thermal.py``'s sheets: gear ratio, torque
             constant, inductance, the magnets' reversible drop per C).
-        warn_frac: a joint whose constant is this far under its datasheet is reported.
+        warn_frac: a joint whose constant is this far under its reference is reported.
+        reference_nm_per_a: each motor's constant at 25 C measured at commissioning (7,); 0 or
+            None for a joint: its datasheet's.
     """
 
-    def __init__(self, datasheets: Sequence, *, warn_frac: float):
+    def __init__(self, datasheets: Sequence, *, warn_frac: float, reference_nm_per_a: Optional[Sequence] = None):
         if len(datasheets) != 7:
             raise ValueError(f"need a motor datasheet for each of 7 joints, got {len(datasheets)}")
         if not 0.0 < warn_frac < 1.0:
@@ -116,6 +123,16 @@ class TorqueConstantMonitor:
         s = self._sheets = records(7, _SHEET)
         s["ratio"] = [d.ratio for d in datasheets]
         s["kt"] = [d.kt_nm_per_a for d in datasheets]
+        reference = np.zeros(7) if reference_nm_per_a is None else np.asarray(reference_nm_per_a, dtype=float)
+        if reference.shape != (7,) or not np.all(np.isfinite(reference) & (reference >= 0.0)):
+            raise ValueError(f"reference_nm_per_a needs a constant >= 0 for each of 7 motors, got {reference_nm_per_a!r}")
+        # A reference far from the sheet is a typo or another motor, not a unit's tolerance.
+        bad = (reference > 0.0) & (np.abs(reference / s["kt"] - 1.0) > _REFERENCE_TOLERANCE)
+        if bad.any():
+            raise ValueError(f"reference_nm_per_a: joint(s) {(np.flatnonzero(bad) + 1).tolist()} more than "
+                             f"{_REFERENCE_TOLERANCE:.0%} off the datasheet's {s['kt'][bad].tolist()} N m/A")
+        self.commissioned = reference > 0.0              # per joint: measured on this robot, not the sheet
+        self.reference_nm_per_a = np.where(self.commissioned, reference, s["kt"])
         s["inductance"] = [d.inductance_h for d in datasheets]
         s["drop_per_c"] = [d.magnet_kt_drop_per_c for d in datasheets]
         self._fits = records(7, _FIT)
@@ -141,13 +158,24 @@ class TorqueConstantMonitor:
 
     @property
     def expected_nm_per_a(self) -> np.ndarray:
-        """The datasheet's constant at the magnets' estimated temperature."""
+        """The reference constant (commissioning's, else the datasheet's) at the magnets'
+        estimated temperature."""
+        return self.reference_nm_per_a * self._magnet_factor()
+
+    @property
+    def constant_at_25c_nm_per_a(self) -> np.ndarray:
+        """Each motor's measured constant taken back to 25 C (NaN until determined): on a healthy
+        robot, what to record as its commissioning reference."""
+        return self.measured_nm_per_a / self._magnet_factor()
+
+    def _magnet_factor(self) -> np.ndarray:
         s = self._sheets
-        return s["kt"] * (1.0 - s["drop_per_c"] * (self._magnet_c - _REFERENCE_C))
+        return 1.0 - s["drop_per_c"] * (self._magnet_c - _REFERENCE_C)
 
     @property
     def ratio(self) -> np.ndarray:
-        """Measured over expected, per joint (NaN until determined): under one, magnet strength lost."""
+        """Measured over expected, per joint (NaN until determined): under one, magnet strength
+        lost since commissioning (or under the datasheet, where none was recorded)."""
         return self.measured_nm_per_a / self.expected_nm_per_a
 
     @property
@@ -158,6 +186,6 @@ class TorqueConstantMonitor:
 
     @property
     def demagnetised(self) -> np.ndarray:
-        """The joints whose constant is more than ``warn_frac`` under the datasheet's."""
+        """The joints whose constant is more than ``warn_frac`` under their reference."""
         ratio = self.ratio
         return np.isfinite(ratio) & (ratio < 1.0 - self.warn_frac)

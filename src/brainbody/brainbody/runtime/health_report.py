@@ -22,7 +22,7 @@ TRENDS: tuple[tuple[str, str, str], ...] = (
     ("magnet_temperature_c", "magnets", "C"),
     ("housing_temperature_c", "housing", "C"),
     ("winding_resistance_ohm", "winding resistance", "ohm"),
-    ("torque_constant_ratio", "torque constant / datasheet", ""),
+    ("torque_constant_ratio", "torque constant / reference", ""),
     ("thermal_torque_limit_nm", "torque limit", "N m"),
     ("backlash_identified_arcmin", "lost motion identified", "arcmin"),
     ("link_tracking_error_rad", "tracking error", "rad"),

@@ -200,13 +200,21 @@ class MotorThermalPlant:
         config: how the motors are built, the ambient, the seed.
         period_s: the physics step.
         torque_limit_nm: the drives' limits at the joint (7,).
+        kt_factor: each motor's torque constant at 25 C over its sheet's (7,), for the torque and
+            the back-EMF alike (a unit's build spread; None: the sheet's). The drives convert
+            torque to current with the sheet's, so a joint gets this much more or less.
 
     Raises:
         BrainBodyError: the motors file is missing or malformed, or names an unknown motor.
     """
 
-    def __init__(self, config: MotorThermalPlantConfig, *, period_s: float, torque_limit_nm: Sequence[float]):
+    def __init__(self, config: MotorThermalPlantConfig, *, period_s: float, torque_limit_nm: Sequence[float],
+                 kt_factor: Optional[Sequence[float]] = None):
         self.config = config
+        # A unit's motors as built: each constant off its sheet's (the honest plant's draw).
+        self._kt_factor = np.ones(7) if kt_factor is None else np.asarray(kt_factor, dtype=float).copy()
+        if self._kt_factor.shape != (7,) or not np.all((self._kt_factor > 0.5) & (self._kt_factor < 1.5)):
+            raise ValueError(f"kt_factor needs a factor in (0.5, 1.5) for each of 7 motors, got {kt_factor!r}")
         self.period_s = float(period_s)
         self._limit = np.asarray(torque_limit_nm, dtype=float).copy()
         motors, material = load_motors(config.path)
@@ -222,7 +230,8 @@ class MotorThermalPlant:
             built.append(values)
         col = lambda key: np.array([b[key] for b in built])  # noqa: E731
         m = self._motors = records(7, _MOTOR)
-        m["ratio"], m["kt_drive"], m["kt25"] = col("ratio"), col("kt_datasheet_nm_per_a"), col("kt_at_25c_nm_per_a")
+        m["ratio"], m["kt_drive"] = col("ratio"), col("kt_datasheet_nm_per_a")
+        m["kt25"] = col("kt_at_25c_nm_per_a") * self._kt_factor
         m["r25"] = col("resistance_25c_ohm")
         m["g_wh"], m["g_wr"] = 1.0 / col("winding_housing_k_per_w"), 1.0 / col("winding_rotor_k_per_w")
         m["g_rh"], m["g_ha"] = 1.0 / col("rotor_housing_k_per_w"), 1.0 / col("housing_ambient_k_per_w")
@@ -259,7 +268,7 @@ class MotorThermalPlant:
     def torque(self, command_nm: np.ndarray) -> np.ndarray:
         """The joint torques (7,) the drives produce for ``command_nm`` (the torque asked for)."""
         if not self.config.enabled:
-            return np.minimum(np.maximum(command_nm, -self._limit), self._limit)
+            return np.minimum(np.maximum(command_nm, -self._limit), self._limit) * self._kt_factor
         _produce(self._motors, self._state, np.asarray(command_nm, dtype=float), self._limit, self._torque)
         return self._torque
 

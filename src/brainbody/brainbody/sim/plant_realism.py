@@ -64,7 +64,7 @@ class RealismSpread:
     viscous_temp_coeff_per_c: float = 0.025   # oil thins as it warms: exp(-a (T - 25))
     lube_heat_capacity_j_per_k: float = 150.0
     lube_resistance_k_per_w: float = 1.5
-    kt_error_frac: float = 0.03           # uniform +/-
+    kt_error_frac: float = 0.03           # the motors' torque constants at 25 C, uniform +/-
     current_bias_frac_of_limit: float = 0.002
     current_noise_frac_of_limit: float = 0.001
     encoder_jitter_counts: float = 0.5
@@ -232,7 +232,9 @@ class HonestPlant:
         self._state["lube_temp"] = room
         self._new_friction = {k: p[k].copy() for k in ("coulomb", "static", "viscous_25c")}
         limit = np.asarray(torque_limit_nm, dtype=float)
-        self._kt_gain = 1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7)
+        # The motors' own constants: the plant's motors (sim/motor_thermal.py) apply them to the
+        # torque and to the back-EMF alike, as one magnet strength does.
+        self.motor_kt_factor = 1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7)
         self._current_bias = _clipped_normal(rng, spread.current_bias_frac_of_limit, 7) * limit
         self._current_noise = spread.current_noise_frac_of_limit * limit
         self._link_ecc = spread.link_encoder_eccentricity_rad * rng.uniform(0.5, 1.0, 7)
@@ -255,9 +257,10 @@ class HonestPlant:
                         data.qfrc_applied, dt)
 
     def actuate(self, torque_nm: np.ndarray) -> np.ndarray:
-        """The torque a drive produces for a command: torque-constant error, current offset, noise."""
+        """What a drive's current loop makes of a command, as torque at the datasheet's
+        constant: its current offset and noise (the motor's own constant is the motors')."""
         noise = self._noise.normal(0.0, 1.0, 7) * self._current_noise
-        return np.asarray(torque_nm, dtype=float) * self._kt_gain + self._current_bias + noise
+        return np.asarray(torque_nm, dtype=float) + self._current_bias + noise
 
     # -- sensors --------------------------------------------------------------------------
     def motor_encoder(self, q_rad: np.ndarray, quantum_rad: np.ndarray) -> np.ndarray:

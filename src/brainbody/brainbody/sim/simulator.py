@@ -96,7 +96,8 @@ class Simulator:
         # The drives and the motors' heat: a commanded torque becomes a current, the joint gets
         # what the (hot) motor makes of it.
         self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
-                                               torque_limit_nm=m.actuator_ctrlrange[:7, 1])
+                                               torque_limit_nm=m.actuator_ctrlrange[:7, 1],
+                                               kt_factor=None if self.realism is None else self.realism.motor_kt_factor)
         # Real motors: a housing thermistor per joint, drives that report current and voltage.
         self._motor_sensors = self.motor_thermal.config.enabled
         # The reducers' age (their lost motion and friction grow as they wear).
@@ -183,8 +184,8 @@ class Simulator:
             self.drivetrain.settle_twist(d, d.qfrc_bias)
 
     def write(self, arm_torque_nm: np.ndarray, finger_force_n: np.ndarray) -> None:
-        # The unit's drive errors (torque constant at 25 C, current offset and noise: honest
-        # plant only), then what the motor at its present temperature makes of that current.
+        # The unit's drive errors (current offset and noise: honest plant only), then what the
+        # motor (its own constant, at its present temperature) makes of that current.
         drive = arm_torque_nm if self.realism is None else self.realism.actuate(arm_torque_nm)
         self.data.ctrl[:7] = self.motor_thermal.torque(drive)
         self.data.ctrl[7:9] = finger_force_n
