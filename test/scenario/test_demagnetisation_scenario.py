@@ -35,6 +35,9 @@ def test_the_body_reports_the_shoulder_that_lost_15_percent_of_its_torque_consta
     shoulder = statuses()[1]
     assert shoulder.level.name == "WARN" and "magnets demagnetised" in shoulder.message
     assert float(dict(shoulder.values)["torque_constant_ratio"]) == pytest.approx(truth[1], abs=0.01)
+    # What commissioning would record, taken back to 25 C: the motor as built, less what it lost.
+    assert float(dict(shoulder.values)["torque_constant_25c_nm_per_a"]) == pytest.approx(0.1 * built[1] * 0.85,
+                                                                                        rel=0.012)
     assert all(s.level.name == "OK" for i, s in enumerate(statuses()) if i != 1), [s.message for s in statuses()]
 
 

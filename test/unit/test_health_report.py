@@ -60,3 +60,18 @@ def test_series_are_in_time_order_and_an_empty_history_says_so(tmp_path):
     assert history.latest("body/joint/panda_joint1").time_s == 3.0
     assert HealthHistory().report() == "no statuses"
     assert HealthHistory().plot(tmp_path) == []
+
+
+def test_once_every_joint_has_a_measured_torque_constant_the_report_gives_the_commissioning_line():
+    history = HealthHistory()
+    joints = [f"body/joint/panda_joint{j + 1}" for j in range(7)]
+    for j, name in enumerate(joints):
+        history.add(1.0, name, 0, "ok", {"torque_constant_25c_nm_per_a": "not measured (no drive voltage, or ...)"})
+    assert history.torque_constants_at_25c() is None and "commissioning" not in history.report()
+    for j, name in enumerate(joints[:6]):
+        history.add(2.0, name, 0, "ok", {"torque_constant_25c_nm_per_a": f"{0.1 + 0.001 * j:.5f}"})
+    assert history.torque_constants_at_25c() is None           # joint 7 not measured yet
+    history.add(2.0, joints[6], 0, "ok", {"torque_constant_25c_nm_per_a": "0.05100"})
+    assert history.torque_constants_at_25c() == [0.1, 0.101, 0.102, 0.103, 0.104, 0.105, 0.051]
+    assert history.report().splitlines()[-1].endswith(
+        "torque_constant_reference_nm_per_a): [0.1, 0.101, 0.102, 0.103, 0.104, 0.105, 0.051]")

@@ -31,6 +31,7 @@ TRENDS: tuple[tuple[str, str, str], ...] = (
 # life): reported and plotted whenever a status carries them.
 TREND_PREFIXES = ("wear_", "remaining_life_")
 TREND_MARK = "identified"
+_KT_25C = "torque_constant_25c_nm_per_a"
 
 
 def _number(text: str) -> Optional[float]:
@@ -111,7 +112,20 @@ class HealthHistory:
                 figures.append(f"{label} {text}{' ' + unit if unit and _number(text) is not None else ''}")
             if figures:
                 lines.append("      " + "; ".join(figures))
+        constants = self.torque_constants_at_25c()
+        if constants is not None:
+            lines.append("torque constants at 25 C, N m/A (on a healthy robot: its commissioning reference, "
+                         f"torque_constant_reference_nm_per_a): {constants}")
         return "\n".join(lines)
+
+    def torque_constants_at_25c(self) -> Optional[list[float]]:
+        """Every joint's latest measured torque constant at 25 C, in joint order, once all seven
+        have one (None until then)."""
+        joints = [n for n in self.names if n.startswith("body/joint/")]
+        values = [_number(self.latest(n).values.get(_KT_25C)) for n in joints]
+        if len(values) != 7 or any(v is None for v in values):
+            return None
+        return values
 
     def plot(self, out_dir: Path) -> list[Path]:
         """One PNG per trend key with numbers in it (a line per joint); returns the files."""
