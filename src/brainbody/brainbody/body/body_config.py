@@ -158,9 +158,10 @@ class BodyConfig:
                                               "motor past a bound within this time (peaks stay available until a "
                                               "bound is near)", lo=0.1, hi=60.0)
     torque_constant_warn_frac: float = param(0.08, "a motor whose torque constant, measured from its drive's "
-                                             "back-EMF, is this far under its datasheet at the magnets' estimated "
-                                             "temperature is reported (WARN: demagnetised); a catalogue's tolerance "
-                                             "is about 5 %", lo=0.02, hi=0.5)
+                                             "back-EMF, is this far under its reference (torque_constant_reference_"
+                                             "nm_per_a, else the datasheet) at the magnets' estimated temperature is "
+                                             "reported (WARN: demagnetised); a catalogue's tolerance is about 5 %",
+                                             lo=0.02, hi=0.5)
     torque_constant_reference_nm_per_a: tuple = param(
         (0.0,) * 7, "each arm motor's torque constant at 25 C as measured on this robot at commissioning (N m/A, "
         "the healthy robot's torque_constant_25c_nm_per_a on /diagnostics): the torque-constant check compares "
