@@ -35,11 +35,12 @@ Without link encoders nothing is observable this way.
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import numpy as np
 
-from brainbody.body.compliance import ComplianceCompensation
+from brainbody.body.compliance import ComplianceCompensation, joint_deflection_rad
 from brainbody.body.drive_torque import DriveTorque
 from brainbody.jit import kernel
 
@@ -95,11 +96,9 @@ class BacklashIdentification:
             if out is None:
                 return
             (deflection, model), velocity, torque = out
-            residual = deflection - self._compliance.deflection_rad(torque)
-            # A flank counts where the two torques agree on it, and only with the motor moving.
-            agree = (np.sign(model) == np.sign(torque)) & (np.abs(model) > self._lo) \
-                & (np.abs(velocity) > self._min_speed_radps)
-            residual = np.where(agree, residual, np.nan)
+            _drive_flank_means(torque, deflection, model, velocity, self._compliance.params, self._min_speed_radps,
+                               float(dt_s), self._lo, self._hi, self._time_constant_s, self._mean, self._seen_s)
+            return
         _flank_means(torque, residual, float(dt_s), self._lo, self._hi, self._time_constant_s,
                      self._mean, self._seen_s)
 
@@ -125,14 +124,33 @@ class BacklashIdentification:
 
 
 @kernel
-def _flank_means(torque, residual, dt, lo, hi, time_constant, mean, seen_s):
-    """Each joint loaded within its band adds ``residual`` to its flank's running mean (1/n at
+def _flank_step(i, torque, residual, dt, lo, hi, time_constant, mean, seen_s):
+    """Joint ``i`` loaded within its band adds ``residual`` to its flank's running mean (1/n at
     first, a plain mean; then a fixed memory of ``time_constant``)."""
+    if not (lo[i] < abs(torque) < hi[i]) or not math.isfinite(residual):
+        return
+    side = 0 if torque > 0.0 else 1
+    seen = seen_s[side, i] + dt
+    mean[side, i] += dt / min(seen, time_constant) * (residual - mean[side, i])
+    seen_s[side, i] = seen
+
+
+@kernel
+def _flank_means(torque, residual, dt, lo, hi, time_constant, mean, seen_s):
+    """Every joint's sample on the model's torque (:func:`_flank_step`)."""
     for i in range(torque.shape[0]):
-        magnitude = abs(torque[i])
-        if not (lo[i] < magnitude < hi[i]) or not np.isfinite(residual[i]):
+        _flank_step(i, torque[i], residual[i], dt, lo, hi, time_constant, mean, seen_s)
+
+
+@kernel
+def _drive_flank_means(torque, deflection, model, velocity, compliance, min_speed, dt, lo, hi, time_constant, mean,
+                       seen_s):
+    """Every joint's sample on the drive's torque: the encoders' ``deflection`` less the gear's
+    twist at that torque (``compliance``: :data:`COMPLIANCE_PARAMS`). A flank counts only where
+    the model's torque agrees on it and the motor moves."""
+    for i in range(torque.shape[0]):
+        agree = (model[i] > 0.0 and torque[i] > 0.0) or (model[i] < 0.0 and torque[i] < 0.0)
+        if not (agree and abs(model[i]) > lo[i] and abs(velocity[i]) > min_speed):
             continue
-        side = 0 if torque[i] > 0.0 else 1
-        seen = seen_s[side, i] + dt
-        mean[side, i] += dt / min(seen, time_constant) * (residual[i] - mean[side, i])
-        seen_s[side, i] = seen
+        residual = deflection[i] - joint_deflection_rad(compliance[i], torque[i])
+        _flank_step(i, torque[i], residual, dt, lo, hi, time_constant, mean, seen_s)

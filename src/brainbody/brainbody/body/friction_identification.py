@@ -105,6 +105,30 @@ def _accumulate(torque_sum, qd_sum, torque, qd):
         qd_sum[i] += qd[i]
 
 
+@kernel
+def _sign(x):
+    """numpy's sign: NaN for NaN."""
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else math.nan))
+
+
+@kernel
+def _close_window(torque_sum, qd_sum, n, dt, qd_start, sign_start, qd_end, q, out_qd, out_qdd, out_torque, out_steady):
+    """A complete window's means into the ``out_`` arrays (the sums zeroed for the next);
+    returns whether every figure of the sample (and ``q``) is finite."""
+    finite = True
+    for i in range(torque_sum.shape[0]):
+        out_qd[i] = qd_sum[i] / n
+        out_torque[i] = torque_sum[i] / n
+        out_qdd[i] = (qd_end[i] - qd_start[i]) / dt if dt > 0.0 else 0.0
+        end = _sign(qd_end[i])
+        out_steady[i] = sign_start[i] == end and _sign(out_qd[i]) == end
+        torque_sum[i] = 0.0
+        qd_sum[i] = 0.0
+        finite = (finite and math.isfinite(q[i]) and math.isfinite(out_qd[i]) and math.isfinite(out_qdd[i])
+                  and math.isfinite(out_torque[i]))
+    return finite
+
+
 class DriveSampler:
     """Averages the commanded torque and the velocity over ``ticks`` control periods.
 
@@ -138,19 +162,14 @@ class DriveSampler:
         if self._n < self.ticks:
             return None
         qd_end = np.array(qd_radps, dtype=float)
-        mean_qd = self._qd / self._n
-        sample = DriveSample(q_rad=np.array(q_rad, dtype=float), qd_radps=mean_qd,
-                             qdd_radps2=(qd_end - self._qd_start) / self._dt if self._dt > 0.0 else np.zeros(7),
-                             torque_nm=self._torque / self._n,
-                             steady=(self._sign_start == np.sign(qd_end)) & (np.sign(mean_qd) == np.sign(qd_end)),
-                             dt_s=self._dt)
-        self._torque[:] = 0.0
-        self._qd[:] = 0.0
+        n = len(qd_end)
+        sample = DriveSample(q_rad=np.array(q_rad, dtype=float), qd_radps=np.empty(n), qdd_radps2=np.empty(n),
+                             torque_nm=np.empty(n), steady=np.empty(n, dtype=np.bool_), dt_s=self._dt)
+        finite = _close_window(self._torque, self._qd, float(self._n), self._dt, self._qd_start, self._sign_start,
+                               qd_end, sample.q_rad, sample.qd_radps, sample.qdd_radps2, sample.torque_nm, sample.steady)
         self._n, self._dt = 0, 0.0
         self._qd_start, self._sign_start = qd_end, np.sign(qd_end)
-        finite = all(np.all(np.isfinite(a)) for a in (sample.q_rad, sample.qd_radps, sample.qdd_radps2,
-                                                       sample.torque_nm)) and math.isfinite(sample.dt_s)
-        return sample if finite else None
+        return sample if finite and math.isfinite(sample.dt_s) else None
 
 
 def torque_residual_nm(model, rotor_inertia_kgm2: np.ndarray, sample: DriveSample) -> np.ndarray:

@@ -69,9 +69,10 @@ def _solve(f):
 
 
 @kernel
-def _observe(sheets, fits, current, voltage, joint_speed, dt, decay):
+def _observe(sheets, fits, current, voltage, joint_speed, dt):
     """One sample of every joint's drive (non-finite readings are skipped) into its fit, and
     the fit solved every ``SOLVE_EVERY_S``."""
+    decay = math.exp(-dt / WINDOW_S) if dt > 0.0 else 1.0
     for i in range(sheets.shape[0]):
         sh, f = sheets[i], fits[i]
         c, v, w = current[i], voltage[i], joint_speed[i] * sh.ratio
@@ -144,8 +145,7 @@ class TorqueConstantMonitor:
         """One sample: what the drives measured and applied over the last period, the joints'
         speeds and the magnets' estimated temperatures (None: taken as 25 C)."""
         _observe(self._sheets, self._fits, np.asarray(drive_current_a, dtype=float),
-                 np.asarray(drive_voltage_v, dtype=float), np.asarray(joint_speed_radps, dtype=float), float(dt_s),
-                 math.exp(-float(dt_s) / WINDOW_S) if dt_s > 0.0 else 1.0)
+                 np.asarray(drive_voltage_v, dtype=float), np.asarray(joint_speed_radps, dtype=float), float(dt_s))
         if magnet_c is not None:
             self._magnet_c[:] = magnet_c
 
