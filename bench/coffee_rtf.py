@@ -274,4 +274,16 @@ Plant and controller on two threads of one process, one period apart, to overlap
 The two hand-overs a period cost more than the overlap gains. Pipelining would need the plant in a
 process of its own with a spinning hand-over, and the one period of transport delay would move
 every benchmark.
+
+Re-run 2026-12-04 (the table above), on a slow day for this machine: its bare step measured
+31 µs against 26.6 µs on 2026-12-03. The code behind the 2026-12-03 table (commit 011ba3d: tick
+median 44.7 µs, core 10.3x) ran at 57.5 µs and 8.6x today, in an interleaved A/B against the present
+code at 61.0 µs and 8.3x (three rounds each, seed 1). So the features added since cost about 6 % of
+the tick and 3.5 % of the real-time factor: the drives' torque in the lost-motion identification,
+the payload weighing, the friction check, the torque-constant monitor and the magnets' lag. The rest
+of the difference from the earlier table is the machine. Before this run, two identification steps
+became kernels: the lost-motion flank step on the drive's torque (every 10 ticks) and the drive
+sampler's window close (every 20). They took the identifiers' mean cost from 8.7 to 6.5 µs a tick
+and the tick p99 from 172 to 162 µs, in an A/B against the code before them. The median did not
+move, because those steps do not run every tick.
 """
