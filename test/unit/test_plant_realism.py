@@ -128,6 +128,20 @@ def test_the_drive_does_not_produce_exactly_the_commanded_torque():
     np.testing.assert_allclose(sim.motor_thermal.kt_nm_per_a / np.array([0.1] * 4 + [0.05] * 3), factor)
 
 
+def test_each_honest_unit_has_its_own_motors_thermally_and_the_ideal_one_the_motors_file():
+    from brainbody.sim.motor_thermal import load_motors
+    motors, _ = load_motors()
+    nominal = np.array([motors["large"]["resistance_25c_ohm"]] * 4 + [motors["small"]["resistance_25c_ohm"]] * 3)
+    ideal = Simulator(SceneConfig(), home_q_rad=HOME).motor_thermal.resistance_25c_ohm
+    np.testing.assert_array_equal(ideal, nominal)
+    units = [Simulator(SceneConfig(plant="honest", robot_seed=seed, seed=episode), home_q_rad=HOME)
+             .motor_thermal.resistance_25c_ohm for seed, episode in ((0, 0), (1, 0), (1, 5))]
+    for built in units:
+        assert np.all(np.abs(built / nominal - 1.0) <= 0.05) and not np.allclose(built, nominal)
+    assert not np.allclose(units[0], units[1])
+    np.testing.assert_array_equal(units[1], units[2])      # the unit's, whatever the episode
+
+
 def test_the_honest_arm_holds_still_at_home_under_a_plain_gravity_hold():
     """Sanity of the explicit friction (no numerical chatter or drift): held by its bristles
     and a gravity feed-forward from the true model, the arm stays put for a second."""

@@ -211,3 +211,6 @@ def test_a_motor_built_off_its_sheet_shows_it_in_the_torque_and_the_back_emf_ali
     for bad in (np.ones(6), np.array([0.4] + [1.0] * 6), np.array([np.nan] + [1.0] * 6)):
         with pytest.raises(ValueError, match="kt_factor"):
             MotorThermalPlant(MotorThermalPlantConfig(), period_s=0.001, torque_limit_nm=LIMIT, kt_factor=bad)
+    for bad in ({"unit_spread": 0.05}, {"unit_spread": 0.6, "unit_seed": 1}, {"unit_spread": -0.1, "unit_seed": 1}):
+        with pytest.raises(ValueError, match="unit_spread"):
+            MotorThermalPlant(MotorThermalPlantConfig(), period_s=0.001, torque_limit_nm=LIMIT, **bad)

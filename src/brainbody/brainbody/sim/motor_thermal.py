@@ -203,13 +203,17 @@ class MotorThermalPlant:
         kt_factor: each motor's torque constant at 25 C over its sheet's (7,), for the torque and
             the back-EMF alike (a unit's build spread; None: the sheet's). The drives convert
             torque to current with the sheet's, so a joint gets this much more or less.
+        unit_seed, unit_spread: a unit's motors as built (the honest plant's): each thermal value
+            of each motor multiplied by a factor drawn uniformly from [1 - unit_spread,
+            1 + unit_spread] with the unit's seed, on top of ``config.parameter_spread``.
 
     Raises:
         BrainBodyError: the motors file is missing or malformed, or names an unknown motor.
     """
 
     def __init__(self, config: MotorThermalPlantConfig, *, period_s: float, torque_limit_nm: Sequence[float],
-                 kt_factor: Optional[Sequence[float]] = None):
+                 kt_factor: Optional[Sequence[float]] = None, unit_seed: Optional[int] = None,
+                 unit_spread: float = 0.0):
         self.config = config
         # A unit's motors as built: each constant off its sheet's (the honest plant's draw).
         self._kt_factor = np.ones(7) if kt_factor is None else np.asarray(kt_factor, dtype=float).copy()
@@ -221,12 +225,16 @@ class MotorThermalPlant:
         unknown = sorted(set(config.motors) - set(motors))
         if unknown:
             raise BrainBodyError(f"unknown motor(s) {unknown}; known: {sorted(motors)}")
+        if not 0.0 <= unit_spread <= 0.5 or (unit_spread > 0.0 and unit_seed is None):
+            raise ValueError(f"unit_spread must be in [0, 0.5] and come with a unit_seed, got {unit_spread!r}")
         rng = np.random.default_rng(config.seed)
+        unit_rng = np.random.default_rng([0 if unit_seed is None else int(unit_seed), 3])
         built = []
         for name in config.motors:
             values = dict(motors[name])
             for key in _SPREAD_KEYS:
                 values[key] *= 1.0 + rng.uniform(-config.parameter_spread, config.parameter_spread)
+                values[key] *= 1.0 + unit_rng.uniform(-unit_spread, unit_spread)
             built.append(values)
         col = lambda key: np.array([b[key] for b in built])  # noqa: E731
         m = self._motors = records(7, _MOTOR)
@@ -338,6 +346,11 @@ class MotorThermalPlant:
         """Each motor's actual torque constant now (motor side)."""
         s, m = self._state, self._motors
         return m["kt25"] * (1.0 + m["kt_tc"] * (s["rotor"] - m["reference"])) * (1.0 - s["kt_loss"])
+
+    @property
+    def resistance_25c_ohm(self) -> np.ndarray:
+        """Each winding's resistance at 25 C as built (7,)."""
+        return self._motors["r25"].copy()
 
     @property
     def kt_loss_fraction(self) -> np.ndarray:

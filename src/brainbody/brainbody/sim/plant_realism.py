@@ -44,7 +44,8 @@ class RealismSpread:
     Magnitudes follow what identification papers report for arms of this class (masses to
     about 5-10 %, centres of mass to millimetres, inertias to 10-20 %), what gear makers
     guarantee per unit (stiffness and lost motion +/-10-15 %), and what drive and sensor
-    datasheets allow (torque constant +/-3 %, current offset ~0.2 % of peak).
+    datasheets allow (torque constant +/-3 %, current offset ~0.2 % of peak); a motor's thermal
+    values (winding resistance, thermal resistances, heat capacities) within +/-5 % of its type.
     """
 
     mass_frac: float = 0.08
@@ -65,6 +66,7 @@ class RealismSpread:
     lube_heat_capacity_j_per_k: float = 150.0
     lube_resistance_k_per_w: float = 1.5
     kt_error_frac: float = 0.03           # the motors' torque constants at 25 C, uniform +/-
+    motor_thermal_frac: float = 0.05      # each motor's thermal values (sim/motor_thermal.py), uniform +/-
     current_bias_frac_of_limit: float = 0.002
     current_noise_frac_of_limit: float = 0.001
     encoder_jitter_counts: float = 0.5
@@ -235,6 +237,7 @@ class HonestPlant:
         # The motors' own constants: the plant's motors (sim/motor_thermal.py) apply them to the
         # torque and to the back-EMF alike, as one magnet strength does.
         self.motor_kt_factor = 1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7)
+        self.robot_seed = int(robot_seed)     # the unit: its motors' thermal values are drawn with it
         self._current_bias = _clipped_normal(rng, spread.current_bias_frac_of_limit, 7) * limit
         self._current_noise = spread.current_noise_frac_of_limit * limit
         self._link_ecc = spread.link_encoder_eccentricity_rad * rng.uniform(0.5, 1.0, 7)
