@@ -177,7 +177,7 @@ def torque_constant_run(unit: int, kt_loss: tuple, adaptive: bool = False, refer
             else "commissioning", "ratio": body.torque_constant.ratio.tolist(),
             "torque_share": None if body.adaptive is None else body.adaptive.torque_share.tolist(),
             "monitor_trips": body.monitor_trips,
-            "built_over_sheet": session.sim.realism.motor_kt_factor.tolist(),
+            "built_over_sheet": session.sim.realism.motors.kt_factor.tolist(),
             "truth": (plant.kt_nm_per_a / sheet_kt).tolist(),
             "constant_at_25c_nm_per_a": [float(v) if np.isfinite(v) else None for v in at_25c],
             "error_max": float(errors[known].max()) if known.any() else float("nan"),

@@ -27,7 +27,7 @@ def test_the_body_reports_the_shoulder_that_lost_15_percent_of_its_torque_consta
     ratio = body.torque_constant.ratio
     # The unit's motors as built are a few per cent off their sheet (unknown to the body), the
     # shoulder 15 % under that.
-    built = session.sim.realism.motor_kt_factor
+    built = session.sim.realism.motors.kt_factor
     assert truth[1] == pytest.approx(0.85 * built[1], abs=0.002)
     np.testing.assert_allclose(ratio, truth, atol=0.03)
     assert ratio[1] == pytest.approx(truth[1], abs=0.01)

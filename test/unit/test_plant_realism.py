@@ -123,7 +123,7 @@ def test_the_drive_does_not_produce_exactly_the_commanded_torque():
     assert not np.allclose(produced, command)
     assert np.all(np.abs(produced - command) < 0.035 * np.abs(command) + 0.5)
     # The unit's motors are a few per cent off their sheets (their own constants, not the drive's).
-    factor = sim.realism.motor_kt_factor
+    factor = sim.realism.motors.kt_factor
     assert np.all(np.abs(factor - 1.0) <= 0.03) and np.ptp(factor) > 0.01
     np.testing.assert_allclose(sim.motor_thermal.kt_nm_per_a / np.array([0.1] * 4 + [0.05] * 3), factor)
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import yaml
 
-from brainbody.sim.motor_thermal import MotorThermalPlant, MotorThermalPlantConfig, default_path, load_motors
+from brainbody.sim.motor_thermal import (BuiltMotors, MotorThermalPlant, MotorThermalPlantConfig, default_path,
+                                         load_motors)
 
 LIMIT = np.array([87.0] * 4 + [12.0] * 3)
 MOTORS, MATERIAL = load_motors()
@@ -194,8 +195,9 @@ def test_a_motor_built_off_its_sheet_shows_it_in_the_torque_and_the_back_emf_ali
     drive sends at the sheet's constant, and its back-EMF is 3 % higher at the same speed."""
     factor = np.array([1.03, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0])
     command = np.array([20.0] * 4 + [3.0] * 3)
+    as_built = BuiltMotors(kt_factor=factor, seed=0, thermal_spread=0.0)
     sheet, built = plant(seed=3), MotorThermalPlant(MotorThermalPlantConfig(seed=3), period_s=0.001,
-                                                     torque_limit_nm=LIMIT, kt_factor=factor)
+                                                     torque_limit_nm=LIMIT, built=as_built)
     np.testing.assert_allclose(built.torque(command) / sheet.torque(command), factor)
     speed = np.full(7, 0.5)
     sheet.step(speed)
@@ -206,11 +208,11 @@ def test_a_motor_built_off_its_sheet_shows_it_in_the_torque_and_the_back_emf_ali
     np.testing.assert_allclose(built.kt_nm_per_a / sheet.kt_nm_per_a, factor)
     # Ideal motors (no heat modelled) still deliver the built constant, within the drive's limit.
     cold = MotorThermalPlant(MotorThermalPlantConfig(enabled=False), period_s=0.001, torque_limit_nm=LIMIT,
-                             kt_factor=factor)
+                             built=as_built)
     np.testing.assert_allclose(cold.torque(np.array([200.0] * 7)), LIMIT * factor)
     for bad in (np.ones(6), np.array([0.4] + [1.0] * 6), np.array([np.nan] + [1.0] * 6)):
         with pytest.raises(ValueError, match="kt_factor"):
-            MotorThermalPlant(MotorThermalPlantConfig(), period_s=0.001, torque_limit_nm=LIMIT, kt_factor=bad)
-    for bad in ({"unit_spread": 0.05}, {"unit_spread": 0.6, "unit_seed": 1}, {"unit_spread": -0.1, "unit_seed": 1}):
-        with pytest.raises(ValueError, match="unit_spread"):
-            MotorThermalPlant(MotorThermalPlantConfig(), period_s=0.001, torque_limit_nm=LIMIT, **bad)
+            BuiltMotors(kt_factor=bad, seed=0, thermal_spread=0.0)
+    for bad in (0.6, -0.1):
+        with pytest.raises(ValueError, match="thermal_spread"):
+            BuiltMotors(kt_factor=factor, seed=1, thermal_spread=bad)

@@ -143,7 +143,6 @@ class RuntimeMonitor:
         j["lo"], j["hi"] = self.lower_rad + self.margin_rad, self.upper_rad - self.margin_rad
         j["max_speed"] = self.max_speed_radps
         j["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm
-        self.torque_share = np.ones(7)     # see use_torque_share
         j["collision_nm"] = self.collision_nm
         a = self._arm_limits = records(1, _ARM_LIMITS)
         a["deceleration"] = config.stop_deceleration_radps2
@@ -167,6 +166,7 @@ class RuntimeMonitor:
         self._arm = records(1, _ARM_STATE)
         self._figures = np.zeros(len(_MARGINS) + 2)
         self._applied = np.zeros(7)        # the arm command acting on the plant now
+        self.torque_share = np.ones(7)     # of the torque written, what each joint gets (use_torque_share)
         self._has_applied = False
         self._none, self._none2 = np.zeros(0), np.zeros((0, 0))
         self.grip_limit_n = float("inf")

@@ -94,6 +94,32 @@ class MotorThermalPlantConfig:
             raise ValueError(f"kt_loss needs a share in [0, 0.5] for each of 7 motors, got {self.kt_loss!r}")
 
 
+@dataclasses.dataclass(frozen=True)
+class BuiltMotors:
+    """A unit's motors as built, off their type (the honest plant's draws, ``sim/plant_realism.py``).
+
+    Attributes:
+        kt_factor: each motor's torque constant at 25 C over its type's (7,), for the torque and
+            the back-EMF alike. The drives convert torque to current with the type's, so a joint
+            gets this much more or less.
+        seed: the unit's; draws its motors' thermal values.
+        thermal_spread: each thermal value of each motor multiplied by a factor drawn uniformly
+            from [1 - spread, 1 + spread] with ``seed``, on top of the config's ``parameter_spread``.
+    """
+
+    kt_factor: np.ndarray
+    seed: int
+    thermal_spread: float
+
+    def __post_init__(self):
+        factor = np.asarray(self.kt_factor, dtype=float)
+        if factor.shape != (7,) or not np.all((factor > 0.5) & (factor < 1.5)):
+            raise ValueError(f"kt_factor needs a factor in (0.5, 1.5) for each of 7 motors, got {self.kt_factor!r}")
+        if not 0.0 <= self.thermal_spread <= 0.5:
+            raise ValueError(f"thermal_spread must be in [0, 0.5], got {self.thermal_spread!r}")
+        object.__setattr__(self, "kt_factor", factor.copy())
+
+
 def default_path() -> Path:
     from brainbody.share_files import find_share_file
     return find_share_file("config", "sim_motor_thermal.yaml")
@@ -200,43 +226,33 @@ class MotorThermalPlant:
         config: how the motors are built, the ambient, the seed.
         period_s: the physics step.
         torque_limit_nm: the drives' limits at the joint (7,).
-        kt_factor: each motor's torque constant at 25 C over its sheet's (7,), for the torque and
-            the back-EMF alike (a unit's build spread; None: the sheet's). The drives convert
-            torque to current with the sheet's, so a joint gets this much more or less.
-        unit_seed, unit_spread: a unit's motors as built (the honest plant's): each thermal value
-            of each motor multiplied by a factor drawn uniformly from [1 - unit_spread,
-            1 + unit_spread] with the unit's seed, on top of ``config.parameter_spread``.
+        built: a unit's motors as built, off their type (None: exactly the motors file's).
 
     Raises:
         BrainBodyError: the motors file is missing or malformed, or names an unknown motor.
     """
 
     def __init__(self, config: MotorThermalPlantConfig, *, period_s: float, torque_limit_nm: Sequence[float],
-                 kt_factor: Optional[Sequence[float]] = None, unit_seed: Optional[int] = None,
-                 unit_spread: float = 0.0):
+                 built: Optional[BuiltMotors] = None):
         self.config = config
-        # A unit's motors as built: each constant off its sheet's (the honest plant's draw).
-        self._kt_factor = np.ones(7) if kt_factor is None else np.asarray(kt_factor, dtype=float).copy()
-        if self._kt_factor.shape != (7,) or not np.all((self._kt_factor > 0.5) & (self._kt_factor < 1.5)):
-            raise ValueError(f"kt_factor needs a factor in (0.5, 1.5) for each of 7 motors, got {kt_factor!r}")
+        self._kt_factor = np.ones(7) if built is None else built.kt_factor
         self.period_s = float(period_s)
         self._limit = np.asarray(torque_limit_nm, dtype=float).copy()
         motors, material = load_motors(config.path)
         unknown = sorted(set(config.motors) - set(motors))
         if unknown:
             raise BrainBodyError(f"unknown motor(s) {unknown}; known: {sorted(motors)}")
-        if not 0.0 <= unit_spread <= 0.5 or (unit_spread > 0.0 and unit_seed is None):
-            raise ValueError(f"unit_spread must be in [0, 0.5] and come with a unit_seed, got {unit_spread!r}")
         rng = np.random.default_rng(config.seed)
-        unit_rng = np.random.default_rng([0 if unit_seed is None else int(unit_seed), 3])
-        built = []
+        unit_rng = np.random.default_rng([0 if built is None else int(built.seed), 3])
+        unit_spread = 0.0 if built is None else built.thermal_spread
+        each = []
         for name in config.motors:
             values = dict(motors[name])
             for key in _SPREAD_KEYS:
                 values[key] *= 1.0 + rng.uniform(-config.parameter_spread, config.parameter_spread)
                 values[key] *= 1.0 + unit_rng.uniform(-unit_spread, unit_spread)
-            built.append(values)
-        col = lambda key: np.array([b[key] for b in built])  # noqa: E731
+            each.append(values)
+        col = lambda key: np.array([b[key] for b in each])  # noqa: E731
         m = self._motors = records(7, _MOTOR)
         m["ratio"], m["kt_drive"] = col("ratio"), col("kt_datasheet_nm_per_a")
         m["kt25"] = col("kt_at_25c_nm_per_a") * self._kt_factor

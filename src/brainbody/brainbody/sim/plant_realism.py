@@ -31,6 +31,7 @@ import mujoco
 import numpy as np
 
 from brainbody.jit import kernel, records
+from brainbody.sim.motor_thermal import BuiltMotors
 from brainbody.sim import PLANTS  # noqa: F401 - the names, with the module that makes them
 
 # Bodies whose inertials a real unit has off its URDF (the hand included: cables, screws).
@@ -234,10 +235,10 @@ class HonestPlant:
         self._state["lube_temp"] = room
         self._new_friction = {k: p[k].copy() for k in ("coulomb", "static", "viscous_25c")}
         limit = np.asarray(torque_limit_nm, dtype=float)
-        # The motors' own constants: the plant's motors (sim/motor_thermal.py) apply them to the
-        # torque and to the back-EMF alike, as one magnet strength does.
-        self.motor_kt_factor = 1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7)
-        self.robot_seed = int(robot_seed)     # the unit: its motors' thermal values are drawn with it
+        # The motors as built: their own constants (the plant's motors apply them to the torque
+        # and to the back-EMF alike, as one magnet strength does) and thermal values.
+        self.motors = BuiltMotors(kt_factor=1.0 + rng.uniform(-spread.kt_error_frac, spread.kt_error_frac, 7),
+                                  seed=int(robot_seed), thermal_spread=spread.motor_thermal_frac)
         self._current_bias = _clipped_normal(rng, spread.current_bias_frac_of_limit, 7) * limit
         self._current_noise = spread.current_noise_frac_of_limit * limit
         self._link_ecc = spread.link_encoder_eccentricity_rad * rng.uniform(0.5, 1.0, 7)

@@ -97,10 +97,7 @@ class Simulator:
         # what the (hot) motor makes of it.
         self.motor_thermal = MotorThermalPlant(motor_thermal or MotorThermalPlantConfig(), period_s=self.period_s,
                                                torque_limit_nm=m.actuator_ctrlrange[:7, 1],
-                                               kt_factor=None if self.realism is None else self.realism.motor_kt_factor,
-                                               unit_seed=None if self.realism is None else self.realism.robot_seed,
-                                               unit_spread=0.0 if self.realism is None
-                                               else self.realism.spread.motor_thermal_frac)
+                                               built=None if self.realism is None else self.realism.motors)
         # Real motors: a housing thermistor per joint, drives that report current and voltage.
         self._motor_sensors = self.motor_thermal.config.enabled
         # The reducers' age (their lost motion and friction grow as they wear).
