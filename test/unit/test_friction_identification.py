@@ -112,3 +112,23 @@ def test_the_sampler_marks_a_reversal_and_drops_a_window_with_nan():
     assert out[-1] is None
     with pytest.raises(ValueError):
         DriveSampler(0)
+
+
+def test_the_fit_is_the_weighted_least_squares_of_the_samples_kept():
+    """The compiled solve against numpy's least squares on the same sums: with a spread of
+    speeds the full (sign, viscous, offset) fit, without one the (sign, offset) fit."""
+    ident = _run(FrictionIdentification(), 60.0)
+    info, target = ident._info, ident._target
+    for j in range(7):
+        full = np.linalg.solve(info[j] + 1e-9 * np.eye(3), target[j])
+        np.testing.assert_allclose(ident.coulomb_nm[j], full[0], rtol=1e-9)
+        np.testing.assert_allclose(ident.viscous_nms_per_rad[j], full[1], rtol=1e-9)
+    one_speed = FrictionIdentification()
+    _run(one_speed, 30.0, velocity=lambda t: 0.2 * np.sign(np.sin(2 * np.pi * 0.2 * t) + 1e-9) * np.ones(7))
+    info, target = one_speed._info, one_speed._target
+    for j in range(7):
+        two = np.ix_((0, 2), (0, 2))
+        reduced = np.linalg.solve(info[j][two] + 1e-9 * np.eye(2), target[j][[0, 2]])
+        np.testing.assert_allclose(one_speed.coulomb_nm[j], reduced[0], rtol=1e-9)
+        assert math.isnan(one_speed.viscous_nms_per_rad[j])
+    assert np.all(one_speed.speed_spread_radps < 1e-3)      # one speed each way: no spread (threshold 0.05)

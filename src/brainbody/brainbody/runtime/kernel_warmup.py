@@ -34,6 +34,8 @@ def warm_up() -> float:
     body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
     body.thermal.predict(1.0)                                         # a primitive's thermal check
     max_abs_difference(start, start)                                  # the executor's tracking checks
+    if body.friction_id is not None:
+        body.friction_id.coulomb_nm                                   # the friction fit's solve
     # What only runs with an object in hand: the slip check and the weighing.
     pads = np.asarray(session.sim.read().pad_force_xyz_n, dtype=float)
     body.grip.slip_detector.update(pads)
