@@ -104,6 +104,17 @@ def max_abs_difference(a, b) -> float:
     return worst
 
 
+@kernel
+def max_abs(values) -> float:
+    """max |v| over a 1-D float array (NaN if any value is NaN, as numpy's)."""
+    worst = 0.0
+    for v in values:
+        if math.isnan(v):
+            return v
+        worst = max(worst, abs(v))
+    return worst
+
+
 def records(count: int, dtype: np.dtype) -> np.ndarray:
     """``count`` zeroed records of ``dtype`` whose fields read and write as attributes
     (``params[i].kp``) in a kernel, compiled or plain Python. Compiled kernels get a plain

@@ -56,6 +56,15 @@ class RobotModel:
         pin.updateFramePlacements(self.model, self.data)
         return pin.getFrameJacobian(self.model, self.data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
 
+    def tcp_pose_and_jacobian(self, q_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`tcp_pose` and :meth:`tcp_jacobian` in one kinematics pass (the same values: the
+        Jacobians' pass leaves the joint placements a forward kinematics pass would, and only the
+        TCP's frame is placed)."""
+        pin.computeJointJacobians(self.model, self.data, _vector(q_rad))
+        placement = pin.updateFramePlacement(self.model, self.data, self._tcp)
+        return (placement.translation.copy(), placement.rotation.copy(),
+                pin.getFrameJacobian(self.model, self.data, self._tcp, pin.LOCAL_WORLD_ALIGNED))
+
     def gravity_nm(self, q_rad: np.ndarray) -> np.ndarray:
         """Joint torques (7,) that hold the arm still against gravity."""
         return pin.computeGeneralizedGravity(self.model, self.data, _vector(q_rad)).copy()

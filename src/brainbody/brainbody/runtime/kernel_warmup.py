@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from brainbody.body.trajectory import PathTrajectory
-from brainbody.jit import JIT_ENABLED, max_abs_difference
+from brainbody.jit import JIT_ENABLED, max_abs, max_abs_difference
 from brainbody.sim.scene import SceneConfig
 
 
@@ -34,6 +34,7 @@ def warm_up() -> float:
     body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
     body.thermal.predict(1.0)                                         # a primitive's thermal check
     max_abs_difference(start, start)                                  # the executor's tracking checks
+    max_abs(start)                                                    # an IK step's size
     if body.friction_id is not None:
         body.friction_id.coulomb_nm                                   # the friction fit's solve
     # What only runs with an object in hand: the slip check and the weighing.
