@@ -302,3 +302,28 @@ def test_a_trajectory_replacing_a_moving_one_continues_its_velocity():
     traj = SplineTrajectory([1.0], np.array([HOME + 0.1]), None, HOME, 0.0, start_qd_radps=np.full(7, 0.05),
                             **LIMITS)
     np.testing.assert_allclose(traj.sample(0.0)[1], 0.05)
+
+
+def test_the_path_shape_is_scipys_pchip_to_the_bit():
+    """The path's cubics are a compiled kernel (scipy's took ~150 us a path inside a tick); they
+    must be the same shape-preserving interpolant, value for value: flat stretches, a joint at
+    rest, reversals, two and three waypoints."""
+    from scipy.interpolate import PchipInterpolator
+
+    from brainbody.body.trajectory import JointPath
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = 2 + trial % 12
+        points = HOME + np.cumsum(rng.normal(0.0, 0.03, (n, 7)), axis=0)
+        if trial % 3 == 1:
+            points[:, trial % 7] = HOME[trial % 7]          # a joint that does not move
+        if trial % 3 == 2:
+            points = np.round(points, 2)                    # flat steps, zero secants
+        path = JointPath(points)
+        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+        keep = np.flatnonzero(np.concatenate([[True], np.diff(cum / cum[-1]) > 0.0]))
+        keep[-1] = n - 1
+        with np.errstate(over="ignore", divide="ignore"):
+            reference = PchipInterpolator(cum[keep] / cum[-1], points[keep], axis=0)
+        np.testing.assert_array_equal(path.knots, reference.x)
+        np.testing.assert_array_equal(path.coefs, np.transpose(reference.c, (1, 0, 2)))
