@@ -19,6 +19,7 @@ import numpy as np
 from brainbody.brain.planner import Planner
 from brainbody.brain.skills import load_catalogue
 from brainbody.runtime.kernel_warmup import warm_up
+from brainbody.runtime.realtime import frozen_heap
 from brainbody.runtime.sim_session import SimSession
 
 
@@ -54,9 +55,10 @@ def coffee_core(seed: int) -> dict:
     control_costs: list[float] = []
     body = session.body
     session.loop.every(0.0, lambda: control_costs.append(body.control_cost_s))   # the previous tick's
-    t_wall0 = time.perf_counter()
-    session.run_plan(plan, step_times_s=step_times)
-    wall = time.perf_counter() - t_wall0
+    with frozen_heap():     # as the body node runs once built
+        t_wall0 = time.perf_counter()
+        session.run_plan(plan, step_times_s=step_times)
+        wall = time.perf_counter() - t_wall0
     verdict = session.sim.verdict()
     # The first entry is no tick.
     control = np.asarray(control_costs[1:])
