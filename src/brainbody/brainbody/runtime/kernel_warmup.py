@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from brainbody.body.trajectory import PathTrajectory
+from brainbody.body.trajectory import PathTrajectory, duration_for
 from brainbody.jit import JIT_ENABLED, max_abs, max_abs_difference
 from brainbody.sim.scene import SceneConfig
 
@@ -29,7 +29,9 @@ def warm_up() -> float:
     session = SimSession(seed=0)
     body = session.body
     start = np.asarray(body.q_cmd_rad, dtype=float)
-    body.set_trajectory(PathTrajectory(np.vstack([start, start + 0.001]), 0.05, body.time_s))
+    path = np.vstack([start, start + 0.001])
+    duration_for(path, body.model.velocity_limit_radps)               # a motion's planned duration
+    body.set_trajectory(PathTrajectory(path, 0.05, body.time_s))
     session.loop.run_until(lambda: False, max_time_s=0.06)
     body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
     body.thermal.predict(1.0)                                         # a primitive's thermal check
