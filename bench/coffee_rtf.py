@@ -288,4 +288,22 @@ became kernels: the lost-motion flank step on the drive's torque (every 10 ticks
 sampler's window close (every 20). They took the identifiers' mean cost from 8.7 to 6.5 µs a tick
 and the tick p99 from 172 to 162 µs, in an A/B against the code before them. The median did not
 move, because those steps do not run every tick.
+
+The slowest ticks (2026-12-04, later the same day; the table above is this run, bare step 31 µs).
+Timed by what each slow tick ran, in the coffee task (seed 1): once a second the tick that
+refreshed the payload step's friction solved the friction fit with numpy's batched solves (about
+370 µs; that tick's median was 440 µs); each motion's first tick built its path with scipy's PCHIP
+and its duration with numpy (150 and 25 µs in a tight loop, 500-1000 µs with cold caches); the
+Cartesian lines' IK, two waypoints a tick while the arm holds, took 70 µs a solve (median); and
+once a run a young-generation collection over the freshly built session paused a tick for 1.7 ms.
+Now the friction fit, the path's cubics and its peak rates are kernels (the paths and durations
+the same to the bit: the coffee task ends in the same state, bit for bit, on the ideal and the
+honest plant; the friction estimates agree with numpy's to 1e-14), an IK iteration takes one
+kinematics pass and plain-float norms (the same solutions to the bit; 47 µs a solve), and the
+benchmark freezes the built heap for the run as the body node does. The once-a-second tick now
+takes 147 µs. Over seven interleaved rounds against the code before (seed 1, the second run in
+each process) the tick's maximum went from 798-988 µs (median 894) to 519-797 µs (median 643); the
+p99 (151-167 against 151-160 µs) and the median did not move beyond their spread: the ticks over
+150 µs are mostly machine jitter spread over the whole task (a tick costs a few times its median
+when the process is descheduled or its caches are cold), not one job.
 """
