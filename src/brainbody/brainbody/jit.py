@@ -105,6 +105,12 @@ def max_abs_difference(a, b) -> float:
 
 
 @kernel
+def sign(x: float) -> float:
+    """numpy's sign of one float: -1, 0 or 1, NaN for NaN."""
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else math.nan))
+
+
+@kernel
 def max_abs(values) -> float:
     """max |v| over a 1-D float array (NaN if any value is NaN, as numpy's)."""
     worst = 0.0

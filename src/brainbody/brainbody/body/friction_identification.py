@@ -42,7 +42,7 @@ from typing import Optional
 
 import numpy as np
 
-from brainbody.jit import kernel
+from brainbody.jit import kernel, sign
 
 _FEATURES = 3          # sign(qd), qd, 1
 _RIDGE = 1e-9          # keeps a never-excited joint's solve finite (its estimate is NaN anyway)
@@ -168,12 +168,6 @@ def _accumulate(torque_sum, qd_sum, torque, qd):
 
 
 @kernel
-def _sign(x):
-    """numpy's sign: NaN for NaN."""
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else math.nan))
-
-
-@kernel
 def _close_window(torque_sum, qd_sum, n, dt, qd_start, sign_start, qd_end, q, out_qd, out_qdd, out_torque, out_steady):
     """A complete window's means into the ``out_`` arrays (the sums zeroed for the next);
     returns whether every figure of the sample (and ``q``) is finite."""
@@ -182,8 +176,8 @@ def _close_window(torque_sum, qd_sum, n, dt, qd_start, sign_start, qd_end, q, ou
         out_qd[i] = qd_sum[i] / n
         out_torque[i] = torque_sum[i] / n
         out_qdd[i] = (qd_end[i] - qd_start[i]) / dt if dt > 0.0 else 0.0
-        end = _sign(qd_end[i])
-        out_steady[i] = sign_start[i] == end and _sign(out_qd[i]) == end
+        end = sign(qd_end[i])
+        out_steady[i] = sign_start[i] == end and sign(out_qd[i]) == end
         torque_sum[i] = 0.0
         qd_sum[i] = 0.0
         finite = (finite and math.isfinite(q[i]) and math.isfinite(out_qd[i]) and math.isfinite(out_qdd[i])

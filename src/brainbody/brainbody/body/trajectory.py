@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from brainbody.exceptions import InvalidPrimitiveError, OutOfRangeError
-from brainbody.jit import all_finite, kernel
+from brainbody.jit import all_finite, kernel, sign
 
 # Peak of ds/dt for the quintic 10t^3 - 15t^4 + 6t^5 on a unit interval.
 QUINTIC_PEAK_VELOCITY = 1.875
@@ -89,17 +89,12 @@ def _path_shape(waypoints_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @kernel
-def _sign(x: float) -> float:
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x)
-
-
-@kernel
 def _pchip_end(h0: float, h1: float, m0: float, m1: float) -> float:
     """An end's slope: the one-sided three-point estimate, kept to the shape (Moler)."""
     d = ((2.0 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
-    if _sign(d) != _sign(m0):
+    if sign(d) != sign(m0):
         return 0.0
-    if _sign(m0) != _sign(m1) and abs(d) > 3.0 * abs(m0):
+    if sign(m0) != sign(m1) and abs(d) > 3.0 * abs(m0):
         return 3.0 * m0
     return d
 
@@ -123,7 +118,7 @@ def _pchip(x, y, coefs):
         else:
             for k in range(1, n_points - 1):
                 h0, h1 = x[k] - x[k - 1], x[k + 1] - x[k]
-                if _sign(m[k]) != _sign(m[k - 1]) or m[k] == 0.0 or m[k - 1] == 0.0:
+                if sign(m[k]) != sign(m[k - 1]) or m[k] == 0.0 or m[k - 1] == 0.0:
                     d[k] = 0.0
                 else:
                     w1, w2 = 2.0 * h1 + h0, h1 + 2.0 * h0
