@@ -75,6 +75,16 @@ def _solve_small(a, b):
 
 
 @kernel
+def _ridged(info, target, j, features, ridge, a, b):
+    """Joint ``j``'s normal equations on ``features`` (indices into (sign, viscous, offset)),
+    ridged by ``ridge``, into ``a`` and ``b`` (the solve overwrites both)."""
+    for m in range(len(features)):
+        b[m] = target[j, features[m]]
+        for k in range(len(features)):
+            a[m, k] = info[j, features[m], features[k]] + (ridge if m == k else 0.0)
+
+
+@kernel
 def _fit(info, target, ridge, min_spread, theta, spread):
     """Per joint, the weighted least-squares fit of (sign, viscous, offset) from its sums (ridged
     by ``ridge``) into ``theta`` (n, 3), and the spread of its sliding speeds into ``spread`` (n,):
@@ -82,32 +92,24 @@ def _fit(info, target, ridge, min_spread, theta, spread):
     complement) over the weight. Below ``min_spread`` the slope is left out: the fit of sign and
     offset alone, viscous zero."""
     full, fb = np.empty((3, 3)), np.empty(3)
-    red, rb, cb = np.empty((2, 2)), np.empty(2), np.empty(2)
-    two = (0, 2)
+    red, rb = np.empty((2, 2)), np.empty(2)
+    three, two = (0, 1, 2), (0, 2)
     for j in range(info.shape[0]):
-        for m in range(2):
-            cb[m] = info[j, two[m], 1]
-            for k in range(2):
-                red[m, k] = info[j, two[m], two[k]] + (ridge if m == k else 0.0)
-        _solve_small(red, cb)
-        explained = info[j, 0, 1] * cb[0] + info[j, 2, 1] * cb[1]
+        _ridged(info, target, j, two, ridge, red, rb)
+        rb[0], rb[1] = info[j, 0, 1], info[j, 2, 1]        # the viscous column, not the target
+        _solve_small(red, rb)
+        explained = info[j, 0, 1] * rb[0] + info[j, 2, 1] * rb[1]
         weight = info[j, 2, 2]
         left = max(info[j, 1, 1] - explained, 0.0)
         spread[j] = math.sqrt(left / weight) if weight > 0.0 else 0.0
         if spread[j] >= min_spread:
-            for m in range(3):
-                fb[m] = target[j, m]
-                for k in range(3):
-                    full[m, k] = info[j, m, k] + (ridge if m == k else 0.0)
+            _ridged(info, target, j, three, ridge, full, fb)
             _solve_small(full, fb)
             theta[j, 0], theta[j, 1], theta[j, 2] = fb[0], fb[1], fb[2]
-            continue
-        for m in range(2):
-            rb[m] = target[j, two[m]]
-            for k in range(2):
-                red[m, k] = info[j, two[m], two[k]] + (ridge if m == k else 0.0)
-        _solve_small(red, rb)
-        theta[j, 0], theta[j, 1], theta[j, 2] = rb[0], 0.0, rb[1]
+        else:
+            _ridged(info, target, j, two, ridge, red, rb)
+            _solve_small(red, rb)
+            theta[j, 0], theta[j, 1], theta[j, 2] = rb[0], 0.0, rb[1]
 
 
 @dataclasses.dataclass(frozen=True)
