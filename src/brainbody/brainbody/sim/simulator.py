@@ -34,6 +34,30 @@ class ObservedObject:
     size_m: tuple[float, float, float]
 
 
+OBJECT_POSES_SIZE = 10     # Simulator.object_poses: cup centre (3), cup quaternion (4), button centre (3)
+
+
+def observed_objects(config: SceneConfig, poses: np.ndarray) -> list[ObservedObject]:
+    """What a perception node would report of the scene ``config`` with its moving objects at
+    ``poses`` (:meth:`Simulator.object_poses`)."""
+    c = config
+    cup_pos = poses[0:3].copy()
+    cup_pos[2] -= c.cup_height_m / 2
+    button_top = poses[7:10] + [0.0, 0.0, 0.01]
+    tx, ty = c.tray_center_xy_m
+    up = (1.0, 0.0, 0.0, 0.0)
+    diameter = 2 * c.cup_radius_m
+    return [
+        ObservedObject("cup", "container", tuple(cup_pos), tuple(poses[3:7]), (diameter, diameter, c.cup_height_m)),
+        ObservedObject("coffee_button", "button", tuple(button_top), up,
+                       (2 * c.button_radius_m, 2 * c.button_radius_m, 0.02)),
+        ObservedObject("dispense_spot", "place", (*c.dispense_xy_m, 0.0), up, (0.07, 0.07, 0.0)),
+        ObservedObject("tray", "place", (tx, ty, 2 * c.tray_half_size_m[2]), up,
+                       tuple(2 * v for v in c.tray_half_size_m)),
+        ObservedObject("handover", "place", (*c.handover_xy_m, 0.0), up, (0.08, 0.08, 0.0)),
+    ]
+
+
 _WEAR_APPLY_STEPS = 100     # physics steps between updates of the worn gear stages
 
 
@@ -217,28 +241,27 @@ class Simulator:
         self.obstacle.update()
 
     # -- what a perception node would publish --------------------------------
+    def object_poses(self) -> np.ndarray:
+        """The moving objects' poses, flat (:data:`OBJECT_POSES_SIZE`): the cup's centre (3)
+        and orientation (4, wxyz), the button's centre (3). :func:`observed_objects` turns
+        them into what a perception node would report."""
+        d = self.data
+        return np.concatenate((d.xpos[self._cup_body], d.xquat[self._cup_body], d.xpos[self._button_body]))
+
     def observed_objects(self) -> list[ObservedObject]:
-        d, c = self.data, self.config
-        cup_pos = d.xpos[self._cup_body].copy()
-        cup_pos[2] -= c.cup_height_m / 2
-        button_top = d.xpos[self._button_body] + [0.0, 0.0, 0.01]
-        tx, ty = c.tray_center_xy_m
-        up = (1.0, 0.0, 0.0, 0.0)
-        diameter = 2 * c.cup_radius_m
-        return [
-            ObservedObject("cup", "container", tuple(cup_pos), tuple(d.xquat[self._cup_body]),
-                           (diameter, diameter, c.cup_height_m)),
-            ObservedObject("coffee_button", "button", tuple(button_top), up,
-                           (2 * c.button_radius_m, 2 * c.button_radius_m, 0.02)),
-            ObservedObject("dispense_spot", "place", (*c.dispense_xy_m, 0.0), up, (0.07, 0.07, 0.0)),
-            ObservedObject("tray", "place", (tx, ty, 2 * c.tray_half_size_m[2]), up,
-                           tuple(2 * v for v in c.tray_half_size_m)),
-            ObservedObject("handover", "place", (*c.handover_xy_m, 0.0), up, (0.08, 0.08, 0.0)),
-        ]
+        return observed_objects(self.config, self.object_poses())
 
     # -- ground truth (tests and the demo report only) -----------------------
     def verdict(self) -> CupVerdict:
         return self.judge.verdict(self.coffee_machine.fill_fraction)
+
+    def ground_truth(self) -> dict:
+        """The cup's verdict (its fields), the motors' temperatures and demagnetisation
+        (``motors``) and the reducers' wear (``reducers``), as plain values (JSON-ready)."""
+        truth = dataclasses.asdict(self.verdict())
+        truth["motors"] = self.motor_thermal.ground_truth()
+        truth["reducers"] = self.wear.ground_truth()
+        return truth
 
     def mujoco_warnings(self) -> int:
         """Total count of MuJoCo warnings raised so far (instability, contact overflow...)."""

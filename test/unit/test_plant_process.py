@@ -1,0 +1,172 @@
+"""The simulated robot in a process of its own (sim/plant_process.py), held against the
+in-process simulator: the same samples to the bit when they take turns, the command one period
+late when pipelined, and a clear error when the child is gone.
+
+Each test starts its own plant process (about 2 s).
+"""
+import dataclasses
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from brainbody.body.body_config import BodyConfig
+from brainbody.exceptions import HardwareError
+from brainbody.sim.plant_process import PlantProcess
+from brainbody.sim.scene import SceneConfig, default_urdf_path
+from brainbody.sim.simulator import Simulator
+
+HOME = np.asarray(BodyConfig().home_q_rad)
+SCENE = dataclasses.replace(SceneConfig(), seed=3)
+
+
+def plant(delay_periods, scene=SCENE):
+    return PlantProcess(scene, home_q_rad=HOME, urdf_path=default_urdf_path(), delay_periods=delay_periods)
+
+
+def in_process(scene=SCENE):
+    return Simulator(scene, home_q_rad=HOME, urdf_path=default_urdf_path())
+
+
+def commands(n):
+    """A varied command sequence: joint torques around gravity-ish values and closing fingers."""
+    rng = np.random.default_rng(7)
+    return [(rng.normal(0.0, 2.0, 7), np.array([-5.0, -5.0]) + rng.normal(0.0, 1.0, 2)) for _ in range(n)]
+
+
+def flat(state):
+    parts = [np.atleast_1d(np.asarray(v, dtype=float)).ravel()
+             for v in dataclasses.astuple(state) if v is not None]
+    return np.concatenate(parts)
+
+
+def run(hardware, sequence, *, delay):
+    """Read, write the command computed "from" this sample, step; returns every sample and what
+    the ground truth said alongside (tool at read, objects)."""
+    samples, tools, objects = [], [], []
+    for arm, finger in sequence:
+        samples.append(flat(hardware.read()))
+        tools.append(np.array(hardware.tcp_at_read_m))
+        hardware.write(arm, finger)
+        hardware.step()
+        objects.append(np.concatenate([np.r_[o.position_m, o.quat_wxyz] for o in hardware.observed_objects()]))
+    return np.array(samples), np.array(tools), np.array(objects)
+
+
+@pytest.fixture
+def closing():
+    made = []
+    yield made.append
+    for p in made:
+        p.close()
+
+
+def test_taking_turns_gives_the_in_process_samples_to_the_bit(closing):
+    sequence = commands(300)
+    remote = plant(0)
+    closing(remote)
+    assert remote.capabilities == in_process().capabilities
+    assert remote.period_s == in_process().period_s
+    got = run(remote, sequence, delay=0)
+    expected = run(in_process(), sequence, delay=0)
+    for a, b in zip(got, expected):
+        assert a.shape == b.shape
+        assert np.array_equal(a, b)
+    assert remote.verdict() == in_process_verdict(sequence)
+
+
+def in_process_verdict(sequence):
+    sim = in_process()
+    run(sim, sequence, delay=0)
+    return sim.verdict()
+
+
+def test_pipelined_the_command_acts_one_period_later(closing):
+    """With delay_periods=1 step k applies the command written after sample k-1 (the first
+    step the first command): an in-process simulator fed the commands one period late gives
+    the same samples to the bit."""
+    sequence = commands(200)
+    remote = plant(1)
+    closing(remote)
+    got, _, _ = run(remote, sequence, delay=1)
+    late = [sequence[0]] + sequence[:-1]
+    expected, _, _ = run(in_process(), late, delay=0)
+    assert np.array_equal(got, expected)
+    # and not the undelayed run
+    undelayed, _, _ = run(in_process(), sequence, delay=0)
+    assert not np.array_equal(got, undelayed)
+
+
+def test_a_period_without_a_write_repeats_the_last_command(closing):
+    sequence = commands(40)
+    remote = plant(0)
+    closing(remote)
+    sim = in_process()
+    for i, (arm, finger) in enumerate(sequence):
+        states = []
+        for hw in (remote, sim):
+            states.append(flat(hw.read()))     # once a period: the honest plant's sensors draw noise per read
+            if i % 3 != 2:           # every third period writes nothing: the last command stands
+                hw.write(arm, finger)
+            hw.step()
+        assert np.array_equal(*states)
+    assert states[0][0] > 0.0
+
+
+def test_a_dead_plant_is_a_clear_error_not_a_hang(closing):
+    remote = plant(1)
+    closing(remote)
+    remote.read()
+    remote.write(np.zeros(7), np.zeros(2))
+    remote.step()
+    os.kill(remote._process.pid, signal.SIGKILL)
+    remote._process.wait(timeout=10)
+    t0 = time.monotonic()
+    with pytest.raises(HardwareError, match="plant process ended"):
+        for _ in range(10):
+            remote.write(np.zeros(7), np.zeros(2))
+            remote.step()
+    assert time.monotonic() - t0 < 5.0
+    with pytest.raises(HardwareError, match="ended"):
+        remote.verdict()
+
+
+def test_a_scene_the_child_cannot_build_is_refused_with_its_reason():
+    with pytest.raises(HardwareError, match="could not build the scene"):
+        PlantProcess(SCENE, home_q_rad=HOME, urdf_path="/nonexistent/robot.urdf")
+
+
+def test_closed_is_closed_and_the_child_is_gone(closing):
+    remote = plant(1)
+    remote.close()
+    remote.close()                     # idempotent
+    assert remote._process.poll() is not None
+    for call in (remote.read, remote.step, remote.verdict, remote.observed_objects):
+        with pytest.raises(HardwareError, match="closed"):
+            call()
+
+
+def test_an_idle_plant_sleeps_and_ignores_ctrl_c(closing):
+    """Nothing to step: the child waits without keeping a core busy, and a terminal's Ctrl-C
+    (SIGINT to the whole process group) is the controller's to handle, not the child's."""
+    remote = plant(1)
+    closing(remote)
+    remote.read()
+    pid = remote._process.pid
+    time.sleep(0.3)                      # past its spinning phase
+    before = _cpu_s(pid)
+    time.sleep(1.0)
+    assert _cpu_s(pid) - before < 0.3
+    os.kill(pid, signal.SIGINT)
+    time.sleep(0.2)
+    assert remote._process.poll() is None
+    remote.write(np.zeros(7), np.zeros(2))
+    remote.step()                        # still stepping
+    assert remote.read().time_s > 0.0
+
+
+def _cpu_s(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
