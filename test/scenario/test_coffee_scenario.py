@@ -47,6 +47,26 @@ def test_make_coffee_succeeds_by_ground_truth(seed):
     assert session.body.monitor_trips == 0 and session.body.monitor.updates > 10000
 
 
+def test_make_coffee_with_the_plant_in_its_own_process():
+    """The robot one control period ahead in a process of its own, as a real drive runs: the
+    task still succeeds by the plant's ground truth, the monitor never trips, the grip stays
+    near the plan's 3 N (the cup crushes at 4 N), and no kernel compiles mid-run."""
+    warm_up()
+    signatures = {k: len(k.signatures) for k in KERNELS}
+    with SimSession(seed=0, plant_process=True) as session:
+        reports = run_plan(session, "make coffee")
+        assert [k.py_func.__qualname__ for k in KERNELS if len(k.signatures) != signatures[k]] == []
+        assert [r.status for r in reports] == [Status.SUCCEEDED] * 12, reports[-1].message
+        truth = session.ground_truth()
+        assert truth["success"] and truth["on_tray"] and truth["upright"] and truth["filled"], truth
+        assert not truth["crushed"] and not truth["dropped"]
+        assert truth["peak_squeeze_n"] < 3.3      # the plan's 3 N and its overshoot, as in one process
+        assert truth["motors"]["demagnetisation_events"] == 0
+        assert 0 < truth["path_error_rms_m"] < 1e-3 and truth["path_error_samples"] > 1000
+        assert session.body.monitor_trips == 0 and session.body.monitor.updates > 10000
+    assert session.sim._process.poll() is not None      # closed with the session
+
+
 def test_cup_start_varies_with_seed():
     starts = [SimSession(seed=s).sim.data.body("cup").xpos[:2].copy() for s in (0, 1, 2, 3)]
     spread = np.ptp(np.array(starts), axis=0)

@@ -119,7 +119,7 @@ def test_path_error_statistics():
 
 def demo_args(**changes):
     values = dict(seed=3, realtime_factor=0.0, drivetrain="harmonic", plain=False, backend="embedded",
-                  grip_force_source="pad_sensors", plant="ideal", robot_seed=0)
+                  grip_force_source="pad_sensors", plant="ideal", robot_seed=0, plant_process=False)
     values.update(changes)
     return argparse.Namespace(**values)
 

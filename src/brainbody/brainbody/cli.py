@@ -380,7 +380,8 @@ def demo_body_parameters(args) -> dict:
     if args.backend == "embedded":
         values = {"seed": args.seed, "realtime_factor": float(args.realtime_factor),
                   "sim_drivetrain": [profile] * 7, "drivetrain_estimates": [profile] * 7,
-                  "sim_plant": args.plant, "sim_robot_seed": args.robot_seed}
+                  "sim_plant": args.plant, "sim_robot_seed": args.robot_seed,
+                  "sim_plant_process": bool(args.plant_process)}
     else:
         values = {"backend": args.backend, "command_mode": args.command_mode, "drivetrain_estimates": [profile] * 7,
                   "control_rate_hz": float(args.control_rate_hz)}
@@ -487,6 +488,9 @@ def main(argv=None) -> int:
                       help="what the grip loop closes on: the pads' force sensors, or the finger drives' "
                            "effort (no slip reflex; grasps it cannot bound below the object's limit are refused)")
     _plant_args(demo)
+    demo.add_argument("--plant-process", action="store_true",
+                      help="embedded backend: the simulated robot steps in a process of its own, one control "
+                           "period ahead of the body, as a real drive runs (a second core, kept busy)")
     demo.add_argument("--plain", action="store_true",
                       help="plain PID with gravity feed-forward: inertia, friction, backlash and "
                            "compliance compensation off")

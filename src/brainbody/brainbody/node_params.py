@@ -100,6 +100,9 @@ class BodyNodeConfig:
                            "errors; the body is not told)", read_only=True)
     sim_robot_seed: int = param(0, "sim: which honest unit (its fixed deviations from the datasheet)", lo=0,
                                 hi=1_000_000, read_only=True)
+    sim_plant_process: bool = param(False, "sim: step the simulated robot in a process of its own, one control "
+                                    "period ahead of the controller as a real drive is (a command acts from the "
+                                    "period after its sample); it keeps a second core busy", read_only=True)
 
     def __post_init__(self):
         if self.mode not in ("sim", "hardware"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import array
 import contextlib
-import dataclasses
 import json
 import threading
 from typing import Optional
@@ -70,6 +69,7 @@ class BodyNode(Node):
         self._loop: Optional[threading.Thread] = None
         self._commanders: Optional[CommanderWatch] = None
         self.hardware = None
+        self.session: Optional[SimSession] = None
         self._scheduling = "normal"
         self.body: Optional[BodyController] = None
         self._world_seen = threading.Event()     # the body's world model has objects to act on
@@ -84,7 +84,8 @@ class BodyNode(Node):
         if cfg.backend == "embedded":
             self.session = session or SimSession(
                 seed=cfg.seed, body_config=body_config, sim_drivetrain=cfg.sim_drivetrain,
-                scene_config=SceneConfig(plant=cfg.sim_plant, robot_seed=cfg.sim_robot_seed))
+                scene_config=SceneConfig(plant=cfg.sim_plant, robot_seed=cfg.sim_robot_seed),
+                plant_process=cfg.sim_plant_process)
             self.session.loop.realtime_factor = cfg.realtime_factor
             self.body, self.loop = self.session.body, self.session.loop
             self._world_seen.set()                  # the session fills it from the simulator
@@ -237,13 +238,9 @@ class BodyNode(Node):
 
     def _publish_world(self) -> None:
         self._world_pub.publish(world_to_msg(self.body.world.objects().values(), self._stamp()))
-        truth = dataclasses.asdict(self.session.sim.verdict())
+        # The cup's verdict, motors, reducers, the plant's drivetrain, the tool path error (sim only).
+        truth = self.session.ground_truth()
         truth["sim_time_s"] = self.body.time_s
-        # The plant's drivetrain and the tool path error judged against MuJoCo's TCP (sim only).
-        truth["sim_drivetrain"] = list(self.session.scene_config.drivetrain)
-        truth["motors"] = self.session.sim.motor_thermal.ground_truth()    # temperatures, demagnetisation
-        truth["reducers"] = self.session.sim.wear.ground_truth()              # life used, lost motion / new
-        truth.update(self.session.path_error.as_dict())
         self._truth_pub.publish(String(data=json.dumps(truth)))
 
     def _publish_diagnostics(self) -> None:
@@ -437,6 +434,8 @@ class BodyNode(Node):
             self._commanders.close()
         if self.hardware is not None and not (self._loop is not None and self._loop.is_alive()):
             self.hardware.close()      # its node and executor; only once the loop no longer spins them
+        if self.session is not None and not (self._loop is not None and self._loop.is_alive()):
+            self.session.close()       # a plant process, if it has one
         super().destroy_node()
 
 

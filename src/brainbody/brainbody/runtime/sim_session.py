@@ -20,6 +20,7 @@ from brainbody.sim.path_error import PathErrorStats
 from brainbody.primitives import TaskPlan, TaskPrimitive
 from brainbody.sim.motor_thermal import MotorThermalPlantConfig
 from brainbody.sim.scene import SceneConfig, default_urdf_path
+from brainbody.sim.plant_process import PlantProcess
 from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observations
 
@@ -41,6 +42,11 @@ class SimSession:
             ``config/sim_drivetrain.yaml`` or ``rigid``); overrides ``scene_config.drivetrain``.
         realtime_factor: 0 runs as fast as possible, r > 0 paces sim time to r x wall time.
         motor_thermal: the simulated motors' heat (None: the default build at 25 C).
+        plant_process: step the plant in a process of its own
+            (:class:`~brainbody.sim.plant_process.PlantProcess`), one period ahead of the
+            controller as a real drive is; ``sim`` is then that process's controller side, which
+            offers the ground truth the session needs (objects, tool position, verdict) and not
+            MuJoCo's data. :meth:`close` ends it.
 
     ``loop`` is the :class:`ControlLoop` that drives the body; it refreshes the body's
     world model and samples the tool path error. Runners add their own jobs to it.
@@ -52,7 +58,8 @@ class SimSession:
 
     def __init__(self, *, seed: int = 0, body_config: Optional[BodyConfig] = None,
                  scene_config: Optional[SceneConfig] = None, sim_drivetrain: Optional[Sequence[str]] = None,
-                 realtime_factor: float = 0.0, motor_thermal: Optional[MotorThermalPlantConfig] = None):
+                 realtime_factor: float = 0.0, motor_thermal: Optional[MotorThermalPlantConfig] = None,
+                 plant_process: bool = False):
         self.body_config = body_config or BodyConfig()
         scene = scene_config or SceneConfig()
         changes = {"seed": seed}
@@ -60,8 +67,9 @@ class SimSession:
             changes["drivetrain"] = tuple(sim_drivetrain)
         self.scene_config = dataclasses.replace(scene, **changes)
         urdf = self.urdf_path = default_urdf_path()
-        self.sim = Simulator(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf,
-                             motor_thermal=motor_thermal)
+        plant = PlantProcess if plant_process else Simulator
+        self.sim = plant(self.scene_config, home_q_rad=np.asarray(self.body_config.home_q_rad), urdf_path=urdf,
+                         motor_thermal=motor_thermal)
         self.robot = RobotModel(urdf)
         self.body = BodyController(self.body_config, self.robot, self.sim)
         self.objects_db = load_object_database(find_share_file("config", "objects.yaml"))
@@ -74,8 +82,28 @@ class SimSession:
         self.loop.every(WORLD_REFRESH_PERIOD_S, self.refresh_world)
         self.loop.every(PATH_SAMPLE_PERIOD_S, self.sample_path_error)
 
+    def close(self) -> None:
+        """End the plant's process, if it has one (idempotent)."""
+        if isinstance(self.sim, PlantProcess):
+            self.sim.close()
+
+    def __enter__(self) -> "SimSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def urdf_text(self) -> str:
         return self.urdf_path.read_text(encoding="utf-8")
+
+    def ground_truth(self) -> dict:
+        """What the simulator knows and the body must not (tests and the demo report only): the
+        cup's verdict, the motors' and reducers' state (:meth:`Simulator.ground_truth`), the
+        plant's drivetrain profiles and the tool path error so far."""
+        truth = self.sim.ground_truth()
+        truth["sim_drivetrain"] = list(self.scene_config.drivetrain)
+        truth.update(self.path_error.as_dict())
+        return truth
 
     def world_objects(self):
         return merge_observations(self.sim.observed_objects(), self.objects_db)
