@@ -63,24 +63,24 @@ def closing():
         p.close()
 
 
-def test_taking_turns_gives_the_in_process_samples_to_the_bit(closing):
+@pytest.mark.parametrize("kind", ["ideal", "honest"])
+def test_taking_turns_gives_the_in_process_samples_to_the_bit(closing, kind):
+    """Samples, the tool at each read, the objects and the ground truth; on the honest plant
+    too (its sensor noise and drive errors drawn in the child, in the same order)."""
+    scene = dataclasses.replace(SCENE, plant=kind)
     sequence = commands(300)
-    remote = plant(0)
+    remote = plant(0, scene)
     closing(remote)
-    assert remote.capabilities == in_process().capabilities
-    assert remote.period_s == in_process().period_s
+    sim = in_process(scene)
+    assert remote.capabilities == sim.capabilities
+    assert remote.period_s == sim.period_s
     got = run(remote, sequence, delay=0)
-    expected = run(in_process(), sequence, delay=0)
+    expected = run(sim, sequence, delay=0)
     for a, b in zip(got, expected):
         assert a.shape == b.shape
         assert np.array_equal(a, b)
-    assert remote.verdict() == in_process_verdict(sequence)
-
-
-def in_process_verdict(sequence):
-    sim = in_process()
-    run(sim, sequence, delay=0)
-    return sim.verdict()
+    assert remote.verdict() == sim.verdict()
+    assert remote.ground_truth() == sim.ground_truth()
 
 
 def test_pipelined_the_command_acts_one_period_later(closing):
