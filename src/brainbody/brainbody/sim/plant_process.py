@@ -218,8 +218,9 @@ class PlantProcess:
         self._counters[_COMMANDS] = self._written        # after the values (x86-64 keeps store order)
 
     def _wait_for(self, counter: int, count: int) -> None:
-        counters, spins = self._counters, 0
+        counters, spins, yield_ = self._counters, 0, os.sched_yield
         while counters[counter] < count:
+            yield_()           # lets this process's other threads (ROS callbacks) have the GIL meanwhile
             spins += 1
             if spins >= _SPINS:
                 self._check_alive()
