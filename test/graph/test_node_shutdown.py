@@ -104,6 +104,50 @@ def test_ctrl_c_mid_task_stops_brain_and_body_without_a_traceback():
     assert elapsed < 15.0
 
 
+@pytest.mark.parametrize("extra", [[], ["--plant-process"]], ids=["in-process", "plant-process"])
+def test_ctrl_c_mid_task_ends_the_demo_with_a_cancel_not_a_hang(extra):
+    """`brainbody demo` (brain and body in its process): Ctrl-C while the arm moves cancels the
+    plan, the body brakes to a hold, and the demo exits 130 (as a shell reports a Ctrl-C)
+    without a traceback; with --plant-process its plant's process ends with it."""
+    proc = subprocess.Popen([sys.executable, "-m", "brainbody.cli", "demo", "make coffee", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy(),
+                            start_new_session=True)
+    out = Output(proc)
+    try:
+        assert out.wait_for("[ 2/12]", 90.0), out.text(0.0)[-2000:]
+        plants = _plant_processes(proc.pid)
+        assert len(plants) == (1 if extra else 0), plants
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)        # a terminal's Ctrl-C: the whole process group
+        proc.wait(timeout=30)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = out.text()
+    assert proc.returncode == 130, text[-2000:]
+    assert "Traceback" not in text, text[-3000:]
+    assert "canceled during step" in text and "interrupted" in text, text[-2000:]
+    assert elapsed < 15.0
+    for pid in plants:
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+
+
+def _plant_processes(parent: int) -> list:
+    """The pids of ``parent``'s children running the plant (sim/plant_process.py)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                cmdline = open(f"/proc/{entry}/cmdline").read()
+            except OSError:
+                continue
+            if int(stat[1]) == parent and "brainbody.sim.plant_process" in cmdline:
+                found.append(int(entry))
+    return found
+
+
 # "make coffee" on /brain/intent until the brain's plan appears on /brain/plan (latched): a
 # publisher that sees the subscription can still lose its first message to discovery, and one
 # lost intent would leave the test waiting for a plan that never comes. Exits 1 without a plan.

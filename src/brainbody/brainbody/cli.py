@@ -34,11 +34,13 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Optional
 
 from brainbody.sim import PLANTS
 from brainbody.topic_layout import COMMAND_MODES, PROFILE_MODES, PROFILES
 
 EXIT_OK, EXIT_TASK_FAILED, EXIT_REFUSED, EXIT_NO_ROS = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130      # 128 + SIGINT, as a shell reports a Ctrl-C
 BACKENDS = ("embedded",) + PROFILES
 # --drivetrain choice -> profile of config/sim_drivetrain.yaml and set of
 # config/drivetrain_estimates.yaml (same name in both files).
@@ -47,11 +49,12 @@ _PLAIN = {"gravity_feedforward": True, "inertia_feedforward": False, "friction_c
           "backlash_compensation": False, "compliance_compensation": False}
 
 
-def _wait_fresh_truth(count: list, *, samples: int, timeout_s: float) -> None:
+def _wait_fresh_truth(count: list, *, samples: int, timeout_s: float,
+                      stop: Optional[threading.Event] = None) -> None:
     """Wait (wall clock) until ``samples`` more ground-truth messages arrived (``count[0]`` is
-    advanced by the subscription)."""
+    advanced by the subscription), or ``stop`` is set."""
     seen, deadline = count[0], time.monotonic() + timeout_s
-    while count[0] < seen + samples and time.monotonic() < deadline:
+    while count[0] < seen + samples and time.monotonic() < deadline and not (stop and stop.is_set()):
         time.sleep(0.01)
 
 
@@ -175,7 +178,7 @@ def _cmd_campaign(args) -> int:
             f.write("\n")
         print(f"results: {args.out}")
     if interrupted:
-        return 130
+        return EXIT_INTERRUPTED
     return EXIT_OK if summary["succeeded"] == summary["episodes"] else EXIT_TASK_FAILED
 
 
@@ -209,6 +212,19 @@ def _workers_arg(text: str) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from brainbody.ros.node_main import ros_context
+
+    # Ctrl-C only sets ``stop`` (rclpy's own handler would shut the context down under the
+    # running nodes): the brain cancels its plan, the body brakes to a hold, then all ends.
+    with ros_context() as stop:
+        code = _demo(args, stop)
+    if stop.is_set():
+        print("interrupted: the plan was cancelled and the arm brought to a hold", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code
+
+
+def _demo(args, stop: threading.Event) -> int:
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
     from rclpy.parameter import Parameter
@@ -219,7 +235,6 @@ def _cmd_demo(args) -> int:
 
     children: list[subprocess.Popen] = []
     local_nodes = []
-    rclpy.init()
     executor = MultiThreadedExecutor(num_threads=6)
     client_node = rclpy.create_node("brainbody_demo")
     # Made before any thread spins the node: rclpy adds an action client to its node before
@@ -269,9 +284,13 @@ def _cmd_demo(args) -> int:
     client_node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
     try:
         # Nodes already running elsewhere may take longer to discover over a slow link.
-        if not client.wait_for_server(min(args.timeout, 120.0) if args.connect else 30.0):
-            print("error: /brain/execute_intent did not come up", file=sys.stderr)
-            return EXIT_NO_ROS
+        deadline = time.monotonic() + (min(args.timeout, 120.0) if args.connect else 30.0)
+        while not client.wait_for_server(0.1):
+            if stop.is_set():
+                return EXIT_INTERRUPTED
+            if time.monotonic() > deadline:
+                print("error: /brain/execute_intent did not come up", file=sys.stderr)
+                return EXIT_NO_ROS
         last_step = [0]
         # The task runs from its first primitive's start, as the core loop's does: before it the
         # brain's first intent also waits for discovery (the world model, the body's action
@@ -289,7 +308,9 @@ def _cmd_demo(args) -> int:
         # The sim time of the task runs from a fresh ground-truth sample (the latched one can be
         # seconds old: the nodes start while the simulator already runs); a body started as a
         # process of its own may take seconds to be discovered.
-        _wait_fresh_truth(truth_count, samples=2, timeout_s=10.0)
+        _wait_fresh_truth(truth_count, samples=2, timeout_s=10.0, stop=stop)
+        if stop.is_set():
+            return EXIT_INTERRUPTED
         wall0 = time.monotonic()
         sim0 = truth.get("sim_time_s", 0.0)
         print(f"intent: {args.intent!r} (seed {args.seed}, backend {args.backend}, {args.command_mode} commands)")
@@ -301,7 +322,9 @@ def _cmd_demo(args) -> int:
               + (f" | honest plant: unit {args.robot_seed}, off its datasheet (the body is not told)"
                  if args.plant == "honest" else ""), flush=True)
         outcome, result = client.run(ExecuteIntent.Goal(intent=args.intent, dry_run=False),
-                                     timeout_s=args.timeout, on_feedback=on_feedback)
+                                     timeout_s=args.timeout, on_feedback=on_feedback, should_cancel=stop.is_set)
+        if stop.is_set():
+            return EXIT_INTERRUPTED
         wall = time.monotonic() - wall0
         _wait_fresh_truth(truth_count, samples=2, timeout_s=3.0)    # the state after the end
         if result is None:
@@ -366,7 +389,6 @@ def _cmd_demo(args) -> int:
                 child.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 child.kill()
-        rclpy.try_shutdown()
 
 
 # Lock-step over DDS on a loaded machine: a state's wall-clock age says how busy the machine
@@ -541,7 +563,7 @@ def main(argv=None) -> int:
             return _cmd_campaign(args)
         except KeyboardInterrupt:   # outside the episodes (start-up, the summary): nothing to cancel
             print("campaign: interrupted", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
     return _cmd_demo(args)
 
 
