@@ -282,7 +282,8 @@ def _serve(conn: Connection) -> None:
             conn.send(("error", f"{exc!r}"))
             return
         present = {name: getattr(first, name, None) is not None for name, _ in _STATE_FIELDS[:12]}
-        _publish_sample(samples[0], first, sim)
+        publisher = _SamplePublisher(samples, present)
+        publisher.publish(0, first, sim)
         conn.send(("ready", sim.capabilities, sim.period_s, present))
         counters[_SAMPLES] = 1
         parent, j = os.getppid(), 0
@@ -307,7 +308,7 @@ def _serve(conn: Connection) -> None:
                     sim.write(command[:7], command[7:9])
                 sim.step()
                 j += 1
-                _publish_sample(samples[j % _SLOTS], sim.read(), sim)
+                publisher.publish(j, sim.read(), sim)
                 counters[_SAMPLES] = j + 1
         except Exception:
             conn.send(("error", traceback.format_exc(limit=4)))
@@ -315,15 +316,26 @@ def _serve(conn: Connection) -> None:
         shm.close()
 
 
-def _publish_sample(slot: np.ndarray, state: HardwareState, sim: Simulator) -> None:
-    slot[0] = state.time_s
-    for name, _ in _STATE_FIELDS[1:12]:
-        value = getattr(state, name)
-        if value is not None:
-            slot[_OFFSETS[name]] = np.ravel(value)
-    slot[_OFFSETS["tcp_at_read_m"]] = sim.tcp_at_read_m
-    slot[_OFFSETS["object_poses"]] = sim.object_poses()
+class _SamplePublisher:
+    """Writes a sample and its ground truth into a slot through views taken once (a slice and a
+    ravel per field every step cost the plant's side about 4 us of its period)."""
 
+    def __init__(self, samples: np.ndarray, present: dict):
+        names = [name for name, _ in _STATE_FIELDS[1:12] if present[name]]
+        self._names = names
+        self._slots = []
+        for slot in samples:
+            views = [slot[_OFFSETS[name]].reshape(2, 3) if name == "pad_force_xyz_n" else slot[_OFFSETS[name]]
+                     for name in names]
+            self._slots.append((slot, views, slot[_OFFSETS["tcp_at_read_m"]], slot[_OFFSETS["object_poses"]]))
+
+    def publish(self, index: int, state: HardwareState, sim: Simulator) -> None:
+        slot, views, tcp, poses = self._slots[index % _SLOTS]
+        slot[0] = state.time_s
+        for name, view in zip(self._names, views):
+            view[...] = getattr(state, name)
+        tcp[...] = sim.tcp_at_read_m
+        sim.object_poses(out=poses)
 
 if __name__ == "__main__":
     _serve(Connection(int(sys.argv[1])))

@@ -241,12 +241,14 @@ class Simulator:
         self.obstacle.update()
 
     # -- what a perception node would publish --------------------------------
-    def object_poses(self) -> np.ndarray:
-        """The moving objects' poses, flat (:data:`OBJECT_POSES_SIZE`): the cup's centre (3)
-        and orientation (4, wxyz), the button's centre (3). :func:`observed_objects` turns
-        them into what a perception node would report."""
+    def object_poses(self, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The moving objects' poses, flat (:data:`OBJECT_POSES_SIZE`; into ``out`` when given):
+        the cup's centre (3) and orientation (4, wxyz), the button's centre (3).
+        :func:`observed_objects` turns them into what a perception node would report."""
         d = self.data
-        return np.concatenate((d.xpos[self._cup_body], d.xquat[self._cup_body], d.xpos[self._button_body]))
+        out = np.empty(OBJECT_POSES_SIZE) if out is None else out
+        out[0:3], out[3:7], out[7:10] = d.xpos[self._cup_body], d.xquat[self._cup_body], d.xpos[self._button_body]
+        return out
 
     def observed_objects(self) -> list[ObservedObject]:
         return observed_objects(self.config, self.object_poses())
