@@ -138,6 +138,12 @@ def test_a_scene_the_child_cannot_build_is_refused_with_its_reason():
         PlantProcess(SCENE, home_q_rad=HOME, urdf_path="/nonexistent/robot.urdf")
 
 
+def test_a_machine_without_x86_stores_is_refused(monkeypatch):
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    with pytest.raises(HardwareError, match="x86-64"):
+        plant(1)
+
+
 def test_closed_is_closed_and_the_child_is_gone(closing):
     remote = plant(1)
     remote.close()

@@ -1,8 +1,8 @@
 """The simulated robot in a process of its own, one control period ahead of the controller.
 
 In one process the control tick and the physics step take turns on one core, and each evicts
-the other's working set from the caches: the tick costs about half as much again inside the
-running task as in a tight loop. A real robot runs its physics elsewhere, and a real 1 kHz drive
+the other's working set from the caches: inside the running task the tick costs about twice
+what its parts cost called in a tight loop. A real robot runs its physics elsewhere, and a real 1 kHz drive
 applies a command from the period after the sample it was computed from (the controller reads
 sample k while the arm moves on to k+1). :class:`PlantProcess` does both: the
 :class:`~brainbody.sim.simulator.Simulator` steps in a child process while the controller
@@ -11,10 +11,11 @@ With ``delay_periods=0`` the two processes take turns instead, and every sample 
 in-process simulator would give, to the bit (the tests hold them to that).
 
 The two processes hand samples and commands over through shared memory, each waiting for the
-other by spinning on a counter (a wake-up through the kernel would cost more than a period).
-A side that waits longer than a few milliseconds sleeps between looks, so an idle session does
-not keep a core busy. The hand-over relies on x86-64's store order (a counter is written after
-the values it publishes); other architectures would need a memory barrier there.
+other by spinning on a counter (a wake-up through the kernel would cost more than a period); the
+controller's side yields the core and the GIL on each look, so its process's other threads (ROS
+callbacks) run meanwhile. A side that waits longer than a few milliseconds sleeps between looks,
+so an idle session does not keep a core busy. The hand-over relies on x86-64's store order (a
+counter is written after the values it publishes, and read before them); elsewhere it is refused.
 
 Ground truth travels with each sample: where the tool was (the path-error judge's reference)
 and the moving objects' poses (what a perception node would report). The cup's verdict is
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -88,13 +90,17 @@ class PlantProcess:
     so does the controller's process ending.
 
     Raises:
-        HardwareError: the child could not build the scene, or did not start in time.
+        HardwareError: the child could not build the scene or did not start in time, or this
+            is not an x86-64 machine.
     """
 
     def __init__(self, config: SceneConfig, *, home_q_rad: Optional[np.ndarray] = None, urdf_path=None,
                  motor_thermal: Optional[MotorThermalPlantConfig] = None, delay_periods: int = 1):
         if delay_periods not in (0, 1):
             raise ValueError(f"delay_periods must be 0 or 1, got {delay_periods!r}")
+        if platform.machine().lower() not in ("x86_64", "amd64"):
+            raise HardwareError(f"a plant process needs x86-64's store order for its hand-over (this is "
+                                f"{platform.machine()}): run the simulator in the controller's process")
         self.config = config
         self.delay_periods = int(delay_periods)
         self._shm = shared_memory.SharedMemory(create=True, size=8 * (_COUNTERS + _SLOTS * (_STATE_SIZE + _COMMAND_SIZE)))
