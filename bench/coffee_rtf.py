@@ -348,7 +348,7 @@ p99 (151-167 against 151-160 µs) and the median did not move beyond their sprea
 150 µs are mostly machine jitter spread over the whole task (a tick costs a few times its median
 when the process is descheduled or its caches are cold), not one job.
 
-The plant in a process of its own (2026-12-05; the table above is this run, bare step 30.7 µs, a
+The plant in a process of its own (2026-12-05; the table above is this run, bare step 32.3 µs, a
 slow day). Inside the running task a tick cost about twice what its parts cost called in a tight
 loop (72 µs against about 35 µs, seed 1): between two ticks the physics step and the plant's
 Python evict the controller's working set from the caches. A real robot runs its physics
@@ -370,8 +370,12 @@ motor's temperature), which in one process ran inside its read and write: on a r
 does that. Both processes spin while they wait for each other, so the run keeps both cores busy,
 and a tick the OS preempts for any other task then costs milliseconds (the maximum above). Through
 ROS the body node takes `sim_plant_process` (`brainbody demo --plant-process`, off by default):
-the table's row; the control thread and the executor threads still share one core and the GIL
-there. Nothing else moves: the issue-3 benchmarks run in one process as before, and the coffee
+the table's row. There the control thread and the executor threads still share one core and the
+GIL; the controller's wait for the plant's next sample yields both on each look
+(`os.sched_yield`), which took the demo from 5.3-5.8x to 6.4x (seed 1; spinning with the GIL held,
+a callback waited for Python's 5 ms switch interval). The plant's side publishes each sample
+through views taken once (7.9 to 3.4 µs a step), so its period (about 49 µs in a tight loop:
+physics, the plant's Python, the simulated sensors) stays under the controller's. Nothing else moves: the issue-3 benchmarks run in one process as before, and the coffee
 task in one process ends in the same state as before this change, to the bit (seed 1, ideal and
 honest plant; only the objects' report moved into a function both sides use).
 """
