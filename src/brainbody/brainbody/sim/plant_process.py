@@ -14,7 +14,7 @@ The two processes hand samples and commands over through shared memory, each wai
 other by spinning on a counter (a wake-up through the kernel would cost more than a period); the
 controller's side yields the core and the GIL on each look, so its process's other threads (ROS
 callbacks) run meanwhile. A side that waits longer than a few milliseconds sleeps between looks,
-so an idle session does not keep a core busy. The hand-over relies on x86-64's store order (a
+so an idle session does not keep a core busy (a run paced to the wall clock does). The hand-over relies on x86-64's store order (a
 counter is written after the values it publishes, and read before them); elsewhere it is refused.
 
 Ground truth travels with each sample: where the tool was (the path-error judge's reference)
@@ -69,9 +69,11 @@ _SLOTS = 4
 _SAMPLES, _COMMANDS, _REQUEST = 0, 8, 16
 _COUNTERS = 24
 _VERDICT, _GROUND_TRUTH, _STOP = 1, 2, 3
-# Spin this many looks before sleeping between them (a few milliseconds).
-_SPINS = 20000
-_IDLE_SLEEP_S = 0.0002
+# A wait spins this long, then sleeps between looks: an idle session keeps no core busy. Shorter
+# cost the ROS demo a third of its speed (a tick there sometimes waits a millisecond for the GIL,
+# and a plant found asleep then starts its step late); a run paced to the wall clock spins too.
+_SPIN_S = 0.005
+_IDLE_SLEEP_S = 0.0001
 _START_TIMEOUT_S = 120.0
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]      # the directory holding brainbody/
 
@@ -224,11 +226,14 @@ class PlantProcess:
         self._counters[_COMMANDS] = self._written        # after the values (x86-64 keeps store order)
 
     def _wait_for(self, counter: int, count: int) -> None:
-        counters, spins, yield_ = self._counters, 0, os.sched_yield
+        counters = self._counters
+        if counters[counter] >= count:
+            return
+        yield_, clock = os.sched_yield, time.perf_counter
+        give_up = clock() + _SPIN_S
         while counters[counter] < count:
             yield_()           # lets this process's other threads (ROS callbacks) have the GIL meanwhile
-            spins += 1
-            if spins >= _SPINS:
+            if clock() > give_up:
                 self._check_alive()
                 time.sleep(_IDLE_SLEEP_S)
 
@@ -296,7 +301,7 @@ def _serve(conn: Connection) -> None:
         try:
             while True:
                 need = max(j - delay_periods, 0)     # the command this step applies
-                spins = 0
+                spins, give_up = 0, None
                 while counters[_COMMANDS] <= need:
                     request = counters[_REQUEST]
                     if request:
@@ -305,10 +310,14 @@ def _serve(conn: Connection) -> None:
                             return
                         conn.send(("answer", sim.verdict() if request == _VERDICT else sim.ground_truth()))
                     spins += 1
-                    if spins >= _SPINS:
-                        if os.getppid() != parent:      # the controller is gone
-                            return
-                        time.sleep(_IDLE_SLEEP_S)
+                    if spins % 64 == 0:            # the clock now and then: a look is a tenth of a µs
+                        now = time.perf_counter()
+                        if give_up is None:
+                            give_up = now + _SPIN_S
+                        elif now > give_up:
+                            if os.getppid() != parent:      # the controller is gone
+                                return
+                            time.sleep(_IDLE_SLEEP_S)
                 command = commands[need % _SLOTS].copy()
                 if command[9]:
                     sim.write(command[:7], command[7:9])
