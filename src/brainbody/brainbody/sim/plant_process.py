@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import traceback
+import weakref
 from multiprocessing import resource_tracker, shared_memory
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -106,6 +107,7 @@ class PlantProcess:
         self.config = config
         self.delay_periods = int(delay_periods)
         self._shm = shared_memory.SharedMemory(create=True, size=8 * (_COUNTERS + _SLOTS * (_STATE_SIZE + _COMMAND_SIZE)))
+        self._release = weakref.finalize(self, _release, self._shm, None)    # the child is added below
         self._counters, self._samples, self._commands = _views(self._shm)
         self._counters[:] = 0
         # A fresh interpreter (not fork: the caller may run threads, ROS among them; not
@@ -117,6 +119,10 @@ class PlantProcess:
         self._process = subprocess.Popen([sys.executable, "-m", "brainbody.sim.plant_process", str(theirs.fileno())],
                                          pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()
+        # Also when the caller forgets close(): at collection or at the interpreter's exit the
+        # child ends and the shared memory goes (no "leaked shared_memory" warning).
+        self._release.detach()
+        self._release = weakref.finalize(self, _release, self._shm, self._process)
         self._conn = Connection(ours.detach())
         self._closed = False
         self._conn.send((self._shm.name, config, None if home_q_rad is None else np.asarray(home_q_rad, float),
@@ -206,18 +212,10 @@ class PlantProcess:
             try:
                 self._process.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5.0)
+                pass                      # _release kills it
         self._conn.close()
         self._counters = self._samples = self._commands = None
-        self._shm.close()
-        self._shm.unlink()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:      # interpreter shutdown: the child is a daemon and ends with us
-            pass
+        self._release()
 
     # -- the hand-over -----------------------------------------------------------------------
     def _publish_command(self) -> None:
@@ -262,6 +260,21 @@ class PlantProcess:
             except (EOFError, OSError):     # it said nothing before it went
                 pass
             raise HardwareError(f"the plant process ended ({reason}); the simulated robot is gone")
+
+
+def _release(shm: shared_memory.SharedMemory, process: Optional[subprocess.Popen]) -> None:
+    """End the child (it also ends on its own when its parent goes) and remove the memory."""
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait(timeout=5.0)
+    try:
+        shm.close()
+    except BufferError:      # views still alive (at exit): the mapping goes with the process
+        pass
+    try:
+        shm.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _views(shm: shared_memory.SharedMemory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
