@@ -348,7 +348,7 @@ p99 (151-167 against 151-160 µs) and the median did not move beyond their sprea
 150 µs are mostly machine jitter spread over the whole task (a tick costs a few times its median
 when the process is descheduled or its caches are cold), not one job.
 
-The plant in a process of its own (2026-12-05; the table above is this run, bare step 32.3 µs, a
+The plant in a process of its own (2026-12-05; the table above is this run, bare step 30.5 µs, a
 slow day). Inside the running task a tick cost about twice what its parts cost called in a tight
 loop (72 µs against about 35 µs, seed 1): between two ticks the physics step and the plant's
 Python evict the controller's working set from the caches. A real robot runs its physics
