@@ -150,6 +150,7 @@ class BodyNode(Node):
         servo = self.body.servo
         where = (f"embedded sim, seed {cfg.seed}, realtime_factor {cfg.realtime_factor}; simulated drivetrain "
                  f"{_names(self.session.scene_config.drivetrain)}, {_plant(self.session.scene_config)}"
+                 f"{', in a process of its own one period ahead' if cfg.sim_plant_process else ''}"
                  if self.session is not None else
                  f"backend {cfg.backend} ({cfg.mode}): {self.hardware.describe()} at {cfg.control_rate_hz:g} Hz "
                  f"nominal, grip force from {body_config.grip_force_source}")
