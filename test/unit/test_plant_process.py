@@ -13,7 +13,10 @@ import numpy as np
 import pytest
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.exceptions import HardwareError
+from brainbody.exceptions import ErrorCode, HardwareError, RequestError
+from brainbody.lifecycle import Status
+from brainbody.primitives import PrimitiveKind, TaskPrimitive
+from brainbody.runtime.sim_session import SimSession
 from brainbody.sim.plant_process import PlantProcess
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
@@ -131,6 +134,30 @@ def test_a_dead_plant_is_a_clear_error_not_a_hang(closing):
     assert time.monotonic() - t0 < 5.0
     with pytest.raises(HardwareError, match="ended"):
         remote.verdict()
+
+
+def test_a_plant_that_dies_mid_primitive_fails_it_and_the_loop_runs_on():
+    """The control loop never dies of it: the running primitive fails with BODY_UNAVAILABLE,
+    the fault latches (motion refused until a reset), and further ticks raise nothing."""
+    with SimSession(seed=0, plant_process=True) as session:
+        session.refresh_world()
+        execution = session.body.execute(TaskPrimitive("reach", PrimitiveKind.REACH, object_id="cup"))
+        for _ in range(200):
+            session.loop.step()
+        os.kill(session.sim._process.pid, signal.SIGKILL)
+        session.sim._process.wait(timeout=10)
+        session.run_until_done(execution, max_time_s=5.0)
+        report = session.body.report(execution)
+        assert report.status is Status.FAILED
+        assert report.error_code == int(ErrorCode.BODY_UNAVAILABLE)
+        assert "plant process ended" in report.message
+        failed = session.body.failed_ticks
+        for _ in range(3):
+            session.loop.step()
+        assert session.body.failed_ticks == failed + 3
+        assert session.body.stop_latch.active
+        with pytest.raises(RequestError):
+            session.body.execute(TaskPrimitive("home", PrimitiveKind.HOME))
 
 
 def test_a_scene_the_child_cannot_build_is_refused_with_its_reason():

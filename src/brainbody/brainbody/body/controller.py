@@ -45,8 +45,8 @@ from brainbody.body.trajectory_command import (PATH_CHECK_STEP_S, CommandLog, ch
                                                check_trajectory_command)
 from brainbody.body.trajectory import BrakingTrajectory, SplineTrajectory
 from brainbody.jit import max_abs_difference
-from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, InvalidPrimitiveError,
-                                  InvalidStateError, MonitorTripError)
+from brainbody.exceptions import (BrainBodyError, BusyError, ErrorCode, ExecutionError, HardwareError,
+                                  InvalidPrimitiveError, InvalidStateError, MonitorTripError)
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
@@ -111,7 +111,8 @@ class BodyController:
         self.ticks = 0
         self.control_cost_s = 0.0   # the last tick without the hardware step (wall clock)
         self.stale_ticks = 0      # ticks that found no new sample
-        self.failed_ticks = 0     # ticks whose computation raised (the body then holds)
+        self.failed_ticks = 0     # ticks whose computation or hardware step raised (the body then holds)
+        self._hardware_failing = False
         self._hold_pending = False  # a fault asked for a hold command not yet sent
         # Latched stops (e-stop, faults) and what became of streamed trajectories.
         self.stop_latch = StopLatch(rest_speed_radps=config.reset_max_joint_speed_radps)
@@ -543,7 +544,7 @@ class BodyController:
                 state = None
         if state is None:
             self.control_cost_s = time.perf_counter() - t0
-            self.hardware.step()
+            self._step_hardware()
             return
         with self.lock:
             dt = self._measured_period_s(state.time_s)
@@ -586,7 +587,22 @@ class BodyController:
             advance_s = min(dt, self.hardware.period_s) if self.command_mode is CommandMode.POSITION else dt
             self._trajectory_time_s += advance_s * self._applied_speed_scale
         self.control_cost_s = time.perf_counter() - t0
-        self.hardware.step()
+        self._step_hardware()
+
+    def _step_hardware(self) -> None:
+        """The hardware's own period. A backend that fails there (a simulator process that
+        ended) faults the body, once a spell: the running primitive fails with the error's code,
+        the arm holds, and the loop runs on (each failing period counts as a failed tick)."""
+        try:
+            self.hardware.step()
+        except HardwareError as exc:
+            self.failed_ticks += 1
+            if not self._hardware_failing:
+                self._hardware_failing = True
+                log.error("hardware step failed: %s; holding", exc)
+                self.fault(exc)
+            return
+        self._hardware_failing = False
 
     def _for_the_drives(self, arm: np.ndarray) -> np.ndarray:
         """The arm command as written: scaled up on a joint whose motor was found demagnetised
