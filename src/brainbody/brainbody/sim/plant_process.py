@@ -106,23 +106,21 @@ class PlantProcess:
                                 f"{platform.machine()}): run the simulator in the controller's process")
         self.config = config
         self.delay_periods = int(delay_periods)
-        self._shm = shared_memory.SharedMemory(create=True, size=8 * (_COUNTERS + _SLOTS * (_STATE_SIZE + _COMMAND_SIZE)))
-        self._release = weakref.finalize(self, _release, self._shm, None)    # the child is added below
-        self._counters, self._samples, self._commands = _views(self._shm)
-        self._counters[:] = 0
         # A fresh interpreter (not fork: the caller may run threads, ROS among them; not
         # multiprocessing's spawn: it would import the caller's main script again), found where
-        # this package was, talking over a socket pair.
+        # this package was, talking over a socket pair; it waits there for its arguments.
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PACKAGE_ROOT), env.get("PYTHONPATH"))))
         self._process = subprocess.Popen([sys.executable, "-m", "brainbody.sim.plant_process", str(theirs.fileno())],
                                          pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()
+        self._shm = shared_memory.SharedMemory(create=True, size=8 * (_COUNTERS + _SLOTS * (_STATE_SIZE + _COMMAND_SIZE)))
         # Also when the caller forgets close(): at collection or at the interpreter's exit the
         # child ends and the shared memory goes (no "leaked shared_memory" warning).
-        self._release.detach()
         self._release = weakref.finalize(self, _release, self._shm, self._process)
+        self._counters, self._samples, self._commands = _views(self._shm)
+        self._counters[:] = 0
         self._conn = Connection(ours.detach())
         self._closed = False
         self._conn.send((self._shm.name, config, None if home_q_rad is None else np.asarray(home_q_rad, float),
@@ -262,9 +260,9 @@ class PlantProcess:
             raise HardwareError(f"the plant process ended ({reason}); the simulated robot is gone")
 
 
-def _release(shm: shared_memory.SharedMemory, process: Optional[subprocess.Popen]) -> None:
+def _release(shm: shared_memory.SharedMemory, process: subprocess.Popen) -> None:
     """End the child (it also ends on its own when its parent goes) and remove the memory."""
-    if process is not None and process.poll() is None:
+    if process.poll() is None:
         process.kill()
         process.wait(timeout=5.0)
     try:
@@ -288,7 +286,10 @@ def _views(shm: shared_memory.SharedMemory) -> tuple[np.ndarray, np.ndarray, np.
 def _serve(conn: Connection) -> None:
     """The child: build the scene, publish its first sample, then step on each command."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the controller's to handle: it closes us
-    shm_name, config, home_q_rad, urdf_path, motor_thermal, delay_periods = conn.recv()
+    try:
+        shm_name, config, home_q_rad, urdf_path, motor_thermal, delay_periods = conn.recv()
+    except EOFError:                                  # the controller failed before it sent them
+        return
     shm = shared_memory.SharedMemory(name=shm_name)
     # The controller owns it: without this our resource tracker would remove it when we end.
     resource_tracker.unregister(shm._name, "shared_memory")
