@@ -151,10 +151,11 @@ def test_a_plant_that_dies_mid_primitive_fails_it_and_the_loop_runs_on():
         assert report.status is Status.FAILED
         assert report.error_code == int(ErrorCode.BODY_UNAVAILABLE)
         assert "plant process ended" in report.message
-        failed = session.body.failed_ticks
+        failed, last = session.body.failed_ticks, session.sim.read().time_s
         for _ in range(3):
             session.loop.step()
         assert session.body.failed_ticks == failed + 3
+        assert session.sim.read().time_s == last == session.body.time_s    # the last sample, not an older slot
         assert session.body.stop_latch.active
         with pytest.raises(RequestError):
             session.body.execute(TaskPrimitive("home", PrimitiveKind.HOME))

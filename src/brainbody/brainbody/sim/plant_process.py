@@ -175,8 +175,8 @@ class PlantProcess:
         if self._written <= self._steps:
             self._last_command[9] = 0.0
             self._publish_command()
-        self._steps += 1
-        self._wait_for(_SAMPLES, self._steps + 1)
+        self._wait_for(_SAMPLES, self._steps + 2)
+        self._steps += 1          # only once it came: after a failed wait, read gives the last sample
 
     # -- ground truth ----------------------------------------------------------------------
     @property
