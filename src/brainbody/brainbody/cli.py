@@ -218,9 +218,8 @@ def _cmd_demo(args) -> int:
     # running nodes): the brain cancels its plan, the body brakes to a hold, then all ends.
     with ros_context() as stop:
         code = _demo(args, stop)
-    if stop.is_set():
+    if code == EXIT_INTERRUPTED:
         print("interrupted: the plan was cancelled and the arm brought to a hold", file=sys.stderr)
-        return EXIT_INTERRUPTED
     return code
 
 
