@@ -45,7 +45,7 @@ def flat(state):
     return np.concatenate(parts)
 
 
-def run(hardware, sequence, *, delay):
+def run(hardware, sequence):
     """Read, write the command computed "from" this sample, step; returns every sample and what
     the ground truth said alongside (tool at read, objects)."""
     samples, tools, objects = [], [], []
@@ -77,8 +77,8 @@ def test_taking_turns_gives_the_in_process_samples_to_the_bit(closing, kind):
     sim = in_process(scene)
     assert remote.capabilities == sim.capabilities
     assert remote.period_s == sim.period_s
-    got = run(remote, sequence, delay=0)
-    expected = run(sim, sequence, delay=0)
+    got = run(remote, sequence)
+    expected = run(sim, sequence)
     for a, b in zip(got, expected):
         assert a.shape == b.shape
         assert np.array_equal(a, b)
@@ -93,12 +93,12 @@ def test_pipelined_the_command_acts_one_period_later(closing):
     sequence = commands(200)
     remote = plant(1)
     closing(remote)
-    got, _, _ = run(remote, sequence, delay=1)
+    got, _, _ = run(remote, sequence)
     late = [sequence[0]] + sequence[:-1]
-    expected, _, _ = run(in_process(), late, delay=0)
+    expected, _, _ = run(in_process(), late)
     assert np.array_equal(got, expected)
     # and not the undelayed run
-    undelayed, _, _ = run(in_process(), sequence, delay=0)
+    undelayed, _, _ = run(in_process(), sequence)
     assert not np.array_equal(got, undelayed)
 
 
@@ -172,7 +172,7 @@ def test_a_machine_without_x86_stores_is_refused(monkeypatch):
         plant(1)
 
 
-def test_closed_is_closed_and_the_child_is_gone(closing):
+def test_closed_is_closed_and_the_child_is_gone():
     remote = plant(1)
     remote.close()
     remote.close()                     # idempotent
