@@ -129,21 +129,23 @@ class CommanderWatch:
         why = make_current_thread_realtime(self._priority)
         if why:
             self._logger.warning(f"commander watch: {why}")
+        looked_s = time.monotonic()
         while not self._stop.is_set():
             # The time is read before the beats are taken: a thread stalled between taking
             # and checking (the GIL held elsewhere, a higher priority thread) then judges by a
             # time at which every beat queued since was still to be taken, so the stall makes
             # it notice a loss later but never invents one.
             now_s = time.monotonic()
+            held_off_s, looked_s = now_s - looked_s, now_s
             try:
                 self._executor.spin_once(timeout_sec=CHECK_PERIOD_S)
             except Exception:       # the context went away under us at shutdown
                 if self._stop.is_set() or not self.node.context.ok():
                     return
                 raise
-            self._check(now_s)
+            self._check(now_s, held_off_s)
 
-    def _check(self, now_s: float) -> None:
+    def _check(self, now_s: float, held_off_s: float = 0.0) -> None:
         with self._lock:
             watched = list(self._watched.items())
         for execution, commander in watched:
@@ -153,7 +155,12 @@ class CommanderWatch:
                     del self._watched[execution]
             if lost is not None:
                 self.body.abandon(execution, lost)
-                self._logger.error(f"primitive {execution.primitive.id!r} abandoned [{int(lost.code)}]: {lost}")
+                # A watch that could not look for longer than the timeout noticed late through
+                # no fault of the commander: say so (a whole process stopped by its middleware,
+                # ros/middleware.py, looks like this).
+                late = (f"; noticed late: this watch had not looked for {1e3 * held_off_s:.0f} ms"
+                        if held_off_s > self.liveness.timeout_s else "")
+                self._logger.error(f"primitive {execution.primitive.id!r} abandoned [{int(lost.code)}]: {lost}{late}")
 
     def close(self) -> None:
         """Stop the thread, then the private node (before the context goes)."""
