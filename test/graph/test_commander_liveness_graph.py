@@ -44,6 +44,24 @@ TIMEOUT_S = 0.08
 # cores, so the assertion allows scheduling delay on top; the measured figure is printed.
 DETECTION_LIMIT_S = 0.3
 _LOG_TIME = re.compile(r"\[(\d+\.\d+)\] \[body_node\]")
+_HELD_OFF = re.compile(r"this watch had not looked for (\d+) ms")
+
+
+class BodyStalled(AssertionError):
+    """The body noticed late and says why: its watch could not look for longer than the
+    timeout, i.e. the whole process was stopped. Fast DDS does that when a reader process dies
+    holding its shared-memory port's lock (ros/middleware.py; LOCALHOST discovery, as every
+    test here runs, forces that transport on): a publish then waits 1 s with the GIL held."""
+
+
+def repeated_once_if_the_body_stalled(run) -> None:
+    """``run()``; if the body stalled (:class:`BodyStalled`), once more with fresh processes.
+    A stall of our own making would come back and fail the second run."""
+    try:
+        run()
+    except BodyStalled as stall:
+        print(f"inconclusive, run again with fresh processes: {stall}")
+        run()
 
 
 class Process:
@@ -119,10 +137,15 @@ def watcher():
         rclpy.try_shutdown()
 
 
-def kill_brain_while_carrying_the_cup(watcher: Watcher, body: Process, brain: Process, realtime_factor: float):
+def kill_brain_while_carrying_the_cup(watcher: Watcher, body: Process, brain: Process, realtime_factor: float,
+                                      stale_servers: set):
     """Run "bring me the cup", SIGKILL the brain while the arm carries the cup across (step 4)
-    and check that the body noticed in time and holds the cup in the air."""
+    and check that the body noticed in time and holds the cup in the air. ``stale_servers``:
+    the intent servers on the graph before ``brain`` started."""
+    watcher.feedback.clear()
     assert watcher.intent.wait_for_server(timeout_sec=60.0), brain.text()[-3000:]
+    # A brain killed by an earlier run stays listed until its lease ends: wait for this one.
+    assert wait_for(lambda: _intent_server_gids(watcher) - stale_servers, 30.0), "the brain's server was never seen"
     assert watcher.body.wait_for_server(60.0), body.text()[-3000:]
     watcher.intent.send_goal_async(ExecuteIntent.Goal(intent="bring me the cup"),
                                    feedback_callback=lambda fb: watcher.feedback.append(fb.feedback))
@@ -141,6 +164,9 @@ def kill_brain_while_carrying_the_cup(watcher: Watcher, body: Process, brain: Pr
           f"{1e3 * detection_s:.0f} ms of wall time (commander_timeout_s "
           f"{TIMEOUT_S:g}); {line.strip()}")
     assert "lost: silent for" in line and "holding" in line
+    held_off = _HELD_OFF.search(line)
+    if detection_s >= DETECTION_LIMIT_S and held_off and float(held_off.group(1)) > 1e3 * TIMEOUT_S:
+        raise BodyStalled(f"noticed after {detection_s:.3f} s: {line.strip()}")
     assert detection_s < DETECTION_LIMIT_S, f"noticed only after {detection_s:.3f} s"
 
     # Expect: the arm brakes to a hold close to where the brain died and stays there. "Close" in
@@ -167,11 +193,16 @@ def _intent_server_gids(watcher: Watcher) -> set:
 
 def test_a_killed_brain_leaves_the_arm_holding_the_cup_and_a_new_brain_takes_over(watcher):
     """At the default pacing (realtime_factor 0: as fast as the machine goes)."""
+    repeated_once_if_the_body_stalled(lambda: _kill_the_brain_then_start_a_new_one(watcher))
+
+
+def _kill_the_brain_then_start_a_new_one(watcher: Watcher) -> None:
+    stale = _intent_server_gids(watcher)
     body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3", "-p", f"commander_timeout_s:={TIMEOUT_S}")
     brain = Process("brainbody.ros.intent_node")
     new_brain = None
     try:
-        kill_brain_while_carrying_the_cup(watcher, body, brain, BodyNodeConfig().realtime_factor)
+        kill_brain_while_carrying_the_cup(watcher, body, brain, BodyNodeConfig().realtime_factor, stale)
         # A new brain takes over without any reset: home, the cup still in hand.
         dead = _intent_server_gids(watcher)     # the killed brain stays listed until its lease ends
         new_brain = Process("brainbody.ros.intent_node")
@@ -197,12 +228,15 @@ def test_a_killed_brain_leaves_the_arm_holding_the_cup_and_a_new_brain_takes_ove
 @pytest.mark.soak     # the as-fast-as-possible case above runs in make test; this one adds ~25 s
 def test_paced_to_the_wall_clock_a_killed_brain_is_noticed_as_fast(watcher):
     """The timeout is wall time whatever the pacing: realtime_factor 1."""
-    body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3", "-p", "realtime_factor:=1.0",
-                   "-p", f"commander_timeout_s:={TIMEOUT_S}")
-    brain = Process("brainbody.ros.intent_node")
-    try:
-        kill_brain_while_carrying_the_cup(watcher, body, brain, 1.0)
-    finally:
-        for process in (brain, body):
-            process.stop()
-    assert "Traceback" not in body.text(), body.text()[-3000:]
+    def run():
+        stale = _intent_server_gids(watcher)
+        body = Process("brainbody.ros.body_node", "--ros-args", "-p", "seed:=3", "-p", "realtime_factor:=1.0",
+                       "-p", f"commander_timeout_s:={TIMEOUT_S}")
+        brain = Process("brainbody.ros.intent_node")
+        try:
+            kill_brain_while_carrying_the_cup(watcher, body, brain, 1.0, stale)
+        finally:
+            for process in (brain, body):
+                process.stop()
+        assert "Traceback" not in body.text(), body.text()[-3000:]
+    repeated_once_if_the_body_stalled(run)
