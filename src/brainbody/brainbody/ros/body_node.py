@@ -45,6 +45,7 @@ from brainbody.ros.backends import topic_hardware
 from brainbody.ros.commander_heartbeat import CommanderWatch
 from brainbody.ros.conversions import (duration_s, fill_time, pose_to_msg, primitive_from_msg, stamp_s,
                                         time_msg, world_from_msg, world_to_msg)
+from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.sim.scene import SceneConfig, default_urdf_path
@@ -156,7 +157,7 @@ class BodyNode(Node):
                  f"nominal, grip force from {body_config.grip_force_source}")
         self.get_logger().info(f"body ready ({where}); estimates {_names(servo.estimates.names)}, "
                                f"servo {compensation_label(servo.compensation_state)}; kernels loaded in "
-                               f"{kernels_s:.2f} s")
+                               f"{kernels_s:.2f} s; DDS {middleware_label()}")
 
     # -- the control loop thread ------------------------------------------------------
     def _run_loop(self) -> None:

@@ -32,6 +32,7 @@ from brainbody.node_params import IntentNodeConfig
 from brainbody.ros.action_client import RESULT_KEPT_S, BlockingActionClient, SerializedActionClient, TaskResult
 from brainbody.ros.commander_heartbeat import HeartbeatPublisher
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
+from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.runtime.realtime import prepare_process_for_control_loop
@@ -74,7 +75,8 @@ class IntentNode(Node):
         # heartbeat thread off for tens of milliseconds (see ros/commander_heartbeat.py).
         prepare_process_for_control_loop()
         layers = ["parser"] + (["semantic"] if self.pipeline.semantic else []) + (["llm"] if self.pipeline.llm else [])
-        self.get_logger().info(f"brain ready ({' + '.join(layers)}): {self.catalogue.capabilities()}")
+        self.get_logger().info(f"brain ready ({' + '.join(layers)}; DDS {middleware_label()}): "
+                               f"{self.catalogue.capabilities()}")
 
     def _on_world(self, msg: ObjectArray) -> None:
         self.world.update(world_from_msg(msg))

@@ -14,6 +14,7 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from brainbody.exceptions import BrainBodyError
+from brainbody.ros.middleware import prepare_middleware
 
 EXIT_BAD_CONFIGURATION = 2
 # How long the main thread waits in one executor round: the longest a signal waits to be seen.
@@ -31,9 +32,11 @@ def ros_context(args=None) -> Iterator[threading.Event]:
     threads (the body's control loop, action callbacks) may be inside a publish: on both
     Jazzy and Kilted that raised from the loop thread and now and then crashed the process.
     Here a signal only sets the event; the caller stops its threads first, then the context
-    goes. (``with rclpy.init():`` is Kilted-only; on Jazzy ``init`` returns None.)
+    goes. (``with rclpy.init():`` is Kilted-only; on Jazzy ``init`` returns None.) The
+    middleware is prepared first (``ros/middleware.py``: a dead peer must not stop the process).
     """
     stop = threading.Event()
+    prepare_middleware()
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -53,6 +53,7 @@ from brainbody.node_params import SimNodeConfig
 from brainbody.ros.backends.topic_backend import CONTROL_QOS
 from brainbody.ros.body_node import LATCHED
 from brainbody.ros.conversions import stamp_s, time_msg, world_to_msg
+from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
 from brainbody.ros.sim_commands import SimCommandInputs
@@ -144,7 +145,7 @@ class SimNode(Node):
             f"plant {', '.join(sorted(set(cfg.sim_drivetrain)))}, "
             f"{f'honest unit {cfg.robot_seed}' if cfg.plant == 'honest' else 'ideal'}): "
             f"state on {self.layout.state_topic} at "
-            f"{cfg.command_rate_hz:g} Hz, commands on {_command_topics(self.layout)}")
+            f"{cfg.command_rate_hz:g} Hz, commands on {_command_topics(self.layout)}; DDS {middleware_label()}")
 
     # -- commands ------------------------------------------------------------------------
     def _envelope(self) -> dict:
