@@ -5,6 +5,7 @@ lost, and a brain that is killed is still noticed. The watch used to read the cl
 beats, and failed this in nearly every run."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -77,11 +78,21 @@ def _hold_the_gil(seconds: float) -> None:
         sys.setswitchinterval(interval)
 
 
-def test_a_stalled_watch_invents_no_loss_and_still_notices_a_real_one():
+@dataclasses.dataclass
+class _Rig:
+    watch: CommanderWatch
+    body: _Body
+    logger: _Logger
+    brain: subprocess.Popen
+    commander: str
+
+
+@pytest.fixture
+def rig():
+    """A watch on its own context, and a brain process whose beats have reached it."""
     context = rclpy.Context()
     rclpy.init(context=context)
-    body = _Body()
-    logger = _Logger()
+    body, logger = _Body(), _Logger()
     watch = CommanderWatch(body, timeout_s=TIMEOUT_S, context=context, priority=0, logger=logger)
     commander = f"/brain#{uuid.uuid4().hex[:8]}"
     brain = subprocess.Popen([sys.executable, "-c", _BRAIN, commander])
@@ -90,25 +101,7 @@ def test_a_stalled_watch_invents_no_loss_and_still_notices_a_real_one():
         while watch.liveness.silence_s(commander, time.monotonic()) is None:
             assert time.monotonic() < deadline, "no beat reached the watch"
             time.sleep(0.01)
-        execution = _Execution()
-        watch.watch(execution, commander)
-        for _ in range(8):          # the watch thread is mostly waiting for beats when a stall begins
-            _hold_the_gil(STALL_S)
-            time.sleep(0.05)
-        assert body.abandoned == [], f"a live brain was taken for lost: {body.abandoned[0][1]}"
-
-        brain.kill()
-        brain.wait()
-        stopped = time.monotonic()
-        deadline = stopped + 3.0
-        while not body.abandoned:
-            assert time.monotonic() < deadline, "a brain that stopped beating was never noticed"
-            time.sleep(0.01)
-        noticed_s, error = body.abandoned[0]
-        assert "silent for" in str(error)
-        assert noticed_s - stopped < TIMEOUT_S + 0.2
-        assert len(body.abandoned) == 1
-        assert len(logger.errors) == 1 and "noticed late" not in logger.errors[0], logger.errors
+        yield _Rig(watch, body, logger, brain, commander)
     finally:
         brain.kill()
         brain.wait()
@@ -116,37 +109,42 @@ def test_a_stalled_watch_invents_no_loss_and_still_notices_a_real_one():
         rclpy.shutdown(context=context)
 
 
-def test_a_loss_noticed_late_because_the_watch_was_held_off_says_so():
+def test_a_stalled_watch_invents_no_loss_and_still_notices_a_real_one(rig):
+    body = rig.body
+    rig.watch.watch(_Execution(), rig.commander)
+    for _ in range(8):          # the watch thread is mostly waiting for beats when a stall begins
+        _hold_the_gil(STALL_S)
+        time.sleep(0.05)
+    assert body.abandoned == [], f"a live brain was taken for lost: {body.abandoned[0][1]}"
+
+    rig.brain.kill()
+    rig.brain.wait()
+    stopped = time.monotonic()
+    deadline = stopped + 3.0
+    while not body.abandoned:
+        assert time.monotonic() < deadline, "a brain that stopped beating was never noticed"
+        time.sleep(0.01)
+    noticed_s, error = body.abandoned[0]
+    assert "silent for" in str(error)
+    assert noticed_s - stopped < TIMEOUT_S + 0.2
+    assert len(body.abandoned) == 1
+    assert len(rig.logger.errors) == 1 and "noticed late" not in rig.logger.errors[0], rig.logger.errors
+
+
+def test_a_loss_noticed_late_because_the_watch_was_held_off_says_so(rig):
     """Killed while the process is stalled (the GIL held: what Fast DDS does to a publisher whose
     reader died holding its port lock, ros/middleware.py): the loss comes late, and the log line
     says the watch could not look, so a late notice is not mistaken for a slow heartbeat design."""
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    body = _Body()
-    logger = _Logger()
-    watch = CommanderWatch(body, timeout_s=TIMEOUT_S, context=context, priority=0, logger=logger)
-    commander = f"/brain#{uuid.uuid4().hex[:8]}"
-    brain = subprocess.Popen([sys.executable, "-c", _BRAIN, commander])
-    try:
-        deadline = time.monotonic() + 20.0
-        while watch.liveness.silence_s(commander, time.monotonic()) is None:
-            assert time.monotonic() < deadline, "no beat reached the watch"
-            time.sleep(0.01)
-        watch.watch(_Execution(), commander)
-        time.sleep(0.05)
-        brain.kill()
-        brain.wait()
-        _hold_the_gil(5 * STALL_S)
-        deadline = time.monotonic() + 3.0
-        while not logger.errors:
-            assert time.monotonic() < deadline, "a brain that stopped beating was never noticed"
-            time.sleep(0.01)
-        assert len(body.abandoned) == 1 and "silent for" in str(body.abandoned[0][1])
-        late = re.search(r"noticed late: this watch had not looked for (\d+) ms", logger.errors[0])
-        assert late, logger.errors[0]
-        assert int(late.group(1)) >= 1e3 * (5 * STALL_S - 0.1), logger.errors[0]
-    finally:
-        brain.kill()
-        brain.wait()
-        watch.close()
-        rclpy.shutdown(context=context)
+    rig.watch.watch(_Execution(), rig.commander)
+    time.sleep(0.05)
+    rig.brain.kill()
+    rig.brain.wait()
+    _hold_the_gil(5 * STALL_S)
+    deadline = time.monotonic() + 3.0
+    while not rig.logger.errors:
+        assert time.monotonic() < deadline, "a brain that stopped beating was never noticed"
+        time.sleep(0.01)
+    assert len(rig.body.abandoned) == 1 and "silent for" in str(rig.body.abandoned[0][1])
+    late = re.search(r"noticed late: this watch had not looked for (\d+) ms", rig.logger.errors[0])
+    assert late, rig.logger.errors[0]
+    assert int(late.group(1)) >= 1e3 * (5 * STALL_S - 0.1), rig.logger.errors[0]
