@@ -8,11 +8,11 @@ through ``publish()``, so the stall stops every Python thread of the publishing 
 body's control loop, its commander watch, its runtime monitor. Fast DDS's asynchronous
 publishing does not help (presumably its sending thread holds the writer's lock while it waits).
 
-Measured on Jazzy (Fast DDS 2.14; 3.1 has the same code path) with ``scripts/dead_reader_stall.py``:
-over shared memory, in about 440 reader kills a publisher hung for good twice and three
-publishes took 1-2 s; with asynchronous publishing one took 1004 ms in about 130; over UDP none
-took over 21 ms in 450. CI saw the body stop for 1 s right after the liveness test killed its
-brain.
+Measured with ``scripts/dead_reader_stall.py``. On Jazzy (Fast DDS 2.14), over shared memory,
+in about 440 reader kills a publisher hung for good twice and three publishes took 1-2 s; with
+asynchronous publishing one took 1004 ms in about 130; over UDP none took over 21 ms in 450. On
+Kilted (Fast DDS 3), three publishes in 240 kills took 1-2 s over shared memory. CI saw the body
+stop for 1 s right after the liveness test killed its brain.
 
 So our processes leave shared memory out (``FASTDDS_BUILTIN_TRANSPORTS=UDPv4``) unless the
 operator chose the transports. Two exceptions, both reported in the ready line:
