@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -76,8 +77,10 @@ def main() -> int:
     if args.publisher:
         publisher(args.rounds, args.readers)
         return 0
+    # A session of its own: the publisher and its readers end together, whatever state they are in.
     child = subprocess.Popen([sys.executable, __file__, "--publisher", "--rounds", str(args.rounds),
-                              "--readers", str(args.readers)], stdout=subprocess.PIPE, text=True)
+                              "--readers", str(args.readers)], stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
     os.set_blocking(child.stdout.fileno(), False)
     worst_ms, last_line = [], time.monotonic()
     print(f"transports: {os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'default')}, discovery range "
@@ -89,12 +92,15 @@ def main() -> int:
             worst_ms.append(float(line.split()[-2]))
             last_line = time.monotonic()
         elif time.monotonic() - last_line > HUNG_AFTER_S:
-            child.kill()
             print(f"HUNG: the publisher said nothing for {HUNG_AFTER_S:g} s (stuck in publish)", flush=True)
             break
         else:
             time.sleep(0.05)
-    subprocess.run(["pkill", "-9", "-f", "stall_reader"], check=False)
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.wait()
     stalls = sum(w >= 500.0 for w in worst_ms)
     print(f"{len(worst_ms)} rounds of {args.readers} kills: {stalls} with a publish of 0.5 s or more"
           f"{', then the publisher hung' if child.returncode not in (0, None) and len(worst_ms) < args.rounds else ''}")

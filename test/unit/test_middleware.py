@@ -11,8 +11,11 @@ from brainbody.ros.middleware import TRANSPORTS_VARIABLE, middleware_label, prep
 
 @pytest.fixture
 def env(monkeypatch):
+    """Without the variables the module reads; what a test or prepare_middleware sets goes
+    afterwards (monkeypatch undoes only what it recorded: setenv first, then delenv)."""
     for name in ("RMW_IMPLEMENTATION", "ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_LOCALHOST_ONLY", TRANSPORTS_VARIABLE):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     return monkeypatch
 
 

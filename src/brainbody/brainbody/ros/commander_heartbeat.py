@@ -145,7 +145,7 @@ class CommanderWatch:
                 raise
             self._check(now_s, held_off_s)
 
-    def _check(self, now_s: float, held_off_s: float = 0.0) -> None:
+    def _check(self, now_s: float, held_off_s: float) -> None:
         with self._lock:
             watched = list(self._watched.items())
         for execution, commander in watched:
