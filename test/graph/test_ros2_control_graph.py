@@ -93,15 +93,21 @@ def test_sim_killed_mid_motion_holds_fails_with_stale_and_refuses_bad_states():
         # The body learns the world from sim_node's /world/objects (10 Hz): let it hear a few.
         assert robot.wait_for(lambda: len(robot.world) >= 3)
         result: dict = {}
+        moving = threading.Event()
+
+        def on_feedback(feedback) -> None:
+            if feedback.progress >= 0.05:
+                moving.set()
 
         def reach() -> None:
             goal = ExecutePrimitive.Goal(primitive=TaskPrimitive(id="reach", kind=TaskPrimitive.KIND_REACH,
                                                                  object_id="cup", timeout_s=60.0))
-            result["outcome"], result["result"] = robot.body.run(goal, timeout_s=120.0)
+            result["outcome"], result["result"] = robot.body.run(goal, timeout_s=120.0, on_feedback=on_feedback)
 
         runner = threading.Thread(target=reach)
         runner.start()
-        time.sleep(3.0)                      # the arm is on its way to the cup
+        # The arm on its way to the cup (lock-step: how soon depends on the machine, not on a sleep)
+        assert moving.wait(60.0), f"no progress on the reach: {result}"
         assert runner.is_alive(), f"reach ended before the sim was killed: {result}"
         sim.send_signal(signal.SIGKILL)
         sim.wait(timeout=10)
