@@ -224,18 +224,18 @@ def _cmd_demo(args) -> int:
 
 
 def _demo(args, stop: threading.Event) -> int:
-    import rclpy
     from rclpy.executors import MultiThreadedExecutor
     from rclpy.parameter import Parameter
     from std_msgs.msg import String
 
     from brainbody_interfaces.action import ExecuteIntent
     from brainbody.ros.action_client import BlockingActionClient, TaskResult
+    from brainbody.ros.qos_audit import create_node
 
     children: list[subprocess.Popen] = []
     local_nodes = []
     executor = MultiThreadedExecutor(num_threads=6)
-    client_node = rclpy.create_node("brainbody_demo")
+    client_node = create_node("brainbody_demo")
     # Made before any thread spins the node: rclpy adds an action client to its node before
     # the client's lock exists, and a spinning executor then fails on it (seen on Kilted).
     client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")

@@ -17,7 +17,6 @@ import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.clock import Clock as RosClock, ClockType
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 from builtin_interfaces.msg import Time
@@ -48,6 +47,7 @@ from brainbody.ros.conversions import (duration_s, fill_time, pose_to_msg, primi
 from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
+from brainbody.ros.qos_audit import AuditedNode
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.runtime.sim_session import SimSession
 from brainbody.runtime.kernel_warmup import warm_up
@@ -60,7 +60,7 @@ SETPOINT_PERIOD_S = 0.01   # /body/joint_setpoint on topic backends (hardware ti
 _FIRST_WORLD_WAIT_S = 2.0  # wall clock: how long a goal waits for the body's first world model
 
 
-class BodyNode(Node):
+class BodyNode(AuditedNode):
     def __init__(self, *, session: Optional[SimSession] = None, **kwargs):
         super().__init__("body_node", **kwargs)
         # Set first: if a parameter is refused below, rclpy still destroys this half-built node.

@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 import time
 
-import rclpy
 from rclpy.experimental import EventsExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from builtin_interfaces.msg import Time
@@ -32,6 +31,7 @@ from brainbody.body.controller import BodyController
 from brainbody.body.liveness import CommanderLiveness
 from brainbody.body.primitive_executor import PrimitiveExecution
 from brainbody.runtime.realtime import make_current_thread_realtime
+from brainbody.ros.qos_audit import create_node
 
 HEARTBEAT_TOPIC = "/body/commander_heartbeat"
 # Best effort: a late beat is worthless, the next one follows; a best-effort reader also
@@ -105,7 +105,7 @@ class CommanderWatch:
         self._priority = int(priority)
         self._watched: dict[PrimitiveExecution, str] = {}
         self._lock = threading.Lock()
-        self.node = rclpy.create_node("body_commander_watch", context=context)
+        self.node = create_node("body_commander_watch", context=context)
         self._executor = EventsExecutor(context=context)
         self._executor.add_node(self.node)
         self.node.create_subscription(Header, HEARTBEAT_TOPIC, self._on_beat, HEARTBEAT_QOS)

@@ -11,11 +11,11 @@ import threading
 import time
 from typing import Callable, Optional
 
-import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from diagnostic_msgs.msg import DiagnosticArray
 
 from brainbody.ros.conversions import stamp_s
+from brainbody.ros.qos_audit import create_node
 from brainbody.runtime.health_report import HealthHistory
 
 DIAGNOSTICS_TOPIC = "/diagnostics"
@@ -28,7 +28,7 @@ def listen(*, duration_s: float, first_timeout_s: float,
     up (an empty history) when none arrived within ``first_timeout_s``; ends early, keeping what
     arrived, when ``stop`` is set (Ctrl-C). Needs ``rclpy.init``."""
     history = HealthHistory()
-    node = rclpy.create_node("brainbody_health")
+    node = create_node("brainbody_health")
     t0 = time.monotonic()
 
     def on_array(msg: DiagnosticArray) -> None:

@@ -17,7 +17,6 @@ from typing import Optional
 
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
@@ -35,13 +34,14 @@ from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_
 from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
+from brainbody.ros.qos_audit import AuditedNode
 from brainbody.runtime.realtime import prepare_process_for_control_loop
 from brainbody.world import WorldModel
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
-class IntentNode(Node):
+class IntentNode(AuditedNode):
     def __init__(self, **kwargs):
         super().__init__("intent_node", **kwargs)
         self.config = declare_config(self, IntentNodeConfig)

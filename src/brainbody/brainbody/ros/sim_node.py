@@ -39,7 +39,6 @@ import time
 import numpy as np
 import rclpy
 from rclpy.experimental import EventsExecutor
-from rclpy.node import Node
 
 from geometry_msgs.msg import Point, WrenchStamped
 from rosgraph_msgs.msg import Clock
@@ -56,6 +55,7 @@ from brainbody.ros.conversions import stamp_s, time_msg, world_to_msg
 from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
+from brainbody.ros.qos_audit import AuditedNode, create_node
 from brainbody.ros.sim_commands import SimCommandInputs
 from brainbody.share_files import find_share_file
 from brainbody.sim.scene import ARM_JOINTS, FINGER_JOINTS, PAD_BODIES, SceneConfig, default_urdf_path
@@ -80,7 +80,7 @@ _JOINT_LIMIT_TOLERANCE_RAD = 1e-3
 _REPUBLISH_S = 0.2
 
 
-class SimNode(Node):
+class SimNode(AuditedNode):
     def __init__(self, **kwargs):
         super().__init__("sim_node", **kwargs)
         self._stop = threading.Event()
@@ -111,7 +111,7 @@ class SimNode(Node):
         self._truth_pub = self.create_publisher(String, "/sim/ground_truth", LATCHED)
         description = self.create_publisher(String, "/robot_description", LATCHED)
         description.publish(String(data=urdf.read_text(encoding="utf-8")))
-        self._io = rclpy.create_node("sim_node_io", context=self.context)
+        self._io = create_node("sim_node_io", context=self.context)
         self.commands = SimCommandInputs(self._io, self.layout, self._on_refused, limits=self._envelope())
         m = self.sim.model
         self._joint_range = np.asarray(m.jnt_range)[[m.joint(n).id for n in ARM_JOINTS]]

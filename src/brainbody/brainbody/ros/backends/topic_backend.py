@@ -19,7 +19,6 @@ import time
 from typing import Optional
 
 import numpy as np
-import rclpy
 from rclpy.experimental import EventsExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy, DurabilityPolicy
 
@@ -33,6 +32,7 @@ from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS
 from brainbody.exceptions import HardwareMismatchError, InvalidStateError, StaleStateError
 from brainbody.node_params import BodyNodeConfig
 from brainbody.ros.conversions import stamp_s
+from brainbody.ros.qos_audit import create_node
 from brainbody.topic_layout import TopicLayout
 
 # ros2_control's broadcasters and forward command controllers, ros_gz_bridge and the
@@ -80,7 +80,7 @@ class TopicHardware:
         self.mapping = JointStateMapping(
             ARM_JOINTS, FINGER_JOINTS, ARM_JOINTS + FINGER_JOINTS,
             need_finger_effort=GripForceSource(grip_force_source) is GripForceSource.FINGER_EFFORT)
-        self.node = rclpy.create_node("body_hardware", context=context)
+        self.node = create_node("body_hardware", context=context)
         # The events executor hands over a sample in ~40 us where the single-threaded one takes
         # ~160 us (measured on Jazzy and Kilted): at 500 Hz that is the loop's largest cost.
         self._executor = EventsExecutor(context=context)
