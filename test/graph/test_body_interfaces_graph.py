@@ -21,6 +21,8 @@ from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
 from builtin_interfaces.msg import Duration  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from geometry_msgs.msg import WrenchStamped  # noqa: E402
+from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import JointState  # noqa: E402
 from std_msgs.msg import Bool  # noqa: E402
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint  # noqa: E402
@@ -239,3 +241,25 @@ def test_the_friction_check_service_starts_the_check_refuses_a_second_and_an_est
     assert wait_for(lambda: op.status(joint).get("friction_check", "").startswith("interrupted"), 10.0), \
         op.status(joint)
     assert op.status(joint)["friction_viscous_checked_nms_per_rad"] == "not checked"
+
+
+def test_late_subscribers_get_the_100_hz_topics_at_their_rate(operator):
+    """/clock, /joint_states and /body/gripper/wrench are filled only while someone listens
+    (body_node.py): a subscriber that joins a running body gets each at 100 Hz of sim time
+    (the body paced to the wall clock here)."""
+    node = operator.node
+    stamps: dict[str, list[float]] = {"clock": [], "joints": [], "wrench": []}
+
+    def seconds(t) -> float:
+        return t.sec + t.nanosec * 1e-9
+
+    # (They stay with the operator's node: destroyed under its spinning executor, rclpy complains.)
+    node.create_subscription(Clock, "/clock", lambda m: stamps["clock"].append(seconds(m.clock)), 10)
+    node.create_subscription(JointState, "/joint_states", lambda m: stamps["joints"].append(seconds(m.header.stamp)),
+                             qos_profile_sensor_data)
+    node.create_subscription(WrenchStamped, "/body/gripper/wrench",
+                             lambda m: stamps["wrench"].append(seconds(m.header.stamp)), 10)
+    assert wait_for(lambda: all(len(s) >= 60 for s in stamps.values()), 20.0), {k: len(v) for k, v in stamps.items()}
+    for name, seen in stamps.items():
+        periods = np.diff(seen[10:60])
+        assert np.median(periods) == pytest.approx(0.01, abs=0.002), (name, periods)
