@@ -273,3 +273,25 @@ def test_the_servo_refuses_non_finite_inputs_and_keeps_its_state():
         servo.motor_setpoint(q, still, bad)
     np.testing.assert_array_equal(servo._integral, integral)      # nothing integrated the NaN
     assert np.all(np.isfinite(servo.torque(q, still, q, still)))
+
+
+def test_the_loops_longest_wall_gap_and_its_stalls_are_measured():
+    """A period that starts 150 ms of wall time after the one before it (a stalled process)
+    is the loop's longest gap and counts as a stall; ordinary periods do neither."""
+    from brainbody.body.control_loop import STALL_S
+    from brainbody.body.diagnostics import loop_status
+
+    class Stalling(Clocked):
+        def tick(self):
+            super().tick()
+            if self.ticks == 30:
+                time.sleep(0.15)
+
+    body = Stalling()
+    loop = ControlLoop(body)
+    loop.run_until(lambda: body.ticks >= 20)
+    assert 0.0 < loop.timing.wall_gap_max_s < STALL_S and loop.timing.stalls == 0
+    loop.run_until(lambda: body.ticks >= 60)
+    assert 0.15 <= loop.timing.wall_gap_max_s < 1.0 and loop.timing.stalls == 1
+    values = dict(loop_status(loop.timing).values)
+    assert float(values["wall_gap_max_ms"]) >= 150.0 and values["wall_gaps_over_100ms"] == "1"

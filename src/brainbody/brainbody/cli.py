@@ -361,7 +361,9 @@ def _demo(args, stop: threading.Event) -> int:
                   f"ms, max {loop['period_max_ms']} ms (state stamps); state-to-command latency p50 "
                   f"{hardware['latency_p50_ms']} ms, p99 {hardware['latency_p99_ms']} ms; deadline misses "
                   f"{hardware['stale_steps']}; refused states {hardware['refused_states']}; commands sent again "
-                  f"{hardware.get('resent_commands', '0')}; {loop['periods']} periods, thread {loop['scheduling']}")
+                  f"{hardware.get('resent_commands', '0')}; {loop['periods']} periods, thread {loop['scheduling']}; "
+                  f"longest wall gap between periods {loop.get('wall_gap_max_ms', '-')} ms "
+                  f"({loop.get('wall_gaps_over_100ms', '-')} over 100 ms)")
             print(f"  period histogram (ms): {loop['period_histogram_ms']}")
             print(f"  latency histogram (ms): {hardware['latency_histogram_ms']}")
         if task_ok and truth_ok:

@@ -44,15 +44,31 @@ class _Job:
     next_s: float = -math.inf
 
 
+# A wall-clock gap between two periods longer than this is counted as a stall.
+STALL_S = 0.1
+
+
 class LoopTiming:
     """Every control period (hardware clock), tick cost and control cost (wall clock) since the
     loop started. The control cost is the tick without the hardware's step: read, decide,
-    check and write, what a real drive's cycle leaves the body to do."""
+    check and write, what a real drive's cycle leaves the body to do. ``wall_gap_max_s``: the
+    longest wall time between the starts of two periods (a stalled process, a blocked thread,
+    a pacing sleep, a backend waiting for its state), with ``stalls`` counting those over
+    ``STALL_S``."""
 
     def __init__(self):
         self.period = TimingHistogram()
         self.tick_cost = TimingHistogram()
         self.control_cost = TimingHistogram()
+        self.wall_gap_max_s = 0.0
+        self.stalls = 0
+
+    def started(self, gap_s: float) -> None:
+        """A period started ``gap_s`` of wall time after the one before it."""
+        if gap_s > self.wall_gap_max_s:
+            self.wall_gap_max_s = gap_s
+        if gap_s > STALL_S:
+            self.stalls += 1
 
     @property
     def count(self) -> int:
@@ -91,6 +107,7 @@ class ControlLoop:
         self._jobs: list[_Job] = []
         self._pace_origin: Optional[tuple[float, float]] = None
         self._last_time_s: Optional[float] = None
+        self._last_start: Optional[float] = None
 
     def every(self, period_s: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` between ticks, first before the next tick, then every ``period_s``
@@ -101,6 +118,10 @@ class ControlLoop:
 
     def step(self) -> None:
         """One control period: the due jobs, one tick, pacing."""
+        start = time.perf_counter()
+        if self._last_start is not None:
+            self.timing.started(start - self._last_start)
+        self._last_start = start
         body = self.body
         now = body.time_s
         for job in self._jobs:

@@ -10,7 +10,7 @@ import enum
 import math
 from typing import Optional
 
-from brainbody.body.control_loop import LoopTiming
+from brainbody.body.control_loop import STALL_S, LoopTiming
 from brainbody.body.controller import BodyController
 from brainbody.body.drivetrain_estimates import ARCMIN_RAD
 from brainbody.body.robot_model import ARM_JOINTS
@@ -305,7 +305,10 @@ def loop_status(timing: LoopTiming, scheduling: str = "normal", *, failed_ticks:
         ("period_p50_ms", f"{p50 * 1e3:.3f}"),
         ("period_p99_ms", f"{p99 * 1e3:.3f}"),
         ("period_max_ms", f"{top * 1e3:.3f}"),
-        ("period_histogram_ms", timing.period.buckets())))
+        ("period_histogram_ms", timing.period.buckets()),
+        # Wall clock: the loop's longest pause between two periods, and how many passed STALL_S.
+        ("wall_gap_max_ms", f"{timing.wall_gap_max_s * 1e3:.1f}"),
+        (f"wall_gaps_over_{STALL_S * 1e3:.0f}ms", str(timing.stalls))))
 
 
 def hardware_status(backend: str, state_age_s: float, *, deadline_s: float, hold_s: float, refused: int,

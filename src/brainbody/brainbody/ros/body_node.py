@@ -31,7 +31,7 @@ from trajectory_msgs.msg import JointTrajectory
 from brainbody_interfaces.action import ExecutePrimitive
 from brainbody_interfaces.msg import ObjectArray
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.control_loop import ControlLoop
+from brainbody.body.control_loop import STALL_S, ControlLoop
 from brainbody.body.controller import BodyController
 from brainbody.body.diagnostics import BodyDiagnostics, compensation_label, hardware_status
 from brainbody.body.robot_model import ARM_JOINTS, FINGER_JOINTS, RobotModel
@@ -439,6 +439,12 @@ class BodyNode(AuditedNode):
 
     def destroy_node(self):
         self.stop_loop()
+        loop = getattr(self, "loop", None)
+        if loop is not None and loop.timing.count:
+            timing = loop.timing
+            self.get_logger().info(f"control loop: {timing.count} periods; longest wall gap between periods "
+                                   f"{timing.wall_gap_max_s * 1e3:.1f} ms, {timing.stalls} over "
+                                   f"{STALL_S * 1e3:.0f} ms")
         if self._commanders is not None:
             self._commanders.close()
         if self.hardware is not None and not (self._loop is not None and self._loop.is_alive()):
