@@ -204,3 +204,27 @@ def test_an_idle_plant_sleeps_and_ignores_ctrl_c(closing):
 def _cpu_s(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_answer_goes_through_the_shared_memory_and_one_too_large_for_it_over_the_socket():
+    """The plant's side of an answer (the verdict, the ground truth): its pickle in the answer
+    area with its size; one larger than the area on the socket, its size -1."""
+    import pickle
+    import socket
+    from multiprocessing.connection import Connection
+    from brainbody.sim import plant_process as pp
+
+    ours, theirs = socket.socketpair()
+    reader, writer = Connection(ours.detach()), Connection(theirs.detach())
+    counters, area = np.zeros(pp._COUNTERS, dtype=np.int64), np.zeros(256, dtype=np.uint8)
+    small = {"success": True, "motors": {"winding_c": [25.0] * 7}}
+    pp._publish_answer(counters, area, writer, small)
+    size = int(counters[pp._ANSWER_SIZE])
+    assert counters[pp._ANSWERS] == 1 and 0 < size <= len(area)
+    assert pickle.loads(area[:size]) == small and not reader.poll(0.1)
+    large = {"reasons": ["x" * 1000]}
+    pp._publish_answer(counters, area, writer, large)
+    assert counters[pp._ANSWERS] == 2 and counters[pp._ANSWER_SIZE] == -1
+    assert reader.poll(1.0) and reader.recv() == ("answer", large)
+    reader.close()
+    writer.close()
