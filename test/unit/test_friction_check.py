@@ -216,3 +216,30 @@ def test_a_failing_sample_ends_the_check_not_the_motion_or_the_tick():
     assert "bookkeeping broke" in body.friction_check.message
     assert body.failed_ticks == 0 and not body.fallback.active and body.monitor_trip is None
     assert body._trajectory is not None                   # the checked motion carries on to its end
+
+
+def test_the_loop_ticks_on_while_the_checks_path_is_checked():
+    """The check's 206 s path takes about a third of a second to check against the limits and
+    the workspace. That happens outside the control loop's lock: the loop, on another thread,
+    keeps ticking and never pauses 100 ms, and the check then runs from its beginning."""
+    import threading
+    from brainbody.body.control_loop import LoopTiming
+    from brainbody.runtime.kernel_warmup import warm_up
+    warm_up()        # as the body node does: a kernel loaded mid-run holds the GIL for its load
+    session = SimSession(seed=3)
+    body, loop = session.body, session.loop
+    session.refresh_world()
+    loop.run_until(lambda: body.time_s > 0.3)
+    result: dict = {}
+    checking = threading.Thread(target=lambda: result.update(duration_s=body.check_friction()))
+    loop.timing, ticks = LoopTiming(), body.ticks
+    checking.start()
+    while checking.is_alive():
+        loop.step()
+    checking.join()
+    assert result["duration_s"] > 200.0
+    assert body.ticks - ticks > 20                        # it ticked while the path was checked
+    assert loop.timing.wall_gap_max_s < 0.1, loop.timing.wall_gap_max_s
+    assert body.friction_check.running and body.friction_check.message.startswith("running")
+    assert loop.run_until(lambda: bool(np.any(body.qd_cmd_radps)), max_time_s=15.0)   # the sweep moves the arm
+    assert body.friction_check.running

@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 import time
-from typing import Generator, Optional, Sequence
+from typing import Callable, Generator, Optional, Sequence
 
 import numpy as np
 
@@ -56,6 +56,14 @@ _ADAPT_PERIOD_S = 1.0       # robot time between updates of the adaptive compens
 _DRIVE_ID_TICKS = 20        # control ticks averaged into one friction/payload identification sample
 _FRICTION_REFRESH_SAMPLES = 50   # the payload step's friction is refreshed from the estimate this often
 log = logging.getLogger(__name__)
+
+
+def _planner_pause() -> None:
+    """A path checked beside the control loop shares the GIL with it, and the loop hands the GIL
+    over at each physics step or compiled kernel: without a pause the checker then kept it for
+    Python's 5 ms switch interval each time, and the loop ticked at about 50 Hz, with pauses up
+    to 0.2 s. A short sleep every 1.5 ms or so of checking lets the loop run meanwhile."""
+    time.sleep(0.0002)
 _SCALE_RATE_S = 0.1     # the motion speed scale changes by at most 1 in this time
 _MAX_PERIODS_PER_TICK = 4.0   # a longer gap between samples counts as this many periods
 
@@ -93,6 +101,10 @@ class BodyController:
         self.supervisor = SafetySupervisor(config)
         self.world = WorldModel()
         self.lock = threading.RLock()
+        # Trajectories are checked outside the loop's lock (a routine's path takes a third of a
+        # second), one at a time, on kinematics data of their own.
+        self._planning = threading.Lock()
+        self._planner_data = model.new_data()
         self.state: HardwareState = hardware.read()
         self.q_cmd_rad = self.servo.start(self.state.q_rad)
         self.qd_cmd_radps = np.zeros(7)
@@ -171,6 +183,7 @@ class BodyController:
         self.wear = WearMonitor()
         self.operating_hours_offset = 0.0
         self._check_trajectory = None      # a drivetrain check being followed
+        self._routine_starting: Optional[str] = None   # a routine whose path is being checked
         self._check_fit: Optional[FlankFit] = None     # and its samples
         # A finished check's fit, a least-squares pass a tick (FlankFit.fitting), and when it ended.
         self._check_fitting: Optional[Generator[None, None, np.ndarray]] = None
@@ -357,18 +370,17 @@ class BodyController:
                                         "identification is off), so there is nothing to identify")
         if self.holding is not None:
             raise InvalidPrimitiveError(f"drivetrain check: the hand holds {self.holding!r}; put it down first")
-        with self.lock:     # the loop must not see the check's trajectory before it is marked as one
-            self._refuse_during_another_routine("drivetrain check")
-            times, points = check_trajectory(self.q_cmd_rad)
-            self.follow_trajectory(times, points)
-            self._check_trajectory = self._trajectory
+
+        def install(trajectory) -> None:
+            self._check_trajectory = trajectory
             # The drive's torque where the body commands it; the model's in position mode.
             drive = self.command_mode is CommandMode.EFFORT
             rotor = self.servo.estimates.reflected_inertia_kgm2
             self._check_fit = FlankFit(self.servo.compliance, self.model.effort_limit_nm,
                                        self.servo.friction.motor_side_nm if drive else None,
                                        rotor if drive else None, joints=loaded_joints(self.model, rotor))
-        return times[-1]
+
+        return self._start_routine("drivetrain check", lambda: check_trajectory(self.q_cmd_rad), install)
 
     def weigh_payload(self) -> float:
         """Start weighing the hand's load with the drives (``body/payload_weighing.py``): with the
@@ -384,13 +396,13 @@ class BodyController:
         if self.drive_weighing is None:
             raise InvalidPrimitiveError("weigh payload: in position mode the vendor's loop decides the motor "
                                         "torque and the body does not see it, so it cannot weigh with the drives")
-        with self.lock:     # the loop must not see the motion before it is marked as the weighing
+        def plan():
             if self._weigh_trajectory is not None:
                 raise BusyError(f"weigh payload: already {self.drive_weighing.message}")
-            self._refuse_during_another_routine("weigh payload")
-            times, points, velocities = self.drive_weighing.plan(self.q_cmd_rad, self.time_s, self.holding)
-            self._weigh_trajectory = self._follow_routine(times, points, velocities, self.drive_weighing.abandon)
-        return times[-1]
+            return self.drive_weighing.plan(self.q_cmd_rad, self.time_s, self.holding)
+
+        return self._start_routine("weigh payload", plan, lambda t: setattr(self, "_weigh_trajectory", t),
+                                   self.drive_weighing.abandon)
 
     def check_friction(self) -> float:
         """Start the friction check (``body/friction_check.py``): every joint swept at constant
@@ -406,27 +418,41 @@ class BodyController:
         if self.friction_check is None:
             raise InvalidPrimitiveError("friction check: in position mode the vendor's loop decides the motor "
                                         "torque and the body does not see it, so it cannot measure friction")
-        with self.lock:     # the loop must not see the motion before it is marked as the check
+        def plan():
             if self._friction_trajectory is not None:
                 raise BusyError(f"friction check: already {self.friction_check.message}")
-            self._refuse_during_another_routine("friction check")
-            times, points, velocities = self.friction_check.plan(self.q_cmd_rad, self.time_s, self.holding)
-            self._friction_trajectory = self._follow_routine(times, points, velocities, self.friction_check.abandon)
-        return times[-1]
+            return self.friction_check.plan(self.q_cmd_rad, self.time_s, self.holding)
 
-    def _follow_routine(self, times, points, velocities, abandon):
-        """Follow a routine's motion and return it; a refusal (limits, workspace, a latched
-        stop...) is also the routine's end, which ``abandon`` records, and is raised."""
+        return self._start_routine("friction check", plan, lambda t: setattr(self, "_friction_trajectory", t),
+                                   self.friction_check.abandon)
+
+    def _start_routine(self, routine: str, plan, install, abandon=None) -> float:
+        """Start a maintenance routine's motion: ``plan()`` (times, points[, velocities]) under
+        the loop's lock, the path checked outside it (:meth:`follow_trajectory`), then installed
+        with ``install(trajectory)`` marking it as the routine's, so the loop never follows it
+        unmarked. No other routine starts meanwhile. A refusal (limits, workspace, a latched
+        stop, a primitive started meanwhile...) is also the routine's end, which ``abandon``
+        records, and is raised. Returns the motion's duration (s of robot time)."""
+        with self.lock:
+            self._refuse_during_another_routine(routine)
+            motion = plan()
+            self._routine_starting = routine
         try:
-            self.follow_trajectory(times, points, velocities)
+            self.follow_trajectory(*motion, on_install=install)
         except BrainBodyError as exc:
-            abandon(f"refused: {exc}")
+            if abandon is not None:
+                abandon(f"refused: {exc}")
             raise
-        return self._trajectory
+        finally:
+            with self.lock:
+                self._routine_starting = None
+        return motion[0][-1]
 
     def _refuse_during_another_routine(self, routine: str) -> None:
         """The maintenance routines (drivetrain check, payload weighing, friction check) each move
         the arm on a trajectory of their own: one started while another runs would end it."""
+        if self._routine_starting is not None:
+            raise BusyError(f"{routine}: the {self._routine_starting} is starting (its path is being checked)")
         if routine != "drivetrain check" and self._check_trajectory is not None \
                 and self._trajectory is self._check_trajectory:
             raise BusyError(f"{routine}: the drivetrain check is running")
@@ -478,7 +504,8 @@ class BodyController:
         except Exception:
             log.exception("wear record: the drivetrain check's estimates were not taken")
 
-    def follow_trajectory(self, times_s, positions_rad, velocities_radps=None) -> None:
+    def follow_trajectory(self, times_s, positions_rad, velocities_radps=None, *,
+                          on_install: Optional[Callable[[SplineTrajectory], None]] = None) -> None:
         """Stream a joint trajectory (``/body/joint_trajectory``) for the arm. It replaces the
         one being followed and continues from the commanded position and velocity. A
         trajectory ending with a non-zero velocity is a stream segment: past its last point
@@ -489,30 +516,56 @@ class BodyController:
             RequestError subclasses for malformed input, a path (not only its goal) outside
             the joint limits or the workspace, too-fast input, when busy with a primitive, or
             while a stop is latched; OverTemperatureError when a joint is derated or would pass
-            a thermal bound before the trajectory ends.
+            a thermal bound before the trajectory ends; what ``on_install`` raises. Nothing is
+            installed then.
+
+        The path is built and checked (about 25 us per 10 ms of it: a third of a second for the
+        friction check's) without the control loop's lock, from the commanded state when the call
+        came; the loop holds the arm meanwhile. The trajectory is then installed under the lock,
+        where ``on_install`` marks it (a routine's), and starts from its beginning. If the
+        commanded state moved on meanwhile (a trajectory was being followed), the path is built
+        again from where it is, under the lock: streamed segments are short.
         """
-        with self.lock:
-            if self.stop_latch.active:
-                raise self.stop_latch.refusal()
-            if self.execution is not None and not self.execution.status.done:
-                raise BusyError(f"busy executing {self.execution.primitive.id!r}")
-            trajectory = SplineTrajectory(
-                times_s, positions_rad, velocities_radps, self.q_cmd_rad, self.time_s,
-                lower_rad=self.model.lower_rad, upper_rad=self.model.upper_rad,
-                max_velocity_radps=self.model.velocity_limit_radps, start_qd_radps=self.qd_cmd_radps,
-                stream_coast_s=self.config.trajectory_stream_timeout_s,
-                stop_deceleration_radps2=self.config.stop_deceleration_radps2)
-            # Under the lock: the model's kinematics data is shared with the loop (about 15 us
-            # per sample, a few ms for a trajectory of seconds).
-            check_path_in_workspace(trajectory.check_times_s(PATH_CHECK_STEP_S), trajectory.sample,
-                                    lambda q: self.model.tcp_pose(q)[0],
-                                    workspace_min_m=self.config.workspace_min_m,
-                                    workspace_max_m=self.config.workspace_max_m)
-            if self.thermal is not None:
-                self.thermal.check(trajectory.stop_time_s - self.time_s, "joint trajectory")
-            self._trajectory = trajectory
-            self._trajectory_time_s = self.time_s
-            self._stream = trajectory if trajectory.is_stream else None
+        with self._planning:
+            with self.lock:
+                self._refuse_motion()
+                start = (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s)
+            trajectory = self._checked_path(times_s, positions_rad, velocities_radps, *start, pause=_planner_pause)
+            with self.lock:
+                self._refuse_motion()
+                if not (np.array_equal(start[0], self.q_cmd_rad) and np.array_equal(start[1], self.qd_cmd_radps)):
+                    start = (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s)
+                    trajectory = self._checked_path(times_s, positions_rad, velocities_radps, *start)
+                if self.thermal is not None:
+                    self.thermal.check(trajectory.stop_time_s - start[2], "joint trajectory")
+                if on_install is not None:
+                    on_install(trajectory)
+                self._trajectory = trajectory
+                self._trajectory_time_s = start[2]        # the trajectory's own clock: from its start
+                self._stream = trajectory if trajectory.is_stream else None
+
+    def _refuse_motion(self) -> None:
+        if self.stop_latch.active:
+            raise self.stop_latch.refusal()
+        if self.execution is not None and not self.execution.status.done:
+            raise BusyError(f"busy executing {self.execution.primitive.id!r}")
+
+    def _checked_path(self, times_s, positions_rad, velocities_radps, q_rad, qd_radps, time_s, *,
+                      pause: Optional[Callable[[], None]] = None) -> SplineTrajectory:
+        """The trajectory from the commanded state (``q_rad``, ``qd_radps`` at ``time_s``),
+        within the joint limits and speeds and, every 10 ms of it, the workspace (on the
+        planner's own kinematics data; ``pause`` now and then, see :func:`_planner_pause`)."""
+        trajectory = SplineTrajectory(
+            times_s, positions_rad, velocities_radps, q_rad, time_s,
+            lower_rad=self.model.lower_rad, upper_rad=self.model.upper_rad,
+            max_velocity_radps=self.model.velocity_limit_radps, start_qd_radps=qd_radps,
+            stream_coast_s=self.config.trajectory_stream_timeout_s,
+            stop_deceleration_radps2=self.config.stop_deceleration_radps2)
+        check_path_in_workspace(trajectory.check_times_s(PATH_CHECK_STEP_S), trajectory.sample,
+                                lambda q: self.model.tcp_position(q, self._planner_data),
+                                workspace_min_m=self.config.workspace_min_m,
+                                workspace_max_m=self.config.workspace_max_m, pause=pause)
+        return trajectory
 
     def report(self, execution: PrimitiveExecution) -> PrimitiveReport:
         error = execution.error
@@ -898,7 +951,11 @@ class BodyController:
             self.q_cmd_rad = self.servo.link_estimate_rad(self.state.q_rad)
             self.qd_cmd_radps = np.zeros(7)
             return
-        self._trajectory = BrakingTrajectory(self.q_cmd_rad, self.qd_cmd_radps, self.state.time_s,
+        # The brake starts at the last state, or where the trajectory clock is if that runs behind
+        # (a slowed motion; a routine installed from the time its path began to be checked):
+        # started later than the clock, the brake would wait for the clock to reach it.
+        self._trajectory = BrakingTrajectory(self.q_cmd_rad, self.qd_cmd_radps,
+                                             min(self.state.time_s, self._trajectory_time_s),
                                              self.config.stop_deceleration_radps2)
 
 

@@ -50,6 +50,12 @@ class RobotModel:
         placement = self.data.oMf[self._tcp]
         return placement.translation.copy(), placement.rotation.copy()
 
+    def tcp_position(self, q_rad: np.ndarray, data: pin.Data) -> np.ndarray:
+        """TCP position (3,) in metres, computed in ``data`` (:meth:`new_data`): a caller with a
+        workspace of its own needs no lock shared with the control loop."""
+        pin.framesForwardKinematics(self.model, data, _vector(q_rad))
+        return data.oMf[self._tcp].translation.copy()
+
     def tcp_jacobian(self, q_rad: np.ndarray) -> np.ndarray:
         """6x7 Jacobian of the TCP, world-aligned (linear rows first)."""
         pin.computeJointJacobians(self.model, self.data, _vector(q_rad))

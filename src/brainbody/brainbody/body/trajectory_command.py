@@ -24,6 +24,8 @@ from brainbody.exceptions import BrainBodyError, ErrorCode, OutOfRangeError
 # Whatever the shape, the joint velocity limits (checked exactly) let the tool travel at most
 # about 2 cm in 10 ms. Joint limits are not sampled: SplineTrajectory checks their exact extremes.
 PATH_CHECK_STEP_S = 0.01
+# Samples between two pauses of a checker that shares the GIL with a control loop (about 1.5 ms).
+PAUSE_EVERY = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,19 +85,24 @@ def check_trajectory_command(joint_names: Sequence[str], stamp_s: float, now_s: 
 
 def check_path_in_workspace(path_times_s: Sequence[float], sample: Callable[[float], tuple],
                             tcp_position_m: Callable[[np.ndarray], np.ndarray], *,
-                            workspace_min_m: Sequence[float], workspace_max_m: Sequence[float]) -> None:
+                            workspace_min_m: Sequence[float], workspace_max_m: Sequence[float],
+                            pause: Optional[Callable[[], None]] = None) -> None:
     """Check the tool position at each of ``path_times_s`` (see :data:`PATH_CHECK_STEP_S`).
 
     Args:
         sample: time (s) -> (joint positions (7,) rad, velocities); the trajectory's.
         tcp_position_m: joint positions -> tool position (3,) m.
+        pause: called every ``PAUSE_EVERY`` samples (a checker beside a control loop lets the
+            loop run: a long path is seconds of samples).
 
     Raises:
         OutOfRangeError: the tool leaves the workspace box somewhere along the path.
     """
     low, high = np.asarray(workspace_min_m, dtype=float), np.asarray(workspace_max_m, dtype=float)
     start = path_times_s[0]
-    for time_s in path_times_s:
+    for index, time_s in enumerate(path_times_s):
+        if pause is not None and index % PAUSE_EVERY == PAUSE_EVERY - 1:
+            pause()
         pos = tcp_position_m(sample(time_s)[0])
         if np.any(pos < low) or np.any(pos > high):
             raise OutOfRangeError(f"trajectory takes the tool to {np.round(pos, 3).tolist()} m at "
