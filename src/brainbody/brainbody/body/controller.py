@@ -521,19 +521,24 @@ class BodyController:
 
         The path is built and checked (about 25 us per 10 ms of it: a third of a second for the
         friction check's) without the control loop's lock, from the commanded state when the call
-        came; the loop holds the arm meanwhile. The trajectory is then installed under the lock,
-        where ``on_install`` marks it (a routine's), and starts from its beginning. If the
-        commanded state moved on meanwhile (a trajectory was being followed), the path is built
-        again from where it is, under the lock: streamed segments are short.
+        came, when the arm is held; the loop holds it meanwhile. The trajectory is then installed
+        under the lock, where ``on_install`` marks it (a routine's), and starts from its beginning.
+        While a trajectory is followed (a stream's next segment), or if the commanded state moved
+        on meanwhile, the path is built from where the command is, under the lock: streamed
+        segments are short.
         """
         with self._planning:
             with self.lock:
                 self._refuse_motion()
                 start = (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s)
-            trajectory = self._checked_path(times_s, positions_rad, velocities_radps, *start, pause=_planner_pause)
+                moving = self._trajectory is not None or bool(np.any(start[1]))
+            # A moving command (a stream's next segment) would have moved on: checked under the lock below.
+            trajectory = (None if moving else
+                          self._checked_path(times_s, positions_rad, velocities_radps, *start, pause=_planner_pause))
             with self.lock:
                 self._refuse_motion()
-                if not (np.array_equal(start[0], self.q_cmd_rad) and np.array_equal(start[1], self.qd_cmd_radps)):
+                if trajectory is None or not (np.array_equal(start[0], self.q_cmd_rad)
+                                              and np.array_equal(start[1], self.qd_cmd_radps)):
                     start = (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s)
                     trajectory = self._checked_path(times_s, positions_rad, velocities_radps, *start)
                 if self.thermal is not None:
