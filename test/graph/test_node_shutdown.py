@@ -82,8 +82,10 @@ def test_ctrl_c_mid_task_stops_brain_and_body_without_a_traceback():
     try:
         assert outs["body"].wait_for("body ready"), outs["body"].text(0.0)[-2000:]
         assert outs["brain"].wait_for("brain ready"), outs["brain"].text(0.0)[-2000:]
-        send = subprocess.run([sys.executable, "-c", _SEND_GOAL], env=env, timeout=60, capture_output=True, text=True)
-        assert send.returncode == 0, send.stdout[-1000:] + send.stderr[-2000:]
+        send = subprocess.run([sys.executable, "-c", _SEND_GOAL], env=env, timeout=90, capture_output=True, text=True)
+        # Failing, say what the brain and the body said too (a plan missed once in a while in CI).
+        assert send.returncode == 0, (send.stdout[-1000:] + send.stderr[-2000:] + "\n--- brain:\n"
+                                      + outs["brain"].text(0.0)[-3000:] + "\n--- body:\n" + outs["body"].text(0.0)[-2000:])
         assert outs["brain"].wait_for("plan"), outs["brain"].text(0.0)[-2000:]   # published: the arm moves
         time.sleep(2.0)
         t0 = time.monotonic()
@@ -163,13 +165,13 @@ node.create_subscription(TaskPlan, "/brain/plan", plans.append,
                          QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                                     durability=DurabilityPolicy.TRANSIENT_LOCAL))
 pub = node.create_publisher(String, "/brain/intent", 10)
-deadline, next_send = time.monotonic() + 30.0, 0.0
+deadline, next_send = time.monotonic() + 60.0, 0.0
 while not plans and time.monotonic() < deadline:
     if pub.get_subscription_count() and time.monotonic() >= next_send:
         pub.publish(String(data="make coffee"))
         next_send = time.monotonic() + 2.0
     rclpy.spin_once(node, timeout_sec=0.1)
-print("plan seen" if plans else "no plan within 30 s")
+print("plan seen" if plans else "no plan within 60 s")
 node.destroy_node()
 rclpy.try_shutdown()
 sys.exit(0 if plans else 1)
