@@ -183,7 +183,6 @@ class BodyController:
         self.wear = WearMonitor()
         self.operating_hours_offset = 0.0
         self._check_trajectory = None      # a drivetrain check being followed
-        self._routine_starting: Optional[str] = None   # a routine whose path is being checked
         self._check_fit: Optional[FlankFit] = None     # and its samples
         # A finished check's fit, a least-squares pass a tick (FlankFit.fitting), and when it ended.
         self._check_fitting: Optional[Generator[None, None, np.ndarray]] = None
@@ -428,31 +427,29 @@ class BodyController:
 
     def _start_routine(self, routine: str, plan, install, abandon=None) -> float:
         """Start a maintenance routine's motion: ``plan()`` (times, points[, velocities]) under
-        the loop's lock, the path checked outside it (:meth:`follow_trajectory`), then installed
-        with ``install(trajectory)`` marking it as the routine's, so the loop never follows it
-        unmarked. No other routine starts meanwhile. A refusal (limits, workspace, a latched
-        stop, a primitive started meanwhile...) is also the routine's end, which ``abandon``
-        records, and is raised. Returns the motion's duration (s of robot time)."""
-        with self.lock:
-            self._refuse_during_another_routine(routine)
-            motion = plan()
-            self._routine_starting = routine
-        try:
-            self.follow_trajectory(*motion, on_install=install)
-        except BrainBodyError as exc:
-            if abandon is not None:
-                abandon(f"refused: {exc}")
-            raise
-        finally:
+        the loop's lock, from the command at that moment, which is also the trajectory's start
+        (the routine's clock and the trajectory's agree); the path checked outside the lock
+        (:meth:`follow_trajectory`), then installed with ``install(trajectory)`` marking it as
+        the routine's, so the loop never follows it unmarked. No other routine or trajectory
+        starts meanwhile. A refusal (limits, workspace, a latched stop, a primitive...) is also
+        the routine's end, which ``abandon`` records, and is raised. Returns the motion's
+        duration (s of robot time)."""
+        with self._planning:
             with self.lock:
-                self._routine_starting = None
-        return motion[0][-1]
+                self._refuse_during_another_routine(routine)
+                times, points, *velocities = plan()
+                start = self._command_now()
+            try:
+                self._follow(times, points, velocities[0] if velocities else None, start, install)
+            except BrainBodyError as exc:
+                if abandon is not None:
+                    abandon(f"refused: {exc}")
+                raise
+        return times[-1]
 
     def _refuse_during_another_routine(self, routine: str) -> None:
         """The maintenance routines (drivetrain check, payload weighing, friction check) each move
         the arm on a trajectory of their own: one started while another runs would end it."""
-        if self._routine_starting is not None:
-            raise BusyError(f"{routine}: the {self._routine_starting} is starting (its path is being checked)")
         if routine != "drivetrain check" and self._check_trajectory is not None \
                 and self._trajectory is self._check_trajectory:
             raise BusyError(f"{routine}: the drivetrain check is running")
@@ -529,25 +526,35 @@ class BodyController:
         """
         with self._planning:
             with self.lock:
-                self._refuse_motion()
+                start = self._command_now()
+            self._follow(times_s, positions_rad, velocities_radps, start, on_install)
+
+    def _command_now(self) -> tuple:
+        """The commanded state a trajectory starts from (q, qd, time), and whether it moves."""
+        return (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s,
+                self._trajectory is not None or bool(np.any(self.qd_cmd_radps)))
+
+    def _follow(self, times_s, positions_rad, velocities_radps, start: tuple, on_install) -> None:
+        """:meth:`follow_trajectory` from ``start`` (:meth:`_command_now`), under the planning lock."""
+        *start, moving = start
+        with self.lock:
+            self._refuse_motion()       # before the check, as again before the start
+        # A moving command (a stream's next segment) would have moved on: checked under the lock below.
+        trajectory = (None if moving else
+                      self._checked_path(times_s, positions_rad, velocities_radps, *start, pause=_planner_pause))
+        with self.lock:
+            self._refuse_motion()
+            if trajectory is None or not (np.array_equal(start[0], self.q_cmd_rad)
+                                          and np.array_equal(start[1], self.qd_cmd_radps)):
                 start = (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s)
-                moving = self._trajectory is not None or bool(np.any(start[1]))
-            # A moving command (a stream's next segment) would have moved on: checked under the lock below.
-            trajectory = (None if moving else
-                          self._checked_path(times_s, positions_rad, velocities_radps, *start, pause=_planner_pause))
-            with self.lock:
-                self._refuse_motion()
-                if trajectory is None or not (np.array_equal(start[0], self.q_cmd_rad)
-                                              and np.array_equal(start[1], self.qd_cmd_radps)):
-                    start = (self.q_cmd_rad.copy(), self.qd_cmd_radps.copy(), self.time_s)
-                    trajectory = self._checked_path(times_s, positions_rad, velocities_radps, *start)
-                if self.thermal is not None:
-                    self.thermal.check(trajectory.stop_time_s - start[2], "joint trajectory")
-                if on_install is not None:
-                    on_install(trajectory)
-                self._trajectory = trajectory
-                self._trajectory_time_s = start[2]        # the trajectory's own clock: from its start
-                self._stream = trajectory if trajectory.is_stream else None
+                trajectory = self._checked_path(times_s, positions_rad, velocities_radps, *start)
+            if self.thermal is not None:
+                self.thermal.check(trajectory.stop_time_s - start[2], "joint trajectory")
+            if on_install is not None:
+                on_install(trajectory)
+            self._trajectory = trajectory
+            self._trajectory_time_s = start[2]        # the trajectory's own clock: from its start
+            self._stream = trajectory if trajectory.is_stream else None
 
     def _refuse_motion(self) -> None:
         if self.stop_latch.active:
