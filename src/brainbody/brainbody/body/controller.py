@@ -574,7 +574,7 @@ class BodyController:
             stream_coast_s=self.config.trajectory_stream_timeout_s,
             stop_deceleration_radps2=self.config.stop_deceleration_radps2)
         check_path_in_workspace(trajectory.check_times_s(PATH_CHECK_STEP_S), trajectory.sample,
-                                lambda q: self.model.tcp_position(q, self._planner_data),
+                                lambda q: self.model.tcp_pose(q, self._planner_data)[0],
                                 workspace_min_m=self.config.workspace_min_m,
                                 workspace_max_m=self.config.workspace_max_m, pause=pause)
         return trajectory

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pinocchio as pin
@@ -44,17 +45,14 @@ class RobotModel:
         # Where the arm's 7 velocities start in the model (compiled consumers read one block).
         self.arm_dof_offset = 0
 
-    def tcp_pose(self, q_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """TCP position (3,) in metres and rotation matrix (3, 3) in the world frame."""
-        pin.framesForwardKinematics(self.model, self.data, _vector(q_rad))
-        placement = self.data.oMf[self._tcp]
-        return placement.translation.copy(), placement.rotation.copy()
-
-    def tcp_position(self, q_rad: np.ndarray, data: pin.Data) -> np.ndarray:
-        """TCP position (3,) in metres, computed in ``data`` (:meth:`new_data`): a caller with a
-        workspace of its own needs no lock shared with the control loop."""
+    def tcp_pose(self, q_rad: np.ndarray, data: Optional[pin.Data] = None) -> tuple[np.ndarray, np.ndarray]:
+        """TCP position (3,) in metres and rotation matrix (3, 3) in the world frame, computed in
+        ``data`` (:meth:`new_data`: a caller with a workspace of its own needs no lock shared with
+        the control loop), by default the model's own."""
+        data = self.data if data is None else data
         pin.framesForwardKinematics(self.model, data, _vector(q_rad))
-        return data.oMf[self._tcp].translation.copy()
+        placement = data.oMf[self._tcp]
+        return placement.translation.copy(), placement.rotation.copy()
 
     def tcp_jacobian(self, q_rad: np.ndarray) -> np.ndarray:
         """6x7 Jacobian of the TCP, world-aligned (linear rows first)."""
