@@ -228,3 +228,80 @@ def test_an_answer_goes_through_the_shared_memory_and_one_too_large_for_it_over_
     assert reader.poll(1.0) and reader.recv() == ("answer", large)
     reader.close()
     writer.close()
+
+
+def _thread_cpus():
+    """Each of this process's threads' CPUs."""
+    cpus = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            cpus[int(tid)] = os.sched_getaffinity(int(tid))
+        except OSError:      # ended meanwhile
+            pass
+    return cpus
+
+
+def test_the_plant_gets_a_cpu_of_its_own_and_our_threads_the_others_until_closed():
+    """``plant_own_cpu``: the plant's process on the last CPU alone; every thread of ours, those
+    running before and one started meanwhile, on the others; the loop still runs; closing gives
+    our threads their CPUs back."""
+    import threading
+    ours = os.sched_getaffinity(0)
+    if len(ours) < 2:
+        pytest.skip(f"this process may use {len(ours)} CPU: nothing to reserve")
+    before = _thread_cpus()
+    stop = threading.Event()
+    waiting = threading.Thread(target=stop.wait)
+    waiting.start()
+    session = SimSession(seed=3, plant_process=True, plant_own_cpu=True)
+    try:
+        cpu = max(ours)
+        assert session.plant_cpu == cpu and session.cpu_refusal is None
+        assert os.sched_getaffinity(session.sim.pid) == {cpu}
+        assert all(cpus == ours - {cpu} for cpus in _thread_cpus().values()), _thread_cpus()
+        started = []
+        later = threading.Thread(target=lambda: started.append(os.sched_getaffinity(0)))
+        later.start()
+        later.join()
+        assert started == [ours - {cpu}]
+        ticks = session.body.ticks
+        session.loop.run_until(lambda: session.body.ticks >= ticks + 50)
+        assert session.body.failed_ticks == 0
+    finally:
+        session.close()
+        stop.set()
+        waiting.join()
+    after = _thread_cpus()
+    assert all(after[tid] == before.get(tid, ours) for tid in after), (before, after)
+    session.close()     # idempotent
+    assert _thread_cpus() == after
+
+
+def test_a_cpu_that_cannot_be_reserved_says_why_and_changes_nothing():
+    """One CPU for this process, or a child that is gone: a refusal in a sentence, and every
+    thread keeps its CPUs."""
+    import subprocess
+    import sys
+    from brainbody.runtime.realtime import CpuReservation
+    ours = os.sched_getaffinity(0)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        before = _thread_cpus()
+        if len(ours) >= 2:
+            reservation = CpuReservation(gone.pid)
+            assert reservation.cpu is None and "could not be placed" in reservation.refusal
+            assert _thread_cpus() == before
+        os.sched_setaffinity(0, {min(ours)})
+        try:
+            reservation = CpuReservation(child.pid)
+            assert reservation.cpu is None and "1 CPU" in reservation.refusal
+            assert os.sched_getaffinity(child.pid) == ours
+            reservation.release()      # nothing to give back
+            assert os.sched_getaffinity(0) == {min(ours)}
+        finally:
+            os.sched_setaffinity(0, ours)
+    finally:
+        child.kill()
+        child.wait()

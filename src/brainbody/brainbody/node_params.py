@@ -103,6 +103,9 @@ class BodyNodeConfig:
     sim_plant_process: bool = param(False, "sim: step the simulated robot in a process of its own, one control "
                                     "period ahead of the controller as a real drive is (a command acts from the "
                                     "period after its sample); it keeps a second core busy", read_only=True)
+    sim_plant_own_cpu: bool = param(True, "sim: with sim_plant_process, that process gets a CPU of its own and "
+                                    "this node's threads the others (on a machine with 2 or more; a ROS thread "
+                                    "woken on its CPU stalls its step, and the control loop with it)", read_only=True)
 
     def __post_init__(self):
         if self.mode not in ("sim", "hardware"):

@@ -86,7 +86,9 @@ class BodyNode(AuditedNode):
             self.session = session or SimSession(
                 seed=cfg.seed, body_config=body_config, sim_drivetrain=cfg.sim_drivetrain,
                 scene_config=SceneConfig(plant=cfg.sim_plant, robot_seed=cfg.sim_robot_seed),
-                plant_process=cfg.sim_plant_process)
+                plant_process=cfg.sim_plant_process, plant_own_cpu=cfg.sim_plant_own_cpu)
+            if self.session.cpu_refusal:
+                self.get_logger().warning(f"the simulated robot's process shares the CPUs: {self.session.cpu_refusal}")
             self.session.loop.realtime_factor = cfg.realtime_factor
             self.body, self.loop = self.session.body, self.session.loop
             self._world_seen.set()                  # the session fills it from the simulator
@@ -152,6 +154,7 @@ class BodyNode(AuditedNode):
         where = (f"embedded sim, seed {cfg.seed}, realtime_factor {cfg.realtime_factor}; simulated drivetrain "
                  f"{_names(self.session.scene_config.drivetrain)}, {_plant(self.session.scene_config)}"
                  f"{', in a process of its own one period ahead' if cfg.sim_plant_process else ''}"
+                 f"{f' on CPU {self.session.plant_cpu} alone' if self.session.plant_cpu is not None else ''}"
                  if self.session is not None else
                  f"backend {cfg.backend} ({cfg.mode}): {self.hardware.describe()} at {cfg.control_rate_hz:g} Hz "
                  f"nominal, grip force from {body_config.grip_force_source}")

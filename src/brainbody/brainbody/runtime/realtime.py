@@ -12,6 +12,10 @@
 - The middleware's own threads (Fast DDS names them ``dds.*``: shared-memory and UDP receive,
   events, asynchronous send) run just below the loop: a state is only as punctual as the
   thread that hands it over. Real-time ROS 2 set-ups do the same with Fast DDS thread settings.
+- A child process that spins in lock-step with the loop (the simulated robot in a process of
+  its own) gets a CPU to itself, and this process's threads the others (:class:`CpuReservation`),
+  as real-time set-ups isolate a core for their cyclic task: a ROS thread woken on the child's
+  CPU otherwise stalls the child, and with it the loop waiting for its next sample.
 """
 from __future__ import annotations
 
@@ -91,3 +95,51 @@ def scheduling_label(priority: int, refusal: Optional[str]) -> str:
     if priority <= 0:
         return "normal"
     return f"normal ({refusal})" if refusal else f"SCHED_FIFO {priority}"
+
+
+class CpuReservation:
+    """The last CPU this process may use for the child ``pid`` alone, and the others for this
+    process's threads (threads they start later inherit that). :attr:`refusal` is None when
+    that was done, else one sentence saying why nothing changed (one CPU, or not permitted).
+    :meth:`release` gives this process's threads back the CPUs they had."""
+
+    def __init__(self, pid: int):
+        self.pid = int(pid)
+        self.refusal: Optional[str] = None
+        self.cpu: Optional[int] = None
+        self._ours: Optional[set] = None
+        if not hasattr(os, "sched_setaffinity"):
+            self.refusal = "this system cannot place processes on CPUs"
+            return
+        ours = os.sched_getaffinity(0)
+        if len(ours) < 2:
+            self.refusal = f"this process may use {len(ours)} CPU; the child shares it"
+            return
+        cpu, rest = max(ours), ours - {max(ours)}
+        try:
+            os.sched_setaffinity(self.pid, {cpu})
+        except OSError as exc:
+            self.refusal = f"the child could not be placed on CPU {cpu} ({exc.strerror or exc}); it shares the CPUs"
+            return
+        self.cpu, self._ours = cpu, ours
+        _place_threads(rest)
+
+    def release(self) -> None:
+        """This process's threads back on the CPUs they had (idempotent; the child keeps its CPU
+        until it ends)."""
+        if self._ours is not None:
+            _place_threads(self._ours)
+            self._ours = None
+
+
+def _place_threads(cpus: set) -> None:
+    """Every thread of this process on ``cpus`` (scheduling affinity is per thread on Linux)."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        tasks = ["0"]
+    for tid in tasks:
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            continue       # ended meanwhile

@@ -20,6 +20,7 @@ from brainbody.sim.path_error import PathErrorStats
 from brainbody.primitives import TaskPlan, TaskPrimitive
 from brainbody.sim.motor_thermal import MotorThermalPlantConfig
 from brainbody.sim.scene import SceneConfig, default_urdf_path
+from brainbody.runtime.realtime import CpuReservation
 from brainbody.sim.plant_process import PlantProcess
 from brainbody.sim.simulator import Simulator
 from brainbody.world import load_object_database, merge_observations
@@ -47,6 +48,11 @@ class SimSession:
             controller as a real drive is; ``sim`` is then that process's controller side, which
             offers the ground truth the session needs (objects, tool position, verdict) and not
             MuJoCo's data. :meth:`close` ends it.
+        plant_own_cpu: with ``plant_process``, that process gets a CPU of its own and this
+            process's threads the others until :meth:`close`
+            (:class:`~brainbody.runtime.realtime.CpuReservation`: ``plant_cpu`` is that CPU;
+            ``cpu_refusal`` says why not when it could not be done). For a process running ROS
+            beside the controller.
 
     ``loop`` is the :class:`ControlLoop` that drives the body; it refreshes the body's
     world model and samples the tool path error. Runners add their own jobs to it.
@@ -59,7 +65,7 @@ class SimSession:
     def __init__(self, *, seed: int = 0, body_config: Optional[BodyConfig] = None,
                  scene_config: Optional[SceneConfig] = None, sim_drivetrain: Optional[Sequence[str]] = None,
                  realtime_factor: float = 0.0, motor_thermal: Optional[MotorThermalPlantConfig] = None,
-                 plant_process: bool = False):
+                 plant_process: bool = False, plant_own_cpu: bool = False):
         self.body_config = body_config or BodyConfig()
         scene = scene_config or SceneConfig()
         changes = {"seed": seed}
@@ -81,9 +87,16 @@ class SimSession:
         self.loop = ControlLoop(self.body, realtime_factor=realtime_factor)
         self.loop.every(WORLD_REFRESH_PERIOD_S, self.refresh_world)
         self.loop.every(PATH_SAMPLE_PERIOD_S, self.sample_path_error)
+        # Last: a session that failed to build leaves this process's CPUs as they were.
+        self._cpu = CpuReservation(self.sim.pid) if plant_process and plant_own_cpu else None
+        self.cpu_refusal: Optional[str] = None if self._cpu is None else self._cpu.refusal
+        self.plant_cpu: Optional[int] = None if self._cpu is None else self._cpu.cpu   # the CPU it has alone
 
     def close(self) -> None:
-        """End the plant's process, if it has one (idempotent)."""
+        """End the plant's process, if it has one, and give this process's threads back the
+        CPU it had (idempotent)."""
+        if self._cpu is not None:
+            self._cpu.release()
         if isinstance(self.sim, PlantProcess):
             self.sim.close()
 

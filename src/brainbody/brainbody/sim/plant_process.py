@@ -188,6 +188,11 @@ class PlantProcess:
         self._wait_for(_SAMPLES, self._steps + 2)
         self._steps += 1          # only once it came: after a failed wait, read gives the last sample
 
+    @property
+    def pid(self) -> int:
+        """The child's process id (to place it on a CPU of its own: runtime/realtime.py)."""
+        return self._process.pid
+
     # -- ground truth ----------------------------------------------------------------------
     @property
     def tcp_at_read_m(self) -> np.ndarray:
