@@ -305,3 +305,25 @@ def test_a_cpu_that_cannot_be_reserved_says_why_and_changes_nothing():
     finally:
         child.kill()
         child.wait()
+
+
+def test_on_one_shared_cpu_the_hand_over_does_not_wait_for_time_slices(closing):
+    """Controller and plant confined to one CPU (a one-CPU machine or container): each side
+    gives the CPU up while it waits, so a period costs a context switch, not the scheduler's
+    time slice (2 ms a period before, 0.5x real time for the coffee task)."""
+    ours = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(ours)})         # the child inherits it
+    try:
+        remote = plant(1)
+        closing(remote)
+        arm, fingers = np.zeros(7), np.zeros(2)
+        t0 = time.perf_counter()
+        for _ in range(1000):
+            remote.read()
+            remote.write(arm, fingers)
+            remote.step()
+        elapsed = time.perf_counter() - t0
+    finally:
+        os.sched_setaffinity(0, ours)
+    # Under 0.1 s when each side yields; a time slice per period made it 2 s.
+    assert elapsed < 0.8, f"1000 periods on one CPU took {elapsed:.2f} s"
