@@ -11,9 +11,9 @@ With ``delay_periods=0`` the two processes take turns instead, and every sample 
 in-process simulator would give, to the bit (the tests hold them to that).
 
 The two processes hand samples and commands over through shared memory, each waiting for the
-other by spinning on a counter (a wake-up through the kernel would cost more than a period); the
-controller's side yields the core and the GIL on each look, so its process's other threads (ROS
-callbacks) run meanwhile. A side that waits longer than a few milliseconds sleeps between looks,
+other by spinning on a counter (a wake-up through the kernel would cost more than a period). Each
+side yields its CPU on each look (the controller's side the GIL too), so its process's other
+threads (ROS callbacks) and the other side, where the two share a CPU, run meanwhile. A side that waits longer than a few milliseconds sleeps between looks,
 so an idle session does not keep a core busy (a run paced to the wall clock does). The hand-over relies on x86-64's store order (a
 counter is written after the values it publishes, and read before them); elsewhere it is refused.
 
