@@ -424,4 +424,40 @@ demo's client and the DDS threads share the other. The control thread takes abou
 ticks (median 51 µs, mean 65 µs with the preemptions), and the jobs between them, of which the
 10 Hz world and ground truth cost about 1 ms a time (the plant's answer 0.2-0.3 ms, two messages
 serialised and published to other processes 0.15-0.2 ms each, the JSON 50 µs).
+
+Through ROS, where the CPUs go (2026-12-05, later; the table above is this day's last run, bare
+step 27.4 µs, a fast hour: the same code's core loop ran at 10.9x with a 35.5 µs bare step in a run
+an hour earlier, and the ROS runs at 8.1x and 8.4x). Per-thread CPU time from `/proc` over the task
+(`--separate --plant-process`, seed 1): the plant's process 6.0 s and the control thread 5.5 s of
+7.3 s of wall time, every other thread together (the brain, the demo's client, the executors, DDS)
+about 2 s, so both CPUs were busy; the control thread's waits for the plant's next sample were
+mostly zero, but 10 % of them lasted milliseconds (a time slice): a ROS thread woken on the plant's
+CPU held it, and the controller waited for the step behind it. Four changes:
+- The plant's process gets a CPU of its own and the body's threads the others
+  (`runtime/realtime.py` `CpuReservation`, the body node's `sim_plant_own_cpu`, on by default;
+  `SimSession(plant_own_cpu=True)`), as real-time set-ups isolate a core for their cyclic task.
+  Interleaved A/B (`brainbody demo --plant-process`, seed 1, three rounds): 7.5, 7.6, 6.8x before,
+  8.9, 8.1, 7.7x after; later, with the next change in both, 8.0, 9.3, 9.8x without it against 10.1,
+  10.9, 11.2x with it. Brain and body as separate processes: no change either time (the brain's and
+  the client's processes are not the body's to place; placing them too by hand gained nothing).
+- The plant's process gives its CPU up on each look while it waits for a command
+  (`os.sched_yield`). On one CPU shared with the controller (a one-CPU machine or container;
+  `taskset -c 0`) each period had waited for a scheduler time slice: the coffee task ran at 0.5x
+  real time, now 5.5x (a unit test holds 1000 periods on one CPU to under 0.8 s; 2.0 s before, 0.07 s
+  after). On two CPUs the core loop is unchanged (14.4, 14.3, 13.3x against 13.8, 14.3, 13.7x) and the
+  ROS demo gains a little (9.1, 9.3, 9.7x to 9.6, 9.7, 9.8x; separate 9.0, 9.5x to 9.9, 9.7x): the
+  brain and DDS threads run in the plant's idle time.
+- The body node asks the plant for the ground truth before it publishes `/world/objects`, not
+  after: the brain's subscription in the demo's process woke on the message and took the GIL
+  after the switch interval while the control thread spun for the plant's answer. The answer took
+  0.85 ms (median) asked after the publish, 0.16 ms before it (0.07 ms asked twice in a row).
+- The body node's loop looks at `rclpy.ok()` every 64th period (it takes the context's lock: 0.93 µs
+  a call, about 2 % of a tick); its stop event still ends it at once.
+Tried and dropped, each within the run-to-run spread: the commander watch and heartbeat ten times
+slower; the brain's and the client's processes at a lower priority (nice 5); a GIL switch interval
+of 0.1 or 0.05 ms instead of 0.5 ms. Brain and body as separate processes stay just under 12x here
+(12.28, 11.56, 11.66x by seed; single runs of seed 1 the same hour 12.2-12.5x). Where the rest goes
+in the body's process: the 10 Hz world and ground-truth job, now about 0.55 ms a time (the world
+message built 0.1 ms and published 0.18 ms, the plant's answer 0.16 ms, the JSON and its publish
+0.1 ms), is 6-7 % of the control thread at 12x.
 """
