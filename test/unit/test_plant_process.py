@@ -86,6 +86,30 @@ def test_taking_turns_gives_the_in_process_samples_to_the_bit(closing, kind):
     assert remote.ground_truth() == sim.ground_truth()
 
 
+
+def test_a_ground_truth_requested_ahead_is_the_one_asked_for_then_and_a_stale_one_is_asked_again(closing):
+    """``request_ground_truth`` sends the request early; the ground truth collected at the same
+    step is the in-process simulator's there; one requested before a step is thrown away and
+    asked for again (the state after the step); a verdict asked meanwhile is a verdict."""
+    scene = dataclasses.replace(SCENE, plant="honest")
+    sequence = commands(120)
+    remote = plant(0, scene)
+    closing(remote)
+    sim = in_process(scene)
+    run(remote, sequence[:100])
+    run(sim, sequence[:100])
+    remote.request_ground_truth()
+    remote.request_ground_truth()          # one request out at a time
+    assert remote.ground_truth() == sim.ground_truth()
+    remote.request_ground_truth()
+    run(remote, sequence[100:])            # stale now
+    run(sim, sequence[100:])
+    truth = remote.ground_truth()
+    assert truth == sim.ground_truth()
+    remote.request_ground_truth()
+    assert remote.verdict() == sim.verdict()
+    assert remote.ground_truth() == truth == sim.ground_truth()
+
 def test_pipelined_the_command_acts_one_period_later(closing):
     """With delay_periods=1 step k applies the command written after sample k-1 (the first
     step the first command): an in-process simulator fed the commands one period late gives

@@ -109,6 +109,12 @@ class SimSession:
     def urdf_text(self) -> str:
         return self.urdf_path.read_text(encoding="utf-8")
 
+    def request_ground_truth(self) -> None:
+        """Starts :meth:`ground_truth` ahead of the call, where the plant runs in a process of
+        its own (it answers while the caller does other work; a no-op in one process)."""
+        if isinstance(self.sim, PlantProcess):
+            self.sim.request_ground_truth()
+
     def ground_truth(self) -> dict:
         """What the simulator knows and the body must not (tests and the demo report only): the
         cup's verdict, the motors' and reducers' state (:meth:`Simulator.ground_truth`), the

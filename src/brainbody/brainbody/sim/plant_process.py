@@ -153,6 +153,7 @@ class PlantProcess:
         self._written = 0                   # commands published
         self._last_command = np.zeros(_COMMAND_SIZE)
         self._read_sample: Optional[np.ndarray] = None
+        self._pending: Optional[tuple] = None   # a request sent ahead: (kind, answers count, step)
         self._wait_for(_SAMPLES, 1)
 
     # -- Hardware ------------------------------------------------------------------------
@@ -248,13 +249,31 @@ class PlantProcess:
                 self._check_alive()
                 time.sleep(_IDLE_SLEEP_S)
 
+    def request_ground_truth(self) -> None:
+        """Sends :meth:`ground_truth`'s request now; the next call of it, before the next step,
+        collects the answer. The child answers while the caller does other work: the body node
+        publishes the world meanwhile instead of spinning for the answer."""
+        if self._pending is None:
+            self._check_alive()
+            self._pending = (_GROUND_TRUTH, int(self._counters[_ANSWERS]) + 1, self._steps)
+            self._counters[_REQUEST] = _GROUND_TRUTH
+
     def _ask(self, request: int):
         self._check_alive()
+        if self._pending is not None:
+            kind, answered, step = self._pending
+            self._pending = None
+            answer = self._collect(answered)
+            if kind == request and step == self._steps:     # sent ahead for this very call
+                return answer
+        answered = int(self._counters[_ANSWERS]) + 1
+        self._counters[_REQUEST] = request
+        return self._collect(answered)
+
+    def _collect(self, answered: int):
+        """The answer numbered ``answered``, spinning for it with the GIL held (see the module's
+        docstring); a child that takes longer is looked at between sleeps, so a dead one raises."""
         counters, clock = self._counters, time.perf_counter
-        answered = int(counters[_ANSWERS]) + 1
-        counters[_REQUEST] = request
-        # Spin with the GIL held (see the module's docstring); a child that takes longer is
-        # looked at between sleeps, so a dead one raises.
         give_up = clock() + _SPIN_S
         while counters[_ANSWERS] < answered:
             if clock() > give_up:
