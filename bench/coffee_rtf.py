@@ -451,6 +451,12 @@ CPU held it, and the controller waited for the step behind it. Four changes:
   after: the brain's subscription in the demo's process woke on the message and took the GIL
   after the switch interval while the control thread spun for the plant's answer. The answer took
   0.85 ms (median) asked after the publish, 0.16 ms before it (0.07 ms asked twice in a row).
+  After the table's run, the request goes out before the publish and the answer is collected after
+  it (`PlantProcess.request_ground_truth`): the child answers meanwhile, so nothing spins for it.
+  In one process the collection then waits for the brain's callback to hand the GIL back (0.59 ms,
+  median): neutral there (12.3, 12.8, 12.6x before, 12.6, 12.6, 12.1x after, interleaved, seed 1);
+  as separate processes, where no subscriber shares the GIL, 11.8, 12.5, 12.6x before and 12.4,
+  12.3, 13.1x after (the spread of single runs covers the difference).
 - The body node's loop looks at `rclpy.ok()` every 64th period (it takes the context's lock: 0.93 µs
   a call, about 2 % of a tick); its stop event still ends it at once.
 Tried and dropped, each within the run-to-run spread: the commander watch and heartbeat ten times
