@@ -455,7 +455,7 @@ CPU held it, and the controller waited for the step behind it. Four changes:
   it (`PlantProcess.request_ground_truth`): the child answers meanwhile, so nothing spins for it.
   In one process the collection then waits for the brain's callback to hand the GIL back (0.59 ms,
   median): neutral there (12.3, 12.8, 12.6x before, 12.6, 12.6, 12.1x after, interleaved, seed 1);
-  as separate processes, where no subscriber shares the GIL, 11.8, 12.5, 12.6x before and 12.4,
+  as separate processes, where no subscriber shares the GIL, 11.8, 12.6, 12.5x before and 12.4,
   12.3, 13.1x after (the spread of single runs covers the difference).
 - The body node's loop looks at `rclpy.ok()` every 64th period (it takes the context's lock: 0.93 µs
   a call, about 2 % of a tick); its stop event still ends it at once.
