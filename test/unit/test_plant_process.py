@@ -268,21 +268,23 @@ def _thread_cpus():
 def test_the_plant_gets_a_cpu_of_its_own_and_our_threads_the_others_until_closed():
     """``plant_own_cpu``: the plant's process on the last CPU alone; every thread of ours, those
     running before and one started meanwhile, on the others; the loop still runs; closing gives
-    our threads their CPUs back."""
+    each thread the CPUs it had (one its owner had placed on one CPU too)."""
     import threading
     ours = os.sched_getaffinity(0)
     if len(ours) < 2:
         pytest.skip(f"this process may use {len(ours)} CPU: nothing to reserve")
-    before = _thread_cpus()
     stop = threading.Event()
     waiting = threading.Thread(target=stop.wait)
     waiting.start()
+    os.sched_setaffinity(waiting.native_id, {min(ours)})     # a thread placed by its owner
+    before = _thread_cpus()
     session = SimSession(seed=3, plant_process=True, plant_own_cpu=True)
     try:
         cpu = max(ours)
         assert session.plant_cpu == cpu and session.cpu_refusal is None
         assert os.sched_getaffinity(session.sim.pid) == {cpu}
-        assert all(cpus == ours - {cpu} for cpus in _thread_cpus().values()), _thread_cpus()
+        assert all(cpus == ours - {cpu} for cpus in _thread_cpus().values()) if len(ours) == 2 else \
+            all(cpu not in cpus for cpus in _thread_cpus().values()), _thread_cpus()
         started = []
         later = threading.Thread(target=lambda: started.append(os.sched_getaffinity(0)))
         later.start()
@@ -291,14 +293,16 @@ def test_the_plant_gets_a_cpu_of_its_own_and_our_threads_the_others_until_closed
         ticks = session.body.ticks
         session.loop.run_until(lambda: session.body.ticks >= ticks + 50)
         assert session.body.failed_ticks == 0
+        session.close()
+        after = _thread_cpus()
+        assert after[waiting.native_id] == {min(ours)}
+        assert all(after[tid] == before.get(tid, ours) for tid in after), (before, after)
+        session.close()     # idempotent
+        assert _thread_cpus() == after
     finally:
         session.close()
         stop.set()
         waiting.join()
-    after = _thread_cpus()
-    assert all(after[tid] == before.get(tid, ours) for tid in after), (before, after)
-    session.close()     # idempotent
-    assert _thread_cpus() == after
 
 
 def test_a_cpu_that_cannot_be_reserved_says_why_and_changes_nothing():

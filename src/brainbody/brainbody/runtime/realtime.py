@@ -101,13 +101,15 @@ class CpuReservation:
     """The last CPU this process may use for the child ``pid`` alone, and the others for this
     process's threads (threads they start later inherit that). :attr:`refusal` is None when
     that was done, else one sentence saying why nothing changed (one CPU, or not permitted).
-    :meth:`release` gives this process's threads back the CPUs they had."""
+    :meth:`release` gives each thread back the CPUs it had (one started meanwhile: the CPUs this
+    process had)."""
 
     def __init__(self, pid: int):
         self.pid = int(pid)
         self.refusal: Optional[str] = None
         self.cpu: Optional[int] = None
         self._ours: Optional[set] = None
+        self._had: dict = {}
         if not hasattr(os, "sched_setaffinity"):
             self.refusal = "this system cannot place processes on CPUs"
             return
@@ -115,31 +117,36 @@ class CpuReservation:
         if len(ours) < 2:
             self.refusal = f"this process may use {len(ours)} CPU; the child shares it"
             return
-        cpu, rest = max(ours), ours - {max(ours)}
+        cpu = max(ours)
         try:
             os.sched_setaffinity(self.pid, {cpu})
         except OSError as exc:
             self.refusal = f"the child could not be placed on CPU {cpu} ({exc.strerror or exc}); it shares the CPUs"
             return
         self.cpu, self._ours = cpu, ours
-        _place_threads(rest)
+        for tid in _threads():
+            try:
+                self._had[tid] = os.sched_getaffinity(tid)
+                os.sched_setaffinity(tid, self._had[tid] - {cpu} or ours - {cpu})
+            except OSError:
+                continue       # ended meanwhile
 
     def release(self) -> None:
-        """This process's threads back on the CPUs they had (idempotent; the child keeps its CPU
-        until it ends)."""
-        if self._ours is not None:
-            _place_threads(self._ours)
-            self._ours = None
+        """Every thread back on the CPUs it had (idempotent; the child keeps its CPU until it
+        ends)."""
+        if self._ours is None:
+            return
+        for tid in _threads():
+            try:
+                os.sched_setaffinity(tid, self._had.get(tid, self._ours))
+            except OSError:
+                continue
+        self._ours, self._had = None, {}
 
 
-def _place_threads(cpus: set) -> None:
-    """Every thread of this process on ``cpus`` (scheduling affinity is per thread on Linux)."""
+def _threads() -> list:
+    """This process's thread ids (scheduling affinity is per thread on Linux)."""
     try:
-        tasks = os.listdir("/proc/self/task")
+        return [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:
-        tasks = ["0"]
-    for tid in tasks:
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-        except OSError:
-            continue       # ended meanwhile
+        return [0]
