@@ -74,16 +74,12 @@ def make_middleware_threads_realtime(priority: int) -> int:
     if priority <= 0 or not hasattr(os, "sched_setscheduler"):
         return 0
     raised = 0
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return 0
-    for tid in tasks:
+    for tid in _threads():
         try:
             with open(f"/proc/self/task/{tid}/comm", encoding="ascii") as comm:
                 if not comm.read().startswith("dds."):
                     continue
-            os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(int(priority)))
+            os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(int(priority)))
             raised += 1
         except (OSError, ValueError):
             continue        # gone, or not permitted: it keeps normal scheduling
@@ -145,8 +141,9 @@ class CpuReservation:
 
 
 def _threads() -> list:
-    """This process's thread ids (scheduling affinity is per thread on Linux)."""
+    """This process's thread ids (scheduling and affinity are per thread on Linux); none
+    without /proc."""
     try:
         return [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:
-        return [0]
+        return []

@@ -94,7 +94,7 @@ class SimSession:
 
     def close(self) -> None:
         """End the plant's process, if it has one, and give this process's threads back the
-        CPU it had (idempotent)."""
+        CPUs they had (idempotent)."""
         if self._cpu is not None:
             self._cpu.release()
         if isinstance(self.sim, PlantProcess):

@@ -13,8 +13,9 @@ in-process simulator would give, to the bit (the tests hold them to that).
 The two processes hand samples and commands over through shared memory, each waiting for the
 other by spinning on a counter (a wake-up through the kernel would cost more than a period). Each
 side yields its CPU on each look (the controller's side the GIL too), so its process's other
-threads (ROS callbacks) and the other side, where the two share a CPU, run meanwhile. A side that waits longer than a few milliseconds sleeps between looks,
-so an idle session does not keep a core busy (a run paced to the wall clock does). The hand-over relies on x86-64's store order (a
+threads (ROS callbacks) and the other side, where the two share a CPU, run meanwhile. A side
+that waits longer than a few milliseconds sleeps between looks, so an idle session does not keep
+a core busy (a run paced to the wall clock does). The hand-over relies on x86-64's store order (a
 counter is written after the values it publishes, and read before them); elsewhere it is refused.
 
 Ground truth travels with each sample: where the tool was (the path-error judge's reference)
