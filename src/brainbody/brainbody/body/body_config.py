@@ -33,8 +33,8 @@ class BodyConfig:
                                            "(no windup while braking or blocked)", lo=0.0, hi=1.0)
     joint_integral_deadband_rad: float = param(1e-4, "stop integrating once a joint is this close (a held "
                                                "joint does not hunt through stiction)", lo=0.0, hi=0.01)
-    gravity_feedforward: bool = param(True, "add model gravity torques (pinocchio) to the servo")
-    inertia_feedforward: bool = param(True, "add link inertia/Coriolis (pinocchio RNEA on the desired motion) "
+    gravity_feedforward: bool = param(True, "add model gravity torques (URDF) to the servo")
+    inertia_feedforward: bool = param(True, "add link inertia/Coriolis (Newton-Euler on the desired motion) "
                                       "and the estimated rotor inertia to the servo")
     friction_compensation: bool = param(True, "feed forward the estimated motor and output-bearing friction")
     backlash_compensation: bool = param(True, "shift the motor set-point across the estimated backlash gap")

@@ -5,9 +5,9 @@ The encoder sits on the motor, so the servo regulates the motor; the link follow
 through a gear with backlash and compliance. Each tick:
 
 1. ``tau_link``: the torque the gear must transmit to move the link as desired —
-   gravity (pinocchio), plus the link's inertia and Coriolis terms (RNEA on the desired
-   velocity and acceleration) when ``inertia_feedforward`` is on, plus output-bearing
-   friction when ``friction_compensation`` is on.
+   gravity, plus the link's inertia and Coriolis terms (Newton-Euler on the desired
+   velocity and acceleration, ``arm_dynamics.py``) when ``inertia_feedforward`` is on, plus
+   output-bearing friction when ``friction_compensation`` is on.
 2. Motor set-point = link set-point + backlash offset (``backlash.py``, the flank
    ``tau_link`` pushes on) + elastic twist under ``tau_link`` (``compliance.py``).
 3. Torque = PID on the motor set-point + ``tau_link`` + rotor inertia times the motor
@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from brainbody.body.arm_dynamics import inverse_dynamics, new_pose, place
 from brainbody.body.backlash import BacklashCompensation, joint_take_up
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.compliance import ComplianceCompensation, joint_deflection_rad
@@ -39,6 +40,10 @@ from brainbody.jit import all_finite, kernel, records
 # Per joint: PID gains and limits, the rotor inertia and the feed-forward acceleration bound.
 SERVO_PARAMS = np.dtype([("kp", "f8"), ("kd", "f8"), ("ki", "f8"), ("i_limit", "f8"), ("i_zone", "f8"),
                          ("i_deadband", "f8"), ("effort_limit", "f8"), ("rotor", "f8"), ("max_accel", "f8")])
+# Scratch of one tick: the desired acceleration and the rigid-body torque (step 1 without friction).
+_RIGID = np.dtype([("qdd", "f8", (7,)), ("tau", "f8", (7,))])
+# What a tick of :func:`_step` says.
+_DONE, _BAD_INPUT, _BAD_TORQUE = 0, 1, 2
 # Per joint, what one tick produced (kept for diagnostics and the hold set-point).
 SERVO_OUTPUT = np.dtype([("command", "f8"), ("motor_setpoint", "f8"), ("motor_error", "f8"),
                          ("transmitted_torque", "f8"), ("backlash_offset", "f8"), ("twist_offset", "f8"),
@@ -51,21 +56,44 @@ def _inputs_finite(q_des, qd_des, q, qd, dt) -> bool:
 
 
 @kernel
-def _desired_acceleration(params, q_des, qd_des, q, qd, dt, qd_des_prev, first):
-    """The desired velocity's rate of change, clipped so a set-point jump (a stop) does not
-    turn into a torque spike; ``qd_des_prev`` becomes ``qd_des`` (``first``: there is no
-    previous one, the rate is zero). Checks every input first: (False, zeros) and nothing
-    changed when one is not finite, else (True, the rates)."""
-    qdd = np.zeros(qd_des.shape[0])
+def _desired_acceleration(params, q_des, qd_des, q, qd, dt, qd_des_prev, first, qdd) -> bool:
+    """The desired velocity's rate of change into ``qdd``, clipped so a set-point jump (a stop)
+    does not turn into a torque spike; ``qd_des_prev`` becomes ``qd_des`` (``first``: there is
+    no previous one, the rate is zero). Checks every input first: False and nothing changed
+    when one is not finite."""
     if not _inputs_finite(q_des, qd_des, q, qd, dt):
-        return False, qdd
+        return False
     for i in range(qd_des.shape[0]):
         if first:
             qd_des_prev[i] = qd_des[i]
         limit = params[i].max_accel
         qdd[i] = min(max((qd_des[i] - qd_des_prev[i]) / dt, -limit), limit)
         qd_des_prev[i] = qd_des[i]
-    return True, qdd
+    return True
+
+
+@kernel
+def _step(params, q_des, qd_des, q, qd, dt, qd_des_prev, first, chain, pose, rigid, gravity_on, integral, pid,
+          inertia_on, friction_on, backlash_on, compliance_on, friction, backlash, backlash_state, compliance,
+          out) -> int:
+    """One tick: the desired acceleration, step 1's rigid-body torque at the measured
+    configuration (with ``chain``, placed in ``pose``), then :func:`_servo`. Returns
+    ``_BAD_INPUT`` (nothing changed), ``_BAD_TORQUE`` (see :func:`_servo`) or ``_DONE``."""
+    r = rigid[0]
+    if not _desired_acceleration(params, q_des, qd_des, q, qd, dt, qd_des_prev, first, r.qdd):
+        return _BAD_INPUT
+    if inertia_on or gravity_on:
+        place(chain, q, pose)
+        if inertia_on:
+            inverse_dynamics(chain, pose, qd_des, r.qdd, gravity_on, r.tau)
+        else:                                        # gravity: no velocity, no acceleration
+            inverse_dynamics(chain, pose, q[:0], q[:0], True, r.tau)
+    else:
+        r.tau[:] = 0.0
+    if not _servo(q_des, qd_des, r.qdd, q, qd, r.tau, dt, integral, pid, inertia_on, friction_on, backlash_on,
+                  compliance_on, params, friction, backlash, backlash_state, compliance, out):
+        return _BAD_TORQUE
+    return _DONE
 
 
 @kernel
@@ -120,8 +148,9 @@ def _servo(q_des, qd_des, qdd_des, q, qd, tau_rigid, dt, integral, pid, inertia_
 class JointServo:
     """Torque command (7,) from set-points and measurements; clipped to the URDF effort limits.
 
-    The arithmetic per joint runs in one compiled kernel (:func:`_servo`) that calls the
-    compensators' per-joint kernels; the arm's rigid-body dynamics come from pinocchio.
+    A tick runs in one compiled kernel (:func:`_step`): the arm's rigid-body dynamics
+    (``arm_dynamics.py``), then the per-joint arithmetic (:func:`_servo`), which calls the
+    compensators' per-joint kernels.
     """
 
     def __init__(self, config: BodyConfig, model: RobotModel, period_s: float,
@@ -151,7 +180,8 @@ class JointServo:
         self._integral = np.zeros(7)
         self._qd_des_prev = np.zeros(7)     # the last set-point velocity, once there is one
         self._has_qd_des_prev = False
-        self._zero = np.zeros(7)
+        self._pose = new_pose()
+        self._rigid = records(1, _RIGID)
         self._out = records(7, SERVO_OUTPUT)
 
     # Last tick's figures, for diagnostics (copies: the kernel rewrites them every tick).
@@ -220,23 +250,15 @@ class JointServo:
         f = np.asarray     # four calls, not a generator of them: this runs every tick
         q_des, qd_des = f(q_des_rad, dtype=float), f(qd_des_radps, dtype=float)
         q, qd = f(q_rad, dtype=float), f(qd_radps, dtype=float)
-        finite, qdd = _desired_acceleration(self.params, q_des, qd_des, q, qd, dt, self._qd_des_prev,
-                                            not self._has_qd_des_prev)
-        if not finite:
+        out = self._out
+        outcome = _step(self.params, q_des, qd_des, q, qd, dt, self._qd_des_prev, not self._has_qd_des_prev,
+                        self._model.chain, self._pose, self._rigid, self.gravity, self._integral, pid, self.inertia,
+                        self.friction_on, self.backlash_on, self.compliance_on, self.friction.params,
+                        self.backlash.params, self.backlash.state, self.compliance.params, out)
+        if outcome == _BAD_INPUT:
             self._raise_non_finite(q_des, qd_des, q, qd, dt)
         self._has_qd_des_prev = True
-        if self.inertia:
-            tau_rigid = self._model.inverse_dynamics_nm(q, qd_des, qdd)
-            if not self.gravity:
-                tau_rigid = tau_rigid - self._model.gravity_nm(q)
-        elif self.gravity:
-            tau_rigid = self._model.gravity_nm(q)
-        else:
-            tau_rigid = self._zero
-        out = self._out
-        if not _servo(q_des, qd_des, qdd, q, qd, tau_rigid, dt, self._integral, pid, self.inertia, self.friction_on,
-                      self.backlash_on, self.compliance_on, self.params, self.friction.params, self.backlash.params,
-                      self.backlash.state, self.compliance.params, out):
+        if outcome == _BAD_TORQUE:
             what = "torque" if pid else "set-point"
             raise ExecutionError(f"servo computed a non-finite {what} {out['command']} from finite inputs",
                                  code=ErrorCode.INTERNAL)

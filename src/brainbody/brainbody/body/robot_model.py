@@ -5,12 +5,13 @@ the simulated drivetrain (armature, friction) or of held objects.
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import pinocchio as pin
+
+from brainbody.body.arm_dynamics import chain_parameters
 
 ARM_JOINTS = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINTS = ("panda_finger_joint1", "panda_finger_joint2")   # prismatic, opening per finger (m)
@@ -22,7 +23,8 @@ class RobotModel:
 
     The fingers are part of the URDF; the model locks them at a fixed opening (their effect on
     arm gravity is a few grams), so its configuration is the arm's 7 joints and every call
-    takes the arm's vectors as they are.
+    takes the arm's vectors as they are. ``chain``: the same arm for the compiled kernels of
+    ``arm_dynamics.py`` (the servo's and the runtime monitor's every tick).
     """
 
     def __init__(self, urdf_path: Path):
@@ -42,8 +44,8 @@ class RobotModel:
         self.upper_rad = self.model.upperPositionLimit.copy()
         self.velocity_limit_radps = self.model.velocityLimit.copy()
         self.effort_limit_nm = self.model.effortLimit.copy()
-        # Where the arm's 7 velocities start in the model (compiled consumers read one block).
-        self.arm_dof_offset = 0
+        # The same chain for the compiled kernels that need its dynamics every tick.
+        self.chain = chain_parameters(self.model, self._tcp)
 
     def tcp_pose(self, q_rad: np.ndarray, data: Optional[pin.Data] = None) -> tuple[np.ndarray, np.ndarray]:
         """TCP position (3,) in metres and rotation matrix (3, 3) in the world frame, computed in
@@ -74,58 +76,13 @@ class RobotModel:
         return pin.computeGeneralizedGravity(self.model, self.data, _vector(q_rad)).copy()
 
     def new_data(self) -> pin.Data:
-        """Separate pinocchio workspace: a caller that owns one (the runtime monitor) never
+        """Separate pinocchio workspace: a caller that owns one (the trajectory checks) never
         overwrites the kinematics another caller is using."""
         return self.model.createData()
-
-    def tool_motion(self, q_rad: np.ndarray, qd_radps: np.ndarray, data: pin.Data) -> tuple[np.ndarray, np.ndarray]:
-        """TCP position (3,) in metres and linear velocity (3,) in m/s, world frame, in ``data``."""
-        pin.forwardKinematics(self.model, data, _vector(q_rad), _vector(qd_radps))
-        pin.updateFramePlacement(self.model, data, self._tcp)
-        velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
-        return data.oMf[self._tcp].translation.copy(), velocity.linear.copy()
-
-    def new_dynamics_workspace(self) -> "DynamicsWorkspace":
-        """A separate workspace (:meth:`new_data`) for :meth:`tool_motion_and_dynamics`, with
-        the observer's terms as views into it, taken once."""
-        data = self.new_data()
-        return DynamicsWorkspace(data, data.M, data.C, data.g, self.arm_dof_offset)
-
-    def tool_motion_and_dynamics(self, q_rad: np.ndarray, qd_radps: np.ndarray, workspace: "DynamicsWorkspace"
-                                 ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`tool_motion` and the terms of a generalised-momentum observer
-        (p = M qd, dp/dt = tau + C^T qd - g + tau_ext) in one pass, computed in ``workspace``.
-
-        Returns the TCP position and linear velocity (copies); the mass matrix (upper triangle
-        valid), the Coriolis matrix and the gravity torques are left in the workspace's views.
-        pinocchio's Coriolis pass leaves the joint placements and velocities a forward
-        kinematics pass would, so the tool's motion is read off them (one pass fewer a tick).
-        """
-        q, v, data = _vector(q_rad), _vector(qd_radps), workspace.data
-        pin.crba(self.model, data, q)
-        pin.computeCoriolisMatrix(self.model, data, q, v)
-        pin.computeGeneralizedGravity(self.model, data, q)
-        placement = pin.updateFramePlacement(self.model, data, self._tcp)
-        velocity = pin.getFrameVelocity(self.model, data, self._tcp, pin.LOCAL_WORLD_ALIGNED)
-        return placement.translation.copy(), velocity.linear.copy()
 
     def inverse_dynamics_nm(self, q_rad: np.ndarray, qd_radps: np.ndarray, qdd_radps2: np.ndarray) -> np.ndarray:
         """Joint torques (7,) for a motion: inertia, Coriolis and gravity (RNEA)."""
         return pin.rnea(self.model, self.data, _vector(q_rad), _vector(qd_radps), _vector(qdd_radps2)).copy()
-
-
-@dataclasses.dataclass(frozen=True)
-class DynamicsWorkspace:
-    """A pinocchio workspace and views of its mass matrix, Coriolis matrix and gravity torques
-    (the arm's block from ``v0``). pinocchio sizes these once, when the data is created, and
-    fills them in place, so the views stay valid for the workspace's life: taking them every
-    tick cost the monitor about a microsecond."""
-
-    data: pin.Data
-    mass: np.ndarray
-    coriolis: np.ndarray
-    gravity: np.ndarray
-    v0: int
 
 
 def _vector(values) -> np.ndarray:

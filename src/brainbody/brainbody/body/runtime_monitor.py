@@ -3,8 +3,8 @@ the measured state and the command about to be written against the body's safe s
 which check failed first (Simplex: the capable controller runs while this stays quiet).
 
 It shares no code with the servo, the compensators or the grip loop it watches: it reads the
-raw sensor sample, the URDF limits and dynamics of :class:`RobotModel` (its own pinocchio
-workspace) and the limits in :class:`BodyConfig`. A finite and fresh state is checked upstream
+raw sensor sample, the URDF limits and dynamics of :class:`RobotModel` (the compiled chain of
+``arm_dynamics.py``, in a workspace of its own) and the limits in :class:`BodyConfig`. A finite and fresh state is checked upstream
 (``stop_latch.state_problem`` and the adapters' stale-state fault): the monitor only ever sees
 finite samples.
 
@@ -40,6 +40,7 @@ from typing import Optional
 
 import numpy as np
 
+from brainbody.body.arm_dynamics import inverse_dynamics, mass_matrix, new_pose, place, tool_motion
 from brainbody.body.body_config import BodyConfig
 from brainbody.body.hardware import GripForceSource, HardwareState
 from brainbody.body.robot_model import RobotModel
@@ -62,7 +63,10 @@ _ARM_LIMITS = np.dtype([("deceleration", "f8"), ("rest_speed", "f8"), ("max_tool
                         ("lag_limit", "f8"), ("grip_margin", "f8"), ("grip_confirm_s", "f8"),
                         ("finger_friction", "f8"), ("pad_sensors", "b1"), ("effort_mode", "b1"),
                         ("winding_trip", "f8"), ("magnet_trip", "f8")])
-_ARM_STATE = np.dtype([("primed", "b1"), ("grip_over_s", "f8")])
+_ARM_STATE = np.dtype([("primed", "b1"), ("grip_over_s", "f8"),
+                       # This update's dynamics and tool motion, and the last update's mass matrix.
+                       ("mass", "f8", (7, 7)), ("mass_before", "f8", (7, 7)), ("bias", "f8", (7,)),
+                       ("tool", "f8", (3,)), ("tool_v", "f8", (3,))])
 # The figures of one update, in this order (``margins`` names the first eight).
 _MARGINS = ("joint_limit_margin_rad", "joint_speed_fraction", "workspace_margin_m", "tool_speed_mps",
             "torque_saturated_s", "collision_fraction", "grip_force_margin_n", "temperature_margin_c")
@@ -115,18 +119,16 @@ class RuntimeMonitor:
         model: URDF limits, tool kinematics and arm dynamics.
         effort_mode: the arm command is joint torques (else position set-points).
 
-    The arithmetic runs in one compiled kernel (:func:`_check`); pinocchio supplies the tool
-    motion and the arm's dynamics. Attributes:
+    The arithmetic, the tool's motion and the arm's dynamics included, runs in one compiled
+    kernel (:func:`_check`). Attributes:
         margins: the latest value of each check against its limit (for ``/diagnostics``);
             a positive margin is inside the safe set.
     """
 
     def __init__(self, config: BodyConfig, model: RobotModel, *, effort_mode: bool):
         self.model = model
-        self._dynamics = model.new_dynamics_workspace()
+        self._pose = new_pose()
         self.effort_mode = bool(effort_mode)
-        if model.arm_dof_offset is None:
-            raise ValueError("runtime monitor: the arm's joints must be one block of the model's velocities")
         self.lower_rad = model.lower_rad
         self.upper_rad = model.upper_rad
         self.margin_rad = config.monitor_joint_limit_margin_rad
@@ -168,10 +170,8 @@ class RuntimeMonitor:
         self._applied = np.zeros(7)        # the arm command acting on the plant now
         self.torque_share = np.ones(7)     # of the torque written, what each joint gets (use_torque_share)
         self._has_applied = False
-        self._none, self._none2 = np.zeros(0), np.zeros((0, 0))
+        self._none = np.zeros(0)
         self.grip_limit_n = float("inf")
-        self.tool_position_m = np.zeros(3)
-        self.tool_velocity_mps = np.zeros(3)
         self.updates = 0
 
     @property
@@ -181,6 +181,16 @@ class RuntimeMonitor:
         # No temperatures given (position mode): no temperature margin either.
         return {k: v for k, v in zip(_MARGINS, self._figures.tolist()) if k != _MARGINS[_TEMPERATURE_C]
                 or self.winding_c is not None}
+
+    @property
+    def tool_position_m(self) -> np.ndarray:
+        """The tool's position (3,) at the last update, m, world frame."""
+        return self._arm["tool"][0].copy()
+
+    @property
+    def tool_velocity_mps(self) -> np.ndarray:
+        """The tool's linear velocity (3,) at the last update, m/s, world frame."""
+        return self._arm["tool_v"][0].copy()
 
     @property
     def tool_speed_mps(self) -> float:
@@ -229,20 +239,12 @@ class RuntimeMonitor:
         """
         self.updates += 1
         q, qd = state.q_rad, state.qd_radps
-        if self.effort_mode:
-            ws = self._dynamics
-            tool, tool_v = self.model.tool_motion_and_dynamics(q, qd, ws)
-            mass, coriolis, gravity, v0 = ws.mass, ws.coriolis, ws.gravity, ws.v0
-        else:
-            tool, tool_v = self.model.tool_motion(q, qd, self._dynamics.data)
-            mass, coriolis, gravity, v0 = self._none2, self._none2, self._none, 0
-        self.tool_position_m, self.tool_velocity_mps = tool, tool_v
         self.grip_limit_n = float(grip_limit_n)
         self.winding_c, self.magnet_c = winding_c, magnet_c
         effort = state.finger_effort_n
         check, joint = _check(
-            q, qd, float(dt_s), self._none if arm is None else arm, self._applied, self._has_applied, tool, tool_v,
-            self.box_lo_m, self.box_hi_m, mass, coriolis, gravity, v0, state.pad_force_n,
+            q, qd, float(dt_s), self._none if arm is None else arm, self._applied, self._has_applied,
+            self.model.chain, self._pose, self.box_lo_m, self.box_hi_m, state.pad_force_n,
             self._none if effort is None else np.asarray(effort, dtype=float), self.grip_limit_n,
             self._none if winding_c is None else winding_c, self._none if magnet_c is None else magnet_c,
             self._joint_limits, self._arm_limits, self._joints, self._arm, self._figures)
@@ -310,14 +312,20 @@ _CHECK_ORDER = tuple(MonitorCheck)
 
 
 @kernel
-def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, mass, coriolis, gravity, v0,
-           pad_force, finger_effort, grip_limit, winding, magnet, joints, arm_limits, state, arm_state, figures):
+def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pad_force, finger_effort, grip_limit,
+           winding, magnet, joints, arm_limits, state, arm_state, figures):
     """Every check of one update, in :class:`MonitorCheck` order; the figures into ``figures``.
 
     Returns the index of the first failed check (-1: none) and the joint it concerns.
     """
     n = q.shape[0]
     a, s0 = arm_limits[0], arm_state[0]
+    place(chain, q, pose)
+    tool, tool_v = s0.tool, s0.tool_v
+    tool_motion(chain, pose, qd, tool, tool_v)
+    if a.effort_mode:
+        mass_matrix(chain, pose, s0.mass)
+        inverse_dynamics(chain, pose, qd, qd[:0], True, s0.bias)    # at rest: C qd + g
     # Stopping: the fallback brakes every joint so that all reach rest together in
     # max|qd| / deceleration, each covering half its speed times that; plus one period before
     # the brake acts.
@@ -342,7 +350,7 @@ def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, m
     if arm.shape[0] == n and a.effort_mode:
         for i in range(n):
             state[i].saturated_s = state[i].saturated_s + dt if abs(arm[i]) >= joints[i].saturated_nm else 0.0
-    _observe(q, qd, dt, applied, has_applied, mass, coriolis, gravity, v0, a, s0, state)
+    _observe(q, qd, dt, applied, has_applied, a, s0, state)
     # Confirmed over a few ticks: gear impacts in free motion give single-tick spikes, a
     # contact pushes for longer.
     collision_max, collision_s_max, saturated_max = 0.0, 0.0, 0.0
@@ -416,13 +424,14 @@ def _check(q, qd, dt, arm, applied, has_applied, tool, tool_v, box_lo, box_hi, m
 
 
 @kernel
-def _observe(q, qd, dt, applied, has_applied, mass, coriolis, gravity, v0, a, s0, state):
+def _observe(q, qd, dt, applied, has_applied, a, s0, state):
     """Generalised-momentum observer (effort mode), or the lag behind the set-point (position).
 
     r = K (p - p0 - integral of (tau + C^T qd - g + r) dt), p = M(q) qd: r follows the external
-    joint torque with time constant 1/K, needs no acceleration, and starts at zero.
-    ``mass`` (upper triangle valid), ``coriolis`` and ``gravity`` are the full model's, the arm
-    at offset ``v0``.
+    joint torque with time constant 1/K, needs no acceleration, and starts at zero. Since
+    C^T qd = dM/dt qd - C qd, the integral's step is taken as (tau - b + r) dt + (M - M_before) qd
+    with b = C qd + g (``s0.bias``), M this update's mass matrix and M_before the last one's:
+    the same to first order in the period, and no Coriolis matrix to compute.
     """
     n = q.shape[0]
     if not a.effort_mode:
@@ -430,19 +439,20 @@ def _observe(q, qd, dt, applied, has_applied, mass, coriolis, gravity, v0, a, s0
             for i in range(n):
                 state[i].lag = applied[i] - q[i]
         return
+    mass, before, bias = s0.mass, s0.mass_before, s0.bias
     prime = not (s0.primed and has_applied)
     for i in range(n):
         momentum = 0.0
-        coriolis_t_qd = 0.0
+        drift = 0.0
         for j in range(n):
-            r, c = (v0 + i, v0 + j) if i <= j else (v0 + j, v0 + i)
-            momentum += mass[r, c] * qd[j]
-            coriolis_t_qd += coriolis[v0 + j, v0 + i] * qd[j]
+            momentum += mass[i, j] * qd[j]
+            drift += (mass[i, j] - before[i, j]) * qd[j]
         st = state[i]
         if prime:
             st.expected, st.residual = momentum, 0.0
         else:
-            # The momentum the model expects: p0 plus the integral of what the model knows acts.
-            st.expected += (applied[i] + coriolis_t_qd - gravity[v0 + i] + st.residual) * dt
+            # The momentum the model expects: p0 plus the sum of what the model knows acts.
+            st.expected += (applied[i] - bias[i] + st.residual) * dt + drift
             st.residual = a.observer_gain * (momentum - st.expected)
+    before[:, :] = mass
     s0.primed = True
