@@ -22,7 +22,10 @@ from brainbody.jit import all_finite, kernel
 _NONE = np.zeros(0)
 
 
-@kernel
+# Typed: any other argument (an int or float32 array, a list) is a TypeError, never a new
+# compilation, so the arrays go in as they are and the check below names the odd one.
+@kernel(signature="boolean(float64, float64[:], float64[:], float64[:], float64[:], float64[:], float64[:, :], "
+                  "float64[:])")
 def _state_finite(time_s, q, qd, finger_pos, finger_vel, pad_force, pad_force_xyz, q_link) -> bool:
     for row in range(pad_force_xyz.shape[0]):
         if not all_finite(pad_force_xyz[row]):
@@ -39,19 +42,14 @@ class ResetOutcome:
     message: str
 
 
-def _floats(values) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64)
-
-
 def state_problem(state: HardwareState) -> Optional[str]:
     """The first non-finite field of ``state`` as a sentence, or None when every value is finite."""
-    f = _floats
-    try:     # every tick: one compiled pass over the sample (float arrays: one compiled variant)
-        if _state_finite(float(state.time_s), f(state.q_rad), f(state.qd_radps), f(state.finger_pos_m),
-                         f(state.finger_vel_mps), f(state.pad_force_n), f(state.pad_force_xyz_n).reshape(1, -1),
-                         _NONE if state.q_link_rad is None else f(state.q_link_rad)):
+    try:     # every tick: one compiled pass over the sample
+        link = state.q_link_rad
+        if _state_finite(state.time_s, state.q_rad, state.qd_radps, state.finger_pos_m, state.finger_vel_mps,
+                         state.pad_force_n, state.pad_force_xyz_n.reshape(1, -1), _NONE if link is None else link):
             return None
-    except (TypeError, ValueError):    # not numbers, or not arrays of them: the check below says which
+    except (TypeError, ValueError, AttributeError):   # not float arrays: the check below says which is not finite
         pass
     fields = [("time_s", state.time_s), ("q_rad", state.q_rad), ("qd_radps", state.qd_radps),
               ("finger_pos_m", state.finger_pos_m), ("finger_vel_mps", state.finger_vel_mps),
