@@ -471,4 +471,25 @@ separate processes): with the first three changes (bare step 27.9 µs, core 17.4
 in the body's process: the 10 Hz world and ground-truth job, now about 0.55 ms a time (the world
 message built 0.1 ms and published 0.18 ms, the plant's answer 0.16 ms, the JSON and its publish
 0.1 ms), is 6-7 % of the control thread at 12x.
+
+The arm's dynamics inside the kernels (2026-12-05, later; the table above is this run). Timed part
+by part inside the task (seed 1, instrumented), the largest single costs left were the runtime
+monitor's pinocchio pass (mass matrix, Coriolis matrix, gravity and the tool's frame: 4.7 µs in a
+tight loop) and the servo's RNEA (about 1.8 µs with its conversions). `body/arm_dynamics.py` now
+computes the same for the 7-joint chain as compiled kernels that the servo's and the monitor's
+kernels call: the joints' and links' world placement, Newton-Euler, the composite-body mass matrix
+and the tool's motion, with the chain's parameters read from pinocchio's model once. The four take
+0.6 µs of arithmetic together, and a unit test holds each to pinocchio's result within 1e-10 over the
+joint range. The monitor's momentum observer no longer needs the Coriolis matrix: it steps by
+(tau - C qd - g + r) dt + (M_k - M_k-1) qd, the discrete form of its C^T qd integral (the same to
+first order in the period; a unit test bounds the difference at 1 ms). The servo's desired
+acceleration, rigid-body torque and per-joint arithmetic are one kernel call. Instrumented, the
+monitor went from 11.0 to 3.8 µs a tick and the servo from 7.7 to 4.6 µs. Three runs each in the same
+hour (seed 1, bare step 27.6 µs): tick median 43.7-44.5 to 34.9-35.3 µs, core loop 18.0-18.4x to
+20.2-20.5x. This benchmark, run right after: bare step 28.5 µs, tick 36.3 µs (1.27x), core 19.4x,
+through ROS 13.5x and 13.7x. Then the state's finiteness check took the sample's arrays without
+converting them. Its kernel is typed now, so another type is refused rather than compiled, and it
+went from 1.5 to 0.75 µs: tick median 34.1-34.9 µs (the table). The issue-3 benchmarks moved within
+noise on both plants (servo torques equal to 1e-14). In the fault suite, the obstacle case tripped on
+an estimated external torque of -22.8 N m, against -23.3 N m before.
 """
