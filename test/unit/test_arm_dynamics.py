@@ -78,3 +78,37 @@ def test_only_a_serial_revolute_arm_is_taken(model):
     heavy.armature[:] = 0.1
     with pytest.raises(ValueError, match="armature"):
         arm_dynamics.chain_parameters(heavy, model.model.getFrameId(TCP_FRAME))
+
+
+def test_any_serial_chain_of_revolute_joints_equals_pinocchio():
+    """Axes along x, y, z and oblique ones, rotated placements, off-diagonal inertias: nothing of
+    the Panda's own layout is assumed."""
+    rng = np.random.default_rng(5)
+    model = pin.Model()
+    parent = 0
+    joints = [pin.JointModelRX(), pin.JointModelRY(), pin.JointModelRZ()]
+    for i in range(7):
+        axis = rng.normal(size=3)
+        joint = joints[i] if i < 3 else pin.JointModelRevoluteUnaligned(*(axis / np.linalg.norm(axis)))
+        placement = pin.SE3(pin.exp3(rng.normal(size=3)), rng.uniform(-0.3, 0.3, 3))
+        parent = model.addJoint(parent, joint, placement, f"j{i}")
+        root = rng.normal(size=(3, 3))
+        inertia = pin.Inertia(rng.uniform(0.5, 3.0), rng.uniform(-0.1, 0.1, 3), root @ root.T * 0.05 + np.eye(3) * 0.01)
+        model.appendBodyToJoint(parent, inertia, pin.SE3.Identity())
+    tool = model.addFrame(pin.Frame("tool", parent, 0, pin.SE3(np.eye(3), np.array([0.0, 0.02, 0.15])),
+                                    pin.FrameType.OP_FRAME))
+    data, chain, pose = model.createData(), arm_dynamics.chain_parameters(model, tool), arm_dynamics.new_pose()
+    tau, mass, position, velocity = np.zeros(7), np.zeros((7, 7)), np.zeros(3), np.zeros(3)
+    for _ in range(50):
+        q, qd, qdd = rng.uniform(-np.pi, np.pi, 7), rng.uniform(-2.0, 2.0, 7), rng.uniform(-5.0, 5.0, 7)
+        arm_dynamics.place(chain, q, pose)
+        arm_dynamics.inverse_dynamics(chain, pose, qd, qdd, True, tau)
+        np.testing.assert_allclose(tau, pin.rnea(model, data, q, qd, qdd), rtol=0, atol=1e-10)
+        arm_dynamics.mass_matrix(chain, pose, mass)
+        reference = pin.crba(model, data, q).copy()
+        np.testing.assert_allclose(mass, np.triu(reference) + np.triu(reference, 1).T, rtol=0, atol=1e-12)
+        arm_dynamics.tool_motion(chain, pose, qd, position, velocity)
+        pin.forwardKinematics(model, data, q, qd)
+        np.testing.assert_allclose(position, pin.updateFramePlacement(model, data, tool).translation, atol=1e-12)
+        np.testing.assert_allclose(velocity, pin.getFrameVelocity(model, data, tool, pin.LOCAL_WORLD_ALIGNED).linear,
+                                   atol=1e-12)

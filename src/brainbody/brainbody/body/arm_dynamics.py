@@ -6,8 +6,8 @@ pinocchio computes the same, and stays the body's model: it reads the URDF, and 
 parameters here are copied from its model once (:func:`chain_parameters`). But every call
 into pinocchio from Python costs about a microsecond of binding and conversion on top of its
 arithmetic, and a kernel cannot make one; the servo and the runtime monitor, which need the
-dynamics every tick, call these from inside their own kernels instead (together about 4 us
-a tick less). ``test_arm_dynamics.py`` checks every result against pinocchio.
+dynamics every tick, call these from inside their own kernels instead (the coffee task's
+control tick about 9 us shorter). ``test_arm_dynamics.py`` checks every result against pinocchio.
 
 Everything is in the world frame: each joint's origin, axis and rotation, and each link's
 centre of mass and inertia about it, are placed once per configuration (:func:`place`); the
@@ -24,10 +24,10 @@ N_JOINTS = 7
 
 # The chain (one record): each joint's placement in its parent's frame (rotation, translation)
 # and axis in its own, each link's mass, centre of mass and inertia about it (in its joint's
-# frame), the tool frame's placement in the last joint's, and gravity (world).
+# frame), the tool frame's origin in the last joint's frame, and gravity (world).
 CHAIN = np.dtype([("joint_rot", "f8", (N_JOINTS, 3, 3)), ("joint_pos", "f8", (N_JOINTS, 3)),
                   ("axis", "f8", (N_JOINTS, 3)), ("mass", "f8", (N_JOINTS,)), ("com", "f8", (N_JOINTS, 3)),
-                  ("inertia", "f8", (N_JOINTS, 3, 3)), ("tool_rot", "f8", (3, 3)), ("tool_pos", "f8", (3,)),
+                  ("inertia", "f8", (N_JOINTS, 3, 3)), ("tool_pos", "f8", (3,)),
                   ("gravity", "f8", (3,))])
 # A placement of the chain (one record), world frame, and the scratch the kernels work in.
 POSE = np.dtype([("rot", "f8", (N_JOINTS, 3, 3)), ("origin", "f8", (N_JOINTS, 3)), ("axis", "f8", (N_JOINTS, 3)),
@@ -62,7 +62,7 @@ def chain_parameters(model: pin.Model, tool_frame: int) -> np.ndarray:
     frame = model.frames[tool_frame]
     if frame.parentJoint != N_JOINTS:
         raise ValueError(f"arm dynamics: the tool frame hangs on joint {frame.parentJoint}, not the last")
-    c["tool_rot"], c["tool_pos"] = frame.placement.rotation, frame.placement.translation
+    c["tool_pos"] = frame.placement.translation
     c["gravity"] = model.gravity.linear
     if np.any(model.armature != 0.0):
         raise ValueError("arm dynamics: the model has rotor armature (the body's rotor inertia is the servo's)")
