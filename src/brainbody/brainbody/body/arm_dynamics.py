@@ -94,7 +94,8 @@ def place(chain, q, pose) -> None:
                 b0, b1, b2 = c.joint_rot[i, a, 0], c.joint_rot[i, a, 1], c.joint_rot[i, a, 2]
             else:
                 r0, r1, r2 = rot[i - 1, a, 0], rot[i - 1, a, 1], rot[i - 1, a, 2]
-                origin[i, a] = origin[i - 1, a] + r0 * c.joint_pos[i, 0] + r1 * c.joint_pos[i, 1] + r2 * c.joint_pos[i, 2]
+                origin[i, a] = (origin[i - 1, a] + r0 * c.joint_pos[i, 0] + r1 * c.joint_pos[i, 1]
+                                + r2 * c.joint_pos[i, 2])
                 b0 = r0 * c.joint_rot[i, 0, 0] + r1 * c.joint_rot[i, 1, 0] + r2 * c.joint_rot[i, 2, 0]
                 b1 = r0 * c.joint_rot[i, 0, 1] + r1 * c.joint_rot[i, 1, 1] + r2 * c.joint_rot[i, 2, 1]
                 b2 = r0 * c.joint_rot[i, 0, 2] + r1 * c.joint_rot[i, 1, 2] + r2 * c.joint_rot[i, 2, 2]
@@ -165,7 +166,8 @@ def inverse_dynamics(chain, pose, qd, qdd, with_gravity, tau) -> None:
     f0 = f1 = f2 = n0 = n1 = n2 = 0.0
     for i in range(N_JOINTS - 1, -1, -1):
         if i < N_JOINTS - 1:
-            d0, d1, d2 = origin[i + 1, 0] - origin[i, 0], origin[i + 1, 1] - origin[i, 1], origin[i + 1, 2] - origin[i, 2]
+            d0, d1, d2 = (origin[i + 1, 0] - origin[i, 0], origin[i + 1, 1] - origin[i, 1],
+                          origin[i + 1, 2] - origin[i, 2])
             x0, x1, x2 = _cross(d0, d1, d2, f0, f1, f2)
             n0, n1, n2 = n0 + x0, n1 + x1, n2 + x2
         f0, f1, f2 = f0 + force[i, 0], f1 + force[i, 1], f2 + force[i, 2]

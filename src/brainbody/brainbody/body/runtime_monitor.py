@@ -4,7 +4,8 @@ which check failed first (Simplex: the capable controller runs while this stays 
 
 It shares no code with the servo, the compensators or the grip loop it watches: it reads the
 raw sensor sample, the URDF limits and dynamics of :class:`RobotModel` (the compiled chain of
-``arm_dynamics.py``, in a workspace of its own) and the limits in :class:`BodyConfig`. A finite and fresh state is checked upstream
+``arm_dynamics.py``, placed in a workspace of its own: it never reads the servo's) and the
+limits in :class:`BodyConfig`. A finite and fresh state is checked upstream
 (``stop_latch.state_problem`` and the adapters' stale-state fault): the monitor only ever sees
 finite samples.
 
