@@ -265,16 +265,14 @@ def _encoder(qpos, motor_qpos, gear_qpos, quantum):
 
 
 @kernel
-def _encoders(qpos, motor_qpos, gear_qpos, motor_quantum, link_quantum):
-    """Both encoders per joint in one pass (the sample the body reads every tick): the motor
-    encoder (no twist) and the link encoder (motor angle plus twist), each in whole counts."""
-    n = motor_qpos.shape[0]
-    motor, link = np.empty(n), np.empty(n)
-    for i in range(n):
+def _encoders(qpos, motor_qpos, gear_qpos, motor_quantum, link_quantum, motor, link):
+    """Both encoders per joint in one pass into ``motor`` and ``link`` (the sample the body
+    reads every tick): the motor encoder (no twist) and the link encoder (motor angle plus
+    twist), each in whole counts."""
+    for i in range(motor_qpos.shape[0]):
         angle = qpos[motor_qpos[i]]
         motor[i] = _in_counts(angle, motor_quantum[i])
         link[i] = _in_counts(angle + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0), link_quantum[i])
-    return motor, link
 
 
 class Drivetrain:
@@ -405,8 +403,14 @@ class Drivetrain:
 
     def encoders_rad(self, data: mujoco.MjData) -> tuple[np.ndarray, Optional[np.ndarray]]:
         """:meth:`motor_encoder_rad` and :meth:`link_encoder_rad` in one call."""
-        motor, link = _encoders(data.qpos, *self._link_index, self._motor_quantum, self._link_quantum)
+        motor, link = np.empty(len(self.drivetrains)), np.empty(len(self.drivetrains))
+        self.read_encoders(data, motor, link)
         return motor, (link if self.has_link_encoder else None)
+
+    def read_encoders(self, data: mujoco.MjData, motor_rad: np.ndarray, link_rad: np.ndarray) -> None:
+        """:meth:`encoders_rad` into ``motor_rad`` and ``link_rad`` (7,) each (the link
+        reading is meaningless where :attr:`has_link_encoder` is False)."""
+        _encoders(data.qpos, *self._link_index, self._motor_quantum, self._link_quantum, motor_rad, link_rad)
 
     @property
     def motor_encoder_quantum_rad(self) -> np.ndarray:

@@ -113,8 +113,8 @@ class CupJudge:
             self._free_since = float(data.time)
         elif data.time - self._free_since > _FREE_FLIGHT_DROP_S:
             self.dropped = True
-        quat = data.xquat[self._cup_body]
-        if 1.0 - 2.0 * (quat[1] * quat[1] + quat[2] * quat[2]) < self._cos_tipped:
+        _, x, y, _ = data.xquat[self._cup_body].tolist()
+        if 1.0 - 2.0 * (x * x + y * y) < self._cos_tipped:
             self.tipped = True
 
     @property

@@ -184,19 +184,20 @@ def _produce(motors, state, command_nm, limit_nm, torque_out):
 
 
 @kernel
-def _heat(motors, state, motor_speed, ambient, dt, current_noise, voltage_noise):
+def _heat(motors, state, joint_speed, ratio, ambient, dt, current_noise, voltage_noise):
     """One explicit step of every motor's network (its time constants are seconds or more),
     and what each drive measured over it."""
     for i in range(motors.shape[0]):
         m, s = motors[i], state[i]
+        motor_speed = joint_speed[i] * ratio[i]
         resistance = m.r25 * (1.0 + m.alpha_cu * (s.winding - m.reference))
         copper = s.current * s.current * resistance
         sign = 1.0 if s.current > 0.0 else (-1.0 if s.current < 0.0 else 0.0)
         s.voltage = (resistance * s.current + m.inductance * (s.current - s.last_current) / dt
-                     + _actual_kt(m, s) * motor_speed[i] + m.voltage_residual * sign + voltage_noise[i])
+                     + _actual_kt(m, s) * motor_speed + m.voltage_residual * sign + voltage_noise[i])
         s.current_read = s.current * (1.0 + m.current_gain) + current_noise[i]
         s.last_current = s.current
-        iron = m.k_iron * motor_speed[i] * motor_speed[i]
+        iron = m.k_iron * motor_speed * motor_speed
         q_wh = (s.winding - s.housing) * m.g_wh
         q_wr = (s.winding - s.rotor) * m.g_wr
         q_rh = (s.rotor - s.housing) * m.g_rh
@@ -285,7 +286,6 @@ class MotorThermalPlant:
         self._next_sample_s = 0.0
         self._sensor_c = np.full(7, start)
         self._torque = np.zeros(7)
-        self._speed = np.zeros(7)
         self._sample_sensor()
 
     # -- the drive and the heat ------------------------------------------------------------
@@ -300,7 +300,6 @@ class MotorThermalPlant:
         """Advance every motor by one period at the current of the last :meth:`torque` call."""
         if not self.config.enabled:
             return
-        np.multiply(joint_speed_radps, self.ratio, out=self._speed)
         if self._noise_row == _NOISE_BLOCK:
             current_sd, voltage_sd = self._drive_noise
             self._current_noise = self._drive_rng.normal(0.0, current_sd, (_NOISE_BLOCK, 7))
@@ -308,7 +307,7 @@ class MotorThermalPlant:
             self._noise_row = 0
         row = self._noise_row
         self._noise_row += 1
-        _heat(self._motors, self._state, self._speed, self.config.ambient_c, self.period_s,
+        _heat(self._motors, self._state, joint_speed_radps, self.ratio, self.config.ambient_c, self.period_s,
               self._current_noise[row], self._voltage_noise[row])
         self._time_s += self.period_s
         if self._time_s >= self._next_sample_s:
@@ -321,6 +320,12 @@ class MotorThermalPlant:
         self._next_sample_s += self._sensor_period_s
 
     # -- what the robot reports --------------------------------------------------------------
+    def read_drives(self, housing_c: np.ndarray, current_a: np.ndarray, voltage_v: np.ndarray) -> None:
+        """:attr:`housing_sensor_c`, :attr:`drive_current_a` and :attr:`drive_voltage_v` into
+        the arrays given (7,) each."""
+        state = self._state
+        housing_c[:], current_a[:], voltage_v[:] = self._sensor_c, state["current_read"], state["voltage"]
+
     @property
     def housing_sensor_c(self) -> np.ndarray:
         """The housing thermistors' latest readings (7,), C."""

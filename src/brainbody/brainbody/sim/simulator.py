@@ -7,12 +7,13 @@ the demo only, the ground-truth judge of the cup.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from typing import Optional
 
 import mujoco
 import numpy as np
 
 from brainbody.body.hardware import HardwareCapabilities, HardwareState
+from brainbody.jit import kernel
 from brainbody.sim.coffee_machine import CoffeeMachine
 from brainbody.sim.drivetrain import Drivetrain
 from brainbody.sim.ground_truth import CupJudge, CupVerdict
@@ -61,6 +62,16 @@ def observed_objects(config: SceneConfig, poses: np.ndarray) -> list[ObservedObj
 _WEAR_APPLY_STEPS = 100     # physics steps between updates of the worn gear stages
 
 
+@kernel
+def _object_poses(xpos, xquat, cup, button, out):
+    """:meth:`Simulator.object_poses` in one pass (every physics step in the plant's process)."""
+    for k in range(3):
+        out[k] = xpos[cup, k]
+        out[7 + k] = xpos[button, k]
+    for k in range(4):
+        out[3 + k] = xquat[cup, k]
+
+
 def _as_slice(index: np.ndarray):
     """Evenly spaced indices as a slice (motor and gear hinges alternate: every other one)."""
     if len(index) == 1:
@@ -69,15 +80,6 @@ def _as_slice(index: np.ndarray):
     if step > 0 and np.all(np.diff(index) == step):
         return slice(int(index[0]), int(index[-1]) + 1, step)
     return index
-
-
-def _copier(source: np.ndarray, index) -> Callable[[], np.ndarray]:
-    """A fresh copy of ``source[index]`` per call: of a view taken once when the index is a
-    slice (MuJoCo's arrays stay where they are for the life of the data), else by fancy
-    indexing (which copies)."""
-    if isinstance(index, slice):
-        return source[index].copy
-    return lambda: source[index]
 
 
 class Simulator:
@@ -106,16 +108,14 @@ class Simulator:
         self._finger_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._finger_dof = np.array([m.jnt_dofadr[m.joint(n).id] for n in FINGER_JOINTS])
         self._pad_sensor = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
-        self._pad_force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3) for p in PAD_BODIES])
+        self._pad_force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3)
+                                     for p in PAD_BODIES]).ravel()
         # Evenly spaced index ranges become slices: a copy by slicing is cheaper than by
         # fancy indexing, and this runs every millisecond.
-        self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof, self._pad_sensor = (
+        self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof, self._pad_sensor, self._pad_force3 = (
             _as_slice(a) for a in (self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof,
-                                   self._pad_sensor))
-        d = self.data
-        self._read_arm_qd, self._read_finger_q, self._read_finger_qd, self._read_pads, self._read_finger_effort = (
-            _copier(d.qvel, self._arm_dof), _copier(d.qpos, self._finger_qpos), _copier(d.qvel, self._finger_dof),
-            _copier(d.sensordata, self._pad_sensor), _copier(d.actuator_force, slice(7, 9)))
+                                   self._pad_sensor, self._pad_force3))
+        self._no_link = np.empty(len(ARM_JOINTS))     # the link reading of an arm without link encoders
         self._finger_open_m = float(m.jnt_range[m.joint(FINGER_JOINTS[0]).id][1])
         # The drives and the motors' heat: a commanded torque becomes a current, the joint gets
         # what the (hot) motor makes of it.
@@ -161,29 +161,42 @@ class Simulator:
         """Keeps the last command (as Gazebo's ApplyJointForce does)."""
 
     def read(self) -> HardwareState:
+        state = self.blank_state()
+        self.read_into(state)
+        return state
+
+    def blank_state(self) -> HardwareState:
+        """A state with fresh arrays for each field this plant reports (None for the others)."""
+        sensors = self._motor_sensors
+        return HardwareState(0.0, np.empty(7), np.empty(7), np.empty(2), np.empty(2), np.empty(2),
+                             np.empty(7) if self.drivetrain.has_link_encoder else None, np.empty((2, 3)),
+                             np.empty(2), *((np.empty(7), np.empty(7), np.empty(7)) if sensors else (None,) * 3))
+
+    def read_into(self, state: HardwareState) -> None:
+        """:meth:`read` into ``state``'s arrays, in place (laid out as :meth:`blank_state`'s).
+        The plant's own process writes its samples straight into the shared memory so."""
         d = self.data
         self.tcp_at_read_m[:] = d.site_xpos[self._tcp_site]
         drive = self.drivetrain
-        q, q_link = drive.encoders_rad(d)
-        pads, pads_xyz = self._read_pads(), d.sensordata[self._pad_force3]
-        if self.realism is not None:
-            q = self.realism.motor_encoder(q, drive.motor_encoder_quantum_rad)
-            q_link = self.realism.link_encoder(q_link)
-            pads, pads_xyz = self.realism.pad_forces(pads, pads_xyz)
-        return HardwareState(
-            time_s=float(d.time),
-            q_rad=q,
-            qd_radps=self._read_arm_qd(),
-            finger_pos_m=self._read_finger_q(),
-            finger_vel_mps=self._read_finger_qd(),
-            pad_force_n=pads,
-            q_link_rad=q_link,
-            pad_force_xyz_n=pads_xyz,
-            finger_effort_n=self._read_finger_effort(),
-            motor_housing_temp_c=self.motor_thermal.housing_sensor_c if self._motor_sensors else None,
-            drive_current_a=self.motor_thermal.drive_current_a if self._motor_sensors else None,
-            drive_voltage_v=self.motor_thermal.drive_voltage_v if self._motor_sensors else None,
-        )
+        q, link = state.q_rad, state.q_link_rad
+        drive.read_encoders(d, q, self._no_link if link is None else link)
+        sensordata = d.sensordata
+        if self.realism is None:
+            state.pad_force_n[:] = sensordata[self._pad_sensor]
+            state.pad_force_xyz_n[:] = sensordata[self._pad_force3].reshape(2, 3)
+        else:
+            q[:] = self.realism.motor_encoder(q, drive.motor_encoder_quantum_rad)
+            if link is not None:
+                link[:] = self.realism.link_encoder(link)
+            state.pad_force_n[:], state.pad_force_xyz_n[:] = self.realism.pad_forces(
+                sensordata[self._pad_sensor], sensordata[self._pad_force3].reshape(2, 3))
+        state.time_s = float(d.time)
+        state.qd_radps[:] = d.qvel[self._arm_dof]
+        state.finger_pos_m[:] = d.qpos[self._finger_qpos]
+        state.finger_vel_mps[:] = d.qvel[self._finger_dof]
+        state.finger_effort_n[:] = d.actuator_force[7:9]
+        if self._motor_sensors:
+            self.motor_thermal.read_drives(state.motor_housing_temp_c, state.drive_current_a, state.drive_voltage_v)
 
     def _apply_wear(self) -> None:
         """The gear stages as worn as their life used says (every 0.1 s of sim time: wear is slow)."""
@@ -247,7 +260,7 @@ class Simulator:
         :func:`observed_objects` turns them into what a perception node would report."""
         d = self.data
         out = np.empty(OBJECT_POSES_SIZE) if out is None else out
-        out[0:3], out[3:7], out[7:10] = d.xpos[self._cup_body], d.xquat[self._cup_body], d.xpos[self._button_body]
+        _object_poses(d.xpos, d.xquat, self._cup_body, self._button_body, out)
         return out
 
     def observed_objects(self) -> list[ObservedObject]:
