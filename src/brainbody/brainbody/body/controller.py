@@ -594,65 +594,70 @@ class BodyController:
         it cost without the hardware's step (wall clock)."""
         t0 = time.perf_counter()
         with self.lock:
-            state = self.hardware.read()
-            if self._refuse_non_finite(state):
-                # Refused: one hold command from the last finite sample when the fault asks for
-                # it, else nothing new (the last command stands, as for a late sample).
-                state = self.state if self._hold_pending else None
-            elif self.ticks and not state.time_s > self.state.time_s and not self._hold_pending:
-                # No new sample (a topic backend's state is late): nothing to integrate and no
-                # time has passed on the robot's clock. The last command stands (controllers
-                # hold it); ticking on would wind the integrators up and run the set-point
-                # ahead of an arm nobody is watching. A fault in the meantime (the state went
-                # stale) sends one hold command computed from the last sample.
-                self.stale_ticks += 1
-                state = None
-        if state is None:
-            self.control_cost_s = time.perf_counter() - t0
-            self._step_hardware()
-            return
-        with self.lock:
-            dt = self._measured_period_s(state.time_s)
-            self.state = state
-            try:
-                if self.thermal is not None:
-                    self.thermal.update(dt, state.motor_housing_temp_c, drive_current_a=state.drive_current_a,
-                                        drive_voltage_v=state.drive_voltage_v, joint_speed_radps=state.qd_radps)
-                    if state.drive_voltage_v is not None and state.drive_current_a is not None:
-                        self.torque_constant.update(dt, state.drive_current_a, state.drive_voltage_v, state.qd_radps,
-                                                    self.thermal.magnet_est_c)
-                arm, finger = self._decide(state, dt)
-            except Exception as exc:     # never a dead loop: the fallback holds, say why, run on
-                log.exception("control tick failed; the fallback holds")
-                self.failed_ticks += 1
-                self._engage_fallback(state, ExecutionError(f"control tick failed ({exc!r}); holding",
-                                                            code=ErrorCode.INTERNAL))
-                arm = finger = None
-            arm, finger = self._assure(state, dt, arm, finger)
-            if arm is not None:
-                written = self._for_the_drives(arm)
-                self.hardware.write(written, finger)
-                self._hold_pending = False
-                self._last_arm, self._last_finger = arm, finger
-                if self.monitor is not None:          # what reaches the joints (a clipped weak drive: less)
-                    self.monitor.wrote(arm if written is arm else written * self.adaptive.torque_share)
-                if self.thermal is not None:
-                    self.thermal.wrote(written)       # what the drives' currents are
-            self.ticks += 1
-            self._govern_late_states(dt)
-            scale = min(self.motion_speed_scale, self._late_scale)
-            if self._applied_speed_scale != scale:
-                step = dt / _SCALE_RATE_S
-                self._applied_speed_scale += min(max(scale - self._applied_speed_scale, -step), step)
-            # Position mode: the vendor loop ramps to each set-point over one command period, so
-            # a trajectory advanced by a late state's whole gap reached its next set-point at
-            # several times the planned speed (0.45-0.6 m/s at the tool, towards the table, in
-            # wall-paced demos on a loaded machine). There a late state slows the motion instead:
-            # each command moves the trajectory on by at most one nominal period.
-            advance_s = min(dt, self.hardware.period_s) if self.command_mode is CommandMode.POSITION else dt
-            self._trajectory_time_s += advance_s * self._applied_speed_scale
+            state = self._fresh_state()
+            if state is not None:
+                self._control(state)
         self.control_cost_s = time.perf_counter() - t0
         self._step_hardware()
+
+    def _fresh_state(self) -> Optional[HardwareState]:
+        """The hardware's sample to act on, or None: nothing new to act on this period."""
+        state = self.hardware.read()
+        if self._refuse_non_finite(state):
+            # Refused: one hold command from the last finite sample when the fault asks for
+            # it, else nothing new (the last command stands, as for a late sample).
+            return self.state if self._hold_pending else None
+        if self.ticks and not state.time_s > self.state.time_s and not self._hold_pending:
+            # No new sample (a topic backend's state is late): nothing to integrate and no
+            # time has passed on the robot's clock. The last command stands (controllers
+            # hold it); ticking on would wind the integrators up and run the set-point
+            # ahead of an arm nobody is watching. A fault in the meantime (the state went
+            # stale) sends one hold command computed from the last sample.
+            self.stale_ticks += 1
+            return None
+        return state
+
+    def _control(self, state: HardwareState) -> None:
+        """Decide, check and write one command from ``state``; advance the trajectory clock."""
+        dt = self._measured_period_s(state.time_s)
+        self.state = state
+        try:
+            if self.thermal is not None:
+                self.thermal.update(dt, state.motor_housing_temp_c, drive_current_a=state.drive_current_a,
+                                    drive_voltage_v=state.drive_voltage_v, joint_speed_radps=state.qd_radps)
+                if state.drive_voltage_v is not None and state.drive_current_a is not None:
+                    self.torque_constant.update(dt, state.drive_current_a, state.drive_voltage_v, state.qd_radps,
+                                                self.thermal.magnet_est_c)
+            arm, finger = self._decide(state, dt)
+        except Exception as exc:     # never a dead loop: the fallback holds, say why, run on
+            log.exception("control tick failed; the fallback holds")
+            self.failed_ticks += 1
+            self._engage_fallback(state, ExecutionError(f"control tick failed ({exc!r}); holding",
+                                                        code=ErrorCode.INTERNAL))
+            arm = finger = None
+        arm, finger = self._assure(state, dt, arm, finger)
+        if arm is not None:
+            written = self._for_the_drives(arm)
+            self.hardware.write(written, finger)
+            self._hold_pending = False
+            self._last_arm, self._last_finger = arm, finger
+            if self.monitor is not None:          # what reaches the joints (a clipped weak drive: less)
+                self.monitor.wrote(arm if written is arm else written * self.adaptive.torque_share)
+            if self.thermal is not None:
+                self.thermal.wrote(written)       # what the drives' currents are
+        self.ticks += 1
+        self._govern_late_states(dt)
+        scale = min(self.motion_speed_scale, self._late_scale)
+        if self._applied_speed_scale != scale:
+            step = dt / _SCALE_RATE_S
+            self._applied_speed_scale += min(max(scale - self._applied_speed_scale, -step), step)
+        # Position mode: the vendor loop ramps to each set-point over one command period, so
+        # a trajectory advanced by a late state's whole gap reached its next set-point at
+        # several times the planned speed (0.45-0.6 m/s at the tool, towards the table, in
+        # wall-paced demos on a loaded machine). There a late state slows the motion instead:
+        # each command moves the trajectory on by at most one nominal period.
+        advance_s = min(dt, self.hardware.period_s) if self.command_mode is CommandMode.POSITION else dt
+        self._trajectory_time_s += advance_s * self._applied_speed_scale
 
     def _step_hardware(self) -> None:
         """The hardware's own period. A backend that fails there (a simulator process that
