@@ -230,6 +230,7 @@ def _demo(args, stop: threading.Event) -> int:
 
     from brainbody_interfaces.action import ExecuteIntent
     from brainbody.ros.action_client import BlockingActionClient, TaskResult
+    from brainbody.ros.events_thread import EventsThread
     from brainbody.ros.qos_audit import create_node
 
     children: list[subprocess.Popen] = []
@@ -279,8 +280,11 @@ def _demo(args, stop: threading.Event) -> int:
                 health[st.name] = {kv.key: kv.value for kv in st.values}
 
     from brainbody.ros.body_node import LATCHED
-    client_node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
-    client_node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
+    # Ground truth at 10 Hz of sim time: taken by an events executor, not the demo's executor.
+    truth_io = EventsThread("brainbody_demo_truth")
+    truth_io.node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
+    truth_io.node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
+    truth_io.start()
     try:
         # Nodes already running elsewhere may take longer to discover over a slow link.
         deadline = time.monotonic() + (min(args.timeout, 120.0) if args.connect else 30.0)
@@ -380,6 +384,7 @@ def _demo(args, stop: threading.Event) -> int:
                 node.stop_loop()
         executor.shutdown(timeout_sec=2.0)
         spinner.join(timeout=5.0)   # a thread left in rcl's wait set aborts the process at exit
+        truth_io.close()
         for node in local_nodes:
             node.destroy_node()
         client_node.destroy_node()

@@ -45,6 +45,7 @@ from brainbody.ros.backends import topic_hardware
 from brainbody.ros.commander_heartbeat import CommanderWatch
 from brainbody.ros.conversions import (duration_s, fill_time, pose_to_msg, primitive_from_msg, stamp_s,
                                         time_msg, world_from_msg, world_to_msg)
+from brainbody.ros.events_thread import EventsThread
 from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
@@ -100,7 +101,11 @@ class BodyNode(AuditedNode):
             robot = RobotModel(default_urdf_path())
             # What the body commands, for a simulator's ground-truth path error (and for RViz).
             self._setpoint_pub = self.create_publisher(JointState, "/body/joint_setpoint", 10)
-            self.create_subscription(ObjectArray, "/world/objects", self._on_world, 10, callback_group=group)
+            # 10 Hz of sim time from the simulator (more in wall time when it runs fast): taken by
+            # an events executor of its own, beside the control loop, not by this node's executor.
+            self._world_io = EventsThread(f"{self.get_name()}_world", context=self.context)
+            self._world_io.node.create_subscription(ObjectArray, "/world/objects", self._on_world, 10)
+            self._world_io.start()
             self._stale_fault = False
 
         self._wrench_pub = self.create_publisher(WrenchStamped, "/body/gripper/wrench", 10)
@@ -460,6 +465,9 @@ class BodyNode(AuditedNode):
                                    f"{STALL_S * 1e3:.0f} ms")
         if self._commanders is not None:
             self._commanders.close()
+        world_io = getattr(self, "_world_io", None)
+        if world_io is not None:
+            world_io.close()
         if self.hardware is not None and not (self._loop is not None and self._loop.is_alive()):
             self.hardware.close()      # its node and executor; only once the loop no longer spins them
         if self.session is not None and not (self._loop is not None and self._loop.is_alive()):

@@ -31,6 +31,7 @@ from brainbody.node_params import IntentNodeConfig
 from brainbody.ros.action_client import RESULT_KEPT_S, BlockingActionClient, SerializedActionClient, TaskResult
 from brainbody.ros.commander_heartbeat import HeartbeatPublisher
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
+from brainbody.ros.events_thread import EventsThread
 from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
@@ -55,7 +56,11 @@ class IntentNode(AuditedNode):
         self.pipeline = IntentPipeline(self.catalogue, self.brain_config, world=self.world)
         group = ReentrantCallbackGroup()
         self._plan_pub = self.create_publisher(TaskPlan, "/brain/plan", LATCHED)
-        self.create_subscription(ObjectArray, "/world/objects", self._on_world, 10, callback_group=group)
+        # The world arrives at 10 Hz of sim time (well over 100 Hz of wall time in a fast
+        # simulation): taken by an events executor of its own, not this node's executor.
+        self._world_io = EventsThread(f"{self.get_name()}_world", context=self.context)
+        self._world_io.node.create_subscription(ObjectArray, "/world/objects", self._on_world, 10)
+        self._world_io.start()
         self.create_subscription(String, "/brain/intent", self._on_intent_text, 10, callback_group=group)
         self._body = BlockingActionClient(self, ExecutePrimitive, "/body/execute_primitive")
         # This brain's heartbeat, named in every goal it sends: if the process dies or the network
@@ -215,6 +220,9 @@ class IntentNode(AuditedNode):
         heartbeat = getattr(self, "_heartbeat", None)    # absent when a parameter was refused
         if heartbeat is not None:
             heartbeat.stop()
+        world_io = getattr(self, "_world_io", None)
+        if world_io is not None:
+            world_io.close()
         super().destroy_node()
 
 
