@@ -498,6 +498,46 @@ of the machine. The bare step took 32.6 µs, about the 33 µs the issue's target
 tick took 45.4 µs (1.39x). The core loop ran at 14.6x, and through ROS at 9.9x and 9.5x. Every task
 still succeeded and the sim-time ratio was 1.05. In the slow phases the tick slows more than the
 bare step: in the same few minutes the bare step took 35.4 µs and two core runs gave tick medians of
-46.4 and 56.3 µs. So the table's run meets every target, but at the speed the targets were set for,
-the tick median (≤ 40 µs) and the ROS runs (≥ 12x) are not met yet.
+46.4 and 56.3 µs. So that day's table run met every target, but at the speed the targets were set
+for, the tick median (≤ 40 µs) and the ROS runs (≥ 12x) were not met.
+
+A cheaper plant and an events executor (2026-12-05, later; the table above is this run, bare step
+27.3 µs, a fast hour). Timed on both sides of the hand-over, the core loop was bound by the plant:
+its process worked a median 45.7 µs a step (mean 48.3 µs) and waited 0.2 µs for a command, while
+the controller waited a median 5.6 µs for each sample. Three changes:
+- The plant's process reads its sensors straight into the shared-memory slot
+  (`Simulator.read_into`, through a state whose arrays are views of the slot), where it built a
+  `HardwareState` and copied it field by field; the encoders' kernel fills the arrays it is given;
+  the thermal plant's motor speeds and the objects' poses are computed inside kernels. Replaying
+  the coffee task's 45,061 commands through the plant's per-step work (write, step, read,
+  publish): 51.7 → 47.1 µs a step (bare `mj_step` 29 µs). Every sample is the same to the bit,
+  and so is the in-process task, on the ideal and the honest plant (so the issue-3 benchmarks,
+  which run the plant in one process, cannot move). The controller's wait for a sample fell to a
+  median of 1.5-2.0 µs. Interleaved A/B of the core loop (seed 1, three rounds of two runs): 19.5,
+  20.3, 20.0, 20.2, 20.3, 20.6x before, 21.3, 21.7, 21.5, 21.8, 22.0, 21.9x after; the tick median
+  unchanged (33.6-34.8 µs both).
+- The tick reads and controls under one hold of the body's lock; the path-error judge checks its
+  three numbers as plain floats (same commands to the bit).
+- rclpy's multi-threaded executor rebuilds its wait set in Python each time it wakes, and a
+  message taken by one of its threads can wake another for nothing: `/world/objects` and
+  `/sim/ground_truth` woke the demo's executor about 2,000 times in the task (about 1,000 each),
+  most of them with the control thread waiting for the GIL. The brain's world, a topic-backend
+  body's world and the demo's ground truth and diagnostics are now taken by an events executor
+  on a thread of their own (`ros/events_thread.py`; `EventsExecutor.spin()` itself kept the GIL
+  while it waited, so the thread looks every 0.1 s). Interleaved A/B of `brainbody demo
+  --plant-process` (seed 1): 11.6, 10.8, 12.0x before, 12.9, 13.3, 13.7x after; the body's world
+  job (the plant's answer, both messages) went from 0.80 to 0.46 ms a call. As separate
+  processes, where no subscriber shares the body's GIL, the A/B moved within its spread (11.3,
+  12.8, 11.9x against 11.4, 11.7, 11.5x), and the brain's and the client's main threads used 0.07
+  and 0.15 s of CPU in the task instead of 0.25 and 0.26 s.
+
+What this leaves, by the ratios that carry over between machines: the tick median is
+{r['tick_over_bare_physics']:.2f}x the bare step, where the issue's 40 µs is 1.21x its 33 µs step.
+Scaled to a 33 µs step in proportion to the bare step, the core loop would run at
+{r['core_rtf_median'] * r['baseline_bare_physics_step_us'] / 33.0:.1f}x and the ROS runs at
+{r['ros_rtf_median'] * r['baseline_bare_physics_step_us'] / 33.0:.1f}x (one process) and
+{r['separate_rtf_median'] * r['baseline_bare_physics_step_us'] / 33.0:.1f}x (separate). They did not
+scale in proportion in the slow phase above: the tick was 16 % above, and the core and ROS runs
+15-17 % below, what the bare step alone predicted. If that holds, at the reference speed the core
+loop would be at about its 15x, and the tick median and the ROS runs would miss their targets.
 """
