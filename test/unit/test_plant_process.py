@@ -17,6 +17,7 @@ from brainbody.exceptions import ErrorCode, HardwareError, RequestError
 from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.runtime.sim_session import SimSession
+from brainbody.sim.motor_thermal import MotorThermalPlantConfig
 from brainbody.sim.plant_process import PlantProcess
 from brainbody.sim.scene import SceneConfig, default_urdf_path
 from brainbody.sim.simulator import Simulator
@@ -85,6 +86,28 @@ def test_taking_turns_gives_the_in_process_samples_to_the_bit(closing, kind):
     assert remote.verdict() == sim.verdict()
     assert remote.ground_truth() == sim.ground_truth()
 
+
+
+def test_a_robot_reporting_fewer_fields_reads_none_for_the_others_and_the_rest_to_the_bit(closing):
+    """No link encoders (the budget gears) and no motor sensors: those fields are None, as the
+    in-process simulator's, and the fields it reports are its samples to the bit."""
+    scene = dataclasses.replace(SCENE, drivetrain=("budget_planetary",) * 7)
+    no_sensors = MotorThermalPlantConfig(enabled=False)
+    remote = PlantProcess(scene, home_q_rad=HOME, urdf_path=default_urdf_path(), delay_periods=0,
+                          motor_thermal=no_sensors)
+    closing(remote)
+    sim = Simulator(scene, home_q_rad=HOME, urdf_path=default_urdf_path(), motor_thermal=no_sensors)
+    absent = ("q_link_rad", "motor_housing_temp_c", "drive_current_a", "drive_voltage_v")
+    for arm, finger in commands(50):
+        got, want = remote.read(), sim.read()
+        for field in dataclasses.fields(want):
+            a, b = getattr(got, field.name), getattr(want, field.name)
+            assert (a is None) == (b is None) == (field.name in absent), field.name
+            if b is not None:
+                assert np.array_equal(np.asarray(a), np.asarray(b)) and np.shape(a) == np.shape(b), field.name
+        for hardware in (remote, sim):
+            hardware.write(arm, finger)
+            hardware.step()
 
 
 def test_a_ground_truth_requested_ahead_is_the_one_asked_for_then_and_a_stale_one_is_asked_again(closing):

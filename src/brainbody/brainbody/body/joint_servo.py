@@ -183,6 +183,7 @@ class JointServo:
         self._pose = new_pose()
         self._rigid = records(1, _RIGID)
         self._out = records(7, SERVO_OUTPUT)
+        self._command = self._out["command"]     # a view, taken once: the tick returns a copy of it
 
     # Last tick's figures, for diagnostics (copies: the kernel rewrites them every tick).
     @property
@@ -262,7 +263,7 @@ class JointServo:
             what = "torque" if pid else "set-point"
             raise ExecutionError(f"servo computed a non-finite {what} {out['command']} from finite inputs",
                                  code=ErrorCode.INTERNAL)
-        return out["command"].copy()
+        return self._command.copy()
 
     @staticmethod
     def _raise_non_finite(q_des_rad, qd_des_radps, q_rad, qd_radps, dt) -> None:

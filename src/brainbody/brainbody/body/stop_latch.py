@@ -47,7 +47,7 @@ def state_problem(state: HardwareState) -> Optional[str]:
     try:     # every tick: one compiled pass over the sample
         link = state.q_link_rad
         if _state_finite(state.time_s, state.q_rad, state.qd_radps, state.finger_pos_m, state.finger_vel_mps,
-                         state.pad_force_n, state.pad_force_xyz_n.reshape(1, -1), _NONE if link is None else link):
+                         state.pad_force_n, state.pad_force_xyz_n, _NONE if link is None else link):
             return None
     except (TypeError, ValueError, AttributeError):   # not float arrays: the check below says which is not finite
         pass

@@ -28,6 +28,7 @@ it back cost the ROS body node 1.4 ms a call (median), 10 calls a second of sim 
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 import pickle
 import platform
@@ -149,7 +150,11 @@ class PlantProcess:
         self.capabilities: HardwareCapabilities = payload[0]
         self.period_s: float = payload[1]
         present = payload[2]                # the sample fields the robot reports (others: None)
-        self._fields = tuple(_OFFSETS[name] if present[name] else None for name, _ in _STATE_FIELDS[1:12])
+        # HardwareState's fields after time_s: the ones the robot reports, sliced in one call, and
+        # where the others (None) go.
+        names = [name for name, _ in _STATE_FIELDS[1:12]]
+        self._present_fields = operator.itemgetter(*(_OFFSETS[name] for name in names if present[name]))
+        self._absent = tuple(i for i, name in enumerate(names) if not present[name])
         self._steps = 0                     # the plant's steps the controller has asked for
         self._written = 0                   # commands published
         self._last_command = np.zeros(_COMMAND_SIZE)
@@ -170,7 +175,9 @@ class PlantProcess:
         sample = self._samples[self._steps % _SLOTS].copy()
         self._read_sample = sample
         # HardwareState's fields in order after time_s (views of this one copy), None where absent.
-        fields = [None if where is None else sample[where] for where in self._fields]
+        fields = list(self._present_fields(sample))
+        for i in self._absent:          # in increasing order: each lands where it belongs
+            fields.insert(i, None)
         fields[_PAD_XYZ] = fields[_PAD_XYZ].reshape(2, 3)
         return HardwareState(float(sample[0]), *fields)
 
