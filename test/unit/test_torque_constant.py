@@ -74,6 +74,13 @@ def test_the_monitor_checks_its_arguments():
         TorqueConstantMonitor(SHEETS, warn_frac=1.5)
     with pytest.raises(ValueError, match="magnet_kt_drop_per_c"):
         dataclasses.replace(SHEETS[0], magnet_kt_drop_per_c=-0.0012)
+    monitor = TorqueConstantMonitor(SHEETS, warn_frac=0.08)
+    with pytest.raises(ValueError, match="one temperature per joint"):
+        monitor.update(DT, np.ones(7), np.ones(7), np.ones(7), np.full(6, 40.0))
+    drop = np.array([sheet.magnet_kt_drop_per_c for sheet in SHEETS])
+    np.testing.assert_allclose(monitor.expected_nm_per_a, KT)        # no magnets' temperature yet: 25 C
+    monitor.update(DT, np.ones(7), np.ones(7), np.ones(7), np.full(7, 40.0))
+    np.testing.assert_allclose(monitor.expected_nm_per_a, KT * (1.0 - drop * 15.0))
 
 
 def test_a_drive_reporting_no_voltage_reads_as_no_constant_which_is_flagged_not_believed():

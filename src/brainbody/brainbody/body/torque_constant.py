@@ -28,6 +28,8 @@ import numpy as np
 
 from brainbody.jit import kernel, records
 
+_NONE = np.zeros(0)
+
 WINDOW_S = 30.0              # the fit forgets over about this long (the resistance drifts as the winding warms)
 SOLVE_EVERY_S = 0.1          # the fit is solved this often (the sums are kept every sample)
 MAX_STD_FRAC = 0.005         # a constant is reported once its standard error is under this share of the sheet's
@@ -69,9 +71,14 @@ def _solve(f):
 
 
 @kernel
-def _observe(sheets, fits, current, voltage, joint_speed, dt):
+def _observe(sheets, fits, current, voltage, joint_speed, dt, magnet_c, magnet_now_c):
     """One sample of every joint's drive (non-finite readings are skipped) into its fit, and
-    the fit solved every ``SOLVE_EVERY_S``."""
+    the fit solved every ``SOLVE_EVERY_S``; ``magnet_c`` (empty: unknown) into ``magnet_now_c``.
+    False (and nothing done) when ``magnet_c`` is neither empty nor one per joint."""
+    if magnet_c.shape[0] != 0 and magnet_c.shape[0] != magnet_now_c.shape[0]:
+        return False
+    for i in range(magnet_c.shape[0]):
+        magnet_now_c[i] = magnet_c[i]
     decay = math.exp(-dt / WINDOW_S) if dt > 0.0 else 1.0
     for i in range(sheets.shape[0]):
         sh, f = sheets[i], fits[i]
@@ -99,6 +106,7 @@ def _observe(sheets, fits, current, voltage, joint_speed, dt):
         if f.since_solve >= SOLVE_EVERY_S:
             f.since_solve = 0.0
             f.ke, f.ke_std = _solve(f)
+    return True
 
 
 class TorqueConstantMonitor:
@@ -144,10 +152,11 @@ class TorqueConstantMonitor:
                joint_speed_radps: np.ndarray, magnet_c: Optional[np.ndarray]) -> None:
         """One sample: what the drives measured and applied over the last period, the joints'
         speeds and the magnets' estimated temperatures (None: taken as 25 C)."""
-        _observe(self._sheets, self._fits, np.asarray(drive_current_a, dtype=float),
-                 np.asarray(drive_voltage_v, dtype=float), np.asarray(joint_speed_radps, dtype=float), float(dt_s))
-        if magnet_c is not None:
-            self._magnet_c[:] = magnet_c
+        f = np.asarray     # four calls, not a generator of them: this runs every tick
+        if not _observe(self._sheets, self._fits, f(drive_current_a, dtype=float), f(drive_voltage_v, dtype=float),
+                        f(joint_speed_radps, dtype=float), float(dt_s),
+                        _NONE if magnet_c is None else f(magnet_c, dtype=float), self._magnet_c):
+            raise ValueError(f"magnet_c must hold one temperature per joint, got {magnet_c!r}")
 
     @property
     def measured_nm_per_a(self) -> np.ndarray:
