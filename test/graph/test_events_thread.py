@@ -36,6 +36,15 @@ def _until(condition, timeout_s: float = 10.0) -> bool:
     return condition()
 
 
+def _send(publisher, count: int, received: list) -> None:
+    """``count`` messages, once the subscription is matched, and wait until all arrived."""
+    assert _until(lambda: publisher.get_subscription_count() == 1)
+    for i in range(count):
+        publisher.publish(String(data=str(i)))
+        time.sleep(0.005)       # within the queue's depth of 10
+    assert _until(lambda: len(received) == count)
+
+
 def test_messages_reach_the_callback_on_the_events_thread_and_close_stops_it(context):
     topic = f"/events_thread_{uuid.uuid4().hex[:8]}"
     received: list[tuple[str, str]] = []
@@ -46,10 +55,7 @@ def test_messages_reach_the_callback_on_the_events_thread_and_close_stops_it(con
     sender = create_node(f"sender_{uuid.uuid4().hex[:8]}", context=context)
     publisher = sender.create_publisher(String, topic, 10)
     try:
-        assert _until(lambda: publisher.get_subscription_count() == 1)
-        for i in range(5):
-            publisher.publish(String(data=str(i)))
-        assert _until(lambda: len(received) == 5)
+        _send(publisher, 5, received)
         assert [data for data, _ in received] == ["0", "1", "2", "3", "4"]
         assert {thread for _, thread in received} == {io.node.get_name()}     # its own thread
     finally:
@@ -80,11 +86,7 @@ def test_the_owner_s_executor_does_not_wake_for_the_events_thread_s_topics(conte
     sender = create_node(f"sender_{uuid.uuid4().hex[:8]}", context=context)
     publisher = sender.create_publisher(String, topic, 10)
     try:
-        assert _until(lambda: publisher.get_subscription_count() == 1)
-        for i in range(20):
-            publisher.publish(String(data=str(i)))
-            time.sleep(0.005)       # within the queue's depth of 10
-        assert _until(lambda: len(received) == 20)
+        _send(publisher, 20, received)
         woke_for_topic = 0
         end = time.monotonic() + 0.3
         while time.monotonic() < end:
