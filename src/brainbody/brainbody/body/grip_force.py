@@ -155,9 +155,11 @@ class GripForceController:
         if most > self.peak_force_n:
             self.peak_force_n = most
         if self.mode is GripMode.POSITION:
-            return _position_force(self.opening_target_m, np.asarray(finger_pos_m, dtype=float),
-                                   np.asarray(finger_vel_mps, dtype=float), c.finger_position_gain_npm,
-                                   c.finger_damping_nspm, c.finger_position_force_limit_n)
+            position = np.asarray(finger_pos_m, dtype=float)
+            force = np.empty(position.shape[0])
+            _position_force(self.opening_target_m, position, np.asarray(finger_vel_mps, dtype=float),
+                            c.finger_position_gain_npm, c.finger_damping_nspm, c.finger_position_force_limit_n, force)
+            return force
 
         if self.mode is GripMode.APPROACH:
             return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured, touching)
@@ -236,9 +238,8 @@ class GripForceController:
 
 
 @kernel
-def _position_force(target, position, velocity, gain, damping, limit):
-    """Each finger's force towards ``target`` opening: a PD law within +/- ``limit``."""
-    force = np.empty(position.shape[0])
+def _position_force(target, position, velocity, gain, damping, limit, force):
+    """Each finger's force towards ``target`` opening: a PD law within +/- ``limit``, into
+    ``force`` (made by the caller: cheaper than a new array returned from the kernel)."""
     for k in range(position.shape[0]):
         force[k] = min(max(gain * (target - position[k]) - damping * velocity[k], -limit), limit)
-    return force

@@ -48,7 +48,10 @@ class PathTrajectory:
 
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Desired position (7,) and velocity (7,) at ``time_s``."""
-        return _sample_path(self.path.knots, self.path.coefs, self.start_time_s, self.duration_s, float(time_s))
+        n = self.path.coefs.shape[2]
+        q, qd = np.empty(n), np.empty(n)
+        _sample_path(self.path.knots, self.path.coefs, self.start_time_s, self.duration_s, float(time_s), q, qd)
+        return q, qd
 
     def done(self, time_s: float) -> bool:
         return time_s >= self.end_time_s
@@ -136,19 +139,17 @@ def _pchip(x, y, coefs):
 
 
 @kernel
-def _sample_path(knots, coefs, start_time_s, duration_s, time_s):
+def _sample_path(knots, coefs, start_time_s, duration_s, time_s, q, qd):
     """Position and velocity on the path (knots in [0, 1], per-segment cubics ``coefs``) under
-    the quintic time scaling."""
+    the quintic time scaling, into ``q`` and ``qd``. (Arrays made by the caller: returning new
+    ones from a kernel costs more than making them.)"""
     s, ds = _quintic(min(max((time_s - start_time_s) / duration_s, 0.0), 1.0))
     i = min(max(np.searchsorted(knots, s, side="right") - 1, 0), coefs.shape[0] - 1)
     u = s - knots[i]
-    n = coefs.shape[2]
-    q, qd = np.empty(n), np.empty(n)
-    for j in range(n):
+    for j in range(coefs.shape[2]):
         a, b, c, d = coefs[i, 0, j], coefs[i, 1, j], coefs[i, 2, j], coefs[i, 3, j]
         q[j] = ((a * u + b) * u + c) * u + d
         qd[j] = ((3.0 * a * u + 2.0 * b) * u + c) * ds / duration_s
-    return q, qd
 
 
 @kernel
