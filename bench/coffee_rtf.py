@@ -502,7 +502,7 @@ bare step: in the same few minutes the bare step took 35.4 µs and two core runs
 for, the tick median (≤ 40 µs) and the ROS runs (≥ 12x) were not met.
 
 A cheaper plant and an events executor (2026-12-05, later; the table above is this day's last run,
-bare step 27.1 µs, a fast hour). Timed on both sides of the hand-over, the core loop was bound by the plant:
+bare step 27.2 µs, a fast hour). Timed on both sides of the hand-over, the core loop was bound by the plant:
 its process worked a median 45.7 µs a step (mean 48.3 µs) and waited 0.2 µs for a command, while
 the controller waited a median 5.6 µs for each sample. Three changes:
 - The plant's process reads its sensors straight into the shared-memory slot
@@ -536,10 +536,14 @@ the controller waited a median 5.6 µs for each sample. Three changes:
   and the torque-constant monitor takes the magnets' temperature inside its kernel. Interleaved
   A/B of the core loop (seed 1, three rounds of two runs each): tick median 33.4-34.5 µs before the
   read, the servo's view and the state check, 32.2-34.2 µs after; 33.0-33.4 µs before the
-  torque-constant change, 32.6-33.1 µs after.
+  torque-constant change, 32.6-33.1 µs after. Then the trajectory's sample and the fingers'
+  position law fill arrays made by the caller: a kernel that returns a new array boxes it, which
+  cost more than the sample's arithmetic (0.95 → 0.72 µs a sample in a tight loop). All five
+  against the code before them, the same way: 33.3-34.8 µs before, 31.5-32.9 µs after.
 
 The benchmark with the changes of the first three points (bare step 27.3 µs): tick 34.5 µs (1.27x), core 21.5x,
-ROS 14.8x and 14.3x; with all of them (the table): tick {r['tick_median_us']:.1f} µs
+ROS 14.8x and 14.3x; with the torque-constant change too (27.1 µs): tick 33.1 µs (1.22x), core
+22.3x, ROS 16.4x and 14.8x; with all of them (the table): tick {r['tick_median_us']:.1f} µs
 ({r['tick_over_bare_physics']:.2f}x), core {r['core_rtf_median']:.1f}x, ROS {r['ros_rtf_median']:.1f}x and
 {r['separate_rtf_median']:.1f}x.
 
