@@ -280,7 +280,8 @@ def _demo(args, stop: threading.Event) -> int:
                 health[st.name] = {kv.key: kv.value for kv in st.values}
 
     from brainbody.ros.body_node import LATCHED
-    # Ground truth at 10 Hz of sim time: taken by an events executor, not the demo's executor.
+    # Ground truth (10 Hz of sim time) and diagnostics: taken by an events executor, not the
+    # demo's executor (ros/events_thread.py).
     truth_io = EventsThread("brainbody_demo_truth")
     truth_io.node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
     truth_io.node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
