@@ -401,15 +401,10 @@ class Drivetrain:
     def motor_encoder_rad(self, data: mujoco.MjData) -> np.ndarray:
         return _encoder(data.qpos, self._link_index[0], self._no_gear, self._motor_quantum)
 
-    def encoders_rad(self, data: mujoco.MjData) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        """:meth:`motor_encoder_rad` and :meth:`link_encoder_rad` in one call."""
-        motor, link = np.empty(len(self.drivetrains)), np.empty(len(self.drivetrains))
-        self.read_encoders(data, motor, link)
-        return motor, (link if self.has_link_encoder else None)
-
     def read_encoders(self, data: mujoco.MjData, motor_rad: np.ndarray, link_rad: np.ndarray) -> None:
-        """:meth:`encoders_rad` into ``motor_rad`` and ``link_rad`` (7,) each (the link
-        reading is meaningless where :attr:`has_link_encoder` is False)."""
+        """:meth:`motor_encoder_rad` and :meth:`link_encoder_rad` in one pass, into ``motor_rad``
+        and ``link_rad`` (7,) each (the link reading is meaningless where
+        :attr:`has_link_encoder` is False)."""
         _encoders(data.qpos, *self._link_index, self._motor_quantum, self._link_quantum, motor_rad, link_rad)
 
     @property

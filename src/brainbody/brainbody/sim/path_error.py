@@ -35,10 +35,10 @@ class PathErrorStats:
             raise ValueError(f"positions must be 3 finite numbers, got {commanded_m!r} and {actual_m!r}")
         # Plain floats: three numbers, every tenth tick of a run.
         (cx, cy, cz), (ax, ay, az) = c.tolist(), a.tolist()
+        if not all(map(math.isfinite, (cx, cy, cz, ax, ay, az))):
+            raise ValueError(f"positions must be 3 finite numbers, got {commanded_m!r} and {actual_m!r}")
         dx, dy, dz = cx - ax, cy - ay, cz - az
         distance_m = math.sqrt(dx * dx + dy * dy + dz * dz)
-        if not math.isfinite(distance_m) and not all(map(math.isfinite, (cx, cy, cz, ax, ay, az))):
-            raise ValueError(f"positions must be 3 finite numbers, got {commanded_m!r} and {actual_m!r}")
         self.samples += 1
         self._sum_sq_m2 += distance_m * distance_m
         if distance_m > self.max_m:
