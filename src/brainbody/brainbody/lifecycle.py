@@ -15,6 +15,8 @@ class Status(enum.Enum):
     FAILED = "failed"         # details in the operation's error
     CANCELED = "canceled"     # stopped on request; the body holds safely
 
-    @property
-    def done(self) -> bool:
-        return self is not Status.RUNNING
+    def __init__(self, value: str):
+        # A member's attribute, not a property: read several times a control tick, where a
+        # property comparing with ``Status.RUNNING`` cost 0.1 us (Python 3.11's Enum classes
+        # answer attribute lookups through a Python-level hook).
+        self.done: bool = value != "running"

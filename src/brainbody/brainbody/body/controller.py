@@ -51,6 +51,9 @@ from brainbody.lifecycle import Status
 from brainbody.primitives import PrimitiveKind, TaskPrimitive
 from brainbody.world import WorldModel, WorldObject
 
+# The members compared every tick, looked up once: Python 3.11's Enum classes answer attribute
+# lookups through a Python-level hook (60 ns a lookup, against 10 ns for a module global).
+_POSITION_MODE, _EFFORT_MODE, _APPROACHING = CommandMode.POSITION, CommandMode.EFFORT, GripMode.APPROACH
 _BACKLASH_ID_EVERY = 10     # control ticks per identification sample
 _ADAPT_PERIOD_S = 1.0       # robot time between updates of the adaptive compensation
 _DRIVE_ID_TICKS = 20        # control ticks averaged into one friction/payload identification sample
@@ -656,7 +659,7 @@ class BodyController:
         # several times the planned speed (0.45-0.6 m/s at the tool, towards the table, in
         # wall-paced demos on a loaded machine). There a late state slows the motion instead:
         # each command moves the trajectory on by at most one nominal period.
-        advance_s = min(dt, self.hardware.period_s) if self.command_mode is CommandMode.POSITION else dt
+        advance_s = min(dt, self.hardware.period_s) if self.command_mode is _POSITION_MODE else dt
         self._trajectory_time_s += advance_s * self._applied_speed_scale
 
     def _step_hardware(self) -> None:
@@ -678,7 +681,7 @@ class BodyController:
         """The arm command as written: scaled up on a joint whose motor was found demagnetised
         (adaptive compensation; its drive converts torque to current with the datasheet's
         constant), within the joints' effort limits."""
-        if self.adaptive is None or not self.adaptive.scales_torque or self.command_mode is not CommandMode.EFFORT:
+        if self.adaptive is None or not self.adaptive.scales_torque or self.command_mode is not _EFFORT_MODE:
             return arm
         limit = self.model.effort_limit_nm
         return np.clip(arm / self.adaptive.torque_share, -limit, limit)
@@ -690,7 +693,7 @@ class BodyController:
         crush it). Each late state halves the motion speed, down to ``late_state_speed_scale``;
         punctual states bring it back over ``late_state_recovery_s``."""
         c = self.config
-        if self.command_mode is not CommandMode.POSITION or self.holding is None:
+        if self.command_mode is not _POSITION_MODE or self.holding is None:
             self._late_scale = 1.0
         elif dt > 1.5 * self.hardware.period_s:
             self._late_scale = max(0.5 * self._late_scale, c.late_state_speed_scale)
@@ -783,7 +786,7 @@ class BodyController:
                 self.qd_cmd_radps = np.zeros(7)
         if self.fallback.active:
             arm = None
-        elif self.command_mode is CommandMode.POSITION:
+        elif self.command_mode is _POSITION_MODE:
             arm = self.servo.motor_setpoint(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, dt)
         else:
             arm = self.servo.torque(self.q_cmd_rad, self.qd_cmd_radps, state.q_rad, state.qd_radps, dt)
@@ -801,7 +804,7 @@ class BodyController:
         pad_force, pad_force_xyz, touching = self.grip_source.measure(state, dt,
                                                                       free=self.grip.in_free_air)
         if self.weighing is not None:
-            approaching = self.grip.mode is GripMode.APPROACH
+            approaching = self.grip.mode is _APPROACHING
             if approaching or self.holding is not None:
                 self.weighing.update(state.time_s, dt, approaching, self.grip_source.offset_xyz_n,
                                      state.qd_radps, state.pad_force_xyz_n)

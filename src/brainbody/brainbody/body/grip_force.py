@@ -39,6 +39,12 @@ class GripMode(enum.Enum):
     REGULATE = "regulate"    # in contact, force loop active
 
 
+# The members compared every tick, looked up once: Python 3.11's Enum classes answer attribute
+# lookups through a Python-level hook (60 ns a lookup, against 10 ns for a module global).
+_POSITION, _APPROACH, _REGULATE = GripMode.POSITION, GripMode.APPROACH, GripMode.REGULATE
+_NO_SLIP = SlipState.NONE
+
+
 class GripForceController:
     """Finger forces from the measured pad forces; one :meth:`update` per control tick."""
 
@@ -107,7 +113,7 @@ class GripForceController:
     @property
     def in_free_air(self) -> bool:
         """The fingers are positioning, or closing before contact: the pads touch nothing."""
-        return self.mode is not GripMode.REGULATE
+        return self.mode is not _REGULATE
 
     def reset_peak(self) -> None:
         self.peak_force_n = 0.0
@@ -126,7 +132,7 @@ class GripForceController:
     @property
     def hold_at_limit(self) -> bool:
         """Holding the load with the safety margin would need more than the object's limit."""
-        return self.mode is GripMode.REGULATE and self.slip.required_force_n > self.limit_force_n
+        return self.mode is _REGULATE and self.slip.required_force_n > self.limit_force_n
 
     def _reset_slip(self) -> None:
         self._reflex_n = 0.0
@@ -154,14 +160,14 @@ class GripForceController:
         self.measured_force_n = measured
         if most > self.peak_force_n:
             self.peak_force_n = most
-        if self.mode is GripMode.POSITION:
+        if self.mode is _POSITION:
             position = np.asarray(finger_pos_m, dtype=float)
             force = np.empty(position.shape[0])
             _position_force(self.opening_target_m, position, np.asarray(finger_vel_mps, dtype=float),
                             c.finger_position_gain_npm, c.finger_damping_nspm, c.finger_position_force_limit_n, force)
             return force
 
-        if self.mode is GripMode.APPROACH:
+        if self.mode is _APPROACH:
             return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured, touching)
 
         # REGULATE: ramp the set-point, raise it on slip, feed it forward, integrate the error.
@@ -221,7 +227,7 @@ class GripForceController:
     def _slip_reflex(self, time_s: float, dt_s: float, pad_force_xyz_n: np.ndarray, setpoint: float) -> float:
         c = self._c
         self.slip = estimate = self.slip_detector.update(pad_force_xyz_n)
-        if estimate.state is not SlipState.NONE and self.slip_detected_s is None:
+        if estimate.state is not _NO_SLIP and self.slip_detected_s is None:
             self.slip_detected_s = time_s
         if not c.slip_reflex:
             return setpoint

@@ -53,7 +53,7 @@ class PrimitiveExecution:
         self.phase = "start"
         self.progress = 0.0
         self._ended = threading.Event()
-        self.status = Status.RUNNING
+        self.status = Status.RUNNING      # ended through _end only (it wakes the waiters)
         self.error: Optional[ExecutionError] = None
         self.timeout_s = checked.timeout_s
         self.setting_down = False
@@ -63,15 +63,10 @@ class PrimitiveExecution:
         body.motion_speed_scale = 1.0
 
     # -- lifecycle -------------------------------------------------------------
-    @property
-    def status(self) -> Status:
-        return self._status
-
-    @status.setter
-    def status(self, value: Status) -> None:
-        self._status = value
-        if value.done:
-            self._ended.set()
+    def _end(self, status: Status) -> None:
+        """``status`` (done) from now on; waiters wake."""
+        self.status = status
+        self._ended.set()
 
     def wait(self, timeout_s: float) -> bool:
         """Block until the primitive ends (from another thread than the loop's); False when
@@ -88,7 +83,8 @@ class PrimitiveExecution:
         try:
             self.phase, self.progress = next(self._steps)
         except StopIteration:
-            self.status, self.progress = Status.SUCCEEDED, 1.0
+            self.progress = 1.0
+            self._end(Status.SUCCEEDED)
         except _ObjectSlipping as slip:
             # The primitive is abandoned; setting the object down is the body's own motion.
             self.setting_down = True
@@ -105,8 +101,8 @@ class PrimitiveExecution:
         if not self.status.done:
             self._steps.close()
             self.body.motion_speed_scale = 1.0
-            self.status = Status.CANCELED
             self.error = ExecutionError("canceled on request; holding position", code=ErrorCode.CANCELED)
+            self._end(Status.CANCELED)
 
     def abort(self, exc: BrainBodyError) -> None:
         """End a running primitive as failed with ``exc``'s code (a fault below the body)."""
@@ -116,7 +112,8 @@ class PrimitiveExecution:
     def _fail(self, exc: BrainBodyError) -> Status:
         self._steps.close()
         self.body.motion_speed_scale = 1.0
-        self.status, self.error = Status.FAILED, exc
+        self.error = exc
+        self._end(Status.FAILED)
         return self.status
 
     # -- planning ----------------------------------------------------------------
