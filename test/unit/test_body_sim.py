@@ -141,6 +141,33 @@ def test_cancel_during_a_reach_stops_the_arm(session):
     run(session, HOME)
 
 
+def test_a_waiter_woken_by_the_end_of_a_primitive_finds_its_status_and_error_set(session):
+    # A thread blocked in execution.wait() reads status and error as soon as it wakes: both
+    # must be set before the wake-up, for a cancel, a failure and a success alike.
+    import threading
+
+    seen = []
+
+    class Recording(threading.Event):
+        def set(self):
+            seen.append((execution.status, execution.error))
+            super().set()
+
+    session.refresh_world()
+    execution = session.body.execute(REACH)
+    execution._ended = Recording()
+    ticks(session, 50)
+    session.body.cancel()
+    assert seen and seen[0][0] is Status.CANCELED and seen[0][1].code == ErrorCode.CANCELED
+    assert execution.wait(0.0)
+
+    seen.clear()
+    execution = session.body.execute(HOME)
+    execution._ended = Recording()
+    session.run_until_done(execution, max_time_s=10.0)
+    assert seen == [(Status.SUCCEEDED, None)] and execution.progress == 1.0
+
+
 def test_estop_refuses_new_primitives_and_stops_motion(session):
     session.refresh_world()
     execution = session.body.execute(REACH)
