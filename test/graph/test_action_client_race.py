@@ -158,3 +158,28 @@ def test_two_threads_handling_one_goal_s_final_status_never_raise(client_class):
         node.destroy_node()
     finally:
         rclpy.try_shutdown()
+
+
+def test_a_client_made_on_a_node_an_executor_already_spins_is_whole_when_the_executor_sees_it():
+    """An executor spinning the node counts a new client's entities as soon as rclpy adds the
+    client to the node: here at once, inside the add. rclpy 9's ActionClient is not built yet
+    at that point (no lock: AttributeError, which killed a spin thread in CI);
+    SerializedActionClient is."""
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        node = rclpy.create_node(f"half_built_{uuid.uuid4().hex[:8]}", context=context)
+        counted = []
+        add_waitable = node.add_waitable
+
+        def add_and_count(waitable):
+            add_waitable(waitable)
+            counted.append(waitable.get_num_entities())     # what the executor's next wait does
+
+        node.add_waitable = add_and_count
+        client = SerializedActionClient(node, ExecuteIntent, f"/half_built_{uuid.uuid4().hex[:8]}")
+        assert len(counted) == 1 and counted[0] is not None
+        assert not client.server_is_ready()
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown(context=context)

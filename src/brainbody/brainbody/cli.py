@@ -237,8 +237,8 @@ def _demo(args, stop: threading.Event) -> int:
     local_nodes = []
     executor = MultiThreadedExecutor(num_threads=6)
     client_node = create_node("brainbody_demo")
-    # Made before any thread spins the node: rclpy adds an action client to its node before
-    # the client's lock exists, and a spinning executor then fails on it (seen on Kilted).
+    # Made before any thread spins the node (SerializedActionClient also survives being made on
+    # a spinning one: ros/action_client.py).
     client = BlockingActionClient(client_node, ExecuteIntent, "/brain/execute_intent")
     executor.add_node(client_node)
     body_values = demo_body_parameters(args)

@@ -54,10 +54,16 @@ class SerializedActionClient(ActionClient):
     """An ``ActionClient`` whose requests are registered before their responses can be taken."""
 
     def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
         # Taken before rclpy's own lock (where there is one) on both paths: one order, no deadlock.
         self._request_lock = threading.Lock()
         self._execute_lock = threading.Lock()
+        # rclpy hands the client to its node's executor before it has finished building it:
+        # rclpy 9 (kilted) makes its lock after the add, and an executor already spinning the
+        # node that counted the client's entities in between died of an AttributeError (a test's
+        # spin thread in CI; every goal after it went unanswered). So every lock exists first;
+        # rclpy 9 then replaces its own with a new one (rclpy 7 has none).
+        self._lock = threading.Lock()
+        super().__init__(*args, **kwargs)
 
     def take_data(self):
         with self._request_lock:
