@@ -17,8 +17,8 @@ import pytest
 
 import rclpy
 import std_srvs.srv as std_srvs
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
-from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor  # noqa: E402
+from rclpy.qos import QoSProfile, qos_profile_sensor_data  # noqa: E402
 from builtin_interfaces.msg import Duration  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from geometry_msgs.msg import WrenchStamped  # noqa: E402
@@ -31,7 +31,7 @@ from brainbody.body.robot_model import ARM_JOINTS  # noqa: E402
 from brainbody.exceptions import ErrorCode  # noqa: E402
 from brainbody.ros.body_node import LATCHED  # noqa: E402
 
-from polling import stop_processes, wait_for, stop_spinning  # noqa: E402
+from polling import spin_in_thread, stop_processes, stop_spinning, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.graph
 
@@ -247,19 +247,33 @@ def test_late_subscribers_get_the_100_hz_topics_at_their_rate(operator):
     """/clock, /joint_states and /body/gripper/wrench are filled only while someone listens
     (body_node.py): a subscriber that joins a running body gets each at 100 Hz of sim time
     (the body paced to the wall clock here)."""
-    node = operator.node
     stamps: dict[str, list[float]] = {"clock": [], "joints": [], "wrench": []}
 
     def seconds(t) -> float:
         return t.sec + t.nanosec * 1e-9
 
-    # (They stay with the operator's node: destroyed under its spinning executor, rclpy complains.)
-    node.create_subscription(Clock, "/clock", lambda m: stamps["clock"].append(seconds(m.clock)), 10)
-    node.create_subscription(JointState, "/joint_states", lambda m: stamps["joints"].append(seconds(m.header.stamp)),
-                             qos_profile_sensor_data)
-    node.create_subscription(WrenchStamped, "/body/gripper/wrench",
-                             lambda m: stamps["wrench"].append(seconds(m.header.stamp)), 10)
-    assert wait_for(lambda: all(len(s) >= 60 for s in stamps.values()), 20.0), {k: len(v) for k, v in stamps.items()}
+    # A reader of its own, on its own thread, with two seconds of history: what is judged is what
+    # the body sends. On the operator's executor, behind its 10 Hz diagnostics and its own
+    # /joint_states, these subscriptions went unserved for up to a second on a slow CI machine
+    # (gaps of 1.08 s between the /clock stamps taken), and a 10-deep history lost what came
+    # meanwhile (a median period of 0.02 s).
+    reader = rclpy.create_node("late_subscriber")
+    second = QoSProfile(depth=200)
+    reader.create_subscription(Clock, "/clock", lambda m: stamps["clock"].append(seconds(m.clock)), second)
+    reader.create_subscription(JointState, "/joint_states", lambda m: stamps["joints"].append(seconds(m.header.stamp)),
+                               QoSProfile(depth=200, reliability=qos_profile_sensor_data.reliability))
+    reader.create_subscription(WrenchStamped, "/body/gripper/wrench",
+                               lambda m: stamps["wrench"].append(seconds(m.header.stamp)), second)
+    executor = SingleThreadedExecutor()
+    executor.add_node(reader)
+    thread = spin_in_thread(executor)
+    try:
+        assert wait_for(lambda: all(len(s) >= 60 for s in stamps.values()), 20.0), \
+            {k: len(v) for k, v in stamps.items()}
+    finally:
+        stop_spinning(executor, thread)
+        executor.remove_node(reader)
+        reader.destroy_node()
     for name, seen in stamps.items():
         periods = np.diff(seen[10:60])
         assert np.median(periods) == pytest.approx(0.01, abs=0.002), (name, periods)
