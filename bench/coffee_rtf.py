@@ -572,9 +572,9 @@ in the fast run): core {r['core_rtf_median']:.1f}x, ROS {r['ros_rtf_median']:.1f
 ratio {r['ros_sim_time_ratio_to_core']:.3f}. A second run five minutes later (bare step 33.4 µs): tick 45.1 µs (1.35x),
 core 15.7x, ROS 12.5x and 11.4x; one core run between the two (seed 1, bare step 33.5 µs): tick
 38.2 µs, 17.0x. Against the 27.7 µs run the tick slowed by 23-60 % from run to run, where MuJoCo's
-step slowed by 18-21 %, so the ratios do not carry over between phases of this machine, and at its
-reference speed the tick median and the separate-process ROS run miss their targets in every run
-and the core loop and the one-process ROS run in some. The earlier forecast (tick
+step slowed by 18-21 %, so the ratios do not carry over between phases of this machine. At its
+reference speed the tick median and the separate-process ROS run missed their targets in both
+benchmark runs, and the core loop and the one-process ROS run in one of them. The earlier forecast (tick
 about 43 µs, from one slow run of 2026-12-04) was too kind. What would close the gap is less
 interpreted Python per tick, not more trimming of it: the tick is about 120 Python calls, and the
 interpreter is what a slow phase of this machine slows most.
