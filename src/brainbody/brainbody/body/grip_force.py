@@ -39,8 +39,8 @@ class GripMode(enum.Enum):
     REGULATE = "regulate"    # in contact, force loop active
 
 
-# The members compared every tick, looked up once: Python 3.11's Enum classes answer attribute
-# lookups through a Python-level hook (60 ns a lookup, against 10 ns for a module global).
+# The members this module compares with, several every tick, looked up once: Python 3.11's Enum
+# classes answer attribute lookups through a Python-level hook (60 ns, against 10 ns for a global).
 _POSITION, _APPROACH, _REGULATE = GripMode.POSITION, GripMode.APPROACH, GripMode.REGULATE
 _NO_SLIP = SlipState.NONE
 
@@ -120,14 +120,14 @@ class GripForceController:
 
     def settled_for_s(self, time_s: float) -> float:
         """How long the regulated force has stayed within tolerance of the set-point."""
-        if self.mode is not GripMode.REGULATE or self._settled_since is None:
+        if self.mode is not _REGULATE or self._settled_since is None:
             return 0.0
         return time_s - self._settled_since
 
     @property
     def reflex_active(self) -> bool:
         """The slip reflex holds the set-point above the primitive's target."""
-        return self.mode is GripMode.REGULATE and self._reflex_n > self.target_force_n
+        return self.mode is _REGULATE and self._reflex_n > self.target_force_n
 
     @property
     def hold_at_limit(self) -> bool:

@@ -31,12 +31,11 @@ class PathErrorStats:
         """
         c = np.asarray(commanded_m, dtype=float)
         a = np.asarray(actual_m, dtype=float)
-        if c.shape != (3,) or a.shape != (3,):
-            raise ValueError(f"positions must be 3 finite numbers, got {commanded_m!r} and {actual_m!r}")
         # Plain floats: three numbers, every tenth tick of a run.
-        (cx, cy, cz), (ax, ay, az) = c.tolist(), a.tolist()
-        if not all(map(math.isfinite, (cx, cy, cz, ax, ay, az))):
+        values = c.tolist() + a.tolist() if c.shape == a.shape == (3,) else [math.nan]
+        if not all(map(math.isfinite, values)):
             raise ValueError(f"positions must be 3 finite numbers, got {commanded_m!r} and {actual_m!r}")
+        cx, cy, cz, ax, ay, az = values
         dx, dy, dz = cx - ax, cy - ay, cz - az
         distance_m = math.sqrt(dx * dx + dy * dy + dz * dz)
         self.samples += 1
