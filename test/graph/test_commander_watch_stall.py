@@ -4,7 +4,7 @@ for lost in CI): beats keep arriving underneath, so a brain that keeps beating i
 lost, and a brain that is killed is still noticed. The watch used to read the clock after taking
 beats, and failed this in nearly every run.
 
-The watch and its brain talk on a DDS domain of their own. In the run's domain a brain also
+Each watch and its brain talk on a DDS domain of their own. In the run's domain a brain also
 matched the endpoints of processes that earlier tests had killed (their leases last 20 s), and
 Fast DDS can stall a process that pushes to a killed peer's shared-memory port
 (ros/middleware.py). That most likely made a live brain go silent in CI, right after the
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import re
 import subprocess
@@ -52,9 +53,13 @@ threading.Event().wait()
 """
 
 
+_PRIVATE_DOMAINS = itertools.count(67)
+
+
 def _private_domain() -> int:
-    """A domain next to the run's (ids 101-231, away from the xdist workers' and the health CLI test's)."""
-    return 101 + (int(os.environ.get("ROS_DOMAIN_ID", "101")) - 101 + 67) % 131
+    """A fresh domain for each rig: near the module's (ids 101-231, test/graph/conftest.py), away
+    from the other modules' and the health CLI test's."""
+    return 101 + (int(os.environ["ROS_DOMAIN_ID"]) - 101 + next(_PRIVATE_DOMAINS)) % 131
 
 
 class _Body:
