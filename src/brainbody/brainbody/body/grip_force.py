@@ -28,9 +28,9 @@ from typing import Optional
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.slip_detection import SlipDetector, SlipEstimate, SlipState
+from brainbody.body.slip_detection import MIN_NORMAL_N, NO_CONTACT, SlipDetector, SlipEstimate, slip_figures
 from brainbody.exceptions import ForceLimitError, InvalidPrimitiveError
-from brainbody.jit import kernel
+from brainbody.jit import kernel, records
 
 
 class GripMode(enum.Enum):
@@ -42,7 +42,20 @@ class GripMode(enum.Enum):
 # The members this module compares with, several every tick, looked up once: Python 3.11's Enum
 # classes answer attribute lookups through a Python-level hook (60 ns, against 10 ns for a global).
 _POSITION, _APPROACH, _REGULATE = GripMode.POSITION, GripMode.APPROACH, GripMode.REGULATE
-_NO_SLIP = SlipState.NONE
+
+# The regulating law's constants and state, as its compiled tick (:func:`_regulate`) reads them.
+# Times not yet set are NaN (the Python attributes they stand for were None).
+_LAW = np.dtype([("ramp_s", "f8"), ("integral_gain", "f8"), ("allowance", "f8"), ("tolerance", "f8"),
+                 ("half_damping", "f8"), ("slip_reflex", "b1"), ("decay", "f8"), ("confirm_s", "f8"),
+                 ("mu", "f8"), ("margin", "f8"), ("min_normal", "f8")])
+_STATE = np.dtype([("target", "f8"), ("limit", "f8"), ("ramp_start", "f8"), ("ramp_t0", "f8"),
+                   ("setpoint", "f8"), ("integral", "f8"), ("friction", "f8"), ("reflex", "f8"),
+                   ("failing_since", "f8"), ("hold_failing", "b1"), ("settled_since", "f8")])
+# What _regulate returns besides the slip reading's code (slip_detection.py) in its low bits.
+_CODE = 7                 # the reading: none, incipient, slipping, no contact
+_HOLD_FAILING = 8         # holding needs more than the limit, confirmed
+_AT_LIMIT = 16            # holding with the margin needs more than the limit
+_NO_PADS = np.zeros((2, 3))    # what _regulate gets without 3-axis pads (it reads none)
 
 
 class GripForceController:
@@ -50,24 +63,29 @@ class GripForceController:
 
     def __init__(self, config: BodyConfig):
         self._c = config
-        self.slip_detector = SlipDetector(config.pad_friction_estimate, config.grip_safety_margin)
+        self.slip_detector = detector = SlipDetector(config.pad_friction_estimate, config.grip_safety_margin)
+        law = self._law = records(1, _LAW)
+        law["ramp_s"], law["integral_gain"] = config.force_ramp_s, config.force_integral_gain_per_s
+        law["allowance"], law["tolerance"] = config.finger_friction_allowance_n, config.force_tolerance_n
+        law["half_damping"] = 0.5 * config.finger_damping_nspm
+        law["slip_reflex"], law["decay"] = config.slip_reflex, config.slip_force_decay_n_per_s
+        law["confirm_s"] = config.slip_confirm_s
+        law["mu"], law["margin"], law["min_normal"] = detector.friction_estimate, detector.safety_margin, MIN_NORMAL_N
+        self._state = records(1, _STATE)
+        self._state["settled_since"] = math.nan
+        self._figures = np.zeros(6)               # the last slip reading's figures (slip_detection.py)
         self.mode = GripMode.POSITION
         self.opening_target_m = config.finger_open_m
         self.target_force_n = 0.0
         self.limit_force_n = 0.0
-        self.setpoint_n = 0.0
-        self._ramp_start_n = 0.0
-        self._ramp_t0 = 0.0
-        self._integral_n = 0.0
         self._approach_integral_n = np.zeros(2)   # learned force to move each finger
-        self._reflex_n = 0.0
         self._tared = False
-        self._failing_since: Optional[float] = None
-        self._settled_since: Optional[float] = None
         self.contact_time_s: Optional[float] = None
         self.measured_force_n = 0.0
         self.peak_force_n = 0.0
-        self.slip = SlipEstimate()
+        self._slip: Optional[SlipEstimate] = SlipEstimate()
+        self._slip_code = NO_CONTACT
+        self._at_limit = False
         self.slip_detected_s: Optional[float] = None
         self.hold_failing = False
 
@@ -76,7 +94,8 @@ class GripForceController:
         self.mode = GripMode.POSITION
         self.opening_target_m = float(np.clip(opening_per_finger_m, 0.0, self._c.finger_open_m))
         self.target_force_n = 0.0
-        self.setpoint_n = 0.0
+        self._state["target"] = 0.0
+        self._state["setpoint"] = 0.0
         self.contact_time_s = None
         self._reset_slip()
 
@@ -102,10 +121,10 @@ class GripForceController:
         self.mode = GripMode.APPROACH
         self.target_force_n = float(target_force_n)
         self.limit_force_n = limit
-        self.setpoint_n = 0.0
-        self._integral_n = 0.0
+        state = self._state
+        state["target"], state["limit"] = self.target_force_n, limit
+        state["setpoint"], state["integral"], state["settled_since"] = 0.0, 0.0, math.nan
         self._approach_integral_n = np.zeros(2)
-        self._settled_since = None
         self.contact_time_s = None
         self._tared = False
         self._reset_slip()
@@ -118,26 +137,39 @@ class GripForceController:
     def reset_peak(self) -> None:
         self.peak_force_n = 0.0
 
+    @property
+    def setpoint_n(self) -> float:
+        """The force the loop regulates to this tick (ramp, slip reflex), per pad (N)."""
+        return float(self._state["setpoint"][0])
+
+    @property
+    def slip(self) -> SlipEstimate:
+        """The slip detector's last reading while regulating (built when asked: few ticks do)."""
+        if self._slip is None:
+            self._slip = self.slip_detector.estimate_from(self._slip_code, self._figures)
+        return self._slip
+
     def settled_for_s(self, time_s: float) -> float:
         """How long the regulated force has stayed within tolerance of the set-point."""
-        if self.mode is not _REGULATE or self._settled_since is None:
+        settled_since = float(self._state["settled_since"][0])
+        if self.mode is not _REGULATE or math.isnan(settled_since):
             return 0.0
-        return time_s - self._settled_since
+        return time_s - settled_since
 
     @property
     def reflex_active(self) -> bool:
         """The slip reflex holds the set-point above the primitive's target."""
-        return self.mode is _REGULATE and self._reflex_n > self.target_force_n
+        return self.mode is _REGULATE and float(self._state["reflex"][0]) > self.target_force_n
 
     @property
     def hold_at_limit(self) -> bool:
         """Holding the load with the safety margin would need more than the object's limit."""
-        return self.mode is _REGULATE and self.slip.required_force_n > self.limit_force_n
+        return self.mode is _REGULATE and self._at_limit
 
     def _reset_slip(self) -> None:
-        self._reflex_n = 0.0
-        self._failing_since = None
-        self.slip = SlipEstimate()
+        state = self._state
+        state["reflex"], state["failing_since"], state["hold_failing"] = 0.0, math.nan, False
+        self._slip, self._slip_code, self._at_limit = SlipEstimate(), NO_CONTACT, False
         self.slip_detector.reset()
         self.slip_detected_s = None
         self.hold_failing = False
@@ -170,34 +202,26 @@ class GripForceController:
         if self.mode is _APPROACH:
             return self._approach(time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured, touching)
 
-        # REGULATE: ramp the set-point, raise it on slip, feed it forward, integrate the error.
-        ramp = 1.0 if c.force_ramp_s <= 0 else min(1.0, (time_s - self._ramp_t0) / c.force_ramp_s)
-        setpoint = self._ramp_start_n + (self.target_force_n - self._ramp_start_n) * ramp
-        if pad_force_xyz_n is not None:
-            setpoint = self._slip_reflex(time_s, dt_s, pad_force_xyz_n, setpoint)
-        self.setpoint_n = setpoint
-        error = setpoint - measured
-        self._integral_n += c.force_integral_gain_per_s * error * dt_s
-        # Anti-windup: the integral may make up for finger friction and no more.
-        self._integral_n = min(max(self._integral_n, -setpoint - c.finger_friction_allowance_n),
-                               c.finger_friction_allowance_n)
-        closing = setpoint + self._integral_n
-        if most > self.limit_force_n:
-            # A pad measures more than the object tolerates: back off past the finger
-            # friction at once (a command just under the limit would not move a finger).
-            friction = float(np.mean(self._approach_integral_n))
-            self._integral_n = min(self._integral_n, -friction - (most - self.limit_force_n))
-            closing = setpoint + self._integral_n
-        if ramp >= 1.0 and abs(error) <= c.force_tolerance_n:
-            if self._settled_since is None:
-                self._settled_since = time_s
+        # REGULATE: one compiled pass (_regulate) over what numpy and Python objects cost
+        # several microseconds a tick for, on every tick an object is held.
+        if pad_force_xyz_n is None:
+            pads, with_slip = _NO_PADS, False
         else:
-            self._settled_since = None
-        # Closing force on both fingers; a little damping keeps the object centred. (Plain
-        # floats: this runs every tick while holding, and numpy is slow on two numbers.)
-        damping = 0.5 * c.finger_damping_nspm
+            pads, with_slip = np.ascontiguousarray(pad_force_xyz_n, dtype=float), True
+            if pads.shape != (2, 3):
+                raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {pads.shape}")
         left_mps, right_mps = np.asarray(finger_vel_mps, dtype=float).tolist()
-        return np.array([-closing - damping * left_mps, -closing - damping * right_mps])
+        force = np.empty(2)
+        code = _regulate(self._law, self._state, time_s, dt_s, measured, most, left_mps, right_mps,
+                         pads, self.slip_detector.offset_n, with_slip, self._figures, force)
+        if code < 0:
+            raise ValueError(f"pad_force_xyz_n must be finite, got {pads.tolist()}")
+        if with_slip:
+            self._slip, self._slip_code = None, code & _CODE
+            if 0 < self._slip_code < NO_CONTACT and self.slip_detected_s is None:
+                self.slip_detected_s = time_s
+            self.hold_failing, self._at_limit = bool(code & _HOLD_FAILING), bool(code & _AT_LIMIT)
+        return force
 
     def _approach(self, time_s, dt_s, finger_vel_mps, pad_force_n, pad_force_xyz_n, measured,
                   touching) -> np.ndarray:
@@ -219,28 +243,12 @@ class GripForceController:
                 min(float(pad_force_n[0]), float(pad_force_n[1])) > c.contact_threshold_n:
             self.mode = GripMode.REGULATE
             self.contact_time_s = time_s
-            self._ramp_t0 = time_s
-            self._ramp_start_n = min(measured, self.target_force_n)
-            self._integral_n = 0.0
+            state = self._state
+            state["ramp_t0"], state["ramp_start"] = time_s, min(measured, self.target_force_n)
+            state["integral"] = 0.0
+            # The force it takes to move a finger, learned while closing: what backing off must overcome.
+            state["friction"] = float(np.mean(self._approach_integral_n))
         return -closing
-
-    def _slip_reflex(self, time_s: float, dt_s: float, pad_force_xyz_n: np.ndarray, setpoint: float) -> float:
-        c = self._c
-        self.slip = estimate = self.slip_detector.update(pad_force_xyz_n)
-        if estimate.state is not _NO_SLIP and self.slip_detected_s is None:
-            self.slip_detected_s = time_s
-        if not c.slip_reflex:
-            return setpoint
-        # Grip-load coupling: jump up at once, come down slowly.
-        self._reflex_n = max(self._reflex_n - c.slip_force_decay_n_per_s * dt_s, estimate.required_force_n)
-        if estimate.needed_force_n > self.limit_force_n:
-            if self._failing_since is None:
-                self._failing_since = time_s
-            self.hold_failing = time_s - self._failing_since >= c.slip_confirm_s
-        else:
-            self._failing_since = None
-            self.hold_failing = False
-        return min(max(setpoint, self._reflex_n), self.limit_force_n)
 
 
 @kernel
@@ -249,3 +257,69 @@ def _position_force(target, position, velocity, gain, damping, limit, force):
     ``force`` (made by the caller: cheaper than a new array returned from the kernel)."""
     for k in range(position.shape[0]):
         force[k] = min(max(gain * (target - position[k]) - damping * velocity[k], -limit), limit)
+
+
+@kernel
+def _min(a, b):
+    """Python's ``min`` of two floats (the first when neither is smaller), NaN included."""
+    return b if b < a else a
+
+
+@kernel
+def _max(a, b):
+    """Python's ``max`` of two floats (the first when neither is larger), NaN included."""
+    return b if b > a else a
+
+
+@kernel
+def _regulate(law, state, time_s, dt_s, measured, most, left_mps, right_mps, pads, offset, with_slip,
+              figures, force):
+    """One regulating tick (``law``: :data:`_LAW`, ``state``: :data:`_STATE`, advanced in place):
+    ramp the set-point, raise it on slip (the pads' reading into ``figures`` when ``with_slip``),
+    feed it forward, integrate the error; the finger forces into ``force``. Returns the slip
+    reading's code with :data:`_HOLD_FAILING` and :data:`_AT_LIMIT` (``NOT_FINITE`` for a
+    non-finite pad sample: then nothing changed)."""
+    p, s = law[0], state[0]
+    ramp = 1.0 if p.ramp_s <= 0 else _min(1.0, (time_s - s.ramp_t0) / p.ramp_s)
+    setpoint = s.ramp_start + (s.target - s.ramp_start) * ramp
+    flags = 0
+    if with_slip:
+        code = slip_figures(pads, offset, p.mu, p.margin, p.min_normal, figures)
+        if code < 0:
+            return code
+        required = needed = 0.0
+        if code != NO_CONTACT:
+            load = figures[3]
+            required, needed = p.margin * load / p.mu, load / p.mu
+        if p.slip_reflex:
+            # Grip-load coupling: jump up at once, come down slowly.
+            s.reflex = _max(s.reflex - p.decay * dt_s, required)
+            if needed > s.limit:
+                if math.isnan(s.failing_since):
+                    s.failing_since = time_s
+                s.hold_failing = time_s - s.failing_since >= p.confirm_s
+            else:
+                s.failing_since = math.nan
+                s.hold_failing = False
+            setpoint = _min(_max(setpoint, s.reflex), s.limit)
+        flags = code | (_HOLD_FAILING if s.hold_failing else 0) | (_AT_LIMIT if required > s.limit else 0)
+    s.setpoint = setpoint
+    error = setpoint - measured
+    s.integral += p.integral_gain * error * dt_s
+    # Anti-windup: the integral may make up for finger friction and no more.
+    s.integral = _min(_max(s.integral, -setpoint - p.allowance), p.allowance)
+    closing = setpoint + s.integral
+    if most > s.limit:
+        # A pad measures more than the object tolerates: back off past the finger friction at
+        # once (a command just under the limit would not move a finger).
+        s.integral = _min(s.integral, -s.friction - (most - s.limit))
+        closing = setpoint + s.integral
+    if ramp >= 1.0 and abs(error) <= p.tolerance:
+        if math.isnan(s.settled_since):
+            s.settled_since = time_s
+    else:
+        s.settled_since = math.nan
+    # Closing force on both fingers; a little damping keeps the object centred.
+    force[0] = -closing - p.half_damping * left_mps
+    force[1] = -closing - p.half_damping * right_mps
+    return flags

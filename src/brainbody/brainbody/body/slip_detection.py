@@ -24,7 +24,7 @@ import numpy as np
 
 from brainbody.jit import all_finite, kernel
 
-_MIN_NORMAL_N = 0.02   # below this a pad is not in contact: its ratio is not defined
+MIN_NORMAL_N = 0.02   # below this a pad is not in contact: its ratio is not defined
 
 
 class SlipState(enum.Enum):
@@ -81,7 +81,7 @@ class SlipDetector:
 
     def tare(self, pad_force_xyz_n: np.ndarray) -> None:
         """Take the current reading as zero (call with the pads free of contact)."""
-        self._offset_n = _as_pads(pad_force_xyz_n).copy()
+        self._offset_n[...] = _as_pads(pad_force_xyz_n)      # in place: compiled callers hold it
 
     def reset(self) -> None:
         self.estimate = SlipEstimate()
@@ -96,37 +96,45 @@ class SlipDetector:
         if f.shape != (2, 3):
             raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {f.shape}")
         out = self._figures
-        # Every tick while holding: one compiled pass (numpy is slow on six numbers).
-        code = _slip_figures(f, self._offset_n, self.friction_estimate, self.safety_margin, _MIN_NORMAL_N, out)
+        code = slip_figures(f, self._offset_n, self.friction_estimate, self.safety_margin, MIN_NORMAL_N, out)
         if code < 0:
             raise ValueError(f"pad_force_xyz_n must be finite, got {f.tolist()}")
-        left_n, right_n, utilisation, load, load_x, load_z = out.tolist()
-        if code == _NO_CONTACT:
-            self.estimate = SlipEstimate(normal_n=(left_n, right_n))
-            return self.estimate
+        self.estimate = self.estimate_from(code, out)
+        return self.estimate
+
+    @property
+    def offset_n(self) -> np.ndarray:
+        """The tared reading (2, 3), as :func:`slip_figures` takes it."""
+        return self._offset_n
+
+    def estimate_from(self, code: int, figures: np.ndarray) -> SlipEstimate:
+        """The reading :func:`slip_figures` gave as ``code`` and ``figures`` (a compiled caller
+        that ran it builds this only when someone asks)."""
+        left_n, right_n, utilisation, load, load_x, load_z = figures.tolist()
+        if code == NO_CONTACT:
+            return SlipEstimate(normal_n=(left_n, right_n))
         mu = self.friction_estimate
         # Positional, in the fields' order (state, utilisation, tangential_n, normal_n,
         # required_force_n, needed_force_n, load_xz_n): half the cost of keywords.
-        self.estimate = SlipEstimate(_STATES[code], utilisation, load, (left_n, right_n),
-                                     self.safety_margin * load / mu, load / mu, (load_x, load_z))
-        return self.estimate
+        return SlipEstimate(_STATES[code], utilisation, load, (left_n, right_n),
+                            self.safety_margin * load / mu, load / mu, (load_x, load_z))
 
 
-# What _slip_figures returns: the state's index in _STATES, no pad in contact, or a non-finite sample.
+# What slip_figures returns: the state's index in _STATES, no pad in contact, or a non-finite sample.
 _STATES = (SlipState.NONE, SlipState.INCIPIENT, SlipState.SLIPPING)
-_NO_CONTACT, _NOT_FINITE = 3, -1
+NO_CONTACT, NOT_FINITE = 3, -1
 
 
 @kernel
-def _slip_figures(pads, offset, mu, margin, min_normal, out):
+def slip_figures(pads, offset, mu, margin, min_normal, out):
     """One sample's figures into ``out``: each pad's normal force, the utilisation of the
     estimated cone, the largest tangential load on a pad in contact, and the tangential load
-    summed over both pads (x, z). Returns the state's index in ``_STATES``, ``_NO_CONTACT``
-    or ``_NOT_FINITE``."""
+    summed over both pads (x, z). Returns the state's index in ``_STATES``, ``NO_CONTACT``
+    or ``NOT_FINITE``."""
     for p in range(2):
         for k in range(3):
             if not math.isfinite(pads[p, k]):
-                return _NOT_FINITE
+                return NOT_FINITE
     lx, ly, lz = pads[0, 0] - offset[0, 0], pads[0, 1] - offset[0, 1], pads[0, 2] - offset[0, 2]
     rx, ry, rz = pads[1, 0] - offset[1, 0], pads[1, 1] - offset[1, 1], pads[1, 2] - offset[1, 2]
     normal_l, normal_r = abs(ly), abs(ry)
@@ -142,7 +150,7 @@ def _slip_figures(pads, offset, mu, margin, min_normal, out):
         any_contact = True
     out[2], out[3] = utilisation, load
     if not any_contact:
-        return _NO_CONTACT
+        return NO_CONTACT
     if utilisation >= 1.0:
         return 2
     if utilisation * margin >= 1.0:

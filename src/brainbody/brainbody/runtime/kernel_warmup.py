@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from brainbody.body.grip_force import GripForceController
 from brainbody.body.trajectory import PathTrajectory, duration_for
 from brainbody.jit import JIT_ENABLED, max_abs, max_abs_difference
 from brainbody.sim.scene import SceneConfig
@@ -42,6 +43,11 @@ def warm_up() -> float:
     # What only runs with an object in hand: the slip check and the weighing.
     pads = np.asarray(session.sim.read().pad_force_xyz_n, dtype=float)
     body.grip.slip_detector.update(pads)
+    grip = GripForceController(body.config)                           # the regulating law, on a spare one
+    grip.grasp(1.0, 2.0)
+    squeeze, still = np.full(2, 1.0), np.zeros(2)
+    for xyz in (None, pads, None):                                    # contact, with pads, without
+        grip.update(body.time_s, 0.001, np.zeros(2), still, squeeze, xyz)
     if body.weighing is not None:
         body.weighing.update(body.time_s, 0.001, True, np.zeros((2, 3)), np.zeros(7), pads)
     honest = SimSession(seed=0, scene_config=SceneConfig(plant="honest"))  # the honest plant's kernels
