@@ -76,8 +76,6 @@ class GripForceController:
         self._figures = np.zeros(6)               # the last slip reading's figures (slip_detection.py)
         self.mode = GripMode.POSITION
         self.opening_target_m = config.finger_open_m
-        self.target_force_n = 0.0
-        self.limit_force_n = 0.0
         self._approach_integral_n = np.zeros(2)   # learned force to move each finger
         self._tared = False
         self.contact_time_s: Optional[float] = None
@@ -93,7 +91,6 @@ class GripForceController:
     def set_opening(self, opening_per_finger_m: float) -> None:
         self.mode = GripMode.POSITION
         self.opening_target_m = float(np.clip(opening_per_finger_m, 0.0, self._c.finger_open_m))
-        self.target_force_n = 0.0
         self._state["target"] = 0.0
         self._state["setpoint"] = 0.0
         self.contact_time_s = None
@@ -119,10 +116,8 @@ class GripForceController:
         if target_force_n > limit:
             raise ForceLimitError(f"grasp: target {target_force_n:.2f} N exceeds the limit {limit:.2f} N")
         self.mode = GripMode.APPROACH
-        self.target_force_n = float(target_force_n)
-        self.limit_force_n = limit
         state = self._state
-        state["target"], state["limit"] = self.target_force_n, limit
+        state["target"], state["limit"] = float(target_force_n), limit
         state["setpoint"], state["integral"], state["settled_since"] = 0.0, 0.0, math.nan
         self._approach_integral_n = np.zeros(2)
         self.contact_time_s = None
@@ -136,6 +131,16 @@ class GripForceController:
 
     def reset_peak(self) -> None:
         self.peak_force_n = 0.0
+
+    @property
+    def target_force_n(self) -> float:
+        """The primitive's grip force per pad (N; 0 when positioning)."""
+        return float(self._state["target"][0])
+
+    @property
+    def limit_force_n(self) -> float:
+        """The most the object being grasped tolerates, within the gripper's maximum (N)."""
+        return float(self._state["limit"][0])
 
     @property
     def setpoint_n(self) -> float:
