@@ -116,12 +116,8 @@ class _Rig:
 
     def brain_quiet_s(self, since_s: float, until_s: float) -> float:
         """The longest the brain went without sending a beat between the two times (its own log)."""
-        times = [t for t in self.sent if t <= until_s]
-        times = [t for t in times if t >= since_s] + [until_s]
-        earlier = [t for t in self.sent if t < since_s]
-        if earlier:
-            times.insert(0, earlier[-1])
-        return max((b - a for a, b in zip(times, times[1:])), default=float("inf"))
+        times = [t for t in self.sent if t < since_s][-1:] + [t for t in self.sent if since_s <= t <= until_s]
+        return max((b - a for a, b in zip(times, times[1:] + [until_s])), default=float("inf"))
 
 
 @pytest.fixture

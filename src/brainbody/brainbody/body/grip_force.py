@@ -28,7 +28,8 @@ from typing import Optional
 import numpy as np
 
 from brainbody.body.body_config import BodyConfig
-from brainbody.body.slip_detection import MIN_NORMAL_N, NO_CONTACT, SlipDetector, SlipEstimate, slip_figures
+from brainbody.body.slip_detection import (MIN_NORMAL_N, NO_CONTACT, SlipDetector, SlipEstimate, not_finite, pad_sample,
+                                           slip_figures)
 from brainbody.exceptions import ForceLimitError, InvalidPrimitiveError
 from brainbody.jit import kernel, records
 
@@ -212,15 +213,13 @@ class GripForceController:
         if pad_force_xyz_n is None:
             pads, with_slip = _NO_PADS, False
         else:
-            pads, with_slip = np.ascontiguousarray(pad_force_xyz_n, dtype=float), True
-            if pads.shape != (2, 3):
-                raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {pads.shape}")
+            pads, with_slip = pad_sample(pad_force_xyz_n), True
         left_mps, right_mps = np.asarray(finger_vel_mps, dtype=float).tolist()
         force = np.empty(2)
         code = _regulate(self._law, self._state, time_s, dt_s, measured, most, left_mps, right_mps,
                          pads, self.slip_detector.offset_n, with_slip, self._figures, force)
         if code < 0:
-            raise ValueError(f"pad_force_xyz_n must be finite, got {pads.tolist()}")
+            raise not_finite(pads)
         if with_slip:
             self._slip, self._slip_code = None, code & _CODE
             if 0 < self._slip_code < NO_CONTACT and self.slip_detected_s is None:

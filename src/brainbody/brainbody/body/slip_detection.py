@@ -92,13 +92,11 @@ class SlipDetector:
         Raises:
             ValueError: wrong shape or a non-finite value.
         """
-        f = np.ascontiguousarray(pad_force_xyz_n, dtype=float)    # one compiled layout
-        if f.shape != (2, 3):
-            raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {f.shape}")
+        f = pad_sample(pad_force_xyz_n)
         out = self._figures
         code = slip_figures(f, self._offset_n, self.friction_estimate, self.safety_margin, MIN_NORMAL_N, out)
         if code < 0:
-            raise ValueError(f"pad_force_xyz_n must be finite, got {f.tolist()}")
+            raise not_finite(f)
         self.estimate = self.estimate_from(code, out)
         return self.estimate
 
@@ -158,10 +156,26 @@ def slip_figures(pads, offset, mu, margin, min_normal, out):
     return 0
 
 
-def _as_pads(pad_force_xyz_n) -> np.ndarray:
-    f = np.asarray(pad_force_xyz_n, dtype=float)
+def pad_sample(pad_force_xyz_n) -> np.ndarray:
+    """The two pads' 3-axis forces as :func:`slip_figures` takes them: one C-contiguous (2, 3)
+    float array (one compiled layout whatever the caller hands over).
+
+    Raises:
+        ValueError: another shape.
+    """
+    f = np.ascontiguousarray(pad_force_xyz_n, dtype=float)
     if f.shape != (2, 3):
         raise ValueError(f"pad_force_xyz_n must have shape (2, 3), got {f.shape}")
+    return f
+
+
+def not_finite(sample: np.ndarray) -> ValueError:
+    """The refusal of a sample :func:`slip_figures` found a non-finite value in."""
+    return ValueError(f"pad_force_xyz_n must be finite, got {sample.tolist()}")
+
+
+def _as_pads(pad_force_xyz_n) -> np.ndarray:
+    f = pad_sample(pad_force_xyz_n)
     if not all_finite(f.reshape(-1)):
-        raise ValueError(f"pad_force_xyz_n must be finite, got {f.tolist()}")
+        raise not_finite(f)
     return f
