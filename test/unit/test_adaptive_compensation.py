@@ -25,17 +25,17 @@ def test_estimates_replace_the_datasheet_where_they_exist_within_bounds():
     est = servo.estimates
     adaptive = AdaptiveCompensation(est, servo.friction, servo.backlash, min_factor=0.5, max_factor=3.0)
     total = est.coulomb_nm + est.output_coulomb_nm
-    new_coulomb, new_gap = servo.friction.params["coulomb"].copy(), servo.backlash.params["half_gap"].copy()
+    new_coulomb, new_gap = servo.friction.params["coulomb"].copy(), servo.backlash.joints["half_gap"].copy()
     coulomb = np.array([1.2, 10.0, 0.1, NAN, NAN, NAN, NAN]) * total     # 1.2x, too high, too low, unseen
     width = np.array([NAN, NAN, 2.0, NAN, NAN, NAN, NAN]) * est.backlash_rad
     adaptive.follow(coulomb, width)
     np.testing.assert_allclose(adaptive.friction_factor, [1.2, 3.0, 0.5, 1, 1, 1, 1])
     np.testing.assert_allclose(servo.friction.params["coulomb"], new_coulomb * adaptive.friction_factor)
-    np.testing.assert_allclose(servo.backlash.params["half_gap"], new_gap * [1, 1, 2, 1, 1, 1, 1])
+    np.testing.assert_allclose(servo.backlash.joints["half_gap"], new_gap * [1, 1, 2, 1, 1, 1, 1])
     # Estimates lost again (identification switched off): back to the datasheet.
     adaptive.follow(np.full(7, NAN), np.full(7, NAN))
     np.testing.assert_allclose(servo.friction.params["coulomb"], new_coulomb)
-    np.testing.assert_allclose(servo.backlash.params["half_gap"], new_gap)
+    np.testing.assert_allclose(servo.backlash.joints["half_gap"], new_gap)
     with pytest.raises(ValueError):
         AdaptiveCompensation(est, servo.friction, servo.backlash, min_factor=1.5)
 

@@ -46,7 +46,7 @@ class AdaptiveCompensation:
         self.min_factor, self.max_factor = float(min_factor), float(max_factor)
         self._coulomb_total = np.asarray(estimates.coulomb_nm + estimates.output_coulomb_nm, dtype=float)
         self._new_friction = {key: friction.params[key].copy() for key in ("coulomb", "excess", "output_coulomb")}
-        self._new_half_gap = backlash.params["half_gap"].copy()
+        self._new_half_gap = backlash.joints["half_gap"].copy()
         self._new_viscous = friction.params["viscous"].copy()
         self.friction_factor = np.ones(len(self._coulomb_total))   # in use, per joint
         self.backlash_factor = np.ones(len(self._coulomb_total))
@@ -72,7 +72,7 @@ class AdaptiveCompensation:
             factor = self._factor(np.asarray(lost_motion_rad, dtype=float) * 0.5, self._new_half_gap)
             if not np.array_equal(factor, self.backlash_factor):
                 self.backlash_factor = factor
-                self._backlash.params["half_gap"] = self._new_half_gap * factor
+                self._backlash.joints["half_gap"] = self._new_half_gap * factor
         if viscous_nms_per_rad is not None:
             factor = self._factor(viscous_nms_per_rad, self._new_viscous)
             if not np.array_equal(factor, self.viscous_factor):

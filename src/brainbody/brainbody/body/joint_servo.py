@@ -37,17 +37,21 @@ from brainbody.body.robot_model import RobotModel
 from brainbody.exceptions import ErrorCode, ExecutionError, InvalidStateError
 from brainbody.jit import all_finite, kernel, records
 
-# Per joint: PID gains and limits, the rotor inertia and the feed-forward acceleration bound.
-SERVO_PARAMS = np.dtype([("kp", "f8"), ("kd", "f8"), ("ki", "f8"), ("i_limit", "f8"), ("i_zone", "f8"),
-                         ("i_deadband", "f8"), ("effort_limit", "f8"), ("rotor", "f8"), ("max_accel", "f8")])
-# Scratch of one tick: the desired acceleration and the rigid-body torque (step 1 without friction).
-_RIGID = np.dtype([("qdd", "f8", (7,)), ("tau", "f8", (7,))])
+# Per joint: PID gains and limits, the rotor inertia and the feed-forward acceleration bound
+# (parameters); the last set-point velocity and the integral (memory); the tick's desired
+# acceleration and rigid-body torque (step 1 without friction; scratch); what the last tick
+# produced (kept for diagnostics and the hold set-point). One record: each record argument
+# costs a kernel call about 0.15 us of numba's type dispatch.
+SERVO_JOINT = np.dtype([("kp", "f8"), ("kd", "f8"), ("ki", "f8"), ("i_limit", "f8"), ("i_zone", "f8"),
+                        ("i_deadband", "f8"), ("effort_limit", "f8"), ("rotor", "f8"), ("max_accel", "f8"),
+                        ("qd_des_prev", "f8"), ("integral", "f8"), ("qdd", "f8"), ("tau_rigid", "f8"),
+                        ("command", "f8"), ("motor_setpoint", "f8"), ("motor_error", "f8"),
+                        ("transmitted_torque", "f8"), ("backlash_offset", "f8"), ("twist_offset", "f8"),
+                        ("next_integral", "f8")])
+# The kernel's switches, one int (a bool argument costs twice an int's dispatch).
+GRAVITY, INERTIA, FRICTION, BACKLASH, COMPLIANCE, PID, FIRST = 1, 2, 4, 8, 16, 32, 64
 # What a tick of :func:`_step` says.
 _DONE, _BAD_INPUT, _BAD_TORQUE = 0, 1, 2
-# Per joint, what one tick produced (kept for diagnostics and the hold set-point).
-SERVO_OUTPUT = np.dtype([("command", "f8"), ("motor_setpoint", "f8"), ("motor_error", "f8"),
-                         ("transmitted_torque", "f8"), ("backlash_offset", "f8"), ("twist_offset", "f8"),
-                         ("integral", "f8")])
 
 
 @kernel
@@ -56,64 +60,64 @@ def _inputs_finite(q_des, qd_des, q, qd, dt) -> bool:
 
 
 @kernel
-def _desired_acceleration(params, q_des, qd_des, q, qd, dt, qd_des_prev, first, qdd) -> bool:
-    """The desired velocity's rate of change into ``qdd``, clipped so a set-point jump (a stop)
-    does not turn into a torque spike; ``qd_des_prev`` becomes ``qd_des`` (``first``: there is
-    no previous one, the rate is zero). Checks every input first: False and nothing changed
-    when one is not finite."""
+def _desired_acceleration(joints, q_des, qd_des, q, qd, dt, first) -> bool:
+    """The desired velocity's rate of change into each joint's ``qdd``, clipped so a set-point jump (a stop)
+    does not turn into a torque spike; each joint's ``qd_des_prev`` becomes ``qd_des``
+    (``first``: there is no previous one, the rate is zero). Checks every input first: False
+    and nothing changed when one is not finite."""
     if not _inputs_finite(q_des, qd_des, q, qd, dt):
         return False
     for i in range(qd_des.shape[0]):
+        j = joints[i]
         if first:
-            qd_des_prev[i] = qd_des[i]
-        limit = params[i].max_accel
-        qdd[i] = min(max((qd_des[i] - qd_des_prev[i]) / dt, -limit), limit)
-        qd_des_prev[i] = qd_des[i]
+            j.qd_des_prev = qd_des[i]
+        limit = j.max_accel
+        j.qdd = min(max((qd_des[i] - j.qd_des_prev) / dt, -limit), limit)
+        j.qd_des_prev = qd_des[i]
     return True
 
 
 @kernel
-def _step(params, q_des, qd_des, q, qd, dt, qd_des_prev, first, chain, pose, rigid, gravity_on, integral, pid,
-          inertia_on, friction_on, backlash_on, compliance_on, friction, backlash, backlash_state, compliance,
-          out) -> int:
+def _step(joints, q_des, qd_des, q, qd, dt, switches, chain, pose, friction, backlash, compliance) -> int:
     """One tick: the desired acceleration, step 1's rigid-body torque at the measured
-    configuration (with ``chain``, placed in ``pose``), then :func:`_servo`. Returns
-    ``_BAD_INPUT`` (nothing changed), ``_BAD_TORQUE`` (see :func:`_servo`) or ``_DONE``."""
-    r = rigid[0]
-    if not _desired_acceleration(params, q_des, qd_des, q, qd, dt, qd_des_prev, first, r.qdd):
+    configuration (with ``chain``, placed in ``pose``), then :func:`_servo`. ``switches``: the
+    compensations on and the call's flags (``GRAVITY`` ... ``FIRST``). Returns ``_BAD_INPUT``
+    (nothing changed), ``_BAD_TORQUE`` (see :func:`_servo`) or ``_DONE``."""
+    if not _desired_acceleration(joints, q_des, qd_des, q, qd, dt, switches & FIRST != 0):
         return _BAD_INPUT
+    qdd, tau = joints.qdd, joints.tau_rigid
+    gravity_on, inertia_on = switches & GRAVITY != 0, switches & INERTIA != 0
     if inertia_on or gravity_on:
         place(chain, q, pose)
         if inertia_on:
-            inverse_dynamics(chain, pose, qd_des, r.qdd, gravity_on, r.tau)
+            inverse_dynamics(chain, pose, qd_des, qdd, gravity_on, tau)
         else:                                        # gravity: no velocity, no acceleration
-            inverse_dynamics(chain, pose, q[:0], q[:0], True, r.tau)
+            inverse_dynamics(chain, pose, q[:0], q[:0], True, tau)
     else:
-        r.tau[:] = 0.0
-    if not _servo(q_des, qd_des, r.qdd, q, qd, r.tau, dt, integral, pid, inertia_on, friction_on, backlash_on,
-                  compliance_on, params, friction, backlash, backlash_state, compliance, out):
+        tau[:] = 0.0
+    if not _servo(joints, q_des, qd_des, q, qd, dt, switches, friction, backlash, compliance):
         return _BAD_TORQUE
     return _DONE
 
 
 @kernel
-def _servo(q_des, qd_des, qdd_des, q, qd, tau_rigid, dt, integral, pid, inertia_on, friction_on, backlash_on,
-           compliance_on, params, friction, backlash, backlash_state, compliance, out) -> bool:
-    """Steps 2 and 3 of the module docstring for every joint, into ``out`` (:data:`SERVO_OUTPUT`).
-
-    ``tau_rigid``: step 1 without friction (RNEA or gravity). With ``pid`` false only the motor
-    set-point is computed (position mode). False when a torque is not finite: ``integral`` is
-    then left as it was.
+def _servo(joints, q_des, qd_des, q, qd, dt, switches, friction, backlash, compliance) -> bool:
+    """Steps 2 and 3 of the module docstring for every joint, into ``joints``' outputs, from
+    each joint's ``qdd`` and ``tau_rigid`` (step 1 without friction: RNEA or gravity).
+    Without ``PID`` in ``switches`` only the motor set-point is computed (position mode).
+    False when a torque is not finite: the integral is then left as it was.
     """
+    pid, inertia_on, friction_on = switches & PID != 0, switches & INERTIA != 0, switches & FRICTION != 0
+    backlash_on, compliance_on = switches & BACKLASH != 0, switches & COMPLIANCE != 0
     finite = True
     for i in range(q_des.shape[0]):
-        o = out[i]
-        tau_link = tau_rigid[i]
+        o = joints[i]
+        tau_link = o.tau_rigid
         if friction_on:
             tau_link += joint_output_side_nm(friction[i], qd_des[i])
-        q_m, qd_m, qdd_m = q_des[i], qd_des[i], qdd_des[i]
+        q_m, qd_m, qdd_m = q_des[i], qd_des[i], o.qdd
         if backlash_on:
-            offset, rate, accel = joint_take_up(backlash[i], backlash_state[i], tau_link, qd_des[i], dt)
+            offset, rate, accel = joint_take_up(backlash[i], tau_link, qd_des[i], dt)
             q_m, qd_m, qdd_m = q_m + offset, qd_m + rate, qdd_m + accel
             o.backlash_offset = offset
         if compliance_on:
@@ -128,20 +132,19 @@ def _servo(q_des, qd_des, qdd_des, q, qd, tau_rigid, dt, integral, pid, inertia_
             o.command = q_m
             finite = finite and math.isfinite(q_m)
             continue
-        p = params[i]
         size = abs(error)
-        gate = 1.0 if (size < p.i_zone and size > p.i_deadband) else 0.0   # inside the zone, outside the deadband
-        o.integral = min(max(integral[i] + (p.ki * dt) * error * gate, -p.i_limit), p.i_limit)
-        tau = p.kp * error + p.kd * (qd_m - qd[i]) + o.integral + tau_link
+        gate = 1.0 if (size < o.i_zone and size > o.i_deadband) else 0.0   # inside the zone, outside the deadband
+        o.next_integral = min(max(o.integral + (o.ki * dt) * error * gate, -o.i_limit), o.i_limit)
+        tau = o.kp * error + o.kd * (qd_m - qd[i]) + o.next_integral + tau_link
         if inertia_on:
-            tau += p.rotor * qdd_m
+            tau += o.rotor * qdd_m
         if friction_on:
             tau += joint_motor_side_nm(friction[i], qd_m)
         finite = finite and math.isfinite(tau)
-        o.command = min(max(tau, -p.effort_limit), p.effort_limit)
+        o.command = min(max(tau, -o.effort_limit), o.effort_limit)
     if finite and pid:
         for i in range(q_des.shape[0]):
-            integral[i] = out[i].integral
+            joints[i].integral = joints[i].next_integral
     return finite
 
 
@@ -160,7 +163,7 @@ class JointServo:
         self.period_s = float(period_s)   # nominal; each tick may pass the measured one
         self._model = model
         c = config
-        p = self.params = records(7, SERVO_PARAMS)
+        p = self._joints = records(7, SERVO_JOINT)
         p["kp"], p["kd"] = c.joint_stiffness_nm_per_rad, c.joint_damping_nms_per_rad
         p["ki"], p["i_limit"] = c.joint_integral_gain_nm_per_rad_s, c.joint_integral_limit_nm
         p["i_zone"], p["i_deadband"] = c.joint_integral_zone_rad, c.joint_integral_deadband_rad
@@ -177,34 +180,34 @@ class JointServo:
                                              static_torque_nm=c.backlash_static_torque_nm,
                                              min_speed_radps=c.backlash_min_speed_radps,
                                              takeup_s=c.backlash_takeup_s)
-        self._integral = np.zeros(7)
-        self._qd_des_prev = np.zeros(7)     # the last set-point velocity, once there is one
-        self._has_qd_des_prev = False
+        self._switches = ((GRAVITY if self.gravity else 0) | (INERTIA if self.inertia else 0)
+                          | (FRICTION if self.friction_on else 0) | (BACKLASH if self.backlash_on else 0)
+                          | (COMPLIANCE if self.compliance_on else 0))
+        self._integral = p["integral"]           # views, taken once
+        self._command = p["command"]             # the tick returns a copy of it
+        self._has_qd_des_prev = False            # a set-point velocity came before (FIRST until then)
         self._pose = new_pose()
-        self._rigid = records(1, _RIGID)
-        self._out = records(7, SERVO_OUTPUT)
-        self._command = self._out["command"]     # a view, taken once: the tick returns a copy of it
 
     # Last tick's figures, for diagnostics (copies: the kernel rewrites them every tick).
     @property
     def motor_setpoint_rad(self) -> np.ndarray:
-        return self._out["motor_setpoint"].copy()
+        return self._joints["motor_setpoint"].copy()
 
     @property
     def motor_error_rad(self) -> np.ndarray:
-        return self._out["motor_error"].copy()
+        return self._joints["motor_error"].copy()
 
     @property
     def transmitted_torque_nm(self) -> np.ndarray:
-        return self._out["transmitted_torque"].copy()
+        return self._joints["transmitted_torque"].copy()
 
     @property
     def backlash_offset_rad(self) -> np.ndarray:
-        return self._out["backlash_offset"].copy()
+        return self._joints["backlash_offset"].copy()
 
     @property
     def twist_offset_rad(self) -> np.ndarray:
-        return self._out["twist_offset"].copy()
+        return self._joints["twist_offset"].copy()
 
     @property
     def compensation_state(self) -> dict[str, bool]:
@@ -222,8 +225,8 @@ class JointServo:
     def link_estimate_rad(self, q_motor_rad: np.ndarray) -> np.ndarray:
         """Where the links are, estimated from the motor encoders and the last offsets; a
         hold set-point taken from this keeps the motors where they are."""
-        out = self._out
-        return q_motor_rad - out["backlash_offset"] - out["twist_offset"]
+        joints = self._joints
+        return q_motor_rad - joints["backlash_offset"] - joints["twist_offset"]
 
     def reset_integral(self) -> None:
         self._integral[:] = 0.0
@@ -251,17 +254,15 @@ class JointServo:
         f = np.asarray     # four calls, not a generator of them: this runs every tick
         q_des, qd_des = f(q_des_rad, dtype=float), f(qd_des_radps, dtype=float)
         q, qd = f(q_rad, dtype=float), f(qd_radps, dtype=float)
-        out = self._out
-        outcome = _step(self.params, q_des, qd_des, q, qd, dt, self._qd_des_prev, not self._has_qd_des_prev,
-                        self._model.chain, self._pose, self._rigid, self.gravity, self._integral, pid, self.inertia,
-                        self.friction_on, self.backlash_on, self.compliance_on, self.friction.params,
-                        self.backlash.params, self.backlash.state, self.compliance.params, out)
+        switches = self._switches | (PID if pid else 0) | (0 if self._has_qd_des_prev else FIRST)
+        outcome = _step(self._joints, q_des, qd_des, q, qd, dt, switches, self._model.chain, self._pose,
+                        self.friction.params, self.backlash.joints, self.compliance.params)
         if outcome == _BAD_INPUT:
             self._raise_non_finite(q_des, qd_des, q, qd, dt)
         self._has_qd_des_prev = True
         if outcome == _BAD_TORQUE:
             what = "torque" if pid else "set-point"
-            raise ExecutionError(f"servo computed a non-finite {what} {out['command']} from finite inputs",
+            raise ExecutionError(f"servo computed a non-finite {what} {self._joints['command']} from finite inputs",
                                  code=ErrorCode.INTERNAL)
         return self._command.copy()
 
