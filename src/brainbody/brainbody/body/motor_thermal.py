@@ -117,15 +117,18 @@ def sheet_names(path: Optional[Path] = None) -> tuple[str, ...]:
         raise BrainBodyError(f"cannot read motor datasheets from {path}: {exc}") from exc
 
 
-# Per joint: the datasheet as the kernel needs it, and the estimate.
-_SHEET = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast", "f8"), ("tau_fast", "f8"),
-                   ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("tau_magnet", "f8"), ("r_ha", "f8"),
-                   ("c_h", "f8"), ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")])
-_JOINT = np.dtype([("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("magnet", "f8"), ("mean_sq_torque", "f8"),
-                   ("limit", "f8")])
 # Per joint, how the model moves over a horizon (the derating's, fixed, or a primitive's): the
 # decay of each term and the magnets' lagged response to each winding term.
 _HORIZON = np.dtype([("e_fast", "f8"), ("e_slow", "f8"), ("e_magnet", "f8"), ("lag_fast", "f8"), ("lag_slow", "f8")])
+# Per joint, one record: the datasheet as the kernels need it, the derating horizon's factors,
+# the estimate, and the torque last written (each record argument costs a kernel call about
+# 0.15 us of numba's type dispatch).
+_MOTOR = np.dtype([("torque_per_a", "f8"), ("r25", "f8"), ("tc", "f8"), ("r_fast", "f8"), ("tau_fast", "f8"),
+                   ("r_slow", "f8"), ("tau_slow", "f8"), ("magnet_gain", "f8"), ("tau_magnet", "f8"), ("r_ha", "f8"),
+                   ("c_h", "f8"), ("effort_limit", "f8"), ("ke", "f8"), ("inductance", "f8"), ("ratio", "f8")]
+                  + _HORIZON.descr
+                  + [("fast", "f8"), ("slow", "f8"), ("housing", "f8"), ("magnet", "f8"), ("mean_sq_torque", "f8"),
+                     ("limit", "f8"), ("written", "f8")])
 # The bounds that are the same for every joint.
 _LIMITS = np.dtype([("ambient", "f8"), ("winding_max", "f8"), ("magnet_max", "f8"), ("load_window", "f8")])
 
@@ -175,17 +178,18 @@ def _loss(sh, st, current_sq):
 
 
 @kernel
-def _update(sheets, factors, joints, observers, torque, housing, current, voltage, joint_speed, dt, limits, winding,
-            magnet):
-    """Advance every joint's estimate by ``dt`` at the current of ``torque`` (the command that
-    acted over that period), correct it by the winding's resistance where the drives report
-    ``current`` and ``voltage``, recompute its torque limit (``factors``: the derating
-    horizon's); the temperatures into ``winding`` and ``magnet``."""
+def _update(motors, observers, housing, current, voltage, joint_speed, dt, limits, winding, magnet):
+    """Advance every joint's estimate (``motors``: :data:`_MOTOR`) by ``dt`` at the current of
+    its ``written`` torque (the command that acted over that period), correct it by the
+    winding's resistance where the drives report ``current`` and ``voltage``, recompute its
+    torque limit (on the derating horizon's factors); the temperatures into ``winding`` and
+    ``magnet``."""
     lim = limits[0]
-    n = sheets.shape[0]
+    n = motors.shape[0]
     electrical = current.shape[0] == n and voltage.shape[0] == n and joint_speed.shape[0] == n
     for i in range(n):
-        sh, st, f = sheets[i], joints[i], factors[i]
+        sh = st = f = motors[i]
+        torque = st.written
         if electrical:
             rise = st.fast + st.slow
             correction = model_error_c(observers[i], sh.r25, sh.tc, sh.ke, sh.inductance, current[i], voltage[i],
@@ -195,7 +199,7 @@ def _update(sheets, factors, joints, observers, torque, housing, current, voltag
                 # The two terms share the error as they share the rise (each known to a few %).
                 st.fast += correction * st.fast / rise
                 st.slow += correction * st.slow / rise
-        current_cmd = torque[i] / sh.torque_per_a
+        current_cmd = torque / sh.torque_per_a
         loss = _loss(sh, st, current_cmd * current_cmd)
         if housing.shape[0] == n and math.isfinite(housing[i]):
             st.housing = housing[i]
@@ -206,7 +210,7 @@ def _update(sheets, factors, joints, observers, torque, housing, current, voltag
         st.fast += (loss * sh.r_fast - st.fast) * min(dt / sh.tau_fast, 1.0)
         st.slow += (loss * sh.r_slow - st.slow) * min(dt / sh.tau_slow, 1.0)
         st.magnet += (st.housing + sh.magnet_gain * (st.fast + st.slow) - st.magnet) * min(dt / sh.tau_magnet, 1.0)
-        st.mean_sq_torque += (torque[i] * torque[i] - st.mean_sq_torque) * min(dt / lim.load_window, 1.0)
+        st.mean_sq_torque += (torque * torque - st.mean_sq_torque) * min(dt / lim.load_window, 1.0)
         # I2t: the largest constant loss that brings neither the winding nor the magnets past
         # their bounds within the horizon.
         winding_room = lim.winding_max - st.housing - st.fast * f.e_fast - st.slow * f.e_slow
@@ -223,14 +227,14 @@ def _update(sheets, factors, joints, observers, torque, housing, current, voltag
 
 
 @kernel
-def _derate(joints, torque, share, protect, out, derating):
+def _derate(motors, torque, share, protect, out, derating):
     """Each joint's torque clipped to its limit into ``out``, and which were clipped into
     ``derating`` (none without ``protect``). Returns whether any was. ``share``: the part of
     the torque written that reaches each joint (a weak motor's command is scaled up by its
     inverse before it is written, and the limit is on what is written)."""
     any_over = False
-    for i in range(joints.shape[0]):
-        limit = joints[i].limit * share[i]
+    for i in range(motors.shape[0]):
+        limit = motors[i].limit * share[i]
         over = protect and abs(torque[i]) > limit
         derating[i] = over
         any_over = any_over or over
@@ -303,7 +307,7 @@ class MotorThermal:
         self.limits = limits
         self.protect = bool(protect)
         col = lambda key: np.array([getattr(d, key) for d in datasheets], dtype=float)  # noqa: E731
-        s = self._sheets = records(7, _SHEET)
+        s = self._motors = records(7, _MOTOR)
         s["torque_per_a"] = col("kt_nm_per_a") * col("ratio")
         s["r25"], s["tc"] = col("resistance_25c_ohm"), col("copper_resistance_per_c")
         s["r_fast"], s["tau_fast"] = col("fast_k_per_w"), col("fast_time_constant_s")
@@ -318,23 +322,21 @@ class MotorThermal:
         lim["ambient"], lim["load_window"] = limits.ambient_c, _LOAD_WINDOW_S
         lim["winding_max"], lim["magnet_max"] = limits.winding_max_c, limits.magnet_max_c
         # The derating looks this horizon ahead every tick: its factors once.
-        self._derating_horizon = records(7, _HORIZON)
-        _horizon(self._sheets, limits.derating_horizon_s, self._derating_horizon)
+        _horizon(s, limits.derating_horizon_s, s)
         start = np.full(7, limits.ambient_c)
         if housing_c is not None:
             reading = np.asarray(housing_c, dtype=float)
             start = np.where(np.isfinite(reading), reading, start)
-        j = self._joints = records(7, _JOINT)
-        j["housing"] = j["magnet"] = start
-        self._written = np.zeros(7)
+        s["housing"] = s["magnet"] = start
+        self._written = s["written"]          # a view, taken once
         self._none = np.zeros(0)
         self.derating = np.zeros(7, dtype=bool)   # the joints the last command was clipped on
         # The latest estimates, updated in place every tick (the runtime monitor reads them).
         self.winding_est_c, self.magnet_est_c = np.zeros(7), np.zeros(7)
         self._derated = np.zeros(7)
         self._all = np.ones(7)
-        _update(self._sheets, self._derating_horizon, self._joints, self._observers, self._written, self._none,
-                self._none, self._none, self._none, 0.0, self._limits, self.winding_est_c, self.magnet_est_c)
+        _update(s, self._observers, self._none, self._none, self._none, self._none, 0.0, self._limits,
+                self.winding_est_c, self.magnet_est_c)
 
     # -- every tick ---------------------------------------------------------------------
     def update(self, dt_s: float, housing_c: Optional[np.ndarray] = None, *,
@@ -351,15 +353,15 @@ class MotorThermal:
         else:
             current, voltage = np.asarray(drive_current_a, dtype=float), np.asarray(drive_voltage_v, dtype=float)
             speed = np.asarray(joint_speed_radps, dtype=float)
-        _update(self._sheets, self._derating_horizon, self._joints, self._observers, self._written, housing, current,
-                voltage, speed, float(dt_s), self._limits, self.winding_est_c, self.magnet_est_c)
+        _update(self._motors, self._observers, housing, current, voltage, speed, float(dt_s), self._limits,
+                self.winding_est_c, self.magnet_est_c)
 
     def derate(self, arm_torque_nm: np.ndarray, delivered_share: Optional[np.ndarray] = None) -> np.ndarray:
         """The torque command with each joint clipped to its thermal limit (unchanged when
         protection is off); ``delivered_share``: the part of each joint's written torque that
         reaches it, where the body scales its commands up for weak motors (None: all of it)."""
         share = self._all if delivered_share is None else delivered_share
-        if not _derate(self._joints, arm_torque_nm, share, self.protect, self._derated, self.derating):
+        if not _derate(self._motors, arm_torque_nm, share, self.protect, self._derated, self.derating):
             return arm_torque_nm
         return self._derated.copy()
 
@@ -374,8 +376,8 @@ class MotorThermal:
         where it is (it heats over tens of minutes)."""
         winding, magnet = np.zeros(7), np.zeros(7)
         factors = records(7, _HORIZON)
-        _horizon(self._sheets, float(horizon_s), factors)
-        _predict(self._sheets, factors, self._joints, winding, magnet)
+        _horizon(self._motors, float(horizon_s), factors)
+        _predict(self._motors, factors, self._motors, winding, magnet)
         return winding, magnet
 
     def check(self, horizon_s: float, what: str) -> None:
@@ -396,7 +398,7 @@ class MotorThermal:
         winding, magnet = self.predict(horizon_s)
         for i in range(7):
             if winding[i] > lim.winding_max_c or magnet[i] > lim.magnet_max_c:
-                rms = math.sqrt(self._joints["mean_sq_torque"][i])
+                rms = math.sqrt(self._motors["mean_sq_torque"][i])
                 raise OverTemperatureError(
                     f"{what}: joint {i + 1} would overheat: carrying {rms:.1f} N m (rms) for up to {horizon_s:.0f} s "
                     f"takes its winding from {self.winding_c[i]:.1f} C to {winding[i]:.1f} C and its magnets to "
@@ -413,7 +415,7 @@ class MotorThermal:
 
     @property
     def housing_c(self) -> np.ndarray:
-        return self._joints["housing"].copy()
+        return self._motors["housing"].copy()
 
     @property
     def winding_resistance_ohm(self) -> np.ndarray:
@@ -431,8 +433,8 @@ class MotorThermal:
     @property
     def torque_limit_nm(self) -> np.ndarray:
         """Each joint's thermal torque limit now (its effort limit when cool)."""
-        return self._joints["limit"].copy()
+        return self._motors["limit"].copy()
 
     @property
     def effort_limit_nm(self) -> np.ndarray:
-        return self._sheets["effort_limit"].copy()
+        return self._motors["effort_limit"].copy()
