@@ -37,13 +37,14 @@ MIN_SAMPLES = 500.0          # and the fit holds this many (forgetting-weighted)
 _REFERENCE_C = 25.0          # the datasheets give the torque constant at 25 C
 _REFERENCE_TOLERANCE = 0.25  # a commissioning constant this far off the sheet is refused
 
-# Per joint: the forgetting sums of the fit (regressors x = motor speed, current, sign of the
-# current; target y = v - L di/dt), the last current, and what the fit says now.
-_FIT = np.dtype([("n", "f8"), ("xx00", "f8"), ("xx01", "f8"), ("xx02", "f8"), ("xx11", "f8"), ("xx12", "f8"),
-                 ("xx22", "f8"), ("xy0", "f8"), ("xy1", "f8"), ("xy2", "f8"), ("yy", "f8"), ("last_current", "f8"),
-                 ("has_last", "b1"), ("since_solve", "f8"), ("ke", "f8"), ("ke_std", "f8")])
-# Per joint, from the datasheet.
-_SHEET = np.dtype([("ratio", "f8"), ("kt", "f8"), ("inductance", "f8"), ("drop_per_c", "f8")])
+# Per joint, one record (one kernel argument): from the datasheet, the gear ratio, torque
+# constant, inductance and the magnets' drop per C; then the forgetting sums of the fit
+# (regressors x = motor speed, current, sign of the current; target y = v - L di/dt), the last
+# current, and what the fit says now.
+_JOINT = np.dtype([("ratio", "f8"), ("kt", "f8"), ("inductance", "f8"), ("drop_per_c", "f8"),
+                   ("n", "f8"), ("xx00", "f8"), ("xx01", "f8"), ("xx02", "f8"), ("xx11", "f8"), ("xx12", "f8"),
+                   ("xx22", "f8"), ("xy0", "f8"), ("xy1", "f8"), ("xy2", "f8"), ("yy", "f8"), ("last_current", "f8"),
+                   ("has_last", "b1"), ("since_solve", "f8"), ("ke", "f8"), ("ke_std", "f8")])
 
 
 @kernel
@@ -71,7 +72,7 @@ def _solve(f):
 
 
 @kernel
-def _observe(sheets, fits, current, voltage, joint_speed, dt, magnet_c, magnet_now_c):
+def _observe(joints, current, voltage, joint_speed, dt, magnet_c, magnet_now_c):
     """One sample of every joint's drive (non-finite readings are skipped) into its fit, and
     the fit solved every ``SOLVE_EVERY_S``; ``magnet_c`` (empty: unknown) into ``magnet_now_c``.
     False (and nothing done) when ``magnet_c`` is neither empty nor one per joint."""
@@ -80,8 +81,8 @@ def _observe(sheets, fits, current, voltage, joint_speed, dt, magnet_c, magnet_n
     for i in range(magnet_c.shape[0]):
         magnet_now_c[i] = magnet_c[i]
     decay = math.exp(-dt / WINDOW_S) if dt > 0.0 else 1.0
-    for i in range(sheets.shape[0]):
-        sh, f = sheets[i], fits[i]
+    for i in range(joints.shape[0]):
+        sh = f = joints[i]
         c, v, w = current[i], voltage[i], joint_speed[i] * sh.ratio
         if not (math.isfinite(c) and math.isfinite(v) and math.isfinite(w)) or dt <= 0.0:
             f.has_last = False
@@ -129,7 +130,7 @@ class TorqueConstantMonitor:
         if not 0.0 < warn_frac < 1.0:
             raise ValueError(f"warn_frac must be in (0, 1), got {warn_frac!r}")
         self.warn_frac = float(warn_frac)
-        s = self._sheets = records(7, _SHEET)
+        s = self._joints = records(7, _JOINT)
         s["ratio"] = [d.ratio for d in datasheets]
         s["kt"] = [d.kt_nm_per_a for d in datasheets]
         reference = np.zeros(7) if reference_nm_per_a is None else np.asarray(reference_nm_per_a, dtype=float)
@@ -144,8 +145,7 @@ class TorqueConstantMonitor:
         self.reference_nm_per_a = np.where(self.commissioned, reference, s["kt"])
         s["inductance"] = [d.inductance_h for d in datasheets]
         s["drop_per_c"] = [d.magnet_kt_drop_per_c for d in datasheets]
-        self._fits = records(7, _FIT)
-        self._fits["ke"] = self._fits["ke_std"] = np.nan
+        s["ke"] = s["ke_std"] = np.nan
         self._magnet_c = np.full(7, _REFERENCE_C)
 
     def update(self, dt_s: float, drive_current_a: np.ndarray, drive_voltage_v: np.ndarray,
@@ -153,7 +153,7 @@ class TorqueConstantMonitor:
         """One sample: what the drives measured and applied over the last period, the joints'
         speeds and the magnets' estimated temperatures (None: taken as 25 C)."""
         f = np.asarray     # four calls, not a generator of them: this runs every tick
-        if not _observe(self._sheets, self._fits, f(drive_current_a, dtype=float), f(drive_voltage_v, dtype=float),
+        if not _observe(self._joints, f(drive_current_a, dtype=float), f(drive_voltage_v, dtype=float),
                         f(joint_speed_radps, dtype=float), float(dt_s),
                         _NONE if magnet_c is None else f(magnet_c, dtype=float), self._magnet_c):
             raise ValueError(f"magnet_c must hold one temperature per joint, got {magnet_c!r}")
@@ -161,8 +161,8 @@ class TorqueConstantMonitor:
     @property
     def measured_nm_per_a(self) -> np.ndarray:
         """Each motor's torque constant as its back-EMF says (NaN until determined)."""
-        ke, std = self._fits["ke"], self._fits["ke_std"]
-        known = np.isfinite(ke) & (std <= MAX_STD_FRAC * self._sheets["kt"]) & (self._fits["n"] >= MIN_SAMPLES)
+        ke, std = self._joints["ke"], self._joints["ke_std"]
+        known = np.isfinite(ke) & (std <= MAX_STD_FRAC * self._joints["kt"]) & (self._joints["n"] >= MIN_SAMPLES)
         return np.where(known, ke, np.nan)
 
     @property
@@ -178,7 +178,7 @@ class TorqueConstantMonitor:
         return self.measured_nm_per_a / self._magnet_factor()
 
     def _magnet_factor(self) -> np.ndarray:
-        s = self._sheets
+        s = self._joints
         return 1.0 - s["drop_per_c"] * (self._magnet_c - _REFERENCE_C)
 
     @property
@@ -191,7 +191,7 @@ class TorqueConstantMonitor:
     def delivered_share(self) -> np.ndarray:
         """Of the torque written with the datasheet's constant, the part a demagnetised joint
         delivers (its measured constant over the sheet's); NaN for the joints not flagged."""
-        return np.where(self.demagnetised, self.measured_nm_per_a / self._sheets["kt"], np.nan)
+        return np.where(self.demagnetised, self.measured_nm_per_a / self._joints["kt"], np.nan)
 
     @property
     def demagnetised(self) -> np.ndarray:
