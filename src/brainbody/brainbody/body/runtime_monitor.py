@@ -53,21 +53,22 @@ _SATURATED_FRACTION = 1.0 - 1e-6  # a command this close to the actuator limit i
 _COOLED_C = 5.0                   # a reset after an over-temperature trip waits until this far under it
 
 
-# Per joint: the limits (``lo``/``hi``: the margin band's inner edges) and the monitor's state.
-_JOINT_LIMITS = np.dtype([("lo", "f8"), ("hi", "f8"), ("max_speed", "f8"), ("saturated_nm", "f8"),
-                          ("collision_nm", "f8")])
-_JOINT_STATE = np.dtype([("saturated_s", "f8"), ("collision_s", "f8"), ("collision", "f8"), ("expected", "f8"),
-                         ("residual", "f8"), ("lag", "f8")])
-# The limits that are not per joint, and the monitor's scalar state.
-_ARM_LIMITS = np.dtype([("deceleration", "f8"), ("rest_speed", "f8"), ("max_tool_speed", "f8"),
-                        ("saturation_max_s", "f8"), ("observer_gain", "f8"), ("collision_confirm_s", "f8"),
-                        ("lag_limit", "f8"), ("grip_margin", "f8"), ("grip_confirm_s", "f8"),
-                        ("finger_friction", "f8"), ("pad_sensors", "b1"), ("effort_mode", "b1"),
-                        ("winding_trip", "f8"), ("magnet_trip", "f8")])
-_ARM_STATE = np.dtype([("primed", "b1"), ("grip_over_s", "f8"),
-                       # This update's dynamics and tool motion, and the last update's mass matrix.
-                       ("mass", "f8", (7, 7)), ("mass_before", "f8", (7, 7)), ("bias", "f8", (7,)),
-                       ("tool", "f8", (3,)), ("tool_v", "f8", (3,))])
+# Per joint, one record (each record argument costs a kernel call about 0.15 us of numba's type
+# dispatch): the limits (``lo``/``hi``: the margin band's inner edges), the monitor's state and
+# the arm command acting on the plant now.
+_JOINT = np.dtype([("lo", "f8"), ("hi", "f8"), ("max_speed", "f8"), ("saturated_nm", "f8"), ("collision_nm", "f8"),
+                   ("saturated_s", "f8"), ("collision_s", "f8"), ("collision", "f8"), ("expected", "f8"),
+                   ("residual", "f8"), ("lag", "f8"), ("applied", "f8")])
+# The limits that are not per joint (the workspace box among them), and the monitor's scalar state.
+_ARM = np.dtype([("deceleration", "f8"), ("rest_speed", "f8"), ("max_tool_speed", "f8"),
+                 ("saturation_max_s", "f8"), ("observer_gain", "f8"), ("collision_confirm_s", "f8"),
+                 ("lag_limit", "f8"), ("grip_margin", "f8"), ("grip_confirm_s", "f8"),
+                 ("finger_friction", "f8"), ("pad_sensors", "b1"), ("effort_mode", "b1"),
+                 ("winding_trip", "f8"), ("magnet_trip", "f8"), ("box_lo", "f8", (3,)), ("box_hi", "f8", (3,)),
+                 ("primed", "b1"), ("has_applied", "b1"), ("grip_over_s", "f8"),
+                 # This update's dynamics and tool motion, and the last update's mass matrix.
+                 ("mass", "f8", (7, 7)), ("mass_before", "f8", (7, 7)), ("bias", "f8", (7,)),
+                 ("tool", "f8", (3,)), ("tool_v", "f8", (3,))])
 # The figures of one update, in this order (``margins`` names the first eight).
 _MARGINS = ("joint_limit_margin_rad", "joint_speed_fraction", "workspace_margin_m", "tool_speed_mps",
             "torque_saturated_s", "collision_fraction", "grip_force_margin_n", "temperature_margin_c")
@@ -142,12 +143,13 @@ class RuntimeMonitor:
         self.collision_nm = np.asarray(config.monitor_collision_threshold_nm, dtype=float)
         self.lag_limit_rad = config.monitor_position_lag_limit_rad
         self.grip_margin_n = config.monitor_grip_force_margin_n
-        j = self._joint_limits = records(7, _JOINT_LIMITS)
+        j = self._joints = records(7, _JOINT)
         j["lo"], j["hi"] = self.lower_rad + self.margin_rad, self.upper_rad - self.margin_rad
         j["max_speed"] = self.max_speed_radps
         j["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm
         j["collision_nm"] = self.collision_nm
-        a = self._arm_limits = records(1, _ARM_LIMITS)
+        a = self._arm = records(1, _ARM)
+        a["box_lo"], a["box_hi"] = self.box_lo_m, self.box_hi_m
         a["deceleration"] = config.stop_deceleration_radps2
         a["rest_speed"] = config.reset_max_joint_speed_radps
         a["max_tool_speed"] = self.max_tool_speed_mps
@@ -165,12 +167,10 @@ class RuntimeMonitor:
         a["winding_trip"], a["magnet_trip"] = self.winding_trip_c, self.magnet_trip_c
         self.winding_c: Optional[np.ndarray] = None
         self.magnet_c: Optional[np.ndarray] = None
-        self._joints = records(7, _JOINT_STATE)
-        self._arm = records(1, _ARM_STATE)
         self._figures = np.zeros(len(_MARGINS) + 2)
-        self._applied = np.zeros(7)        # the arm command acting on the plant now
+        self._applied = j["applied"]       # a view, taken once
+        self._has_applied = False          # whether the record's has_applied is set
         self.torque_share = np.ones(7)     # of the torque written, what each joint gets (use_torque_share)
-        self._has_applied = False
         self._none = np.zeros(0)
         self.grip_limit_n = float("inf")
         self.updates = 0
@@ -214,13 +214,14 @@ class RuntimeMonitor:
     def wrote(self, arm: np.ndarray) -> None:
         """The arm torque just written as it reaches the joints (it acts until the next write)."""
         self._applied[:] = arm
-        self._has_applied = True
+        if not self._has_applied:          # a field write costs far more than this test
+            self._arm["has_applied"] = self._has_applied = True
 
     def use_torque_share(self, share: np.ndarray) -> None:
         """Of the torque written, the part each joint's motor delivers (7,), where the body
         scales its commands up for weak (demagnetised) motors: such a drive is written its
         effort limit, and so saturated, while the joint gets that limit times the share."""
-        self._joint_limits["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm * share
+        self._joints["saturated_nm"] = _SATURATED_FRACTION * self.effort_limit_nm * share
         self.torque_share = np.array(share, dtype=float)
 
     def update(self, state: HardwareState, arm: Optional[np.ndarray], dt_s: float, *,
@@ -244,11 +245,10 @@ class RuntimeMonitor:
         self.winding_c, self.magnet_c = winding_c, magnet_c
         effort = state.finger_effort_n
         check, joint = _check(
-            q, qd, float(dt_s), self._none if arm is None else arm, self._applied, self._has_applied,
-            self.model.chain, self._pose, self.box_lo_m, self.box_hi_m, state.pad_force_n,
+            q, qd, float(dt_s), self._none if arm is None else arm, self.model.chain, self._pose, state.pad_force_n,
             self._none if effort is None else np.asarray(effort, dtype=float), self.grip_limit_n,
             self._none if winding_c is None else winding_c, self._none if magnet_c is None else magnet_c,
-            self._joint_limits, self._arm_limits, self._joints, self._arm, self._figures)
+            self._joints, self._arm, self._figures)
         if check < 0:
             return None
         return MonitorTrip(_CHECK_ORDER[check], self._trip_message(_CHECK_ORDER[check], joint, q, qd), state.time_s)
@@ -313,20 +313,21 @@ _CHECK_ORDER = tuple(MonitorCheck)
 
 
 @kernel
-def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pad_force, finger_effort, grip_limit,
-           winding, magnet, joints, arm_limits, state, arm_state, figures):
-    """Every check of one update, in :class:`MonitorCheck` order; the figures into ``figures``.
+def _check(q, qd, dt, arm, chain, pose, pad_force, finger_effort, grip_limit, winding, magnet, joints, whole_arm,
+           figures):
+    """Every check of one update, in :class:`MonitorCheck` order (``joints``: :data:`_JOINT`,
+    ``whole_arm``: :data:`_ARM`); the figures into ``figures``.
 
     Returns the index of the first failed check (-1: none) and the joint it concerns.
     """
     n = q.shape[0]
-    a, s0 = arm_limits[0], arm_state[0]
+    a = whole_arm[0]
     place(chain, q, pose)
-    tool, tool_v = s0.tool, s0.tool_v
+    tool, tool_v = a.tool, a.tool_v
     tool_motion(chain, pose, qd, tool, tool_v)
     if a.effort_mode:
-        mass_matrix(chain, pose, s0.mass)
-        inverse_dynamics(chain, pose, qd, qd[:0], True, s0.bias)    # at rest: C qd + g
+        mass_matrix(chain, pose, a.mass)
+        inverse_dynamics(chain, pose, qd, qd[:0], True, a.bias)    # at rest: C qd + g
     # Stopping: the fallback brakes every joint so that all reach rest together in
     # max|qd| / deceleration, each covering half its speed times that; plus one period before
     # the brake acts.
@@ -344,19 +345,19 @@ def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pa
     box_margin, tool_speed2 = np.inf, 0.0
     for k in range(3):
         stop = tool[k] + tool_v[k] * lead
-        box_margin = min(box_margin, box_hi[k] - stop, stop - box_lo[k])
+        box_margin = min(box_margin, a.box_hi[k] - stop, stop - a.box_lo[k])
         tool_speed2 += tool_v[k] * tool_v[k]
     tool_speed = np.sqrt(tool_speed2)
 
     if arm.shape[0] == n and a.effort_mode:
         for i in range(n):
-            state[i].saturated_s = state[i].saturated_s + dt if abs(arm[i]) >= joints[i].saturated_nm else 0.0
-    _observe(q, qd, dt, applied, has_applied, a, s0, state)
+            joints[i].saturated_s = joints[i].saturated_s + dt if abs(arm[i]) >= joints[i].saturated_nm else 0.0
+    _observe(q, qd, dt, a, joints)
     # Confirmed over a few ticks: gear impacts in free motion give single-tick spikes, a
     # contact pushes for longer.
     collision_max, collision_s_max, saturated_max = 0.0, 0.0, 0.0
     for i in range(n):
-        st = state[i]
+        st = joints[i]
         st.collision = abs(st.residual) / joints[i].collision_nm if a.effort_mode else abs(st.lag) / a.lag_limit
         st.collision_s = st.collision_s + dt if st.collision > 1.0 else 0.0
         collision_max = max(collision_max, st.collision)
@@ -370,7 +371,7 @@ def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pa
     else:
         grip_force = max(-finger_effort[0], -finger_effort[1]) - a.finger_friction
     grip_margin = grip_limit + a.grip_margin - grip_force
-    s0.grip_over_s = s0.grip_over_s + dt if grip_margin < 0.0 else 0.0
+    a.grip_over_s = a.grip_over_s + dt if grip_margin < 0.0 else 0.0
 
     figures[0], figures[1], figures[2], figures[3] = joint_margin, speed_fraction, box_margin, tool_speed
     # Motor temperatures (estimates; none given in position mode): the least room to the trip level.
@@ -386,8 +387,8 @@ def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pa
     if collision_s_max >= a.collision_confirm_s:
         worst, j = -1.0, 0
         for i in range(n):
-            if state[i].collision_s >= a.collision_confirm_s and state[i].collision > worst:
-                worst, j = state[i].collision, i
+            if joints[i].collision_s >= a.collision_confirm_s and joints[i].collision > worst:
+                worst, j = joints[i].collision, i
         return 0, j
     # Inside a margin band (or outside the box) trips only while moving further out: an arm at
     # rest in the margin (or a tool outside the box) may be reset and driven back in.
@@ -404,8 +405,8 @@ def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pa
     if box_margin < 0.0:
         for k in range(3):
             stop = tool[k] + tool_v[k] * lead
-            if ((stop > box_hi[k] and tool_v[k] > _TOOL_REST_SPEED_MPS)
-                    or (stop < box_lo[k] and tool_v[k] < -_TOOL_REST_SPEED_MPS)):
+            if ((stop > a.box_hi[k] and tool_v[k] > _TOOL_REST_SPEED_MPS)
+                    or (stop < a.box_lo[k] and tool_v[k] < -_TOOL_REST_SPEED_MPS)):
                 return 2, 0
     if speed_fraction > 1.0:
         return 3, speed_joint
@@ -414,10 +415,10 @@ def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pa
     if saturated_max > a.saturation_max_s:
         worst, j = -1.0, 0
         for i in range(n):
-            if state[i].saturated_s > worst:
-                worst, j = state[i].saturated_s, i
+            if joints[i].saturated_s > worst:
+                worst, j = joints[i].saturated_s, i
         return 5, j
-    if grip_margin < 0.0 and s0.grip_over_s >= a.grip_confirm_s:
+    if grip_margin < 0.0 and a.grip_over_s >= a.grip_confirm_s:
         return 6, 0
     if temperature_margin < 0.0:
         return 7, hot_joint
@@ -425,23 +426,23 @@ def _check(q, qd, dt, arm, applied, has_applied, chain, pose, box_lo, box_hi, pa
 
 
 @kernel
-def _observe(q, qd, dt, applied, has_applied, a, s0, state):
+def _observe(q, qd, dt, a, state):
     """Generalised-momentum observer (effort mode), or the lag behind the set-point (position).
 
     r = K (p - p0 - integral of (tau + C^T qd - g + r) dt), p = M(q) qd: r follows the external
     joint torque with time constant 1/K, needs no acceleration, and starts at zero. Since
     C^T qd = dM/dt qd - C qd, the integral's step is taken as (tau - b + r) dt + (M - M_before) qd
-    with b = C qd + g (``s0.bias``), M this update's mass matrix and M_before the last one's:
+    with b = C qd + g (``a.bias``), M this update's mass matrix and M_before the last one's:
     the same to first order in the period, and no Coriolis matrix to compute.
     """
     n = q.shape[0]
     if not a.effort_mode:
-        if has_applied:
+        if a.has_applied:
             for i in range(n):
-                state[i].lag = applied[i] - q[i]
+                state[i].lag = state[i].applied - q[i]
         return
-    mass, before, bias = s0.mass, s0.mass_before, s0.bias
-    prime = not (s0.primed and has_applied)
+    mass, before, bias = a.mass, a.mass_before, a.bias
+    prime = not (a.primed and a.has_applied)
     for i in range(n):
         momentum = 0.0
         drift = 0.0
@@ -453,7 +454,7 @@ def _observe(q, qd, dt, applied, has_applied, a, s0, state):
             st.expected, st.residual = momentum, 0.0
         else:
             # The momentum the model expects: p0 plus the sum of what the model knows acts.
-            st.expected += (applied[i] - bias[i] + st.residual) * dt + drift
+            st.expected += (st.applied - bias[i] + st.residual) * dt + drift
             st.residual = a.observer_gain * (momentum - st.expected)
     before[:, :] = mass
-    s0.primed = True
+    a.primed = True
