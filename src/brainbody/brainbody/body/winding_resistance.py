@@ -46,7 +46,7 @@ MAX_BACK_EMF_SHARE = 0.25    # ... and a back-EMF no larger than this share of i
 # Per joint: the running averages, the calibration, the last current; what it measures now
 # (the winding's resistance as the datasheet's motor would have it, 0 until calibrated) and how
 # many averages were not believed.
-OBSERVER = np.dtype([("yi", "f8"), ("mi", "f8"), ("ii", "f8"), ("fill", "f8"), ("cal_yi", "f8"),
+OBSERVER = np.dtype([("yi", "f8"), ("mi", "f8"), ("ii", "f8"), ("filled", "f8"), ("cal_yi", "f8"),
                      ("cal_mi", "f8"), ("cal_v2s", "f8"), ("last_current", "f8"), ("resistance", "f8"),
                      ("implausible", "i8")])
 
@@ -69,20 +69,20 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
     a = min(dt / AVERAGE_S, 1.0)
     drop = abs(r25 * current)
     if drop < MIN_DROP_V or abs(ke * motor_speed) > MAX_BACK_EMF_SHARE * drop:
-        ob.fill -= a * ob.fill
+        ob.filled -= a * ob.filled
         return 0.0
     resistive = voltage - inductance * di / dt - ke * motor_speed
     ob.yi += a * (resistive * current - ob.yi)
     ob.mi += a * (r_model * current * current - ob.mi)
     ob.ii += a * (current * current - ob.ii)
-    ob.fill += a * (1.0 - ob.fill)
+    ob.filled += a * (1.0 - ob.filled)
     calibrating = rise_c < CALIBRATE_BELOW_C
     if calibrating:
         # Calibration: every trusted sample, weighted by its current squared, once the average
         # has settled. An average a catalogue motor could not give (a resistance off its
         # datasheet by more than CALIBRATION_SPAN) is a drive misreporting, and must not become
         # the reference.
-        if ob.fill < 0.6:
+        if ob.filled < 0.6:
             return 0.0
         if not (ob.mi > 0.0 and abs(ob.yi / ob.mi - 1.0) <= CALIBRATION_SPAN):
             ob.implausible += 1
@@ -90,7 +90,7 @@ def model_error_c(ob, r25, alpha, ke, inductance, current, voltage, motor_speed,
         ob.cal_yi += resistive * current * dt
         ob.cal_mi += r_model * current * current * dt
         ob.cal_v2s += drop * drop * dt
-    if ob.fill < 0.6 or ob.cal_v2s < CALIBRATED_V2S or ob.cal_mi <= 0.0:
+    if ob.filled < 0.6 or ob.cal_v2s < CALIBRATED_V2S or ob.cal_mi <= 0.0:
         return 0.0               # under about half an average's worth of samples, or not calibrated
     scale = ob.cal_yi / ob.cal_mi
     if not scale > 0.0:          # only a drive misreporting gets here: no division by it
