@@ -13,6 +13,12 @@ kernels it calls in other files; the cache therefore lives in a directory named 
 of the whole package's source, and any edit starts a fresh one. Kernels take no Python
 objects, only floats, bools, numpy arrays and structured-array records; they keep NaN
 semantics (no fast-math), so the finiteness guards behave as in numpy.
+
+A call from Python pays numba's type dispatch for every argument (measured on the CI machine:
+about 0.02 us for a float or an int, 0.05 us for a bool, 0.06 us for an array, 0.15 us for a
+structured array). A per-tick kernel therefore takes one record per joint holding its
+parameters, state and outputs together, and its switches as one int of flags, rather than
+many small arguments (the servo's tick took 23 arguments, 1.9 of its 2.9 us in dispatch).
 ``BRAINBODY_JIT=0`` runs them as plain Python (slow: for debugging and coverage only).
 """
 from __future__ import annotations
