@@ -21,36 +21,35 @@ def _lugre(static=1.0, coulomb=0.8, viscous=0.1, room=25.0):
     p["coulomb"], p["static"], p["stribeck_velocity"] = coulomb, static, 0.02
     p["viscous_25c"], p["viscous_temp_coeff"], p["ratio"] = viscous, 0.025, 100.0
     p["heat_capacity"], p["resistance"], p["room_temp"] = 150.0, 1.5, room
-    s = records(1, plant_realism._STATE)
-    s["lube_temp"] = room
-    return p, s
+    p["lube_temp"] = room
+    return p
 
 
-def _friction(p, s, q, v, dt=1e-3):
+def _friction(p, q, v, dt=1e-3):
     qpos, qvel, qfrc = np.array([q]), np.array([v]), np.zeros(1)
     index = np.zeros(1, dtype=np.int64)
-    plant_realism._lugre_step(p, s, index, index, qpos, qvel, qfrc, dt)
+    plant_realism._lugre_step(p, index, index, qpos, qvel, qfrc, dt)
     return -qfrc[0]
 
 
 def test_sliding_friction_settles_at_coulomb_plus_viscous():
-    p, s = _lugre()
+    p = _lugre()
     for _ in range(200):
-        f = _friction(p, s, 0.0, 1.0)
+        f = _friction(p, 0.0, 1.0)
     assert f == pytest.approx(0.8 + 0.1 * 1.0, rel=0.02)
     for _ in range(200):
-        f = _friction(p, s, 0.0, -1.0)
+        f = _friction(p, 0.0, -1.0)
     assert f == pytest.approx(-0.9, rel=0.02)
 
 
 def test_presliding_is_a_spring_with_hysteresis_not_a_coulomb_step():
     """A tiny back-and-forth well inside the bristle deflection gives a force that grows with
     the displacement and lags it (a loop), where a Coulomb map would jump to +/- the level."""
-    p, s = _lugre()
+    p = _lugre()
     q, dt, forces, displacements = 0.0, 1e-3, [], []
     for k in range(2000):
         v = 2e-5 * 2 * math.pi * math.cos(2 * math.pi * k * dt)   # 20 urad amplitude at 1 Hz
-        forces.append(_friction(p, s, q, v, dt))
+        forces.append(_friction(p, q, v, dt))
         q += v * dt
         displacements.append(q)
     forces, displacements = np.array(forces[1000:]), np.array(displacements[1000:])
@@ -63,12 +62,11 @@ def test_presliding_is_a_spring_with_hysteresis_not_a_coulomb_step():
 
 
 def test_viscous_friction_thins_as_the_lubricant_warms():
-    cold, s_cold = _lugre(room=10.0)
-    warm, s_warm = _lugre(room=40.0)
+    cold, warm = _lugre(room=10.0), _lugre(room=40.0)
     for _ in range(300):
-        f_cold, f_warm = _friction(cold, s_cold, 0.0, 2.0), _friction(warm, s_warm, 0.0, 2.0)
+        f_cold, f_warm = _friction(cold, 0.0, 2.0), _friction(warm, 0.0, 2.0)
     assert f_cold - f_warm == pytest.approx(0.1 * 2.0 * (math.exp(-0.025 * -15) - math.exp(-0.025 * 15)), rel=0.05)
-    assert s_cold["lube_temp"][0] > 10.0      # friction heat warms it
+    assert cold["lube_temp"][0] > 10.0      # friction heat warms it
 
 
 def test_the_honest_unit_differs_from_the_urdf_and_the_ideal_one_does_not():

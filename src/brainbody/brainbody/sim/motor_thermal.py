@@ -152,15 +152,16 @@ def load_motors(path: Optional[Path] = None) -> tuple[dict[str, dict[str, float]
     return motors, {k: float(v) for k, v in raw.items()}
 
 
-# One motor as built, plus the material constants (copied per motor: one record per kernel call).
+# One motor as built, plus the material constants (copied per motor), then its run-time state:
+# one record per joint, one argument per kernel call (each record argument costs a call about
+# 0.15 us of numba's type dispatch, every physics step).
 _MOTOR = np.dtype([("ratio", "f8"), ("kt_drive", "f8"), ("kt25", "f8"), ("r25", "f8"),
                    ("g_wh", "f8"), ("g_wr", "f8"), ("g_rh", "f8"), ("g_ha", "f8"),
                    ("c_w", "f8"), ("c_r", "f8"), ("c_h", "f8"), ("k_iron", "f8"),
                    ("alpha_cu", "f8"), ("kt_tc", "f8"), ("grade_limit", "f8"), ("loss_per_c", "f8"),
                    ("loss_max", "f8"), ("reference", "f8"), ("inductance", "f8"), ("current_gain", "f8"),
-                   ("voltage_residual", "f8")])
-# The run-time state of one motor.
-_STATE = np.dtype([("winding", "f8"), ("rotor", "f8"), ("housing", "f8"), ("current", "f8"),
+                   ("voltage_residual", "f8"),
+                   ("winding", "f8"), ("rotor", "f8"), ("housing", "f8"), ("current", "f8"),
                    ("peak_rotor", "f8"), ("kt_loss", "f8"), ("over_limit", "b1"), ("events", "i8"),
                    ("copper_loss", "f8"), ("last_current", "f8"), ("current_read", "f8"), ("voltage", "f8")])
 
@@ -173,22 +174,30 @@ def _actual_kt(m, s):
 
 
 @kernel
-def _produce(motors, state, command_nm, limit_nm, torque_out):
+def _produce(motors, command_nm, limit_nm, torque_out):
     """The drive: each command (clipped to the drive's limit) becomes a current through the
     datasheet constant; the joint gets current x actual constant x ratio."""
     for i in range(motors.shape[0]):
-        m, s = motors[i], state[i]
+        m = s = motors[i]
         tau = min(max(command_nm[i], -limit_nm[i]), limit_nm[i])
         s.current = tau / (m.ratio * m.kt_drive)
         torque_out[i] = s.current * _actual_kt(m, s) * m.ratio
 
 
 @kernel
-def _heat(motors, state, joint_speed, ratio, ambient, dt, current_noise, voltage_noise):
+def _read_drives(motors, sensor_c, housing_c, current_a, voltage_v):
+    """What the robot reports into the arrays given (one pass: three field copies by numpy cost
+    about 1 us every physics step)."""
+    for i in range(motors.shape[0]):
+        housing_c[i], current_a[i], voltage_v[i] = sensor_c[i], motors[i].current_read, motors[i].voltage
+
+
+@kernel
+def _heat(motors, joint_speed, ratio, ambient, dt, current_noise, voltage_noise):
     """One explicit step of every motor's network (its time constants are seconds or more),
     and what each drive measured over it."""
     for i in range(motors.shape[0]):
-        m, s = motors[i], state[i]
+        m = s = motors[i]
         motor_speed = joint_speed[i] * ratio[i]
         resistance = m.r25 * (1.0 + m.alpha_cu * (s.winding - m.reference))
         copper = s.current * s.current * resistance
@@ -275,7 +284,7 @@ class MotorThermalPlant:
         self.grade_limit_c = material["magnet_grade_limit_c"]
         self.ratio = col("ratio")
         start = config.ambient_c if config.initial_c is None else config.initial_c
-        s = self._state = records(7, _STATE)
+        s = m
         s["winding"] = s["rotor"] = s["housing"] = s["peak_rotor"] = start
         s["kt_loss"] = np.asarray(config.kt_loss, dtype=float)
         self._sensor_period_s = material["housing_sensor_period_s"]
@@ -293,7 +302,7 @@ class MotorThermalPlant:
         """The joint torques (7,) the drives produce for ``command_nm`` (the torque asked for)."""
         if not self.config.enabled:
             return np.minimum(np.maximum(command_nm, -self._limit), self._limit) * self._kt_factor
-        _produce(self._motors, self._state, np.asarray(command_nm, dtype=float), self._limit, self._torque)
+        _produce(self._motors, np.asarray(command_nm, dtype=float), self._limit, self._torque)
         return self._torque
 
     def step(self, joint_speed_radps: np.ndarray) -> None:
@@ -307,14 +316,14 @@ class MotorThermalPlant:
             self._noise_row = 0
         row = self._noise_row
         self._noise_row += 1
-        _heat(self._motors, self._state, joint_speed_radps, self.ratio, self.config.ambient_c, self.period_s,
+        _heat(self._motors, joint_speed_radps, self.ratio, self.config.ambient_c, self.period_s,
               self._current_noise[row], self._voltage_noise[row])
         self._time_s += self.period_s
         if self._time_s >= self._next_sample_s:
             self._sample_sensor()
 
     def _sample_sensor(self) -> None:
-        reading = self._state["housing"] + self._sensor_rng.normal(0.0, self._sensor_noise_c, 7)
+        reading = self._motors["housing"] + self._sensor_rng.normal(0.0, self._sensor_noise_c, 7)
         q = self._sensor_resolution_c
         self._sensor_c = np.round(reading / q) * q if q > 0.0 else reading
         self._next_sample_s += self._sensor_period_s
@@ -323,8 +332,7 @@ class MotorThermalPlant:
     def read_drives(self, housing_c: np.ndarray, current_a: np.ndarray, voltage_v: np.ndarray) -> None:
         """:attr:`housing_sensor_c`, :attr:`drive_current_a` and :attr:`drive_voltage_v` into
         the arrays given (7,) each."""
-        state = self._state
-        housing_c[:], current_a[:], voltage_v[:] = self._sensor_c, state["current_read"], state["voltage"]
+        _read_drives(self._motors, self._sensor_c, housing_c, current_a, voltage_v)
 
     @property
     def housing_sensor_c(self) -> np.ndarray:
@@ -334,38 +342,38 @@ class MotorThermalPlant:
     @property
     def drive_current_a(self) -> np.ndarray:
         """The q-axis current each drive measured over the last step (7,), A."""
-        return self._state["current_read"].copy()
+        return self._motors["current_read"].copy()
 
     @property
     def drive_voltage_v(self) -> np.ndarray:
         """The q-axis voltage each drive applied over the last step (7,), V."""
-        return self._state["voltage"].copy()
+        return self._motors["voltage"].copy()
 
     # -- ground truth (tests and benchmarks only) -----------------------------------------
     @property
     def winding_c(self) -> np.ndarray:
-        return self._state["winding"].copy()
+        return self._motors["winding"].copy()
 
     @property
     def magnet_c(self) -> np.ndarray:
-        return self._state["rotor"].copy()
+        return self._motors["rotor"].copy()
 
     @property
     def housing_c(self) -> np.ndarray:
-        return self._state["housing"].copy()
+        return self._motors["housing"].copy()
 
     @property
     def current_a(self) -> np.ndarray:
-        return self._state["current"].copy()
+        return self._motors["current"].copy()
 
     @property
     def copper_loss_w(self) -> np.ndarray:
-        return self._state["copper_loss"].copy()
+        return self._motors["copper_loss"].copy()
 
     @property
     def kt_nm_per_a(self) -> np.ndarray:
         """Each motor's actual torque constant now (motor side)."""
-        s, m = self._state, self._motors
+        s = m = self._motors
         return m["kt25"] * (1.0 + m["kt_tc"] * (s["rotor"] - m["reference"])) * (1.0 - s["kt_loss"])
 
     @property
@@ -376,12 +384,12 @@ class MotorThermalPlant:
     @property
     def kt_loss_fraction(self) -> np.ndarray:
         """The part of each torque constant lost for good to demagnetisation."""
-        return self._state["kt_loss"].copy()
+        return self._motors["kt_loss"].copy()
 
     @property
     def demagnetisation_events(self) -> np.ndarray:
         """Per joint: how many times its magnets went above the grade's limit."""
-        return self._state["events"].copy()
+        return self._motors["events"].copy()
 
     def ground_truth(self) -> dict:
         return {"winding_c": self.winding_c.tolist(), "magnet_c": self.magnet_c.tolist(),

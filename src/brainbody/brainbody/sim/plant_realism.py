@@ -136,22 +136,22 @@ def perturb_inertials(spec: mujoco.MjSpec, robot_seed: int, spread: RealismSprea
     return payload
 
 
-# Per geared joint: LuGre parameters (output-side units), ripple, cogging, lubricant.
+# Per geared joint: LuGre parameters (output-side units), ripple, cogging, lubricant, then the
+# bristle state and the lubricant's temperature (one record: one kernel argument).
 _FRICTION = np.dtype([("sigma0", "f8"), ("sigma1", "f8"), ("sigma1_velocity", "f8"), ("coulomb", "f8"),
                       ("static", "f8"), ("stribeck_velocity", "f8"), ("viscous_25c", "f8"),
                       ("viscous_temp_coeff", "f8"), ("ratio", "f8"), ("ripple", "f8"), ("ripple_phase", "f8"),
                       ("cogging", "f8"), ("cogging_periods", "f8"), ("cogging_phase", "f8"),
-                      ("heat_capacity", "f8"), ("resistance", "f8"), ("room_temp", "f8")])
-_STATE = np.dtype([("z", "f8"), ("lube_temp", "f8")])
+                      ("heat_capacity", "f8"), ("resistance", "f8"), ("room_temp", "f8"),
+                      ("z", "f8"), ("lube_temp", "f8")])
 
 
 @kernel
-def _lugre_step(params, state, motor_qpos, motor_dof, qpos, qvel, qfrc_applied, dt):
+def _lugre_step(joints, motor_qpos, motor_dof, qpos, qvel, qfrc_applied, dt):
     """Adds each motor's LuGre friction and cogging torque to ``qfrc_applied`` and advances the
     bristle and lubricant states by ``dt``."""
-    for i in range(params.shape[0]):
-        p = params[i]
-        s = state[i]
+    for i in range(joints.shape[0]):
+        p = s = joints[i]
         v = qvel[motor_dof[i]]
         shaft = qpos[motor_qpos[i]] * p.ratio          # motor shaft angle (rad at the motor)
         level = p.coulomb + (p.static - p.coulomb) * math.exp(-(v / p.stribeck_velocity) ** 2)
@@ -209,8 +209,7 @@ class HonestPlant:
         self._geared = np.array(geared, dtype=int)
         self._motor_qpos = np.array([model.jnt_qposadr[model.joint(joint_names[i]).id] for i in geared], dtype=np.int64)
         self._motor_dof = np.array([model.jnt_dofadr[model.joint(joint_names[i]).id] for i in geared], dtype=np.int64)
-        p = self._params = records(len(geared), _FRICTION)
-        self._state = records(len(geared), _STATE)
+        p = self._joints = records(len(geared), _FRICTION)
         room = rng.uniform(*spread.room_temp_c)
         self.room_temp_c = float(room)
         for k, i in enumerate(geared):
@@ -232,7 +231,7 @@ class HonestPlant:
             p[k]["heat_capacity"] = spread.lube_heat_capacity_j_per_k
             p[k]["resistance"] = spread.lube_resistance_k_per_w
             p[k]["room_temp"] = room
-        self._state["lube_temp"] = room
+        self._joints["lube_temp"] = room
         self._new_friction = {k: p[k].copy() for k in ("coulomb", "static", "viscous_25c")}
         limit = np.asarray(torque_limit_nm, dtype=float)
         # The motors as built: their own constants (the plant's motors apply them to the torque
@@ -252,12 +251,12 @@ class HonestPlant:
         Coulomb, viscous) as this multiple (7) of this unit's new one."""
         factor = np.asarray(friction_factor, dtype=float)[self._geared]
         for key, new in self._new_friction.items():
-            self._params[key] = new * factor
+            self._joints[key] = new * factor
 
     def apply(self, data: mujoco.MjData, dt: float) -> None:
         """Adds motor friction and cogging for the coming step (after the drivetrain's own)."""
         if len(self._geared):
-            _lugre_step(self._params, self._state, self._motor_qpos, self._motor_dof, data.qpos, data.qvel,
+            _lugre_step(self._joints, self._motor_qpos, self._motor_dof, data.qpos, data.qvel,
                         data.qfrc_applied, dt)
 
     def actuate(self, torque_nm: np.ndarray) -> np.ndarray:
@@ -284,7 +283,7 @@ class HonestPlant:
     # -- ground truth (benchmarks only) ------------------------------------------------------
     @property
     def lube_temp_c(self) -> np.ndarray:
-        return self._state["lube_temp"].copy()
+        return self._joints["lube_temp"].copy()
 
     def sliding_friction(self) -> tuple[np.ndarray, np.ndarray]:
         """Each arm joint's motor friction while it slides (7,) each, NaN for rigid joints:
@@ -292,7 +291,7 @@ class HonestPlant:
         region, its ripple and cogging averaging out over the motion) and its viscous
         coefficient at the lubricant's present temperature (N m s/rad)."""
         coulomb, viscous = np.full(7, np.nan), np.full(7, np.nan)
-        p, s = self._params, self._state
+        p = s = self._joints
         coulomb[self._geared] = p["coulomb"]
         viscous[self._geared] = p["viscous_25c"] * np.exp(-p["viscous_temp_coeff"] * (s["lube_temp"] - 25.0))
         return coulomb, viscous

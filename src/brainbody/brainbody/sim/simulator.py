@@ -72,6 +72,23 @@ def _object_poses(xpos, xquat, cup, button, out):
         out[3 + k] = xquat[cup, k]
 
 
+@kernel
+def _copy_read(qpos, qvel, actuator_force, site_xpos, tcp_site, index, qd, finger_pos, finger_vel, finger_effort,
+               tcp):
+    """The joint speeds, the fingers' positions, speeds and drive forces and the tool's position
+    of a read, in one pass (``index``: the arm's dof addresses, then the fingers' qpos and dof
+    addresses); a copy each by numpy cost about 0.6 us every physics step."""
+    n, f = qd.shape[0], finger_pos.shape[0]
+    for i in range(n):
+        qd[i] = qvel[index[i]]
+    for i in range(f):
+        finger_pos[i] = qpos[index[n + i]]
+        finger_vel[i] = qvel[index[n + f + i]]
+        finger_effort[i] = actuator_force[n + i]
+    for k in range(3):
+        tcp[k] = site_xpos[tcp_site, k]
+
+
 def _as_slice(index: np.ndarray):
     """Evenly spaced indices as a slice (motor and gear hinges alternate: every other one)."""
     if len(index) == 1:
@@ -110,6 +127,7 @@ class Simulator:
         self._pad_sensor = np.array([m.sensor_adr[m.sensor(f"{p}_force").id] for p in PAD_BODIES])
         self._pad_force3 = np.array([m.sensor_adr[m.sensor(f"{p}_force3").id] + np.arange(3)
                                      for p in PAD_BODIES]).ravel()
+        self._read_index = np.concatenate([self._arm_dof, self._finger_qpos, self._finger_dof]).astype(np.int64)
         # Evenly spaced index ranges become slices: a copy by slicing is cheaper than by
         # fancy indexing, and this runs every millisecond.
         self._arm_qpos, self._arm_dof, self._finger_qpos, self._finger_dof, self._pad_sensor, self._pad_force3 = (
@@ -176,7 +194,8 @@ class Simulator:
         """:meth:`read` into ``state``'s arrays, in place (laid out as :meth:`blank_state`'s).
         The plant's own process writes its samples straight into the shared memory so."""
         d = self.data
-        self.tcp_at_read_m[:] = d.site_xpos[self._tcp_site]
+        _copy_read(d.qpos, d.qvel, d.actuator_force, d.site_xpos, self._tcp_site, self._read_index, state.qd_radps,
+                   state.finger_pos_m, state.finger_vel_mps, state.finger_effort_n, self.tcp_at_read_m)
         drive = self.drivetrain
         q, link = state.q_rad, state.q_link_rad
         drive.read_encoders(d, q, self._no_link if link is None else link)
@@ -191,10 +210,6 @@ class Simulator:
             state.pad_force_n[:], state.pad_force_xyz_n[:] = self.realism.pad_forces(
                 sensordata[self._pad_sensor], sensordata[self._pad_force3].reshape(2, 3))
         state.time_s = float(d.time)
-        state.qd_radps[:] = d.qvel[self._arm_dof]
-        state.finger_pos_m[:] = d.qpos[self._finger_qpos]
-        state.finger_vel_mps[:] = d.qvel[self._finger_dof]
-        state.finger_effort_n[:] = d.actuator_force[7:9]
         if self._motor_sensors:
             self.motor_thermal.read_drives(state.motor_housing_temp_c, state.drive_current_a, state.drive_voltage_v)
 
