@@ -283,17 +283,20 @@ class PrimitiveExecution:
     def _follow(self, trajectory: PathTrajectory, phase: str, *, stop=None) -> Steps:
         b = self.body
         b.set_trajectory(trajectory)
-        while not trajectory.done(b.trajectory_time_s):
-            self._check_hold()
+        # Looked up once: this loop runs every tick of a motion.
+        end, start, duration = trajectory.end_time_s, trajectory.start_time_s, trajectory.duration_s
+        limit, check_hold = b.config.tracking_error_limit_rad, self._check_hold
+        while not b.trajectory_time_s >= end:     # trajectory.done (fixed end: a PathTrajectory)
+            check_hold()
             if stop is not None and stop():
                 b.set_trajectory(None)
                 b.q_cmd_rad, b.qd_cmd_radps = b.q_rad.copy(), np.zeros(7)
                 return
             lag = max_abs_difference(b.q_cmd_rad, b.q_rad)
-            if lag > b.config.tracking_error_limit_rad:
+            if lag > limit:
                 raise ExecutionError(f"{phase}: a joint lags its set-point by {lag:.2f} rad "
                                      "(collision or overload); holding", code=ErrorCode.TRACKING_ERROR)
-            yield phase, (b.trajectory_time_s - trajectory.start_time_s) / trajectory.duration_s
+            yield phase, (b.trajectory_time_s - start) / duration
         settle_end = b.time_s + _SETTLE_TIMEOUT_S
         while max_abs_difference(b.q_rad, trajectory.goal_rad) > _SETTLE_TOLERANCE_RAD and b.time_s < settle_end:
             yield phase, 1.0
