@@ -588,12 +588,35 @@ kernel returns). Instrumented, the grip update while regulating went from 6.5 to
 interleaved A/B of the core loop (seed 1, four rounds of two runs each) the tick median went from
 33.4-36.6 µs to 29.3-31.6 µs. Every sample is the same to the bit, on the ideal and the honest
 plant. The first benchmark run after it (bare step 30.0 µs): tick 31.5 µs (1.05x), core 19.5x,
-ROS 15.0x and 14.1x. The second, three minutes later (bare step
-{r['baseline_bare_physics_step_us']:.1f} µs): tick {r['tick_median_us']:.1f} µs
-({r['tick_over_bare_physics']:.2f}x), core {r['core_rtf_median']:.1f}x, ROS {r['ros_rtf_median']:.1f}x and
-{r['separate_rtf_median']:.1f}x. Both met every target. The machine did not fall into a slow
-phase during this stop, so the targets at the reference speed of 33 µs remain unmeasured on this
-code. In the slow runs above the tick took 1.35-1.51x the bare step, where the fast runs took
-1.12x. If the new tick slows the same way, it would take about 41-46 µs there, just over the
-40 µs target.
+ROS 15.0x and 14.1x. The second, three minutes later (bare step 30.7 µs): tick 31.1 µs (1.01x),
+core 20.5x, ROS 14.5x and 12.6x. Both met every target; the machine did not fall into a slow
+phase during that stop, and the forecast for one was 41-46 µs, just over the 40 µs target.
+
+Fewer kernel arguments (2026-12-05, a stop later; the table above is this stop's last run). A
+kernel call from Python pays numba's type dispatch for each argument: about 0.15 µs for a
+structured array, 0.06 µs for an array, 0.05 µs for a bool, 0.02 µs for a float or an int. The
+servo's tick took 23 arguments (9 records, 7 bools) and spent 1.9 of its 2.9 µs there. Now the
+servo, the backlash compensator, the thermal model, the torque-constant monitor and the runtime
+monitor each keep one record per joint (parameters, state and outputs), the servo's switches
+are one int, and on the plant's side the motors, the LuGre friction, a read's copies and a
+written command take one pass each. Mid-task, warm, a call: servo 4.0 -> 2.9 µs, thermal update
+2.2 -> 1.7 µs, runtime monitor 3.2 -> 2.5 µs, pad offsets while learning 1.6 -> 1.2 µs; the
+replayed plant step 58.6 -> 54.3 µs (bare step 34 µs). Every sample is the same to the bit.
+Interleaved A/B of the core loop against the previous stop's code (seed 1, two runs a round):
+33.4-37.1 µs before and 30.2-36.0 µs after in a medium phase, 47.9-54.3 µs before and
+37.3-48.7 µs after in a slow one. Three benchmark runs on this stop's code:
+
+| run | bare step | tick median (x bare) | p99 | core | ROS one process / separate |
+|---|---|---|---|---|---|
+| part of the change | 31.5 µs | 33.3 µs (1.06x) | 134 µs | 16.9x | 13.3x / 11.7x |
+| all of it | 33.6 µs | 48.2 µs (1.44x) | 145 µs | 14.5x | 12.6x / 10.9x |
+| all of it (the table) | {r['baseline_bare_physics_step_us']:.1f} µs | {r['tick_median_us']:.1f} µs ({r['tick_over_bare_physics']:.2f}x) | {r['tick_p99_us']:.0f} µs | {r['core_rtf_median']:.1f}x | {r['ros_rtf_median']:.1f}x / {r['separate_rtf_median']:.1f}x |
+
+The last two fell in a slow phase at the reference speed (a bare step of 33 µs): the tick, the
+core loop and the separate-process run missed their targets in both, as on the previous code,
+and the one-process ROS run in the last; p99 and the sim-time ratio held. The first, in a medium
+phase, missed only the separate-process run (11.7x against 12x). The loop's
+period is set by the plant's process (its step, MuJoCo plus about 20 µs of the simulated
+drivetrain's Python), so a cheaper tick moves the real-time factors little; in a slow phase both
+processes' Python slows about 1.4x where MuJoCo's step slows 1.1x.
 """
