@@ -61,10 +61,10 @@ def _inputs_finite(q_des, qd_des, q, qd, dt) -> bool:
 
 @kernel
 def _desired_acceleration(joints, q_des, qd_des, q, qd, dt, first) -> bool:
-    """The desired velocity's rate of change into each joint's ``qdd``, clipped so a set-point jump (a stop)
-    does not turn into a torque spike; each joint's ``qd_des_prev`` becomes ``qd_des``
-    (``first``: there is no previous one, the rate is zero). Checks every input first: False
-    and nothing changed when one is not finite."""
+    """The desired velocity's rate of change into each joint's ``qdd``, clipped so a set-point
+    jump (a stop) does not turn into a torque spike; each joint's ``qd_des_prev`` becomes
+    ``qd_des`` (``first``: there is no previous one, the rate is zero). Checks every input
+    first: False and nothing changed when one is not finite."""
     if not _inputs_finite(q_des, qd_des, q, qd, dt):
         return False
     for i in range(qd_des.shape[0]):
@@ -180,6 +180,7 @@ class JointServo:
                                              static_torque_nm=c.backlash_static_torque_nm,
                                              min_speed_radps=c.backlash_min_speed_radps,
                                              takeup_s=c.backlash_takeup_s)
+        # The compensations' switches, fixed at construction (the kernel takes them as one int).
         self._switches = ((GRAVITY if self.gravity else 0) | (INERTIA if self.inertia else 0)
                           | (FRICTION if self.friction_on else 0) | (BACKLASH if self.backlash_on else 0)
                           | (COMPLIANCE if self.compliance_on else 0))
@@ -262,7 +263,7 @@ class JointServo:
         self._has_qd_des_prev = True
         if outcome == _BAD_TORQUE:
             what = "torque" if pid else "set-point"
-            raise ExecutionError(f"servo computed a non-finite {what} {self._joints['command']} from finite inputs",
+            raise ExecutionError(f"servo computed a non-finite {what} {self._command} from finite inputs",
                                  code=ErrorCode.INTERNAL)
         return self._command.copy()
 

@@ -243,11 +243,11 @@ def _derate(motors, torque, share, protect, out, derating):
 
 
 @kernel
-def _predict(sheets, factors, joints, out_winding, out_magnet):
+def _predict(motors, factors, out_winding, out_magnet):
     """Each joint's winding and magnets after the horizon of ``factors`` at its recent mean square
     torque (the housing held where it is)."""
-    for i in range(sheets.shape[0]):
-        sh, st = sheets[i], joints[i]
+    for i in range(motors.shape[0]):
+        sh = st = motors[i]
         loss = _loss(sh, st, st.mean_sq_torque / (sh.torque_per_a * sh.torque_per_a))
         f = factors[i]
         fast = loss * sh.r_fast + (st.fast - loss * sh.r_fast) * f.e_fast
@@ -377,7 +377,7 @@ class MotorThermal:
         winding, magnet = np.zeros(7), np.zeros(7)
         factors = records(7, _HORIZON)
         _horizon(self._motors, float(horizon_s), factors)
-        _predict(self._motors, factors, self._motors, winding, magnet)
+        _predict(self._motors, factors, winding, magnet)
         return winding, magnet
 
     def check(self, horizon_s: float, what: str) -> None:

@@ -193,12 +193,12 @@ def _read_drives(motors, sensor_c, housing_c, current_a, voltage_v):
 
 
 @kernel
-def _heat(motors, joint_speed, ratio, ambient, dt, current_noise, voltage_noise):
+def _heat(motors, joint_speed, ambient, dt, current_noise, voltage_noise):
     """One explicit step of every motor's network (its time constants are seconds or more),
     and what each drive measured over it."""
     for i in range(motors.shape[0]):
         m = s = motors[i]
-        motor_speed = joint_speed[i] * ratio[i]
+        motor_speed = joint_speed[i] * m.ratio
         resistance = m.r25 * (1.0 + m.alpha_cu * (s.winding - m.reference))
         copper = s.current * s.current * resistance
         sign = 1.0 if s.current > 0.0 else (-1.0 if s.current < 0.0 else 0.0)
@@ -282,7 +282,6 @@ class MotorThermalPlant:
         self._drive_rng = np.random.default_rng([config.seed, 2])
         self._noise_row = _NOISE_BLOCK     # the first step draws the first block
         self.grade_limit_c = material["magnet_grade_limit_c"]
-        self.ratio = col("ratio")
         start = config.ambient_c if config.initial_c is None else config.initial_c
         s = m
         s["winding"] = s["rotor"] = s["housing"] = s["peak_rotor"] = start
@@ -316,7 +315,7 @@ class MotorThermalPlant:
             self._noise_row = 0
         row = self._noise_row
         self._noise_row += 1
-        _heat(self._motors, joint_speed_radps, self.ratio, self.config.ambient_c, self.period_s,
+        _heat(self._motors, joint_speed_radps, self.config.ambient_c, self.period_s,
               self._current_noise[row], self._voltage_noise[row])
         self._time_s += self.period_s
         if self._time_s >= self._next_sample_s:
