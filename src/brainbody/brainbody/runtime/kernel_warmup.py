@@ -35,6 +35,7 @@ def warm_up() -> float:
     body.set_trajectory(PathTrajectory(path, 0.05, body.time_s))
     session.loop.run_until(lambda: False, max_time_s=0.06)
     body.servo.motor_setpoint(start, np.zeros(7), start)             # position mode's path
+    session.sim.judge.update_from_contact_list()                      # a step with many cup contacts
     body.thermal.predict(1.0)                                         # a primitive's thermal check
     max_abs_difference(start, start)                                  # the executor's tracking checks
     max_abs(start)                                                    # an IK step's size

@@ -237,6 +237,7 @@ def _add_scene(spec: mujoco.MjSpec, config: SceneConfig) -> None:
                  friction=[config.cup_friction, 0.005, 0.0001], condim=4,
                  contype=_SCENE_CONTYPE, conaffinity=_SCENE_CONAFFINITY)
     cup.add_site(name="cup_bottom", pos=[0, 0, -config.cup_height_m / 2], size=[0.004, 0, 0])
+    _add_cup_contact_sensors(spec)
 
     cx, cy, cz = config.machine_center_m
     hx, hy, hz = config.machine_half_size_m
@@ -284,6 +285,26 @@ def _add_scene(spec: mujoco.MjSpec, config: SceneConfig) -> None:
     box.add_freejoint(name="obstacle_free")
     box.add_geom(name=OBSTACLE_GEOM, type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, hz], rgba=[0.75, 0.6, 0.4, 1],
                  friction=[config.obstacle_friction, 0.005, 0.0001], contype=0, conaffinity=0)
+
+
+# The ground-truth judge's contact sensors (sim/ground_truth.py; no node reads them): how many
+# contacts touch the cup at all, and each jaw's contacts with it, one slot (found, force in the
+# contact frame) per contact. MuJoCo fills them in C during its step; the judge reads a few
+# numbers instead of walking the contact list in Python.
+CUP_TOUCH_SENSOR = "cup_touch"
+CUP_JAW_SENSORS = (("cup_left_jaw", "panda_leftfinger"), ("cup_right_jaw", "panda_rightfinger"))
+CUP_JAW_SLOTS = 8     # a pad against the cup makes one or two contacts; more, the judge walks the list
+_CONTACT_FOUND, _CONTACT_FOUND_FORCE = 1, 3        # mjtConDataField bits: found; found and force
+_REDUCE_NONE = 0
+
+
+def _add_cup_contact_sensors(spec: mujoco.MjSpec) -> None:
+    contact, geom, subtree = mujoco.mjtSensor.mjSENS_CONTACT, mujoco.mjtObj.mjOBJ_GEOM, mujoco.mjtObj.mjOBJ_XBODY
+    spec.add_sensor(name=CUP_TOUCH_SENSOR, type=contact, objtype=geom, objname="cup_wall",
+                    intprm=[_CONTACT_FOUND, _REDUCE_NONE, 1])
+    for name, finger in CUP_JAW_SENSORS:     # a finger's subtree: the finger and its pad
+        spec.add_sensor(name=name, type=contact, objtype=geom, objname="cup_wall", reftype=subtree,
+                        refname=finger, intprm=[_CONTACT_FOUND_FORCE, _REDUCE_NONE, CUP_JAW_SLOTS])
 
 
 def tilt_rad(quat_wxyz: np.ndarray) -> float:
