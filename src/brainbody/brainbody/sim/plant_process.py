@@ -396,6 +396,10 @@ def _serve(conn: Connection) -> None:
         counters[_SAMPLES] = 1
         parent, j = os.getppid(), 0
         yield_ = os.sched_yield
+        # Each slot's arm and finger commands as views, taken once. The simulator takes them in
+        # at once (into MuJoCo's controls), and the controller writes a slot again only two
+        # periods later: no copy needed.
+        arm_commands, finger_commands = [c[:7] for c in commands], [c[7:9] for c in commands]
         try:
             while True:
                 need = max(j - delay_periods, 0)     # the command this step applies
@@ -421,9 +425,9 @@ def _serve(conn: Connection) -> None:
                             if os.getppid() != parent:      # the controller is gone
                                 return
                             time.sleep(_IDLE_SLEEP_S)
-                command = commands[need % _SLOTS].copy()
-                if command[9]:
-                    sim.write(command[:7], command[7:9])
+                slot = need % _SLOTS
+                if commands[slot, 9]:
+                    sim.write(arm_commands[slot], finger_commands[slot])
                 sim.step()
                 j += 1
                 publisher.publish(j, sim)
