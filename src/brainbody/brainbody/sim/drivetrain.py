@@ -205,7 +205,9 @@ def insert_gear_stages(xml: str, joint_names: Sequence[str],
 # One geared joint of the plant: dead zone, stiffness breakpoints (as twists beyond the dead
 # zone), structural damping and the Stribeck drop of its motor friction.
 _GEAR = np.dtype([("half_gap", "f8"), ("k1", "f8"), ("k2", "f8"), ("k3", "f8"), ("th1", "f8"), ("th2", "f8"),
-                  ("damping", "f8"), ("stribeck_drop", "f8"), ("stribeck_velocity", "f8")])
+                  ("damping", "f8"), ("stribeck_drop", "f8"), ("stribeck_velocity", "f8"),
+                  # Where the stage is in MuJoCo's arrays: its gear hinge (qpos, dof), its motor hinge (dof).
+                  ("gear_qpos", "i8"), ("gear_dof", "i8"), ("motor_dof", "i8")])
 
 
 @kernel
@@ -223,20 +225,20 @@ def _twist_torques(gears, twist):
 
 
 @kernel
-def _apply(gears, gear_qpos, gear_dof, motor_dof, qpos, qvel, qfrc_applied, gear_torque):
+def _apply(gears, qpos, qvel, qfrc_applied, gear_torque):
     """Gear-stage torques (and their reaction on the motor side through the hinge pair) and
     the Stribeck drop into ``qfrc_applied``; the transmitted torques into ``gear_torque``."""
     for i in range(gears.shape[0]):
         g = gears[i]
-        twist = qpos[gear_qpos[i]]
+        twist = qpos[g.gear_qpos]
         torque = _joint_twist_torque(g, twist)
         if abs(twist) > g.half_gap:
-            torque += g.damping * qvel[gear_dof[i]]
+            torque += g.damping * qvel[g.gear_dof]
         gear_torque[i] = torque
-        qfrc_applied[gear_dof[i]] = -torque
+        qfrc_applied[g.gear_dof] = -torque
         # Stribeck: frictionloss holds the static level; moving, friction falls towards Coulomb.
-        v = qvel[motor_dof[i]]
-        qfrc_applied[motor_dof[i]] = g.stribeck_drop * (1.0 - math.exp(-(v / g.stribeck_velocity) ** 2)) * np.sign(v)
+        v = qvel[g.motor_dof]
+        qfrc_applied[g.motor_dof] = g.stribeck_drop * (1.0 - math.exp(-(v / g.stribeck_velocity) ** 2)) * np.sign(v)
 
 
 @kernel
@@ -294,7 +296,7 @@ class Drivetrain:
         self._gear_dof = np.array([model.jnt_dofadr[model.joint(f"{joint_names[i]}_gear").id] for i in idx],
                                   dtype=int)
         self._geared_motor_dof = self._motor_dof[self._idx] if len(idx) else np.zeros(0, dtype=int)
-        self._kernel_index = (self._gear_qpos.copy(), self._gear_dof.copy(), self._geared_motor_dof.copy())
+        hinges = (self._gear_qpos.copy(), self._gear_dof.copy(), self._geared_motor_dof.copy())   # for the records
         # Per arm joint: its motor hinge and its gear hinge (-1: rigid) in qpos, for the link angle.
         self._link_index = (self._motor_qpos.astype(np.int64),
                             np.array([-1] * len(joint_names), dtype=np.int64))
@@ -319,6 +321,7 @@ class Drivetrain:
         g["damping"] = 2.0 * arr("structural_damping_ratio") * np.sqrt(k1 * arr("armature_kgm2"))
         g["stribeck_drop"] = arr("static_nm") - arr("coulomb_nm")
         g["stribeck_velocity"] = np.maximum(arr("stribeck_velocity_radps"), 1e-6)
+        g["gear_qpos"], g["gear_dof"], g["motor_dof"] = hinges
         all_dt = list(drivetrains)
         # Output-side quantum of each encoder; rigid joints get an ideal (unquantised) encoder.
         self._motor_quantum = np.array([0.0 if dt is None else 2 * math.pi / (dt.motor_encoder_counts_per_rev * dt.ratio)
@@ -386,9 +389,7 @@ class Drivetrain:
     def apply(self, data: mujoco.MjData) -> None:
         if not len(self._idx):
             return
-        gear_qpos, gear_dof, motor_dof = self._kernel_index
-        _apply(self._gears, gear_qpos, gear_dof, motor_dof, data.qpos, data.qvel, data.qfrc_applied,
-               self.gear_torque_nm)
+        _apply(self._gears, data.qpos, data.qvel, data.qfrc_applied, self.gear_torque_nm)
 
     # -- what the sensors report ---------------------------------------------------------
     def motor_angle_rad(self, data: mujoco.MjData) -> np.ndarray:

@@ -193,9 +193,9 @@ def _read_drives(motors, sensor_c, housing_c, current_a, voltage_v):
 
 
 @kernel
-def _heat(motors, joint_speed, ambient, dt, current_noise, voltage_noise):
+def _heat(motors, joint_speed, ambient, dt, current_noise, voltage_noise, row):
     """One explicit step of every motor's network (its time constants are seconds or more),
-    and what each drive measured over it."""
+    and what each drive measured over it (its noise: row ``row`` of the blocks drawn)."""
     for i in range(motors.shape[0]):
         m = s = motors[i]
         motor_speed = joint_speed[i] * m.ratio
@@ -203,8 +203,8 @@ def _heat(motors, joint_speed, ambient, dt, current_noise, voltage_noise):
         copper = s.current * s.current * resistance
         sign = 1.0 if s.current > 0.0 else (-1.0 if s.current < 0.0 else 0.0)
         s.voltage = (resistance * s.current + m.inductance * (s.current - s.last_current) / dt
-                     + _actual_kt(m, s) * motor_speed + m.voltage_residual * sign + voltage_noise[i])
-        s.current_read = s.current * (1.0 + m.current_gain) + current_noise[i]
+                     + _actual_kt(m, s) * motor_speed + m.voltage_residual * sign + voltage_noise[row, i])
+        s.current_read = s.current * (1.0 + m.current_gain) + current_noise[row, i]
         s.last_current = s.current
         iron = m.k_iron * motor_speed * motor_speed
         q_wh = (s.winding - s.housing) * m.g_wh
@@ -316,7 +316,7 @@ class MotorThermalPlant:
         row = self._noise_row
         self._noise_row += 1
         _heat(self._motors, joint_speed_radps, self.config.ambient_c, self.period_s,
-              self._current_noise[row], self._voltage_noise[row])
+              self._current_noise, self._voltage_noise, row)
         self._time_s += self.period_s
         if self._time_s >= self._next_sample_s:
             self._sample_sensor()

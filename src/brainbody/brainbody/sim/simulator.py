@@ -121,7 +121,7 @@ class Simulator:
         # Views of MjData's fixed-size arrays, taken once (MuJoCo never moves them): an attribute
         # read builds a new view each time, about 70 ns, a dozen of them every physics step.
         self._qpos, self._qvel, self._sensordata = d.qpos, d.qvel, d.sensordata
-        self._actuator_force, self._site_xpos = d.actuator_force, d.site_xpos
+        self._actuator_force, self._site_xpos, self._xpos, self._xquat = d.actuator_force, d.site_xpos, d.xpos, d.xquat
         self._arm_ctrl, self._finger_ctrl = d.ctrl[:7], d.ctrl[7:9]
         self.drivetrain = Drivetrain(self.model, ARM_JOINTS, config.hinge_drivetrains())
         self.period_s = float(self.model.opt.timestep)
@@ -278,9 +278,8 @@ class Simulator:
         """The moving objects' poses, flat (:data:`OBJECT_POSES_SIZE`; into ``out`` when given):
         the cup's centre (3) and orientation (4, wxyz), the button's centre (3).
         :func:`observed_objects` turns them into what a perception node would report."""
-        d = self.data
         out = np.empty(OBJECT_POSES_SIZE) if out is None else out
-        _object_poses(d.xpos, d.xquat, self._cup_body, self._button_body, out)
+        _object_poses(self._xpos, self._xquat, self._cup_body, self._button_body, out)
         return out
 
     def observed_objects(self) -> list[ObservedObject]:
