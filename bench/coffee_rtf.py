@@ -610,7 +610,7 @@ Interleaved A/B of the core loop against the previous stop's code (seed 1, two r
 |---|---|---|---|---|---|
 | part of the change | 31.5 µs | 33.3 µs (1.06x) | 134 µs | 16.9x | 13.3x / 11.7x |
 | all of it | 33.6 µs | 48.2 µs (1.44x) | 145 µs | 14.5x | 12.6x / 10.9x |
-| all of it (the table) | {r['baseline_bare_physics_step_us']:.1f} µs | {r['tick_median_us']:.1f} µs ({r['tick_over_bare_physics']:.2f}x) | {r['tick_p99_us']:.0f} µs | {r['core_rtf_median']:.1f}x | {r['ros_rtf_median']:.1f}x / {r['separate_rtf_median']:.1f}x |
+| all of it (that stop's table) | 33.1 µs | 48.1 µs (1.46x) | 149 µs | 14.3x | 12.0x / 11.0x |
 
 The last two fell in a slow phase at the reference speed (a bare step of 33 µs): the tick, the
 core loop and the separate-process run missed their targets in both, as on the previous code,
@@ -619,4 +619,45 @@ phase, missed only the separate-process run (11.7x against 12x). The loop's
 period is set by the plant's process (its step, MuJoCo plus about 20 µs of the simulated
 drivetrain's Python), so a cheaper tick moves the real-time factors little; in a slow phase both
 processes' Python slows about 1.4x where MuJoCo's step slows 1.1x.
+
+The plant's Python (2026-12-06; the table above is this stop's last run). Timed inside the
+plant's process during the task (seed 1), the plant's step took 91 % of the wall time (median
+44.7 µs, MuJoCo about 33 of it) and waiting for the controller the other 9 %: the loop's period
+is the plant's step. So this stop cut the plant's per-step Python (every sample the same to the
+bit; the plant still shares no code with the body):
+
+- The ground-truth cup judge reads three MuJoCo contact sensors (`sim/scene.py`: anything
+  touching the cup; each jaw's contacts with it, a force per contact), filled in C during the
+  step, instead of walking the contact list in Python: 3.2 -> 0.8 µs a step. A step with more
+  contacts than a jaw sensor's slots is judged from the list, with the same findings (tested).
+- A read's pad readings join its one-pass copy; the simulator keeps views of MjData's fixed-size
+  arrays (an attribute read builds a new view, about 70 ns, a dozen a step); the plant process
+  hands each command slot to the simulator as views; the gear stages' hinge addresses live in
+  their records; the motors' heat step takes its noise blocks and a row.
+
+Replayed plant step (the task's recorded commands, interleaved A/B): 46.3-47.4 µs before, 41.1-44.0
+µs after. Core loop against the previous stop's code (seed 1, six interleaved rounds): median
+control period 45.1-58.0 µs before, 40.6-42.2 µs after; real-time factor 13.2-19.0x before,
+17.3-20.7x after (its spread is the tail of the plant's waits for the controller: 18-20 waits
+over 300 µs a run, 53-72 ms in all). Five benchmark runs this stop, the first on the previous
+code (bare step 32.9-33.3 µs, the reference speed):
+
+| run | bare step | tick median (x bare) | p99 | core | ROS one process / separate |
+|---|---|---|---|---|---|
+| previous stop's code | 33.2 µs | 24.9 µs (0.75x) | 81 µs | 17.4x | 14.5x / 11.95x |
+| judge sensors and reads | 33.0 µs | 24.9 µs (0.75x) | 65 µs | 21.4x | 15.9x / 14.4x |
+| all of it | 32.9 µs | 25.3 µs (0.77x) | 68 µs | 21.4x | 14.4x / 13.4x |
+| all of it | 33.3 µs | 25.0 µs (0.75x) | 75 µs | 21.6x | 14.8x / 14.8x |
+| all of it (the table) | {r['baseline_bare_physics_step_us']:.1f} µs | {r['tick_median_us']:.1f} µs ({r['tick_over_bare_physics']:.2f}x) | {r['tick_p99_us']:.0f} µs | {r['core_rtf_median']:.1f}x | {r['ros_rtf_median']:.1f}x / {r['separate_rtf_median']:.1f}x |
+
+Every target was met in the last four. The machine was in a fast phase for the body's Python the
+whole stop: the tick took 25 µs at the same bare step at which it took 48 µs in the previous
+stop's slow phase; a slow phase was not seen, so this stop's code is unmeasured there. The
+separate-process run is the closest to its target and the noisiest: one seed gave 9.7x in the
+third run, and six runs of one seed 11.7-15.3x. What the ROS runs add to a period (the body node
+instrumented, separate processes, seed 1): the loop's jobs took about 15 % of the wall time,
+most of it publishing at 10 Hz of sim time (140 Hz of wall time at 14x) `/world/objects` (272 µs a
+publish) and `/sim/ground_truth` (222 µs a publish, its JSON 70 µs, its answer from the plant 77
+µs), and `/diagnostics` at 1 Hz of sim time (1.9 ms: 320 key-values). The next step for the ROS
+figures is there.
 """
