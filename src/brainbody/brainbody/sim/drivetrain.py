@@ -296,7 +296,7 @@ class Drivetrain:
         self._gear_dof = np.array([model.jnt_dofadr[model.joint(f"{joint_names[i]}_gear").id] for i in idx],
                                   dtype=int)
         self._geared_motor_dof = self._motor_dof[self._idx] if len(idx) else np.zeros(0, dtype=int)
-        hinges = (self._gear_qpos.copy(), self._gear_dof.copy(), self._geared_motor_dof.copy())   # for the records
+        hinges = (self._gear_qpos, self._gear_dof, self._geared_motor_dof)   # for the records (before slicing)
         # Per arm joint: its motor hinge and its gear hinge (-1: rigid) in qpos, for the link angle.
         self._link_index = (self._motor_qpos.astype(np.int64),
                             np.array([-1] * len(joint_names), dtype=np.int64))
