@@ -266,15 +266,21 @@ def _encoder(qpos, motor_qpos, gear_qpos, quantum):
     return out
 
 
+# One arm joint's encoders: its motor hinge and gear hinge (-1: rigid) in qpos, and one count
+# of each encoder in output radians (0: ideal).
+ENCODER = np.dtype([("motor_qpos", "i8"), ("gear_qpos", "i8"), ("motor_quantum", "f8"), ("link_quantum", "f8")])
+
+
 @kernel
-def _encoders(qpos, motor_qpos, gear_qpos, motor_quantum, link_quantum, motor, link):
-    """Both encoders per joint in one pass into ``motor`` and ``link`` (the sample the body
-    reads every tick): the motor encoder (no twist) and the link encoder (motor angle plus
-    twist), each in whole counts."""
-    for i in range(motor_qpos.shape[0]):
-        angle = qpos[motor_qpos[i]]
-        motor[i] = _in_counts(angle, motor_quantum[i])
-        link[i] = _in_counts(angle + (qpos[gear_qpos[i]] if gear_qpos[i] >= 0 else 0.0), link_quantum[i])
+def encoder_readings(qpos, encoders, motor, link):
+    """Both encoders per joint (``encoders``: :data:`ENCODER` records) in one pass into
+    ``motor`` and ``link`` (the sample the body reads every tick): the motor encoder (no twist)
+    and the link encoder (motor angle plus twist), each in whole counts."""
+    for i in range(encoders.shape[0]):
+        e = encoders[i]
+        angle = qpos[e.motor_qpos]
+        motor[i] = _in_counts(angle, e.motor_quantum)
+        link[i] = _in_counts(angle + (qpos[e.gear_qpos] if e.gear_qpos >= 0 else 0.0), e.link_quantum)
 
 
 class Drivetrain:
@@ -329,6 +335,9 @@ class Drivetrain:
         self.has_link_encoder = bool(all(dt is None or dt.link_encoder_counts_per_rev > 0 for dt in all_dt))
         self._link_quantum = np.array([0.0 if dt is None else 2 * math.pi / max(dt.link_encoder_counts_per_rev, 1)
                                        for dt in all_dt])
+        enc = self.encoders = records(len(joint_names), ENCODER)   # read by the simulator's read kernel
+        enc["motor_qpos"], enc["gear_qpos"] = self._link_index
+        enc["motor_quantum"], enc["link_quantum"] = self._motor_quantum, self._link_quantum
         self.gear_torque_nm = np.zeros(len(idx))
         # As built, for wear (set_wear scales from these).
         self._model = model
@@ -406,7 +415,7 @@ class Drivetrain:
         """:meth:`motor_encoder_rad` and :meth:`link_encoder_rad` in one pass, into ``motor_rad``
         and ``link_rad`` (7,) each (the link reading is meaningless where
         :attr:`has_link_encoder` is False)."""
-        _encoders(data.qpos, *self._link_index, self._motor_quantum, self._link_quantum, motor_rad, link_rad)
+        encoder_readings(data.qpos, self.encoders, motor_rad, link_rad)
 
     @property
     def motor_encoder_quantum_rad(self) -> np.ndarray:

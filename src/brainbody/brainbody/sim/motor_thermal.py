@@ -163,7 +163,8 @@ _MOTOR = np.dtype([("ratio", "f8"), ("kt_drive", "f8"), ("kt25", "f8"), ("r25", 
                    ("voltage_residual", "f8"),
                    ("winding", "f8"), ("rotor", "f8"), ("housing", "f8"), ("current", "f8"),
                    ("peak_rotor", "f8"), ("kt_loss", "f8"), ("over_limit", "b1"), ("events", "i8"),
-                   ("copper_loss", "f8"), ("last_current", "f8"), ("current_read", "f8"), ("voltage", "f8")])
+                   ("copper_loss", "f8"), ("last_current", "f8"), ("current_read", "f8"), ("voltage", "f8"),
+                   ("sensor", "f8")])     # the housing thermistor's latest reading
 
 
 @kernel
@@ -185,11 +186,11 @@ def _produce(motors, command_nm, limit_nm, torque_out):
 
 
 @kernel
-def _read_drives(motors, sensor_c, housing_c, current_a, voltage_v):
+def drive_readings(motors, housing_c, current_a, voltage_v):
     """What the robot reports into the arrays given (one pass: three field copies by numpy cost
     about 1 us every physics step)."""
     for i in range(motors.shape[0]):
-        housing_c[i], current_a[i], voltage_v[i] = sensor_c[i], motors[i].current_read, motors[i].voltage
+        housing_c[i], current_a[i], voltage_v[i] = motors[i].sensor, motors[i].current_read, motors[i].voltage
 
 
 @kernel
@@ -292,17 +293,20 @@ class MotorThermalPlant:
         self._sensor_rng = np.random.default_rng([config.seed, 1])
         self._time_s = 0.0
         self._next_sample_s = 0.0
-        self._sensor_c = np.full(7, start)
+        s["sensor"] = start
         self._torque = np.zeros(7)
         self._sample_sensor()
 
     # -- the drive and the heat ------------------------------------------------------------
-    def torque(self, command_nm: np.ndarray) -> np.ndarray:
-        """The joint torques (7,) the drives produce for ``command_nm`` (the torque asked for)."""
+    def torque(self, command_nm: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The joint torques (7,) the drives produce for ``command_nm`` (the torque asked for),
+        into ``out`` when given (the simulator's controls: no copy every physics step)."""
+        out = self._torque if out is None else out
         if not self.config.enabled:
-            return np.minimum(np.maximum(command_nm, -self._limit), self._limit) * self._kt_factor
-        _produce(self._motors, np.asarray(command_nm, dtype=float), self._limit, self._torque)
-        return self._torque
+            out[:] = np.minimum(np.maximum(command_nm, -self._limit), self._limit) * self._kt_factor
+        else:
+            _produce(self._motors, np.asarray(command_nm, dtype=float), self._limit, out)
+        return out
 
     def step(self, joint_speed_radps: np.ndarray) -> None:
         """Advance every motor by one period at the current of the last :meth:`torque` call."""
@@ -324,19 +328,25 @@ class MotorThermalPlant:
     def _sample_sensor(self) -> None:
         reading = self._motors["housing"] + self._sensor_rng.normal(0.0, self._sensor_noise_c, 7)
         q = self._sensor_resolution_c
-        self._sensor_c = np.round(reading / q) * q if q > 0.0 else reading
+        self._motors["sensor"] = np.round(reading / q) * q if q > 0.0 else reading
         self._next_sample_s += self._sensor_period_s
 
     # -- what the robot reports --------------------------------------------------------------
+    @property
+    def motors(self) -> np.ndarray:
+        """The motors' records (7,): :func:`drive_readings` takes them, in the simulator's one
+        read kernel too. Only this class's kernels change them."""
+        return self._motors
+
     def read_drives(self, housing_c: np.ndarray, current_a: np.ndarray, voltage_v: np.ndarray) -> None:
         """:attr:`housing_sensor_c`, :attr:`drive_current_a` and :attr:`drive_voltage_v` into
         the arrays given (7,) each."""
-        _read_drives(self._motors, self._sensor_c, housing_c, current_a, voltage_v)
+        drive_readings(self._motors, housing_c, current_a, voltage_v)
 
     @property
     def housing_sensor_c(self) -> np.ndarray:
         """The housing thermistors' latest readings (7,), C."""
-        return self._sensor_c.copy()
+        return self._motors["sensor"].copy()
 
     @property
     def drive_current_a(self) -> np.ndarray:

@@ -467,10 +467,8 @@ class _SamplePublisher:
     def publish(self, index: int, sim: Simulator) -> None:
         """Reads ``sim`` into slot ``index`` (the sample after ``index`` steps)."""
         slot, state, tcp, poses = self._slots[index % _SLOTS]
-        sim.read_into(state)
+        sim.read_into(state, tcp_m=tcp, object_poses=poses)
         slot[0] = state.time_s
-        tcp[...] = sim.tcp_at_read_m
-        sim.object_poses(out=poses)
 
 
 if __name__ == "__main__":
