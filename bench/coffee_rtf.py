@@ -720,7 +720,7 @@ What changed:
   before it (`bare_step_us`), and the core loop's repeats must give the same task to the bit
   (`core_repeats_identical`) or the benchmark fails. The sim-time ratio holds for every ROS run.
 - The core loop's plant process gets a CPU of its own, as the body node gives it by default
-  (`sim_plant_own_cpu`): seed 1 three times each way, 20.3-21.8x pinned against 18.6-21.2x not.
+  (`sim_plant_own_cpu`): seed 1 ran at 20.3-21.8x in three runs so, 18.6-21.2x in eight without.
 - The plant's read is one kernel: the read's copies, both encoders, the drives' readings, the
   tool's position and the objects' poses (`_read` in `sim/simulator.py`, calling the
   drivetrain's and the motors' own kernels), and the drives write their torques straight into
