@@ -49,12 +49,11 @@ _PLAIN = {"gravity_feedforward": True, "inertia_feedforward": False, "friction_c
           "backlash_compensation": False, "compliance_compensation": False}
 
 
-def _wait_fresh_truth(count: list, *, samples: int, timeout_s: float,
-                      stop: Optional[threading.Event] = None) -> None:
-    """Wait (wall clock) until ``samples`` more ground-truth messages arrived (``count[0]`` is
-    advanced by the subscription), or ``stop`` is set."""
-    seen, deadline = count[0], time.monotonic() + timeout_s
-    while count[0] < seen + samples and time.monotonic() < deadline and not (stop and stop.is_set()):
+def _wait_fresh_truth(truth, *, samples: int, timeout_s: float, stop: Optional[threading.Event] = None) -> None:
+    """Wait (wall clock) until ``samples`` more ground-truth messages arrived (``truth``: the
+    topic's :class:`~brainbody.ros.latest_message.LatestMessage`), or ``stop`` is set."""
+    seen, deadline = truth.count, time.monotonic() + timeout_s
+    while truth.count < seen + samples and time.monotonic() < deadline and not (stop and stop.is_set()):
         time.sleep(0.01)
 
 
@@ -231,6 +230,7 @@ def _demo(args, stop: threading.Event) -> int:
     from brainbody_interfaces.action import ExecuteIntent
     from brainbody.ros.action_client import BlockingActionClient, TaskResult
     from brainbody.ros.events_thread import EventsThread
+    from brainbody.ros.latest_message import LatestMessage
     from brainbody.ros.qos_audit import create_node
 
     children: list[subprocess.Popen] = []
@@ -263,14 +263,6 @@ def _demo(args, stop: threading.Event) -> int:
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
 
-    truth: dict = {}
-    truth_count = [0]
-
-    def on_truth(msg: String) -> None:
-        truth.clear()
-        truth.update(json.loads(msg.data))
-        truth_count[0] += 1
-
     from diagnostic_msgs.msg import DiagnosticArray
     health: dict = {}
 
@@ -281,9 +273,15 @@ def _demo(args, stop: threading.Event) -> int:
 
     from brainbody.ros.body_node import LATCHED
     # Ground truth (10 Hz of sim time) and diagnostics: taken by an events executor, not the
-    # demo's executor (ros/events_thread.py).
+    # demo's executor (ros/events_thread.py); the truth kept as it came until read (three times a
+    # task: ros/latest_message.py).
     truth_io = EventsThread("brainbody_demo_truth")
-    truth_io.node.create_subscription(String, "/sim/ground_truth", on_truth, LATCHED)
+    truth_msgs = LatestMessage(truth_io.node, String, "/sim/ground_truth", LATCHED)
+
+    def latest_truth() -> dict:
+        msg = truth_msgs.latest()
+        return json.loads(msg.data) if msg is not None else {}
+
     truth_io.node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
     truth_io.start()
     try:
@@ -303,7 +301,7 @@ def _demo(args, stop: threading.Event) -> int:
 
         def on_feedback(fb) -> None:
             if not first and fb.step >= 1:
-                first.update(wall=time.monotonic(), sim=truth.get("sim_time_s", 0.0))
+                first.update(wall=time.monotonic(), sim=latest_truth().get("sim_time_s", 0.0))
             if fb.step != last_step[0]:
                 last_step[0] = fb.step
                 p = fb.primitive
@@ -312,11 +310,11 @@ def _demo(args, stop: threading.Event) -> int:
         # The sim time of the task runs from a fresh ground-truth sample (the latched one can be
         # seconds old: the nodes start while the simulator already runs); a body started as a
         # process of its own may take seconds to be discovered.
-        _wait_fresh_truth(truth_count, samples=2, timeout_s=10.0, stop=stop)
+        _wait_fresh_truth(truth_msgs, samples=2, timeout_s=10.0, stop=stop)
         if stop.is_set():
             return EXIT_INTERRUPTED
         wall0 = time.monotonic()
-        sim0 = truth.get("sim_time_s", 0.0)
+        sim0 = latest_truth().get("sim_time_s", 0.0)
         print(f"intent: {args.intent!r} (seed {args.seed}, backend {args.backend}, {args.command_mode} commands)")
         profile = DRIVETRAINS[args.drivetrain]
         print(f"drivetrain: {profile} on all 7 joints (simulated plant and the servo's estimates) | servo: "
@@ -330,10 +328,11 @@ def _demo(args, stop: threading.Event) -> int:
         if stop.is_set():
             return EXIT_INTERRUPTED
         wall = time.monotonic() - wall0
-        _wait_fresh_truth(truth_count, samples=2, timeout_s=3.0)    # the state after the end
+        _wait_fresh_truth(truth_msgs, samples=2, timeout_s=3.0)    # the state after the end
         if result is None:
             print(f"FAILURE: no result from the brain ({outcome.value})")
             return EXIT_TASK_FAILED
+        truth = latest_truth()
         end_sim = truth.get("sim_time_s", 0.0)
         print("-" * 72)
         if first:

@@ -32,6 +32,7 @@ from brainbody.ros.action_client import RESULT_KEPT_S, BlockingActionClient, Ser
 from brainbody.ros.commander_heartbeat import HeartbeatPublisher
 from brainbody.ros.conversions import plan_to_msg, primitive_to_msg, world_from_msg
 from brainbody.ros.events_thread import EventsThread
+from brainbody.ros.latest_message import LatestMessage
 from brainbody.ros.middleware import middleware_label
 from brainbody.ros.node_main import run_node
 from brainbody.ros.parameters import declare_config
@@ -47,19 +48,17 @@ class IntentNode(AuditedNode):
         super().__init__("intent_node", **kwargs)
         self.config = declare_config(self, IntentNodeConfig)
         self.brain_config = declare_config(self, BrainConfig)
-        self.world = WorldModel()
-        self._world_seen = threading.Event()
-        self._world_cond = threading.Condition()
-        self._world_count = 0
+        self.world = WorldModel()      # the pipeline's own; each intent plans on a snapshot of the latest
         self.catalogue = load_catalogue(self.config.skills_file or None)
         # The embedding model loads here, once, not per request.
         self.pipeline = IntentPipeline(self.catalogue, self.brain_config, world=self.world)
         group = ReentrantCallbackGroup()
         self._plan_pub = self.create_publisher(TaskPlan, "/brain/plan", LATCHED)
         # The world arrives at 10 Hz of sim time (well over 100 Hz of wall time in a fast
-        # simulation): taken by an events executor of its own, not this node's executor.
+        # simulation): taken by an events executor of its own, not this node's executor, and
+        # kept as it came until the brain reads it (ros/latest_message.py).
         self._world_io = EventsThread(f"{self.get_name()}_world", context=self.context)
-        self._world_io.node.create_subscription(ObjectArray, "/world/objects", self._on_world, 10)
+        self._world_msgs = LatestMessage(self._world_io.node, ObjectArray, "/world/objects", 10)
         self._world_io.start()
         self.create_subscription(String, "/brain/intent", self._on_intent_text, 10, callback_group=group)
         self._body = BlockingActionClient(self, ExecutePrimitive, "/body/execute_primitive")
@@ -83,21 +82,17 @@ class IntentNode(AuditedNode):
         self.get_logger().info(f"brain ready ({' + '.join(layers)}; DDS {middleware_label()}): "
                                f"{self.catalogue.capabilities()}")
 
-    def _on_world(self, msg: ObjectArray) -> None:
-        self.world.update(world_from_msg(msg))
-        with self._world_cond:
-            self._world_count += 1
-            self._world_cond.notify_all()
-        self._world_seen.set()
+    def _latest_world(self) -> WorldModel:
+        """A world model of the latest /world/objects message (its well-formed entries)."""
+        msg = self._world_msgs.latest()
+        return WorldModel(world_from_msg(msg) if msg is not None else ())
 
     def _fresh_world(self) -> Optional[WorldModel]:
         """A world snapshot from a message received after this call (None: none in time)."""
-        with self._world_cond:
-            seen = self._world_count
-            if not self._world_cond.wait_for(lambda: self._world_count > seen,
-                                             timeout=self.brain_config.world_wait_s):
-                return None
-            return WorldModel(self.world.objects().values())
+        seen = self._world_msgs.count
+        if not self._world_msgs.wait_for(lambda count: count > seen, self.brain_config.world_wait_s):
+            return None
+        return self._latest_world()
 
     def _on_intent_text(self, msg: String) -> None:
         self.get_logger().info(f"intent on /brain/intent: {msg.data!r}")
@@ -116,11 +111,12 @@ class IntentNode(AuditedNode):
 
     def _run(self, goal_handle, text: str, result: ExecuteIntent.Result) -> ExecuteIntent.Result:
         log = self.get_logger()
-        world = self.world if self._world_seen.wait(timeout=self.config.body_server_timeout_s) else None
+        seen = self._world_msgs.wait_for(lambda count: count > 0, self.config.body_server_timeout_s)
+        world = self._latest_world() if seen else None
         if world is None:
             log.warn("no /world/objects yet: planning without the world-model check (the body still checks)")
         try:
-            planned = self.pipeline.plan(text, WorldModel(world.objects().values()) if world else None)
+            planned = self.pipeline.plan(text, world)
         except BrainBodyError as exc:
             log.error(f"refused {text!r} [{int(exc.code)}]: {exc}")
             goal_handle.abort()
