@@ -87,9 +87,15 @@ def coffee_ros(seed: int, *, separate: bool = False, plant_process: bool = False
                           capture_output=True, text=True, timeout=900, env=os.environ.copy())
     match = re.search(r"sim time ([\d.]+) s \| wall time ([\d.]+) s \| real-time factor ([\d.]+)x", proc.stdout)
     sim, wall = (float(match.group(1)), float(match.group(2))) if match else (None, None)
-    # A run whose figures cannot be read counts as failed (not silently left out of the medians).
-    return {"seed": seed, "success": proc.returncode == 0 and "SUCCESS" in proc.stdout and match is not None,
-            "sim_time_s": sim, "wall_time_s": wall, "real_time_factor": sim / wall if match else None}
+    # A run whose figures cannot be read counts as failed (not silently left out of the medians),
+    # with the end of what it printed.
+    success = proc.returncode == 0 and "SUCCESS" in proc.stdout and match is not None
+    run = {"seed": seed, "success": success, "sim_time_s": sim, "wall_time_s": wall,
+           "real_time_factor": sim / wall if match else None}
+    if not success:
+        run["exit_code"] = proc.returncode
+        run["output_tail"] = (proc.stdout + proc.stderr)[-3000:]
+    return run
 
 
 TITLE = "the coffee task headless, 1 kHz lock-step control + MuJoCo physics"
