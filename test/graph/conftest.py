@@ -12,6 +12,7 @@ import itertools
 import os
 
 import pytest
+import rclpy
 
 _RUN_DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
 _NEXT = itertools.count(1)
@@ -23,3 +24,12 @@ def _domain_of_its_own():
     os.environ["ROS_DOMAIN_ID"] = str(101 + (_RUN_DOMAIN - 101 + next(_NEXT)) % 131)
     yield
     os.environ["ROS_DOMAIN_ID"] = was
+
+
+@pytest.fixture
+def context():
+    """An rclpy context of the test's own, shut down after it."""
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    yield context
+    rclpy.try_shutdown(context=context)

@@ -19,14 +19,6 @@ from brainbody.ros.qos_audit import create_node
 pytestmark = pytest.mark.graph
 
 
-@pytest.fixture
-def context():
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
-
-
 def _until(condition, timeout_s: float = 10.0) -> bool:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:

@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-import rclpy
 from rclpy.serialization import deserialize_message
 from brainbody_interfaces.msg import ObjectArray, WorldObject
 
@@ -16,24 +15,9 @@ from brainbody.ros.events_thread import EventsThread
 from brainbody.ros.latest_message import LatestMessage
 from brainbody.ros.qos_audit import create_node
 
+from polling import wait_for
+
 pytestmark = pytest.mark.graph
-
-
-@pytest.fixture
-def context():
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
-
-
-def _until(condition, timeout_s: float = 10.0) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def _world(n: int) -> ObjectArray:
@@ -42,59 +26,56 @@ def _world(n: int) -> ObjectArray:
     return msg
 
 
-def test_the_newest_message_is_read_deserialised_once_and_arrivals_are_counted(context, monkeypatch):
+@pytest.fixture
+def rig(context):
+    """(a LatestMessage on an events thread, a matched publisher of its topic)."""
     topic = f"/latest_{uuid.uuid4().hex[:8]}"
     io = EventsThread(f"io_{uuid.uuid4().hex[:8]}", context=context)
     latest = LatestMessage(io.node, ObjectArray, topic, 10)
     io.start()
     sender = create_node(f"sender_{uuid.uuid4().hex[:8]}", context=context)
     publisher = sender.create_publisher(ObjectArray, topic, 10)
+    try:
+        assert wait_for(lambda: publisher.get_subscription_count() == 1, 10.0)
+        yield latest, publisher
+    finally:
+        io.close()
+        sender.destroy_node()
+
+
+def test_the_newest_message_is_read_deserialised_once_and_arrivals_are_counted(rig, monkeypatch):
+    latest, publisher = rig
     decoded = []
     real = deserialize_message
     monkeypatch.setattr("brainbody.ros.latest_message.deserialize_message",
                         lambda raw, kind: decoded.append(kind) or real(raw, kind))
-    try:
-        assert latest.latest() is None and latest.count == 0
-        assert not latest.wait_for(lambda count: count > 0, 0.05)     # nothing yet: times out
-        assert _until(lambda: publisher.get_subscription_count() == 1)
-        for n in range(1, 6):
-            publisher.publish(_world(n))
-            time.sleep(0.005)       # within the queue's depth of 10
-        assert latest.wait_for(lambda count: count == 5, 10.0)
-        assert decoded == []                        # five arrived, none deserialised
-        first = latest.latest()
-        assert isinstance(first, ObjectArray)
-        assert [o.id for o in first.objects] == ["object_5"] and first.objects[0].mass_kg == pytest.approx(0.5)
-        assert first.header.frame_id == "world"
-        assert latest.latest() is first and decoded == [ObjectArray]     # once per message
-        publisher.publish(_world(6))
-        assert latest.wait_for(lambda count: count == 6, 10.0)
-        assert [o.id for o in latest.latest().objects] == ["object_6"] and len(decoded) == 2
-    finally:
-        io.close()
-        sender.destroy_node()
+    assert latest.latest() is None and latest.count == 0
+    assert not latest.wait_for(lambda count: count > 0, 0.05)     # nothing yet: times out
+    for n in range(1, 6):
+        publisher.publish(_world(n))
+        time.sleep(0.005)       # within the queue's depth of 10
+    assert latest.wait_for(lambda count: count == 5, 10.0)
+    assert decoded == []                        # five arrived, none deserialised
+    first = latest.latest()
+    assert isinstance(first, ObjectArray)
+    assert [o.id for o in first.objects] == ["object_5"] and first.objects[0].mass_kg == pytest.approx(0.5)
+    assert first.header.frame_id == "world"
+    assert latest.latest() is first and decoded == [ObjectArray]     # once per message
+    publisher.publish(_world(6))
+    assert latest.wait_for(lambda count: count == 6, 10.0)
+    assert [o.id for o in latest.latest().objects] == ["object_6"] and len(decoded) == 2
 
 
-def test_a_waiter_wakes_when_the_message_it_waits_for_arrives(context):
-    topic = f"/latest_{uuid.uuid4().hex[:8]}"
-    io = EventsThread(f"io_{uuid.uuid4().hex[:8]}", context=context)
-    latest = LatestMessage(io.node, ObjectArray, topic, 10)
-    io.start()
-    sender = create_node(f"sender_{uuid.uuid4().hex[:8]}", context=context)
-    publisher = sender.create_publisher(ObjectArray, topic, 10)
+def test_a_waiter_wakes_when_the_message_it_waits_for_arrives(rig):
+    latest, publisher = rig
     woke = []
     waiter = threading.Thread(target=lambda: woke.append((latest.wait_for(lambda count: count > 0, 10.0),
                                                           time.monotonic())))
-    try:
-        assert _until(lambda: publisher.get_subscription_count() == 1)
-        waiter.start()
-        time.sleep(0.1)
-        assert not woke                             # still waiting
-        sent = time.monotonic()
-        publisher.publish(_world(1))
-        waiter.join(10.0)
-        assert woke and woke[0][0] and woke[0][1] - sent < 2.0
-        assert latest.latest().objects[0].id == "object_1"
-    finally:
-        io.close()
-        sender.destroy_node()
+    waiter.start()
+    time.sleep(0.1)
+    assert not woke                             # still waiting
+    sent = time.monotonic()
+    publisher.publish(_world(1))
+    waiter.join(10.0)
+    assert woke and woke[0][0] and woke[0][1] - sent < 2.0
+    assert latest.latest().objects[0].id == "object_1"
