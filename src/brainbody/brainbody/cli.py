@@ -49,12 +49,22 @@ _PLAIN = {"gravity_feedforward": True, "inertia_feedforward": False, "friction_c
           "backlash_compensation": False, "compliance_compensation": False}
 
 
-def _wait_fresh_truth(truth, *, samples: int, timeout_s: float, stop: Optional[threading.Event] = None) -> None:
+def _wait_fresh_truth(truth, *, samples: int, timeout_s: float, stop: Optional[threading.Event] = None,
+                      slow_note: Optional[str] = None) -> bool:
     """Wait (wall clock) until ``samples`` more ground-truth messages arrived (``truth``: the
-    topic's :class:`~brainbody.ros.latest_message.LatestMessage`), or ``stop`` is set."""
-    seen, deadline = truth.count, time.monotonic() + timeout_s
-    while truth.count < seen + samples and time.monotonic() < deadline and not (stop and stop.is_set()):
+    topic's :class:`~brainbody.ros.latest_message.LatestMessage`), or ``stop`` is set; True
+    when they came. ``slow_note`` is printed once when the wait passes 3 s."""
+    seen, start = truth.count, time.monotonic()
+    noted = slow_note is None
+    while truth.count < seen + samples and not (stop and stop.is_set()):
+        waited = time.monotonic() - start
+        if waited > timeout_s:
+            return False
+        if not noted and waited > 3.0:
+            print(slow_note, flush=True)
+            noted = True
         time.sleep(0.01)
+    return truth.count >= seen + samples
 
 
 def _cmd_plan(args) -> int:
@@ -308,11 +318,20 @@ def _demo(args, stop: threading.Event) -> int:
                 print(f"[{fb.step:2d}/{fb.total}] {_describe(p)}", flush=True)
 
         # The sim time of the task runs from a fresh ground-truth sample (the latched one can be
-        # seconds old: the nodes start while the simulator already runs); a body started as a
-        # process of its own may take seconds to be discovered.
-        _wait_fresh_truth(truth_msgs, samples=2, timeout_s=10.0, stop=stop)
+        # seconds old: the nodes start while the simulator already runs). A body started as a
+        # process of its own may take seconds to be discovered, and about 20 s to start after a
+        # source change (its compiled kernels are cached per source: it compiles them first).
+        # The intent goes out only once the simulator answers: sent earlier, the brain found no
+        # world and refused it.
+        truth_wait_s = min(args.timeout, 120.0) if args.connect else 90.0
+        fresh = _wait_fresh_truth(truth_msgs, samples=2, timeout_s=truth_wait_s, stop=stop,
+                                  slow_note="waiting for the simulator's /sim/ground_truth (a body starting "
+                                            "after a source change compiles its kernels first, about 20 s)")
         if stop.is_set():
             return EXIT_INTERRUPTED
+        if not fresh:
+            print(f"error: no /sim/ground_truth from the simulator within {truth_wait_s:g} s", file=sys.stderr)
+            return EXIT_NO_ROS
         wall0 = time.monotonic()
         sim0 = latest_truth().get("sim_time_s", 0.0)
         print(f"intent: {args.intent!r} (seed {args.seed}, backend {args.backend}, {args.command_mode} commands)")
