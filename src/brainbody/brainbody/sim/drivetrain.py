@@ -335,7 +335,7 @@ class Drivetrain:
         self.has_link_encoder = bool(all(dt is None or dt.link_encoder_counts_per_rev > 0 for dt in all_dt))
         self._link_quantum = np.array([0.0 if dt is None else 2 * math.pi / max(dt.link_encoder_counts_per_rev, 1)
                                        for dt in all_dt])
-        enc = self.encoders = records(len(joint_names), ENCODER)   # read by the simulator's read kernel
+        enc = self.encoders = records(len(joint_names), ENCODER)   # for the simulator's read kernel
         enc["motor_qpos"], enc["gear_qpos"] = self._link_index
         enc["motor_quantum"], enc["link_quantum"] = self._motor_quantum, self._link_quantum
         self.gear_torque_nm = np.zeros(len(idx))
@@ -410,12 +410,6 @@ class Drivetrain:
 
     def motor_encoder_rad(self, data: mujoco.MjData) -> np.ndarray:
         return _encoder(data.qpos, self._link_index[0], self._no_gear, self._motor_quantum)
-
-    def read_encoders(self, data: mujoco.MjData, motor_rad: np.ndarray, link_rad: np.ndarray) -> None:
-        """:meth:`motor_encoder_rad` and :meth:`link_encoder_rad` in one pass, into ``motor_rad``
-        and ``link_rad`` (7,) each (the link reading is meaningless where
-        :attr:`has_link_encoder` is False)."""
-        encoder_readings(data.qpos, self.encoders, motor_rad, link_rad)
 
     @property
     def motor_encoder_quantum_rad(self) -> np.ndarray:

@@ -334,14 +334,10 @@ class MotorThermalPlant:
     # -- what the robot reports --------------------------------------------------------------
     @property
     def motors(self) -> np.ndarray:
-        """The motors' records (7,): :func:`drive_readings` takes them, in the simulator's one
-        read kernel too. Only this class's kernels change them."""
+        """The motors' records (7,): the simulator's read kernel hands them to
+        :func:`drive_readings` (the housing sensor, current and voltage a read reports). Only
+        this class's kernels change them."""
         return self._motors
-
-    def read_drives(self, housing_c: np.ndarray, current_a: np.ndarray, voltage_v: np.ndarray) -> None:
-        """:attr:`housing_sensor_c`, :attr:`drive_current_a` and :attr:`drive_voltage_v` into
-        the arrays given (7,) each."""
-        drive_readings(self._motors, housing_c, current_a, voltage_v)
 
     @property
     def housing_sensor_c(self) -> np.ndarray:
